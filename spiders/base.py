@@ -1,0 +1,235 @@
+"""What every platform spider shares: crawl a list of accounts through a chain of sources.
+
+A platform spider only declares *what to request* for one account: an ordered list of
+:class:`Source` (URL + pure parser). This base class requests them one after the other
+for each account (accounts run concurrently), hands every response to the source's
+parser, and yields items:
+
+* one :class:`~crawler.items.ProfileItem` per account when at least one source gave a
+  profile (several sources are merged, earlier sources winning field by field);
+* a :class:`~crawler.items.PostsItem` for each page of posts;
+* a :class:`~crawler.items.FailureItem` for each source that gave a typed failure.
+
+A failure never becomes a snapshot and a parser bug never stops the crawl: an
+unexpected exception in a parser is logged and stored as ``unrecognized``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure as TwistedFailure
+
+from crawler.items import (
+    AccountRef,
+    Failure,
+    FailureItem,
+    FailureKind,
+    ParseError,
+    ParseResult,
+    PostPage,
+    PostsItem,
+    Profile,
+    ProfileItem,
+    Provenance,
+    merge_profiles,
+)
+
+logger = logging.getLogger(__name__)
+
+#: A pure parser: payload bytes, the response URL and HTTP status in, a record out.
+Parser = Callable[[bytes, str, int], ParseResult]
+
+#: Failures after which asking the same platform again about the account is pointless.
+FINAL_FAILURES = frozenset({FailureKind.NOT_FOUND, FailureKind.PRIVATE})
+
+
+@dataclass
+class Source:
+    """One request in an account's chain and the parser for its answer."""
+
+    url: str
+    parser: Parser
+    name: str  # "<platform>.<endpoint>", stored as the snapshot's parser name
+    headers: dict[str, str] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. {"playwright": True}
+    method: str = "GET"
+    body: bytes | str | None = None
+    cookies: dict[str, str] | None = None
+
+
+def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseResult:
+    """Run a parser and turn anything it raises into a typed failure.
+
+    ``ParseError`` carries its own kind; any other exception is a parser bug or a
+    format change, which is exactly what ``unrecognized`` is for.
+    """
+    try:
+        result = parser(payload, url, status)
+    except ParseError as exc:
+        return exc.failure
+    except Exception as exc:  # noqa: BLE001 - the crawl must go on; the failure is stored
+        logger.exception("parser %r raised on %s", getattr(parser, "__name__", parser), url)
+        return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
+    if not isinstance(result, (Profile, PostPage, Failure)):
+        return Failure(FailureKind.UNRECOGNIZED, f"parser returned {type(result).__name__}", status)
+    return result
+
+
+def failure_from_exception(failure: TwistedFailure) -> Failure:
+    """Map a download error (DNS, refused, timeout, replay miss) to a typed failure."""
+    exc = failure.value
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status", None)
+    if status is not None:
+        return Failure(FailureKind.HTTP_ERROR, detail, status)
+    return Failure(FailureKind.NETWORK, detail)
+
+
+class AccountSpider(scrapy.Spider):
+    """Base for platform spiders. Subclasses set ``name``/``platform`` and write ``sources``.
+
+    Spider arguments (``-a``):
+
+    * ``accounts`` - comma-separated handles, ids or profile URLs to crawl ad hoc;
+    * ``candidate`` - crawl only this candidate's accounts (database id);
+    * with neither, every active candidate's accounts on this platform.
+
+    The CLI passes ``targets`` (a list of :class:`AccountRef`) directly instead.
+    """
+
+    platform: ClassVar[str] = ""
+    parser_version: ClassVar[str] = "1"
+
+    def __init__(self, *args: Any, targets: list[AccountRef] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._targets = targets
+
+    # ---------------------------------------------------------------- for subclasses
+
+    def sources(self, account: AccountRef) -> list[Source]:
+        """The chain of requests for one account, most trusted source first."""
+        raise NotImplementedError
+
+    @classmethod
+    def normalize_account(cls, text: str) -> AccountRef:
+        """Turn user input (handle, id or profile URL) into an account reference."""
+        from spiders.registry import normalize_account
+
+        return normalize_account(cls.platform, text)
+
+    # ---------------------------------------------------------------- targets
+
+    def targets(self) -> list[AccountRef]:
+        if self._targets is not None:
+            return list(self._targets)
+        raw = getattr(self, "accounts", None)
+        if raw:
+            return [self.normalize_account(part.strip()) for part in str(raw).split(",") if part.strip()]
+        from storage.db import session_scope
+        from storage.queries import account_refs
+
+        candidate = getattr(self, "candidate", None)
+        database_url = self.settings.get("WANGZI_DATABASE_URL") if hasattr(self, "settings") else None
+        with session_scope(database_url) as session:
+            return account_refs(session, self.platform, candidate_id=int(candidate) if candidate else None)
+
+    # ---------------------------------------------------------------- crawling
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.account_requests():
+            yield request
+
+    def account_requests(self) -> Iterator[Request]:
+        """First request of every target's chain. Subclasses may call this later (after a prelude)."""
+        for account in self.targets():
+            chain = self.sources(account)
+            if not chain:
+                continue
+            yield self._request(account, chain, 0, [])
+
+    def _request(self, account: AccountRef, chain: list[Source], index: int, results: list[Any]) -> Request:
+        source = chain[index]
+        meta = {
+            "handle_httpstatus_all": True,
+            "wangzi_account": account,
+            "wangzi_chain": chain,
+            "wangzi_index": index,
+            "wangzi_results": results,
+            "wangzi_source": source.name,
+            **source.meta,
+        }
+        return Request(
+            source.url,
+            method=source.method,
+            body=source.body,
+            headers=source.headers or None,
+            cookies=source.cookies,
+            meta=meta,
+            callback=self._on_response,
+            errback=self._on_error,
+            dont_filter=True,
+        )
+
+    def _on_response(self, response: Response) -> Iterable[Any]:
+        meta = response.meta
+        source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
+        url = meta.get("wangzi_original_url", response.url)
+        result = safe_parse(source.parser, response.body, url, response.status)
+        provenance = Provenance.of(url, source.name, self.parser_version, response.body, response.status)
+        return self._advance(meta, (source, result, provenance, url))
+
+    def _on_error(self, failure: TwistedFailure) -> Iterable[Any]:
+        request = failure.request
+        meta = request.meta
+        source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
+        url = meta.get("wangzi_original_url", request.url)
+        result = failure_from_exception(failure)
+        return self._advance(meta, (source, result, None, url))
+
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+        account: AccountRef = meta["wangzi_account"]
+        chain: list[Source] = meta["wangzi_chain"]
+        results: list[Any] = meta["wangzi_results"] + [outcome]
+        index = meta["wangzi_index"] + 1
+        _, result, _, _ = outcome
+        stop = isinstance(result, Failure) and result.kind in FINAL_FAILURES
+        if index < len(chain) and not stop:
+            yield self._request(account, chain, index, results)
+            return
+        yield from self.finish_account(account, results)
+
+    def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
+        """Turn the chain's outcomes into items (see module docstring)."""
+        profiles: list[tuple[Profile, Provenance]] = []
+        for source, result, provenance, url in results:
+            if isinstance(result, Profile):
+                profiles.append((result, provenance))
+            elif isinstance(result, PostPage):
+                if result.posts:
+                    yield PostsItem(account=account, posts=result.posts, provenance=provenance)
+            else:
+                self.logger.info("%s %s: %s (%s)", source.name, url, result.kind.value, result.detail)
+                yield FailureItem(account=account, failure=result, url=url)
+        if not profiles:
+            return
+        merged = merge_profiles([p for p, _ in profiles])
+        first = profiles[0][1]
+        if len(profiles) > 1:
+            digest = hashlib.sha256("".join(pv.payload_sha256 for _, pv in profiles).encode()).hexdigest()
+            first = Provenance(
+                source_url=first.source_url,
+                parser="+".join(pv.parser for _, pv in profiles),
+                parser_version=self.parser_version,
+                payload_sha256=digest,
+                captured_at=first.captured_at,
+                http_status=first.http_status,
+            )
+        yield ProfileItem(account=account, profile=merged, provenance=first)
