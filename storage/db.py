@@ -1,0 +1,117 @@
+"""Engines, sessions and migrations.
+
+``DATABASE_URL`` picks the database (default: ``sqlite:///wangzi.db`` in the current
+folder). SQLite runs in WAL mode with foreign keys on and a busy timeout, so a CLI
+command and a running crawl can share the file. Schema changes go through Alembic only
+(``wangzi db upgrade``); an empty database is upgraded automatically on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+DEFAULT_DATABASE_URL = "sqlite:///wangzi.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database has tables but is behind the code's migrations."""
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``DATABASE_URL``, else ``wangzi.db`` here."""
+    return url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL per process (engines pool connections; do not make one per call)."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session for one unit of work: committed on success, rolled back on error."""
+    ensure_schema(url)
+    with Session(get_engine(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (``wangzi db upgrade``)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+    _checked.discard(database_url(url))
+
+
+def current_revision(url: str | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+_checked: set[str] = set()
+
+
+def ensure_schema(url: str | None = None) -> None:
+    """Upgrade an empty database; refuse to run on one that is behind (say what to do)."""
+    key = database_url(url)
+    if key in _checked:
+        return
+    engine = get_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    if not tables or tables == {"alembic_version"}:
+        upgrade(url)
+    else:
+        current, head = current_revision(url), head_revision()
+        if current != head:
+            raise SchemaOutOfDate(
+                f"database {engine.url.render_as_string(hide_password=True)} is at migration "
+                f"{current!r}, the code needs {head!r}: run `wangzi db upgrade`"
+            )
+    _checked.add(key)
