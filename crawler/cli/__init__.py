@@ -1,7 +1,8 @@
 """The ``wangzi`` command line (Typer + rich).
 
-Each command group lives in its own module with a ``register(app)`` function; the list
-below is the one place that decides which groups exist. Exit codes: 0 success,
+Each command group lives in its own module in this package with a ``register(app)``
+function; every such module is registered, in alphabetical order, so adding a command is
+adding a module. Exit codes: 0 success,
 1 the command ran and found a problem (e.g. a parse failure, an unhealthy platform),
 2 bad usage or input (Typer's own code for usage errors).
 """
@@ -9,15 +10,16 @@ below is the one place that decides which groups exist. Exit codes: 0 success,
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 import typer
 
-COMMAND_MODULES: list[str] = [
-    "crawler.cli.db",
-    "crawler.cli.candidates",
-    "crawler.cli.parse",
-    "crawler.cli.crawl",
-]
+
+
+def command_modules() -> list[str]:
+    """Every module of this package that defines ``register(app)``."""
+    return sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
 
 app = typer.Typer(
     name="wangzi",
@@ -27,8 +29,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+for _name in command_modules():
+    _module = importlib.import_module(_name)
+    if hasattr(_module, "register"):
+        _module.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,122 @@
+"""Scrapy settings for Wangzi. Every ``WANGZI_*`` setting is documented next to its default.
+
+Override with ``scrapy crawl ... -s NAME=VALUE`` or, for the ``wangzi`` CLI, with the
+environment variable of the same name (read in :func:`crawler.runner.crawl_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+BOT_NAME = "wangzi"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Scrapy 2.13+ defaults; scrapy-playwright needs the asyncio reactor.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# A current desktop Chrome User-Agent: Bilibili answers -412 to agents containing "python",
+# and several platforms serve bot walls to Scrapy's default agent.
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "application/json, text/plain, text/html;q=0.9, */*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
+}
+
+# Politeness. Profiles are public pages; we ask slowly, one host slot at a time.
+# WANGZI_ROBOTSTXT_OBEY -> ROBOTSTXT_OBEY: platform APIs disallow everything in robots.txt,
+# article sites are crawled with robots.txt obeyed by the press spiders themselves.
+ROBOTSTXT_OBEY = os.environ.get("WANGZI_ROBOTSTXT_OBEY", "false").lower() in {"1", "true", "yes"}
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+COOKIES_ENABLED = True
+
+# Retries: Scrapy's RetryMiddleware is replaced by BackoffRetryMiddleware, which honours
+# Retry-After and backs off exponentially on 429/5xx.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+#: First backoff delay in seconds; doubles on every retry, capped by WANGZI_BACKOFF_MAX.
+WANGZI_BACKOFF_BASE = 2.0
+#: Longest single backoff (seconds), including a server's Retry-After.
+WANGZI_BACKOFF_MAX = 120.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Last before the download handler: rewrites requests to the loopback replay server.
+    "crawler.middlewares.ReplayMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.StoragePipeline": 500,
+}
+
+#: Database URL for the storage pipeline; empty means DATABASE_URL or sqlite:///wangzi.db.
+WANGZI_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+#: CrawlRun.trigger for runs started by `scrapy crawl` (the CLI sets its own).
+WANGZI_TRIGGER = "manual"
+#: An existing CrawlRun id to resume/append to (set by the CLI); None creates a new run.
+WANGZI_RUN_ID = None
+#: Rows written per transaction by the storage pipeline.
+WANGZI_STORAGE_BATCH = 200
+#: How many recent posts each spider asks for per account.
+WANGZI_RECENT_POSTS = 20
+#: A HAR file to serve every request from (loopback replay); empty means live network.
+WANGZI_REPLAY = os.environ.get("WANGZI_REPLAY", "")
+#: A HAR file to record every exchange into (`wangzi record`).
+WANGZI_RECORD = ""
+#: Keep Cookie/Authorization/Set-Cookie values in recordings (default: redacted).
+WANGZI_RECORD_SECRETS = False
+
+
+# --------------------------------------------------------------------------- browser
+
+def chromium_executable() -> str | None:
+    """Debian's Chromium when installed (we never run ``playwright install``), else None
+    so Playwright uses its own downloaded browser where one exists."""
+    override = os.environ.get("WANGZI_CHROMIUM")
+    if override:
+        return override
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+    **({"executable_path": chromium_executable()} if chromium_executable() else {}),
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+#: One context per platform at most a few pages: memory stays flat over long crawls.
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_MAX_CONTEXTS = 4
+
+
+def _abort_heavy_requests(request) -> bool:  # type: ignore[no-untyped-def]
+    """Images, fonts and media are never needed to read a profile."""
+    return request.resource_type in {"image", "media", "font"}
+
+
+PLAYWRIGHT_ABORT_REQUEST = _abort_heavy_requests

@@ -1,0 +1,27 @@
+"""press mentions
+
+Revision ID: 0002_press
+Revises: 0001_foundation
+
+Reserved in the migration chain so parallel work lands in a fixed order; the tables are
+added here by the change that introduces them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0002_press"
+down_revision = "0001_foundation"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,27 @@
+"""feature snapshots and the candidate_features_latest view
+
+Revision ID: 0003_features
+Revises: 0002_press
+
+Reserved in the migration chain so parallel work lands in a fixed order; the tables are
+added here by the change that introduces them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+import sqlmodel  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0003_features"
+down_revision = "0002_press"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
