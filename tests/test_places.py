@@ -1,0 +1,43 @@
+"""IP-location labels and country names become ISO codes from maintained tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrichment.places import country_code, is_overseas, strip_ip_prefix
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [("IP属地：美国", "美国"), ("IP属地:日本", "日本"), ("IP 属地： 广东", "广东"), ("北京", "北京"),
+     ("IP属地：未知", None), ("", None), (None, None)],
+)
+def test_ip_prefix_is_stripped(text: str | None, place: str | None) -> None:
+    assert strip_ip_prefix(text) == place
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("美国", "US"), ("日本", "JP"), ("韩国", "KR"), ("英国", "GB"), ("法国", "FR"),
+        ("IP属地：广东", "CN"), ("北京市", "CN"), ("新疆维吾尔自治区", "CN"), ("中国", "CN"),
+        ("中国香港", "HK"), ("中国台湾", "TW"), ("澳门", "MO"),
+        ("United States", "US"), ("France", "FR"), ("South Korea", "KR"),
+        ("アメリカ合衆国", "US"), ("Vereinigte Staaten", "US"), ("美國", "US"),
+        ("Paris, France", "FR"), ("美国 加利福尼亚", "US"), ("US", "US"),
+    ],
+)
+def test_country_names_in_many_scripts_become_iso_codes(text: str, code: str) -> None:
+    assert country_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["火星", "hello world", "la", "in", "somewhere nice", None, ""])
+def test_unknown_places_are_none_not_a_guess(text: str | None) -> None:
+    assert country_code(text) is None
+
+
+def test_overseas_means_outside_mainland_china() -> None:
+    assert is_overseas("US") is True
+    assert is_overseas("HK") is True
+    assert is_overseas("CN") is False
+    assert is_overseas(None) is None
