@@ -56,6 +56,8 @@ WANGZI_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Records what the network answered (`wangzi record`), before replay/rewriting.
+    "crawler.middlewares.RecordMiddleware": 940,
     # Last before the download handler: rewrites requests to the loopback replay server.
     "crawler.middlewares.ReplayMiddleware": 950,
 }
@@ -120,3 +122,10 @@ def _abort_heavy_requests(request) -> bool:  # type: ignore[no-untyped-def]
 
 
 PLAYWRIGHT_ABORT_REQUEST = _abort_heavy_requests
+
+EXTENSIONS = {
+    # Live progress on a terminal for `wangzi lookup`/`crawl` (set by the CLI).
+    "crawler.progress.ProgressExtension": 500,
+}
+#: Show a live progress display on stderr (the CLI turns it on for terminals).
+WANGZI_PROGRESS = False

@@ -46,6 +46,11 @@ logger = logging.getLogger(__name__)
 #: A pure parser: payload bytes, the response URL and HTTP status in, a record out.
 Parser = Callable[[bytes, str, int], ParseResult]
 
+#: Statuses handed to parsers instead of being dropped: every 4xx/5xx (a 418 or 461 *is* the
+#: answer "blocked"). 3xx are not listed, so redirects are followed and the parser sees the
+#: final URL (e.g. a login page).
+HANDLED_STATUSES = list(range(400, 600))
+
 #: Failures after which asking the same platform again about the account is pointless.
 FINAL_FAILURES = frozenset({FailureKind.NOT_FOUND, FailureKind.PRIVATE})
 
@@ -158,7 +163,7 @@ class AccountSpider(scrapy.Spider):
     def _request(self, account: AccountRef, chain: list[Source], index: int, results: list[Any]) -> Request:
         source = chain[index]
         meta = {
-            "handle_httpstatus_all": True,
+            "handle_httpstatus_list": HANDLED_STATUSES,
             "wangzi_account": account,
             "wangzi_chain": chain,
             "wangzi_index": index,

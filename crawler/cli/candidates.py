@@ -1,0 +1,260 @@
+"""``wangzi candidates``: register people and their accounts, import them, list them.
+
+``candidates add`` has one ``--PLATFORM`` option per platform in the registry, so a new
+platform module gets its flag without touching this file.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
+from spiders.registry import PLATFORMS
+
+candidates_app = typer.Typer(help="Register candidates and their platform accounts.", no_args_is_help=True)
+
+
+def _option_name(platform: str) -> str:
+    return "--" + platform.replace("_", "-")
+
+
+def parse_accounts(values: dict[str, list[str] | str | None]) -> list[Any]:
+    """Platform -> user input (handle, id or URL; ``;``/``|`` separate several) as AccountRefs.
+
+    Raises ValueError naming the platform and the input when one does not parse.
+    """
+    from spiders.registry import normalize_account
+
+    refs = []
+    for platform, raw in values.items():
+        items = raw if isinstance(raw, list) else [raw] if raw else []
+        for text in items:
+            for part in str(text).replace("|", ";").split(";"):
+                part = unicodedata.normalize("NFKC", part).strip()
+                if not part:
+                    continue
+                try:
+                    refs.append(normalize_account(platform, part))
+                except ValueError as exc:
+                    raise ValueError(f"{platform} account {part!r}: {exc}") from None
+    return refs
+
+
+def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
+    from storage.db import session_scope
+    from storage.queries import add_candidate
+
+    if not display_name.strip():
+        raise fail("the candidate's name is empty", USAGE)
+    with friendly_errors():
+        refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
+        with session_scope(database_url) as session:
+            candidate = add_candidate(session, display_name, aliases=alias or [], notes=notes, accounts=refs)
+            console.print(
+                f"added candidate [bold]{candidate.id}[/] {candidate.display_name}"
+                + (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else "")
+            )
+
+
+def _add_signature() -> inspect.Signature:
+    params = [
+        inspect.Parameter("display_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str,
+                          default=typer.Argument(..., metavar="NAME", help="The person's display name.")),
+        inspect.Parameter("alias", inspect.Parameter.KEYWORD_ONLY, annotation=list[str],
+                          default=typer.Option(None, "--alias", help="Another name or script (repeatable): 李佳琦, Li Jiaqi.")),
+        inspect.Parameter("notes", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+                          default=typer.Option(None, "--notes", help="Free text for the talent team.")),
+        inspect.Parameter("database_url", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+                          default=typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")),
+    ]
+    for platform in PLATFORMS:
+        params.append(
+            inspect.Parameter(
+                platform, inspect.Parameter.KEYWORD_ONLY, annotation=list[str],
+                default=typer.Option(None, _option_name(platform),
+                                     help=f"{platform} account: handle, id or profile URL (repeatable)."),
+            )
+        )
+    return inspect.Signature(params)
+
+
+def _add_command(**kwargs: Any) -> None:
+    """Register a candidate with their accounts, e.g. `wangzi candidates add "老番茄" --bilibili 546195`."""
+    add(kwargs.pop("display_name"), kwargs.pop("alias"), kwargs.pop("notes"), kwargs.pop("database_url"), **kwargs)
+
+
+_add_command.__signature__ = _add_signature()  # type: ignore[attr-defined]
+candidates_app.command("add")(_add_command)
+
+
+# --------------------------------------------------------------------------- import
+
+#: CSV columns: name (required), aliases and notes (optional), one column per platform.
+NAME_COLUMNS = ("name", "display_name")
+
+
+@dataclass
+class ImportReport:
+    added: list[tuple[int, str]] = field(default_factory=list)  # (row number, name)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+
+
+def import_rows(text: str, database_url: str | None) -> ImportReport:
+    """Import candidates from CSV text; every row is its own transaction, so one bad row
+    never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
+    from storage.db import session_scope
+    from storage.queries import DuplicateAccount, add_candidate
+
+    report = ImportReport()
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        report.errors.append((1, "the file is empty (expected a header row: name,aliases,notes,<platforms>)"))
+        return report
+    columns = {(c or "").strip().lower().replace("-", "_"): c for c in reader.fieldnames}
+    name_col = next((columns[c] for c in NAME_COLUMNS if c in columns), None)
+    if name_col is None:
+        report.errors.append((1, f"no 'name' column in header {reader.fieldnames}"))
+        return report
+    unknown = [c for c in columns if c not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
+    if unknown:
+        report.errors.append((1, f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}"))
+    for number, row in enumerate(reader, start=2):
+        if None in row:
+            report.errors.append((number, "row has more fields than the header"))
+            continue
+        name = unicodedata.normalize("NFKC", (row.get(name_col) or "")).strip()
+        if not name:
+            report.errors.append((number, "missing name"))
+            continue
+        if any(ord(ch) < 32 for ch in name) or len(name) > 200:
+            report.errors.append((number, "name has control characters or is longer than 200 characters"))
+            continue
+        aliases = [a.strip() for a in (row.get(columns.get("aliases", ""), "") or "").replace(";", "|").split("|") if a.strip()]
+        try:
+            refs = parse_accounts({p: row.get(columns[p]) for p in PLATFORMS if p in columns})
+            with session_scope(database_url) as session:
+                candidate = add_candidate(session, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None), accounts=refs)
+                report.added.append((number, f"{candidate.id} {name}"))
+        except (ValueError, DuplicateAccount) as exc:
+            report.errors.append((number, str(exc)))
+    return report
+
+
+@candidates_app.command("import")
+def import_csv(
+    file: Path = typer.Argument(..., help="CSV with columns name, aliases (| separated), notes, and one per platform."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+) -> None:
+    """Import candidates from a CSV file. Bad rows are reported with their row number; good rows are kept.
+
+    Exit code 1 when any row was rejected."""
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror or exc}", USAGE) from None
+    except UnicodeDecodeError:
+        raise fail(f"{file} is not UTF-8 text; save the CSV as UTF-8", USAGE) from None
+    with friendly_errors():
+        report = import_rows(text, database_url)
+    for number, name in report.added:
+        console.print(f"row {number}: added {name}", highlight=False)
+    for number, message in report.errors:
+        err.print(f"[red]row {number}:[/] {message}", highlight=False)
+    console.print(f"{len(report.added)} added, {len(report.errors)} rejected")
+    if report.errors:
+        raise typer.Exit(PROBLEM)
+
+
+# --------------------------------------------------------------------------- list
+
+
+@candidates_app.command("list")
+def list_candidates(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+) -> None:
+    """List candidates with their accounts and latest follower counts."""
+    rows = candidate_rows(database_url)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    console.print(followers_table(rows))
+
+
+def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Candidates with accounts and each account's latest snapshot numbers (JSON-ready)."""
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import Account, Candidate
+    from storage.queries import latest_snapshots
+
+    with session_scope(database_url) as session:
+        statement = select(Candidate).order_by(Candidate.id)
+        if candidate_ids:
+            statement = statement.where(Candidate.id.in_(candidate_ids))  # type: ignore[union-attr]
+        candidates = session.exec(statement).all()
+        latest = {account.id: snap for account, snap in latest_snapshots(session, [c.id for c in candidates])}
+        rows = []
+        for c in candidates:
+            accounts = session.exec(select(Account).where(Account.candidate_id == c.id).order_by(Account.id)).all()
+            rows.append(
+                {
+                    "id": c.id,
+                    "display_name": c.display_name,
+                    "aliases": c.aliases,
+                    "active": c.active,
+                    "accounts": [
+                        {
+                            "platform": a.platform,
+                            "handle": a.handle,
+                            "platform_user_id": a.platform_user_id,
+                            "followers": latest[a.id].followers if a.id in latest else None,
+                            "approximate": "followers" in (latest[a.id].approximate or []) if a.id in latest else False,
+                            "captured_at": latest[a.id].captured_at.isoformat() if a.id in latest else None,
+                        }
+                        for a in accounts
+                    ],
+                }
+            )
+    return rows
+
+
+def followers_table(rows: list[dict[str, Any]], title: str = "Candidates") -> Table:
+    """Candidates x platforms, latest follower counts ("~" marks rounded ones, "-" not read)."""
+    platforms = [p for p in PLATFORMS if any(a["platform"] == p for r in rows for a in r["accounts"])]
+    table = Table(title=title)
+    table.add_column("id", justify="right")
+    table.add_column("candidate")
+    for p in platforms:
+        table.add_column(p, justify="right")
+    for row in rows:
+        cells = []
+        for p in platforms:
+            accounts = [a for a in row["accounts"] if a["platform"] == p]
+            if not accounts:
+                cells.append("")
+                continue
+            shown = []
+            for a in accounts:
+                if a["followers"] is None:
+                    shown.append("-")
+                else:
+                    shown.append(("~" if a["approximate"] else "") + f"{a['followers']:,}")
+            cells.append(" / ".join(shown))
+        table.add_row(str(row["id"]), row["display_name"], *cells)
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(candidates_app, name="candidates")

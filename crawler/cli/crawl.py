@@ -1,0 +1,331 @@
+"""``wangzi crawl``, ``lookup``, ``record`` and ``demo``: the commands that run spiders."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+
+
+def _settings(pairs: list[str] | None) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"-s expects NAME=VALUE, got {pair!r}", USAGE)
+        overrides[name.strip()] = value
+    return overrides
+
+
+def _log_overrides(verbose: bool, show_progress: bool) -> dict[str, Any]:
+    return {"LOG_LEVEL": "INFO" if verbose else "WARNING", "WANGZI_PROGRESS": show_progress and not verbose}
+
+
+def _platforms(requested: list[str] | None) -> list[str]:
+    from spiders.registry import PLATFORMS, UnknownPlatform, available_platforms
+
+    available = available_platforms()
+    if not requested:
+        return available
+    for name in requested:
+        if name not in PLATFORMS:
+            raise UnknownPlatform(f"unknown platform {name!r}; known: {', '.join(PLATFORMS)}")
+        if name not in available:
+            raise UnknownPlatform(f"platform {name!r} is not implemented yet")
+    return list(dict.fromkeys(requested))
+
+
+def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
+    """What one run stored: snapshots and failures, JSON-ready."""
+    from storage.db import session_scope
+    from storage.models import CrawlRun
+    from storage.queries import run_failures, run_snapshots
+
+    with session_scope(database_url) as session:
+        run = session.get(CrawlRun, run_id)
+        profiles = [
+            {
+                "platform": account.platform,
+                "handle": account.handle,
+                "platform_user_id": account.platform_user_id,
+                "display_name": snap.display_name,
+                "followers": snap.followers,
+                "following": snap.following,
+                "posts": snap.posts,
+                "likes": snap.likes,
+                "views": snap.views,
+                "verified": snap.verified,
+                "verified_reason": snap.verified_reason,
+                "ip_location": snap.ip_location,
+                "country": snap.country,
+                "approximate": snap.approximate,
+                "captured_at": snap.captured_at.isoformat(),
+                "source_url": snap.source_url,
+            }
+            for account, snap in run_snapshots(session, run_id)
+        ]
+        failures = [
+            {"platform": f.platform, "kind": f.kind, "url": f.url, "status": f.http_status, "detail": f.detail}
+            for f in run_failures(session, run_id)
+        ]
+        return {
+            "run_id": run_id,
+            "status": run.status if run else None,
+            "stats": run.stats if run else {},
+            "profiles": profiles,
+            "failures": failures,
+        }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Run {summary['run_id']} ({summary['status']})")
+    for column in ("platform", "requests", "snapshots", "posts", "failures"):
+        table.add_column(column, justify="left" if column == "platform" else "right")
+    for platform, stats in sorted(summary["stats"].items()):
+        failures = ", ".join(f"{k}: {v}" for k, v in sorted((stats.get("failures") or {}).items())) or "0"
+        table.add_row(platform, str(stats.get("requests") or 0), str(stats.get("snapshots")), str(stats.get("posts")), failures)
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- crawl
+
+
+def crawl(
+    platform: list[str] = typer.Option(None, "--platform", "-p", help="Only these platforms (repeatable). Default: all."),
+    candidate: list[str] = typer.Option(None, "--candidate", "-c", help="Only these candidates (id or name; repeatable). Default: all active."),
+    replay: Path = typer.Option(None, "--replay", help="Serve every request from this HAR recording (offline)."),
+    setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+) -> None:
+    """Crawl every account of the active candidates (or of --candidate) on every platform
+    (or --platform), store snapshots, posts and typed failures, and print the run's summary."""
+    from crawler.runner import run_crawl
+    from storage.db import session_scope
+    from storage.queries import account_refs, find_candidate
+
+    with friendly_errors():
+        platforms = _platforms(platform)
+        with session_scope(database_url) as session:
+            ids = []
+            for text in candidate or []:
+                found = find_candidate(session, text)
+                if found is None:
+                    raise fail(f"no candidate {text!r} (see `wangzi candidates list`)", USAGE)
+                ids.append(found.id)
+            targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
+        if not any(targets.values()):
+            err.print("nothing to crawl: no active candidate has an account on " + ", ".join(platforms))
+            raise typer.Exit(OK)
+        run_id = run_crawl(
+            targets, trigger="manual", database_url=database_url, replay=replay,
+            overrides={**_log_overrides(verbose, sys.stderr.isatty()), **_settings(setting)},
+        )
+    from crawler.progress import stop_progress
+
+    stop_progress()
+    _print_summary(run_summary(database_url, run_id))
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def resolve_lookup(session: Any, text: str, platforms: list[str]) -> tuple[Any, dict[str, list[Any]]]:
+    """(candidate or None, platform -> account refs) for a candidate id/name/alias, a
+    ``platform:handle`` pair or a profile URL."""
+    from spiders.registry import PLATFORMS, normalize_account
+    from storage.queries import account_refs, find_account, find_candidate
+
+    candidate = find_candidate(session, text)
+    if candidate is not None:
+        return candidate, {p: account_refs(session, p, candidate_ids=[candidate.id]) for p in platforms}
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in PLATFORMS and not rest.startswith("//"):
+        if prefix not in platforms:
+            raise ValueError(f"platform {prefix!r} is not implemented yet")
+        ref = normalize_account(prefix, rest)
+        stored = find_account(session, ref)
+        if stored is not None:
+            ref.account_id = stored.id
+        return None, {prefix: [ref]}
+    if "/" in text or "." in text:
+        for name in platforms:
+            try:
+                ref = normalize_account(name, text)
+            except ValueError:
+                continue
+            stored = find_account(session, ref)
+            if stored is not None:
+                ref.account_id = stored.id
+            return None, {name: [ref]}
+    raise ValueError(
+        f"{text!r} is not a candidate id, name or alias, a profile URL, or PLATFORM:HANDLE "
+        "(e.g. bilibili:2, weibo:1669879400)"
+    )
+
+
+def lookup(
+    who: str = typer.Argument(..., metavar="CANDIDATE_OR_HANDLE", help="Candidate id/name/alias, a profile URL, or PLATFORM:HANDLE."),
+    platform: list[str] = typer.Option(None, "--platform", "-p", help="Only these platforms (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    replay: Path = typer.Option(None, "--replay", help="Serve every request from this HAR recording (offline)."),
+    setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+) -> None:
+    """Crawl one candidate (or one account) now and show what each platform said.
+
+    Exit code 0 when at least one profile was read, 1 when every platform failed."""
+    from crawler.runner import run_crawl
+    from storage.db import session_scope
+
+    with friendly_errors():
+        platforms = _platforms(platform)
+        with session_scope(database_url) as session:
+            candidate, targets = resolve_lookup(session, who, platforms)
+            candidate_info = {"id": candidate.id, "display_name": candidate.display_name} if candidate else None
+        if not any(targets.values()):
+            raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
+        run_id = run_crawl(
+            targets, trigger="lookup", database_url=database_url, replay=replay,
+            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json), **_settings(setting)},
+        )
+    from crawler.progress import stop_progress
+
+    stop_progress()
+    summary = run_summary(database_url, run_id)
+    summary["candidate"] = candidate_info
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_lookup(summary)
+    raise typer.Exit(OK if summary["profiles"] else PROBLEM)
+
+
+def _print_lookup(summary: dict[str, Any]) -> None:
+    who = summary.get("candidate")
+    table = Table(title=f"{who['display_name'] if who else 'Lookup'} (run {summary['run_id']})")
+    for column in ("platform", "account", "name", "followers", "following", "posts", "IP location", "country"):
+        table.add_column(column, justify="right" if column in {"followers", "following", "posts"} else "left")
+
+    def show(value: Any, field: str, approx: list[str]) -> str:
+        return "-" if value is None else ("~" if field in approx else "") + f"{value:,}"
+
+    for p in summary["profiles"]:
+        table.add_row(
+            p["platform"], p["handle"] or p["platform_user_id"] or "", p["display_name"] or "",
+            show(p["followers"], "followers", p["approximate"]), show(p["following"], "following", p["approximate"]),
+            show(p["posts"], "posts", p["approximate"]), p["ip_location"] or "", p["country"] or "",
+        )
+    console.print(table)
+    for f in summary["failures"]:
+        console.print(f"[yellow]{f['platform']}[/]: {f['kind']} ({f['status'] or '-'}) {f['detail']}  {f['url']}", highlight=False)
+
+
+# --------------------------------------------------------------------------- record
+
+
+def record(
+    ctx: typer.Context,
+    out: Path = typer.Argument(..., help="The HAR file to write."),
+    keep_secrets: bool = typer.Option(False, "--keep-secrets", help="Do not redact Cookie/Authorization/Set-Cookie and API keys."),
+) -> None:
+    """Run a live `lookup` or `crawl` and save every exchange as HAR 1.2:
+
+    wangzi record session.har -- lookup bilibili:2
+
+    The recording can then be served with --replay. Secrets are redacted unless --keep-secrets.
+    """
+    from crawler.cli import app
+
+    args = list(ctx.args)
+    if args and args[0] == "--":
+        args = args[1:]
+    if not args or args[0] not in {"lookup", "crawl"}:
+        raise fail("record wraps `lookup ...` or `crawl ...`: wangzi record OUT.har -- lookup bilibili:2", USAGE)
+    if "--replay" in args:
+        raise fail("record makes a live crawl; drop --replay", USAGE)
+    out.unlink(missing_ok=True)
+    os.environ["WANGZI_RECORD"] = str(out)
+    os.environ["WANGZI_RECORD_SECRETS"] = "true" if keep_secrets else "false"
+    try:
+        app(args=args, prog_name="wangzi", standalone_mode=False)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    else:
+        code = OK
+    err.print(f"recorded to {out}" if out.exists() else f"nothing was recorded ({out} not written)")
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo(
+    replay: Path = typer.Option(DEMO_DIR / "demo.har", "--replay", help="Recording to serve (default: the bundled one)."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log."),
+) -> None:
+    """Register the demo candidates, crawl them from a bundled recording (no network),
+    store the snapshots and print follower counts per platform."""
+    from crawler.cli.candidates import candidate_rows, followers_table, import_rows
+    from crawler.runner import run_crawl
+    from spiders.registry import available_platforms
+    from storage.db import session_scope
+    from storage.queries import account_refs, find_candidate
+
+    with friendly_errors():
+        text = (DEMO_DIR / "candidates.csv").read_text(encoding="utf-8")
+        with session_scope(database_url) as session:
+            names = [line.split(",")[0] for line in text.splitlines()[1:] if line.strip()]
+            missing = [n for n in names if find_candidate(session, n) is None]
+        if missing:
+            report = import_rows(text, database_url)
+            for number, message in report.errors:
+                if "already" not in message:
+                    err.print(f"demo candidates row {number}: {message}")
+        with session_scope(database_url) as session:
+            ids = [c.id for c in (find_candidate(session, n) for n in names) if c is not None]
+            targets = {p: account_refs(session, p, candidate_ids=ids) for p in available_platforms()}
+        run_id = run_crawl(
+            targets, trigger="demo", database_url=database_url, replay=replay,
+            overrides=_log_overrides(verbose, sys.stderr.isatty()),
+        )
+    from crawler.progress import stop_progress
+
+    stop_progress()
+    _print_summary(run_summary(database_url, run_id))
+    console.print(followers_table(candidate_rows(database_url, ids), title="Demo candidates: followers per platform"))
+    console.print("[dim]~ rounded by the platform, - not shown by the platform[/]")
+    _demo_ranking(database_url)
+
+
+def _demo_ranking(database_url: str | None) -> None:
+    """Compute features and print the ranking when the enrichment stage is installed."""
+    try:
+        from crawler.cli.enrich import print_ranking  # type: ignore[attr-defined]
+        from enrichment.features import enrich_all  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    from storage.db import session_scope
+
+    with session_scope(database_url) as session:
+        enrich_all(session)
+    with session_scope(database_url) as session:
+        print_ranking(session, by="composite", top=10)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl")(crawl)
+    app.command("lookup")(lookup)
+    app.command("record", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(record)
+    app.command("demo")(demo)

@@ -1,0 +1,114 @@
+"""Run spiders in this process for the CLI: one ``CrawlerProcess``, one ``CrawlRun``.
+
+Scrapy's reactor cannot be restarted in a process, so each ``wangzi`` command runs at
+most one crawl; the HTTP service and tests start crawls in subprocesses.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
+
+from crawler.items import AccountRef
+
+logger = logging.getLogger(__name__)
+
+#: Settings replaced when a crawl is served from a recording: politeness toward loopback
+#: only slows tests and the demo down. Applied above spiders' own custom_settings.
+REPLAY_SETTINGS: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "RANDOMIZE_DOWNLOAD_DELAY": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS": 32,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "WANGZI_BACKOFF_BASE": 0.05,
+    "WANGZI_BACKOFF_MAX": 0.5,
+    "ROBOTSTXT_OBEY": False,
+}
+
+
+def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Project settings, then ``WANGZI_*``/Scrapy setting names from the environment, then overrides."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    for name, value in os.environ.items():
+        if name.startswith("WANGZI_") and name in settings:
+            settings.set(name, value, priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def spider_class(platform: str, settings: Settings | None = None) -> type:
+    return SpiderLoader.from_settings(settings or crawl_settings()).load(platform)
+
+
+def run_crawl(
+    targets: dict[str, list[AccountRef]],
+    *,
+    trigger: str,
+    database_url: str | None = None,
+    replay: str | Path | None = None,
+    record: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    extra_spiders: list[tuple[str, dict[str, Any]]] | None = None,
+) -> int:
+    """Crawl the given accounts (platform -> refs) as one run; returns the run id.
+
+    ``extra_spiders`` are (spider name, spider kwargs) run in the same process and run,
+    e.g. the press spider during a lookup.
+    """
+    from storage.db import database_url as resolve_url
+    from storage.db import session_scope
+    from storage.queries import finish_run, start_run
+
+    url = resolve_url(database_url)
+    with session_scope(url) as session:
+        run_id = start_run(session, trigger).id
+    values: dict[str, Any] = {"WANGZI_RUN_ID": run_id, "WANGZI_DATABASE_URL": url, "WANGZI_TRIGGER": trigger}
+    if replay:
+        from crawler.replay import Recording
+
+        Recording.load(replay)  # fail early, with a clear message, on a bad file
+        values.update(REPLAY_SETTINGS)
+        values["WANGZI_REPLAY"] = str(replay)
+    if record:
+        values["WANGZI_RECORD"] = str(record)
+        Path(record).unlink(missing_ok=True)
+    values.update(overrides or {})
+    settings = crawl_settings(values)
+
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawlers: list[Crawler] = []
+    loader = SpiderLoader.from_settings(settings)
+    for platform, refs in targets.items():
+        if not refs:
+            continue
+        crawler = process.create_crawler(loader.load(platform))
+        crawlers.append(crawler)
+        process.crawl(crawler, targets=refs)
+    for name, kwargs in extra_spiders or []:
+        crawler = process.create_crawler(loader.load(name))
+        crawlers.append(crawler)
+        process.crawl(crawler, **kwargs)
+    status = "finished"
+    try:
+        if crawlers:
+            process.start()
+        reasons = [c.stats.get_value("finish_reason") for c in crawlers]
+        if any(reason != "finished" for reason in reasons):
+            status = "interrupted"
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        with session_scope(url) as session:
+            finish_run(session, run_id, status)
+    return run_id

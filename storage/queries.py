@@ -1,0 +1,201 @@
+"""The few queries the rest of Wangzi needs. Nothing outside ``storage/`` writes SQL.
+
+Inserts that must be idempotent (snapshots, posts, links) use the dialect's
+``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL both have it), so a resumed
+or concurrent crawl can never write a second identical row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, select
+
+from crawler.items import AccountRef
+from storage.models import Account, Candidate, CrawlRun, FetchFailure, ProfileSnapshot, utcnow
+
+
+class DuplicateAccount(ValueError):
+    """The account is already registered (to this or another candidate)."""
+
+
+def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping any that would violate a unique constraint. Returns rows inserted."""
+    if not rows:
+        return 0
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
+    else:  # pragma: no cover - other databases are not supported
+        raise NotImplementedError(f"insert_ignore does not support {dialect}")
+    result = session.execute(statement)
+    return max(result.rowcount or 0, 0)
+
+
+# --------------------------------------------------------------------------- candidates and accounts
+
+
+def find_candidate(session: Session, text: str) -> Candidate | None:
+    """A candidate by id, display name or alias (exact, case-insensitive)."""
+    text = text.strip()
+    if text.isdigit():
+        found = session.get(Candidate, int(text))
+        if found:
+            return found
+    by_name = session.exec(select(Candidate).where(func.lower(Candidate.display_name) == text.lower())).first()
+    if by_name:
+        return by_name
+    for candidate in session.exec(select(Candidate)).all():
+        if any(alias.casefold() == text.casefold() for alias in candidate.aliases or []):
+            return candidate
+    return None
+
+
+def find_account(session: Session, ref: AccountRef) -> Account | None:
+    conditions = []
+    if ref.platform_user_id:
+        conditions.append(Account.platform_user_id == ref.platform_user_id)
+    if ref.handle:
+        conditions.append(func.lower(Account.handle) == ref.handle.lower())
+    if not conditions:
+        return None
+    return session.exec(select(Account).where(Account.platform == ref.platform, or_(*conditions))).first()
+
+
+def add_candidate(
+    session: Session,
+    display_name: str,
+    *,
+    aliases: Iterable[str] = (),
+    notes: str | None = None,
+    accounts: Iterable[AccountRef] = (),
+) -> Candidate:
+    """Register a person and their accounts; raises :class:`DuplicateAccount` before writing
+    anything if one of the accounts already belongs to someone."""
+    refs = list(accounts)
+    for ref in refs:
+        existing = find_account(session, ref)
+        if existing is not None and existing.candidate_id is not None:
+            owner = session.get(Candidate, existing.candidate_id)
+            raise DuplicateAccount(
+                f"{ref.platform} account {ref.handle or ref.platform_user_id} already belongs to "
+                f"candidate {existing.candidate_id} ({owner.display_name if owner else '?'})"
+            )
+    candidate = Candidate(display_name=display_name.strip(), aliases=[a.strip() for a in aliases if a.strip()], notes=notes)
+    session.add(candidate)
+    session.flush()
+    for ref in refs:
+        attach_account(session, candidate, ref)
+    return candidate
+
+
+def attach_account(session: Session, candidate: Candidate, ref: AccountRef) -> Account:
+    """Give a candidate an account, adopting an unowned one seen in an ad-hoc crawl."""
+    account = find_account(session, ref)
+    if account is None:
+        account = Account(platform=ref.platform, handle=ref.handle, platform_user_id=ref.platform_user_id)
+    account.candidate_id = candidate.id
+    account.profile_url = account.profile_url or profile_url(ref)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def profile_url(ref: AccountRef) -> str | None:
+    from spiders.registry import UnknownPlatform, platform_module
+
+    try:
+        module = platform_module(ref.platform)
+    except UnknownPlatform:
+        return None
+    build = getattr(module, "profile_url", None)
+    return build(ref) if build else None
+
+
+def account_for_ref(session: Session, ref: AccountRef) -> Account:
+    """The stored account an item is about, created (unowned) for ad-hoc crawls."""
+    if ref.account_id is not None:
+        account = session.get(Account, ref.account_id)
+        if account is not None:
+            return account
+    account = find_account(session, ref)
+    if account is None:
+        account = Account(platform=ref.platform, handle=ref.handle, platform_user_id=ref.platform_user_id)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def account_refs(
+    session: Session, platform: str, *, candidate_id: int | None = None, candidate_ids: Iterable[int] | None = None
+) -> list[AccountRef]:
+    """Accounts to crawl on a platform: those of active candidates (or of the given ones)."""
+    statement = select(Account).join(Candidate).where(Account.platform == platform)
+    ids = list(candidate_ids or []) + ([candidate_id] if candidate_id is not None else [])
+    if ids:
+        statement = statement.where(Account.candidate_id.in_(ids))  # type: ignore[union-attr]
+    else:
+        statement = statement.where(Candidate.active == True)  # noqa: E712 - SQL expression
+    return [
+        AccountRef(platform=a.platform, handle=a.handle, platform_user_id=a.platform_user_id, account_id=a.id)
+        for a in session.exec(statement.order_by(Account.id)).all()
+    ]
+
+
+# --------------------------------------------------------------------------- runs and results
+
+
+def start_run(session: Session, trigger: str) -> CrawlRun:
+    run = CrawlRun(trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, status: str) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is not None:
+        run.status = status
+        run.finished_at = utcnow()
+        session.add(run)
+
+
+def latest_snapshots(session: Session, candidate_ids: Iterable[int] | None = None) -> list[tuple[Account, ProfileSnapshot]]:
+    """The newest snapshot of every account (of the given candidates)."""
+    newest = (
+        select(ProfileSnapshot.account_id, func.max(ProfileSnapshot.id).label("id"))
+        .group_by(ProfileSnapshot.account_id)
+        .subquery()
+    )
+    statement = select(Account, ProfileSnapshot).join(ProfileSnapshot, ProfileSnapshot.account_id == Account.id).join(
+        newest, newest.c.id == ProfileSnapshot.id
+    )
+    ids = list(candidate_ids or [])
+    if ids:
+        statement = statement.where(Account.candidate_id.in_(ids))  # type: ignore[union-attr]
+    return list(session.exec(statement).all())
+
+
+def run_failures(session: Session, run_id: int) -> list[FetchFailure]:
+    return list(session.exec(select(FetchFailure).where(FetchFailure.crawl_run_id == run_id).order_by(FetchFailure.id)).all())
+
+
+def run_snapshots(session: Session, run_id: int) -> list[tuple[Account, ProfileSnapshot]]:
+    statement = (
+        select(Account, ProfileSnapshot)
+        .join(ProfileSnapshot, ProfileSnapshot.account_id == Account.id)
+        .where(ProfileSnapshot.crawl_run_id == run_id)
+        .order_by(ProfileSnapshot.id)
+    )
+    return list(session.exec(statement).all())
+
+
+def as_naive_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo else value
