@@ -6,7 +6,7 @@ and a unique key on (account, crawl run, payload hash) makes re-running or resum
 run idempotent.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: SQLModel needs real annotations for relationships.
 
 from datetime import datetime, timezone
 from typing import Any, Optional

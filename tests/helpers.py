@@ -1,0 +1,69 @@
+"""Test helpers: run the real CLI in a subprocess and read what it stored.
+
+Crawls run in subprocesses because Scrapy's reactor cannot restart in one process; that
+is also exactly how users run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from crawler.replay import Exchange, write_har  # noqa: F401 - re-exported for tests
+from storage.db import session_scope
+from storage.models import Account, CrawlRun, FetchFailure, Post, PostSnapshot, ProfileSnapshot
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def run_wangzi(
+    *args: str, database_url: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """``wangzi ARGS`` with DATABASE_URL set; returns the finished process (check .returncode)."""
+    full_env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def fixture_exchange(platform: str, case: str, *, url: str | None = None, status: int | None = None,
+                     headers: dict[str, str] | None = None) -> Exchange:
+    """An exchange answering with a fixture's payload (its meta.json url/status unless given)."""
+    folder = FIXTURES / platform / case
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    (payload,) = [p for p in folder.iterdir() if p.name.startswith("response.")]
+    return Exchange(url=url or meta["url"], status=status or meta.get("status", 200), body=payload.read_bytes(),
+                    headers=headers or {})
+
+
+def snapshots(database_url: str) -> list[tuple[Account, ProfileSnapshot]]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(Account, ProfileSnapshot).join(ProfileSnapshot)).all())
+
+
+def failures(database_url: str) -> list[FetchFailure]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(FetchFailure).order_by(FetchFailure.id)).all())
+
+
+def runs(database_url: str) -> list[CrawlRun]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(CrawlRun).order_by(CrawlRun.id)).all())
+
+
+def posts(database_url: str) -> list[tuple[Post, PostSnapshot]]:
+    with session_scope(database_url) as session:
+        return list(session.exec(select(Post, PostSnapshot).join(PostSnapshot)).all())
+
+
+def json_output(process: subprocess.CompletedProcess[str]) -> Any:
+    assert process.stdout.strip(), f"no output; stderr:\n{process.stderr}"
+    return json.loads(process.stdout)

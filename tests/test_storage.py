@@ -1,0 +1,104 @@
+"""Storage: migrations match the models, snapshots are append-only and idempotent, failures
+are failures, and nothing is stored as 0 that was not read."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
+from storage.db import get_engine, import_models, session_scope
+from storage.models import Account, AccountLink, FetchFailure, PostSnapshot, ProfileSnapshot
+from storage.queries import DuplicateAccount, add_candidate, start_run
+from storage.writer import write_items
+
+
+def test_migrations_create_exactly_the_tables_the_models_declare(database_url: str) -> None:
+    import_models()
+    with get_engine(database_url).connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def _profile_item(followers: int | None = 100, payload: bytes = b"{}", **extra: object) -> ProfileItem:
+    profile = Profile(platform="bilibili", platform_user_id="2", display_name="碧诗", followers=followers, **extra)
+    return ProfileItem(
+        account=AccountRef(platform="bilibili", platform_user_id="2"),
+        profile=profile,
+        provenance=Provenance.of("https://api.bilibili.com/x/web-interface/card?mid=2", "bilibili.card", "1", payload, 200),
+    )
+
+
+def test_storing_the_same_item_twice_in_a_run_writes_one_snapshot(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        run = start_run(session, "manual")
+        assert write_items(session, [_profile_item()], run.id)["snapshots"] == 1
+        assert write_items(session, [_profile_item()], run.id)["snapshots"] == 0
+        other = start_run(session, "manual")
+        assert write_items(session, [_profile_item()], other.id)["snapshots"] == 1
+    with session_scope(database_url) as session:
+        rows = session.exec(select(ProfileSnapshot)).all()
+        assert len(rows) == 2
+        assert {r.payload_sha256 for r in rows} == {_profile_item().provenance.payload_sha256}
+        assert rows[0].source_url.startswith("https://api.bilibili.com") and rows[0].parser == "bilibili.card"
+
+
+def test_values_not_read_are_stored_as_null(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        run = start_run(session, "manual")
+        write_items(session, [_profile_item(followers=None, following=5)], run.id)
+    with session_scope(database_url) as session:
+        row = session.exec(select(ProfileSnapshot)).one()
+        assert row.followers is None and row.posts is None and row.likes is None and row.following == 5
+
+
+def test_a_failure_is_stored_as_a_failure_and_never_as_a_snapshot(database_url: str) -> None:
+    item = FailureItem(
+        account=AccountRef(platform="bilibili", platform_user_id="2"),
+        failure=Failure(FailureKind.BLOCKED, "code -412: request blocked", 412),
+        url="https://api.bilibili.com/x/web-interface/card?mid=2",
+    )
+    with session_scope(database_url) as session:
+        run = start_run(session, "manual")
+        assert write_items(session, [item, item], run.id) == {"failure:blocked": 1}
+    with session_scope(database_url) as session:
+        assert session.exec(select(ProfileSnapshot)).all() == []
+        (failure,) = session.exec(select(FetchFailure)).all()
+        assert (failure.kind, failure.http_status, failure.platform) == ("blocked", 412, "bilibili")
+
+
+def test_posts_are_unique_per_platform_and_their_counts_are_snapshotted(database_url: str) -> None:
+    post = Post(platform="weibo", post_id="123", text="今天去了免税店", likes=10, comments=None,
+                published_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    item = PostsItem(account=AccountRef(platform="weibo", platform_user_id="1"), posts=(post,),
+                     provenance=Provenance.of("https://m.weibo.cn/x", "weibo.posts", "1", b"[]"))
+    with session_scope(database_url) as session:
+        first, second = start_run(session, "manual"), start_run(session, "manual")
+        write_items(session, [item, item], first.id)
+        write_items(session, [item], second.id)
+    with session_scope(database_url) as session:
+        snaps = session.exec(select(PostSnapshot)).all()
+        assert len(snaps) == 2 and all(s.likes == 10 and s.comments is None for s in snaps)
+
+
+def test_profile_links_are_recorded_once_per_account(database_url: str) -> None:
+    item = _profile_item(links=("https://www.youtube.com/@x", "https://www.youtube.com/@x"))
+    with session_scope(database_url) as session:
+        run = start_run(session, "manual")
+        write_items(session, [item, item], run.id)
+    with session_scope(database_url) as session:
+        assert [l.url for l in session.exec(select(AccountLink)).all()] == ["https://www.youtube.com/@x"]
+
+
+def test_an_account_belongs_to_one_candidate(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        add_candidate(session, "A", accounts=[AccountRef(platform="bilibili", platform_user_id="2")])
+    with pytest.raises(DuplicateAccount, match="already belongs"):
+        with session_scope(database_url) as session:
+            add_candidate(session, "B", accounts=[AccountRef(platform="bilibili", platform_user_id="2")])
+    with session_scope(database_url) as session:
+        assert len(session.exec(select(Account)).all()) == 1
