@@ -11,8 +11,8 @@ from rich.console import Console
 #: Exit codes (documented in README).
 OK, PROBLEM, USAGE = 0, 1, 2
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = PROBLEM) -> "typer.Exit":

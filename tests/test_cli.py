@@ -1,0 +1,84 @@
+"""The ``wangzi`` command line: help everywhere, clear errors with documented exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crawler.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, database_url: str | None = None):  # type: ignore[no-untyped-def]
+    env = {"DATABASE_URL": database_url} if database_url else {}
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["db"], ["db", "upgrade"], ["candidates"], ["candidates", "add"], ["candidates", "import"],
+     ["candidates", "list"], ["parse"], ["crawl"], ["lookup"], ["record"], ["demo"]],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_db_upgrade_creates_and_reports_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = invoke("db", "upgrade", database_url=url)
+    assert result.exit_code == 0, result.output
+    assert "is at migration" in result.output
+    assert invoke("db", "upgrade", database_url=url).exit_code == 0  # idempotent
+
+
+def test_candidates_add_and_list(database_url: str) -> None:
+    result = invoke("candidates", "add", "李佳琦", "--alias", "Li Jiaqi", "--notes", "beauty", database_url=database_url)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(invoke("candidates", "list", "--json", database_url=database_url).output)
+    assert listed[0]["display_name"] == "李佳琦"
+    assert listed[0]["aliases"] == ["Li Jiaqi"]
+
+
+def test_candidates_add_refuses_an_empty_name(database_url: str) -> None:
+    result = invoke("candidates", "add", "  ", database_url=database_url)
+    assert result.exit_code == 2
+    assert "empty" in result.output
+
+
+def test_import_keeps_good_rows_and_reports_bad_ones_by_row_number(database_url: str, tmp_path: Path) -> None:
+    csv = tmp_path / "c.csv"
+    csv.write_text("name,aliases,notes,unknown_platform\nAlice,A|Al,,\n,missing name,,\nBob,,,\n", encoding="utf-8")
+    result = invoke("candidates", "import", str(csv), database_url=database_url)
+    assert result.exit_code == 1
+    assert "row 3: missing name" in result.output
+    assert "unknown column" in result.output
+    names = [c["display_name"] for c in json.loads(invoke("candidates", "list", "--json", database_url=database_url).output)]
+    assert names == ["Alice", "Bob"]
+
+
+def test_import_of_a_missing_or_non_utf8_file_is_a_usage_error(database_url: str, tmp_path: Path) -> None:
+    assert invoke("candidates", "import", str(tmp_path / "nope.csv"), database_url=database_url).exit_code == 2
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("name\nJos\xe9\n".encode("latin-1"))
+    result = invoke("candidates", "import", str(latin), database_url=database_url)
+    assert result.exit_code == 2 and "UTF-8" in result.output
+
+
+def test_parse_an_unknown_platform_or_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    payload = tmp_path / "p.json"
+    payload.write_text("{}", encoding="utf-8")
+    result = invoke("parse", "myspace", str(payload))
+    assert result.exit_code == 2 and "unknown platform" in result.output
+    assert invoke("parse", "bilibili", str(tmp_path / "missing.json")).exit_code == 2
+
+
+def test_lookup_of_something_unknown_explains_what_it_accepts(database_url: str) -> None:
+    result = invoke("lookup", "nobody-at-all", database_url=database_url)
+    assert result.exit_code == 2
+    assert "PLATFORM:HANDLE" in result.output
