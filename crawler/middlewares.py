@@ -102,7 +102,7 @@ class ReplayMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "ReplayMiddleware":
         path = crawler.settings.get("WANGZI_REPLAY")
         if not path:
-            raise NotConfigured("WANGZI_REPLAY not set")
+            raise NotConfigured()  # no argument: Scrapy then logs nothing
         middleware = cls(Recording.load(path))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -111,17 +111,18 @@ class ReplayMiddleware:
         self.server.stop()
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
-        if request.meta.get("wangzi_replayed"):
-            return None
+        if request.url == request.meta.get("wangzi_replay_url"):
+            return None  # already rewritten (redirects copy meta, so compare the URL itself)
         if not self.recording.has(request.method, request.url):
             raise ReplayMiss(request.method, request.url)
+        replay_url = loopback_url(self.server.base_url, request.url)
         meta = {
             **request.meta,
-            "wangzi_replayed": True,
+            "wangzi_replay_url": replay_url,
             "wangzi_original_url": request.url,
             "download_slot": request.meta.get("download_slot") or urlsplit(request.url).netloc,
         }
-        return request.replace(url=loopback_url(self.server.base_url, request.url), meta=meta)
+        return request.replace(url=replay_url, meta=meta)
 
 
 class RecordMiddleware:
@@ -141,7 +142,7 @@ class RecordMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "RecordMiddleware":
         path = crawler.settings.get("WANGZI_RECORD")
         if not path:
-            raise NotConfigured("WANGZI_RECORD not set")
+            raise NotConfigured()
         middleware = cls(Path(path), crawler.settings.getbool("WANGZI_RECORD_SECRETS"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from crawler.items import COUNT_FIELDS, Failure, FailureItem, FailureKind, PostsItem, ProfileItem
@@ -107,7 +107,10 @@ class StoragePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StoragePipeline":
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # The finish reason is only known after pipelines close: finish the run on the signal.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -130,7 +133,6 @@ class StoragePipeline:
         self.flush()
         from storage.db import session_scope
         from storage.models import CrawlRun
-        from storage.queries import finish_run
 
         platform = getattr(self.crawler.spider, "platform", None) or getattr(self.crawler.spider, "name", "unknown")
         stats = self.crawler.stats
@@ -148,9 +150,15 @@ class StoragePipeline:
                 }
                 run.stats = merged
                 session.add(run)
-            if self.owns_run:
-                reason = stats.get_value("finish_reason")
-                finish_run(session, self.run_id, "finished" if reason == "finished" else "interrupted")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if not self.owns_run or self.run_id is None:
+            return
+        from storage.db import session_scope
+        from storage.queries import finish_run
+
+        with session_scope(self.database_url) as session:
+            finish_run(session, self.run_id, "finished" if reason == "finished" else "interrupted")
 
     # ------------------------------------------------------------------ writing
 
