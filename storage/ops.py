@@ -1,0 +1,314 @@
+"""Operations tables and their queries: crawl leases (refresh state) and HTTP lookup jobs.
+
+A :class:`Lease` row exists per (platform, subject): the subject is an account id for the
+social platforms, a candidate id for ``press``. It remembers when each kind of data
+(``profiles``, ``posts``, ``press``) was last refreshed and, while a crawl holds it, who
+holds it and until when. Claiming is an optimistic compare-and-set on ``version``
+(``UPDATE ... WHERE id = :id AND version = :seen``), which serialises correctly on SQLite
+(one writer at a time) and on PostgreSQL (row locks, re-checked under READ COMMITTED):
+of two overlapping ``crawl --due`` runs exactly one gets each account.
+
+A lease whose holder died (SIGKILL, lost machine) expires; the next run settles it from
+what the database holds: an account with a snapshot or a typed failure stored after the
+lease was taken counts as done, anything else becomes due again. So a killed crawl
+resumes without repeating or losing work.
+"""
+
+# No `from __future__ import annotations`: SQLModel needs real annotations.
+
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, update
+from sqlmodel import Field, Session, SQLModel, select
+
+from storage.models import CrawlRun, FetchFailure, ProfileSnapshot, utcnow
+from storage.queries import insert_ignore
+
+#: Failure kinds that say nothing about the account (the network or the server hiccuped):
+#: the account is retried after ``transient_retry`` instead of waiting a whole interval.
+TRANSIENT_FAILURES = frozenset({"network", "http_error"})
+
+
+class Lease(SQLModel, table=True):
+    """Refresh state of one account (or, for press, one candidate) and who is crawling it."""
+
+    __table_args__ = (UniqueConstraint("platform", "subject_id", name="uq_lease_platform_subject"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32, index=True)
+    subject_id: int = Field(index=True)  # account.id; candidate.id for platform "press"
+    owner: Optional[str] = Field(default=None, max_length=200, index=True)  # "host:pid:token" while held
+    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    acquired_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None
+    version: int = 0
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # kinds being refreshed
+    # {"profiles": "2026-11-25T07:00:00+00:00", "posts": ...}: when each kind was last refreshed
+    refreshed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    not_before: Optional[datetime] = None  # after a transient failure: not due before this
+    last_outcome: Optional[str] = Field(default=None, max_length=32)  # snapshot | <failure kind> | nothing
+
+
+class LookupJob(SQLModel, table=True):
+    """An on-demand lookup requested over HTTP (``POST /lookups``)."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    status: str = Field(default="queued", max_length=16, index=True)  # queued | running | finished | failed
+    candidate_id: Optional[int] = Field(default=None, foreign_key="candidate.id", index=True)
+    platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: Optional[str] = None
+
+
+# --------------------------------------------------------------------------- lease owners
+
+
+def new_owner(token: str) -> str:
+    """An owner name that says which process holds a lease (``host:pid:token``)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{token}"[:200]
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when the owner is a process on this host that no longer exists."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def is_stale(lease: Lease, now: datetime) -> bool:
+    """A held lease whose holder is gone: expired, or a dead process on this host."""
+    if lease.owner is None:
+        return False
+    return lease.expires_at is None or lease.expires_at <= now or owner_is_dead(lease.owner)
+
+
+# --------------------------------------------------------------------------- leases
+
+
+def ensure_leases(session: Session, platform: str, subject_ids: Iterable[int]) -> None:
+    """Make sure a lease row exists for every subject (idempotent, concurrency-safe)."""
+    rows = [{"platform": platform, "subject_id": s, "version": 0, "kinds": [], "refreshed": {}} for s in subject_ids]
+    for start in range(0, len(rows), 500):
+        insert_ignore(session, Lease, rows[start : start + 500])
+
+
+def leases(session: Session, platform: str, subject_ids: Sequence[int] | None = None) -> list[Lease]:
+    statement = select(Lease).where(Lease.platform == platform)
+    if subject_ids is not None:
+        ids = list(subject_ids)
+        found: list[Lease] = []
+        for start in range(0, len(ids), 500):
+            found += session.exec(statement.where(Lease.subject_id.in_(ids[start : start + 500]))).all()  # type: ignore[attr-defined]
+        return sorted(found, key=lambda lease: lease.id or 0)
+    return list(session.exec(statement.order_by(Lease.id)).all())
+
+
+def claim(
+    session: Session, lease: Lease, *, owner: str, kinds: Sequence[str], run_id: int | None, ttl: timedelta, now: datetime
+) -> bool:
+    """Take a lease if nobody changed it since it was read (compare-and-set on ``version``)."""
+    result = session.execute(
+        update(Lease)
+        .where(Lease.id == lease.id, Lease.version == lease.version)  # type: ignore[arg-type]
+        .values(
+            owner=owner, run_id=run_id, acquired_at=now, expires_at=now + ttl,
+            version=lease.version + 1, kinds=list(kinds),
+        )
+    )
+    return (result.rowcount or 0) == 1
+
+
+def renew(session: Session, owner: str, ttl: timedelta, now: datetime | None = None) -> int:
+    """Push back the expiry of every lease the owner holds (the crawl is still alive)."""
+    now = now or utcnow()
+    result = session.execute(update(Lease).where(Lease.owner == owner).values(expires_at=now + ttl))  # type: ignore[arg-type]
+    return result.rowcount or 0
+
+
+def outcomes_since(session: Session, account_ids: Sequence[int], since: datetime) -> dict[int, str]:
+    """What was stored for each account since a moment: ``snapshot`` or the failure kind.
+
+    A snapshot wins over failures; among failures a final one (not transient) wins."""
+    found: dict[int, str] = {}
+    ids = list(account_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for (account_id,) in session.execute(
+            select(ProfileSnapshot.account_id)
+            .where(ProfileSnapshot.account_id.in_(chunk), ProfileSnapshot.captured_at >= since)  # type: ignore[attr-defined]
+            .distinct()
+        ):
+            found[account_id] = "snapshot"
+        for account_id, kind in session.execute(
+            select(FetchFailure.account_id, FetchFailure.kind).where(
+                FetchFailure.account_id.in_(chunk), FetchFailure.occurred_at >= since  # type: ignore[union-attr]
+            )
+        ):
+            current = found.get(account_id)
+            if current == "snapshot" or (current is not None and current not in TRANSIENT_FAILURES):
+                continue
+            found[account_id] = kind
+    return found
+
+
+def settle(
+    session: Session, held: Sequence[Lease], *, outcomes: dict[int, str], transient_retry: timedelta, now: datetime
+) -> dict[str, int]:
+    """Release leases: record the refresh of each lease whose subject has an outcome, leave the
+    rest due. Only leases still at the version that was read are touched."""
+    counts = {"done": 0, "retry_later": 0, "released": 0}
+    for lease in held:
+        outcome = outcomes.get(lease.subject_id)
+        values: dict[str, Any] = {"owner": None, "expires_at": None, "run_id": None, "kinds": [], "version": lease.version + 1}
+        if outcome is None:
+            values["last_outcome"] = "nothing"
+            counts["released"] += 1
+        elif outcome in TRANSIENT_FAILURES:
+            values.update(last_outcome=outcome, not_before=now + transient_retry)
+            counts["retry_later"] += 1
+        else:
+            stamp = (lease.acquired_at or now).isoformat()
+            values.update(
+                last_outcome=outcome, not_before=None,
+                refreshed={**(lease.refreshed or {}), **{kind: stamp for kind in lease.kinds or []}},
+            )
+            counts["done"] += 1
+        session.execute(
+            update(Lease).where(Lease.id == lease.id, Lease.version == lease.version).values(**values)  # type: ignore[arg-type]
+        )
+    return counts
+
+
+def settle_accounts(
+    session: Session, held: Sequence[Lease], *, transient_retry: timedelta, now: datetime | None = None
+) -> dict[str, int]:
+    """Settle held leases from what the database holds for their accounts since each was taken."""
+    now = now or utcnow()
+    outcomes: dict[int, str] = {}
+    by_since: dict[datetime, list[int]] = {}
+    for lease in held:
+        if lease.platform == "press":
+            continue
+        by_since.setdefault(lease.acquired_at or now, []).append(lease.subject_id)
+    for since, ids in by_since.items():
+        outcomes.update(outcomes_since(session, ids, since))
+    return settle(session, held, outcomes=outcomes, transient_retry=transient_retry, now=now)
+
+
+def held_by(session: Session, owner: str) -> list[Lease]:
+    return list(session.exec(select(Lease).where(Lease.owner == owner).order_by(Lease.id)).all())
+
+
+def stale_leases(session: Session, now: datetime) -> list[Lease]:
+    """Held leases whose holder is gone (expired, or a dead process on this host)."""
+    held = session.exec(select(Lease).where(Lease.owner.is_not(None)).order_by(Lease.id)).all()  # type: ignore[union-attr]
+    return [lease for lease in held if is_stale(lease, now)]
+
+
+def mark_done(session: Session, platform: str, subject_id: int, owner: str, outcome: str, transient_retry: timedelta) -> bool:
+    """Settle one lease the caller holds with a known outcome (distributed workers)."""
+    lease = session.exec(select(Lease).where(Lease.platform == platform, Lease.subject_id == subject_id)).first()
+    if lease is None or lease.owner != owner:
+        return False
+    settle(session, [lease], outcomes={subject_id: outcome}, transient_retry=transient_retry, now=utcnow())
+    return True
+
+
+# --------------------------------------------------------------------------- run health
+
+
+def recent_runs(session: Session, limit: int = 20, since: datetime | None = None) -> list[CrawlRun]:
+    statement = select(CrawlRun)
+    if since is not None:
+        statement = statement.where(CrawlRun.started_at >= since)
+    return list(session.exec(statement.order_by(CrawlRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+
+
+def runs_between(session: Session, start: datetime, end: datetime) -> list[CrawlRun]:
+    return list(
+        session.exec(
+            select(CrawlRun).where(CrawlRun.started_at >= start, CrawlRun.started_at < end).order_by(CrawlRun.id)
+        ).all()
+    )
+
+
+def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, dict[str, int]]:
+    """Per platform: accounts with a snapshot and accounts with only failures in these runs.
+
+    Read from the stored rows, so it holds for runs whose stats predate the ``accounts``
+    counters too."""
+    result: dict[str, dict[str, int]] = {}
+    if not run_ids:
+        return result
+    from storage.models import Account
+
+    ok: dict[str, set[int]] = {}
+    for platform, account_id in session.execute(
+        select(Account.platform, ProfileSnapshot.account_id)
+        .join(Account, Account.id == ProfileSnapshot.account_id)
+        .where(ProfileSnapshot.crawl_run_id.in_(list(run_ids)))  # type: ignore[union-attr]
+        .distinct()
+    ):
+        ok.setdefault(platform, set()).add(account_id)
+    failed: dict[str, set[Any]] = {}
+    for platform, account_id, failure_id in session.execute(
+        select(FetchFailure.platform, FetchFailure.account_id, FetchFailure.id).where(
+            FetchFailure.crawl_run_id.in_(list(run_ids))  # type: ignore[union-attr]
+        )
+    ):
+        failed.setdefault(platform, set()).add(account_id if account_id is not None else f"failure:{failure_id}")
+    for platform in set(ok) | set(failed):
+        good = ok.get(platform, set())
+        bad = failed.get(platform, set()) - good
+        result[platform] = {"accounts_ok": len(good), "accounts_failed": len(bad)}
+    return result
+
+
+# --------------------------------------------------------------------------- lookup jobs
+
+
+def lookup_job(session: Session, job_id: str) -> LookupJob | None:
+    return session.get(LookupJob, job_id)
+
+
+def unfinished_jobs(session: Session) -> list[LookupJob]:
+    return list(
+        session.exec(select(LookupJob).where(or_(LookupJob.status == "queued", LookupJob.status == "running"))).all()
+    )
+
+
+def count_jobs(session: Session, status: str) -> int:
+    return session.exec(select(func.count()).select_from(LookupJob).where(LookupJob.status == status)).one()
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
