@@ -124,8 +124,41 @@ def _abort_heavy_requests(request) -> bool:  # type: ignore[no-untyped-def]
 PLAYWRIGHT_ABORT_REQUEST = _abort_heavy_requests
 
 EXTENSIONS = {
+    # Replace configured secrets (cookies, tokens, API keys) in every log line.
+    "crawler.secrets.RedactionExtension": 0,
     # Live progress on a terminal for `wangzi lookup`/`crawl` (set by the CLI).
     "crawler.progress.ProgressExtension": 500,
 }
 #: Show a live progress display on stderr (the CLI turns it on for terminals).
 WANGZI_PROGRESS = False
+
+
+# --------------------------------------------------------------------------- operations (issue 7)
+# Scheduled crawls (`wangzi crawl --due`), distributed workers (`wangzi worker`), JSON logs.
+
+#: Refresh policy TOML for `crawl --due`; empty means crawler/data/refresh.toml.
+WANGZI_REFRESH_POLICY = os.environ.get("WANGZI_REFRESH_POLICY", "")
+#: The lease owner of a `crawl --due` run (set by the CLI); turns on the lease heartbeat.
+WANGZI_LEASE_OWNER = ""
+#: Seconds a crawl's leases last without being renewed (the CLI sets it from the policy).
+WANGZI_LEASE_TTL = 1800.0
+#: One JSON object per log line instead of text (`--log-json`).
+WANGZI_LOG_JSON = False
+#: Redis URL of the distributed job queue and shared rate limit (set by `wangzi worker`).
+WANGZI_REDIS_URL = ""
+#: Requests per second per platform, shared by every worker through Redis; "*" covers the
+#: platforms not named; 0 means no shared limit. A JSON object in the environment.
+WANGZI_RATE_LIMITS = {"*": 1.0}
+#: Token-bucket size: requests that may leave at once after a quiet period.
+WANGZI_RATE_BURST = 1.0
+#: Seconds a worker may hold a job without renewing it before another worker takes it over.
+WANGZI_JOB_VISIBILITY = 120.0
+#: Deliveries of a job before it is parked in wangzi:<platform>:jobs:dead.
+WANGZI_JOB_MAX_ATTEMPTS = 3
+
+# Renews the leases of a running `crawl --due` (off unless WANGZI_LEASE_OWNER is set).
+EXTENSIONS["crawler.schedule.LeaseHeartbeat"] = 510
+# Shared per-platform token bucket in Redis (off unless WANGZI_REDIS_URL is set).
+DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 930
+# Acknowledges a worker's Redis job once its items are stored (off unless WANGZI_REDIS_URL is set).
+ITEM_PIPELINES["crawler.distributed.JobAckPipeline"] = 900
