@@ -35,8 +35,10 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
         statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases are not supported
         raise NotImplementedError(f"insert_ignore does not support {dialect}")
-    result = session.execute(statement)
-    return max(result.rowcount or 0, 0)
+    # Count the inserted rows with RETURNING: PostgreSQL drivers report rowcount -1 for
+    # INSERT ... ON CONFLICT DO NOTHING with SQLAlchemy 2.1.
+    result = session.execute(statement.returning(*table.primary_key.columns))
+    return len(result.all())
 
 
 # --------------------------------------------------------------------------- candidates and accounts
