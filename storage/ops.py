@@ -71,9 +71,11 @@ class LookupJob(SQLModel, table=True):
 # --------------------------------------------------------------------------- lease owners
 
 
-def new_owner(token: str) -> str:
-    """An owner name that says which process holds a lease (``host:pid:token``)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{token}"[:200]
+def new_owner(token: str, process: bool = True) -> str:
+    """An owner name that says who holds a lease: ``host:pid:token`` for a crawl in this
+    process (a dead pid frees it at once), ``host:queue:token`` for jobs handed to Redis
+    workers (only expiry or the workers free it)."""
+    return f"{socket.gethostname()}:{os.getpid() if process else 'queue'}:{token}"[:200]
 
 
 def owner_is_dead(owner: str | None) -> bool:
@@ -312,3 +314,8 @@ def count_jobs(session: Session, status: str) -> int:
 
 def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def assign_run(session: Session, owner: str, run_id: int) -> None:
+    """Record which run crawls the leases an owner holds."""
+    session.execute(update(Lease).where(Lease.owner == owner).values(run_id=run_id))  # type: ignore[arg-type]
