@@ -104,6 +104,9 @@ class StoragePipeline:
         self.buffer: list[Any] = []
         self.counts: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        # Accounts that yielded anything / a profile: the run's parse success rate (crawl health).
+        self.accounts: set[tuple[Any, ...]] = set()
+        self.accounts_ok: set[tuple[Any, ...]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StoragePipeline":
@@ -124,6 +127,12 @@ class StoragePipeline:
         self.crawler.stats.set_value("wangzi/run_id", self.run_id)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        account = getattr(item, "account", None)
+        if account is not None:
+            key = (account.platform, account.account_id, account.handle, account.platform_user_id)
+            self.accounts.add(key)
+            if isinstance(item, ProfileItem):
+                self.accounts_ok.add(key)
         self.buffer.append(item)
         if len(self.buffer) >= self.batch_size:
             self.flush()
@@ -147,6 +156,9 @@ class StoragePipeline:
                     "posts": self.counts["posts"],
                     "failures": dict(self.failures),
                     "storage_errors": stats.get_value("wangzi/storage_errors"),
+                    "accounts": len(self.accounts),
+                    "accounts_ok": len(self.accounts_ok),
+                    "parse_success_rate": round(len(self.accounts_ok) / len(self.accounts), 4) if self.accounts else None,
                 }
                 run.stats = merged
                 session.add(run)

@@ -59,19 +59,22 @@ def run_crawl(
     record: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
     extra_spiders: list[tuple[str, dict[str, Any]]] | None = None,
+    run_id: int | None = None,
 ) -> int:
     """Crawl the given accounts (platform -> refs) as one run; returns the run id.
 
     ``extra_spiders`` are (spider name, spider kwargs) run in the same process and run,
-    e.g. the press spider during a lookup.
+    e.g. the press spider during a lookup. ``run_id`` continues a run the caller already
+    started (``crawl --due`` claims its leases under the run before crawling).
     """
     from storage.db import database_url as resolve_url
     from storage.db import session_scope
     from storage.queries import finish_run, start_run
 
     url = resolve_url(database_url)
-    with session_scope(url) as session:
-        run_id = start_run(session, trigger).id
+    if run_id is None:
+        with session_scope(url) as session:
+            run_id = start_run(session, trigger).id
     values: dict[str, Any] = {"WANGZI_RUN_ID": run_id, "WANGZI_DATABASE_URL": url, "WANGZI_TRIGGER": trigger}
     if replay:
         from crawler.replay import Recording
@@ -85,6 +88,11 @@ def run_crawl(
     values.update(overrides or {})
     settings = crawl_settings(values)
 
+    if settings.getbool("WANGZI_LOG_JSON"):
+        from crawler.logging import install_json_logging
+
+        settings.set("LOG_ENABLED", False, priority="cmdline")  # Scrapy's text handler off; ours on
+        install_json_logging(settings.get("LOG_LEVEL", "INFO"))
     process = CrawlerProcess(settings, install_root_handler=True)
     crawlers: list[Crawler] = []
     loader = SpiderLoader.from_settings(settings)

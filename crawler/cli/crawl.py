@@ -30,6 +30,51 @@ def _log_overrides(verbose: bool, show_progress: bool) -> dict[str, Any]:
     return {"LOG_LEVEL": "INFO" if verbose else "WARNING", "WANGZI_PROGRESS": show_progress and not verbose}
 
 
+def _json_logs(enabled: bool) -> dict[str, Any]:
+    """``--log-json``: JSON log lines at INFO (what a log shipper wants) instead of text."""
+    return {"WANGZI_LOG_JSON": True, "LOG_LEVEL": "INFO"} if enabled else {}
+
+
+def _crawl_due(
+    database_url: str | None, platforms: list[str], candidate_ids: list[int], policy_file: Path | None,
+    limit: int | None, redis_url: str | None, replay: Path | None, overrides: dict[str, Any],
+) -> None:
+    """``crawl --due`` (see crawler.schedule) and ``crawl --due --distributed`` (crawler.distributed)."""
+    from crawler.schedule import PolicyError, RefreshPolicy, run_due_crawl
+
+    try:
+        policy = RefreshPolicy.load(policy_file)
+    except PolicyError as exc:
+        raise fail(str(exc), USAGE) from None
+    if redis_url:
+        from redis.exceptions import RedisError
+
+        from crawler.distributed import enqueue_due
+
+        if replay:
+            raise fail("--replay is a worker option with --distributed (wangzi worker --replay FILE)", USAGE)
+        try:
+            queued = enqueue_due(redis_url, database_url, platforms, policy=policy, candidate_ids=candidate_ids or None, limit=limit)
+        except RedisError as exc:
+            raise fail(f"cannot use Redis at {redis_url}: {exc}", PROBLEM) from None
+        for name, count in queued.items():
+            console.print(f"{name}: queued {count} due account(s) in Redis")
+        return
+    run_id, claimed, settled = run_due_crawl(
+        database_url, platforms, policy=policy, candidate_ids=candidate_ids or None, limit=limit, replay=replay,
+        overrides=overrides,
+    )
+    if run_id is None:
+        err.print("nothing is due (see `wangzi runs --due`)")
+        raise typer.Exit(OK)
+    from crawler.progress import stop_progress
+
+    stop_progress()
+    _print_summary(run_summary(database_url, run_id))
+    err.print(f"leases: {settled.get('done', 0)} refreshed, {settled.get('retry_later', 0)} to retry later, "
+              f"{settled.get('released', 0)} released without data")
+
+
 def _platforms(requested: list[str] | None) -> list[str]:
     from spiders.registry import PLATFORMS, UnknownPlatform, available_platforms
 
@@ -106,13 +151,22 @@ def crawl(
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    due: bool = typer.Option(False, "--due", help="Only accounts whose refresh is due (refresh policy); each is leased, so overlapping runs never crawl one account twice."),
+    policy: Path = typer.Option(None, "--policy", help="With --due: refresh policy TOML (default: WANGZI_REFRESH_POLICY or the bundled crawler/data/refresh.toml)."),
+    limit: int = typer.Option(None, "--limit", min=1, help="With --due: at most this many accounts this run."),
+    distributed: str = typer.Option(None, "--distributed", metavar="REDIS_URL", help="With --due: queue the due accounts in Redis for `wangzi worker` processes instead of crawling here."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
 ) -> None:
     """Crawl every account of the active candidates (or of --candidate) on every platform
-    (or --platform), store snapshots, posts and typed failures, and print the run's summary."""
+    (or --platform), store snapshots, posts and typed failures, and print the run's summary.
+
+    With --due only what the refresh policy says is due (safe to start every few minutes from cron); with --due --distributed redis://HOST:6379/0 the due accounts are queued for `wangzi worker` processes."""
     from crawler.runner import run_crawl
     from storage.db import session_scope
     from storage.queries import account_refs, find_candidate
 
+    if (distributed or policy or limit) and not due:
+        raise fail("--distributed, --policy and --limit go with --due", USAGE)
     with friendly_errors():
         platforms = _platforms(platform)
         with session_scope(database_url) as session:
@@ -122,13 +176,20 @@ def crawl(
                 if found is None:
                     raise fail(f"no candidate {text!r} (see `wangzi candidates list`)", USAGE)
                 ids.append(found.id)
-            targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
+            if due:
+                targets = {}
+            else:
+                targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
+        if due:
+            _crawl_due(database_url, platforms, ids, policy, limit, distributed, replay,
+                       {**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)})
+            return
         if not any(targets.values()):
             err.print("nothing to crawl: no active candidate has an account on " + ", ".join(platforms))
             raise typer.Exit(OK)
         run_id = run_crawl(
             targets, trigger="manual", database_url=database_url, replay=replay,
-            overrides={**_log_overrides(verbose, sys.stderr.isatty()), **_settings(setting)},
+            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)},
         )
     from crawler.progress import stop_progress
 
@@ -181,6 +242,7 @@ def lookup(
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
 ) -> None:
     """Crawl one candidate (or one account) now and show what each platform said.
 
@@ -197,7 +259,7 @@ def lookup(
             raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
         run_id = run_crawl(
             targets, trigger="lookup", database_url=database_url, replay=replay,
-            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json), **_settings(setting)},
+            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json and not log_json), **_json_logs(log_json), **_settings(setting)},
         )
     from crawler.progress import stop_progress
 
