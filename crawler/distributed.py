@@ -220,6 +220,56 @@ def busiest_second(client: Any, platform: str, start: float, end: float) -> int:
     return max((int(v) for v in values if v is not None), default=0)
 
 
+class JobQueue:
+    """One platform's reliable job queue in Redis (the scrapy-redis start-URL list plus an
+    in-flight sorted set): pop moves jobs in flight, ack removes them, extend renews their
+    deadline, requeue_expired gives the jobs of dead workers back."""
+
+    def __init__(self, client: Any, platform: str, visibility: float = 120.0, max_attempts: int = 3) -> None:
+        self.client = client
+        self.key = jobs_key(platform)
+        self.visibility_ms = int(visibility * 1000)
+        self.max_attempts = max_attempts
+        self._pop = client.register_script(_POP)
+        self._requeue = client.register_script(_REQUEUE)
+        self._extend = client.register_script(_EXTEND)
+
+    def pop(self, count: int) -> list[bytes]:
+        self.requeue_expired()
+        return list(self._pop(keys=[self.key, self.key + ":inflight"], args=[count, self.visibility_ms]))
+
+    def requeue_expired(self) -> int:
+        return int(self._requeue(keys=[self.key, self.key + ":inflight", self.key + ":dead"], args=[1000, self.max_attempts]))
+
+    def ack(self, job: bytes | str) -> bool:
+        return bool(self.client.zrem(self.key + ":inflight", job))
+
+    def extend(self, jobs: list[str]) -> int:
+        renewed = 0
+        for start in range(0, len(jobs), 500):
+            renewed += int(self._extend(keys=[self.key + ":inflight"], args=[self.visibility_ms, *jobs[start : start + 500]]))
+        return renewed
+
+    def outstanding(self) -> int:
+        """Jobs queued or in flight: work that may still need a worker."""
+        return int(self.client.llen(self.key)) + int(self.client.zcard(self.key + ":inflight"))
+
+
+class TokenBucket:
+    """The shared per-platform rate limit: ``take`` reserves the next request slot and says
+    how many seconds to wait for it (Redis's clock, so every machine agrees)."""
+
+    def __init__(self, client: Any, burst: float = 1.0) -> None:
+        self.client = client
+        self.burst = max(float(burst), 1.0)
+        self._take = client.register_script(_TAKE)
+
+    def take(self, platform: str, rate: float) -> float:
+        if rate <= 0:
+            return 0.0
+        return float(self._take(keys=[rate_key(platform), rate_key(platform) + ":sent"], args=[rate, self.burst]))
+
+
 # --------------------------------------------------------------------------- the worker spider
 
 
@@ -247,15 +297,14 @@ class DistributedMixin(RedisMixin):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)
         settings = crawler.settings
-        spider.visibility_ms = int(settings.getfloat("WANGZI_JOB_VISIBILITY", 120.0) * 1000)
-        spider.max_attempts = settings.getint("WANGZI_JOB_MAX_ATTEMPTS", 3)
+        spider.jobs = JobQueue(
+            spider.server, spider.platform, settings.getfloat("WANGZI_JOB_VISIBILITY", 120.0),
+            settings.getint("WANGZI_JOB_MAX_ATTEMPTS", 3),
+        )
         spider.spider_idle_start_time = int(time.time())
-        spider._pop = spider.server.register_script(_POP)
-        spider._requeue = spider.server.register_script(_REQUEUE)
-        spider._extend = spider.server.register_script(_EXTEND)
         spider._held: dict[tuple[Any, ...], str] = {}
-        spider.fetch_data = spider.reliable_pop
-        spider.count_size = spider.outstanding
+        spider.fetch_data = lambda key, batch_size: spider.jobs.pop(batch_size)
+        spider.count_size = lambda key: spider.jobs.outstanding()
         spider._beat = None
         crawler.signals.connect(spider._start_heartbeat, signal=signals.spider_opened)
         crawler.signals.connect(spider._stop_heartbeat, signal=signals.spider_closed)
@@ -268,27 +317,18 @@ class DistributedMixin(RedisMixin):
         for request in self.next_requests():
             yield request
 
-    def reliable_pop(self, key: str, batch_size: int) -> list[bytes]:
-        self._requeue(keys=[key, key + ":inflight", key + ":dead"], args=[1000, self.max_attempts])
-        return self._pop(keys=[key, key + ":inflight"], args=[batch_size, self.visibility_ms])
-
-    def outstanding(self, key: str) -> int:
-        """Jobs queued or in flight anywhere: a worker stays up while another worker's job
-        could still come back."""
-        return int(self.server.llen(key)) + int(self.server.zcard(key + ":inflight"))
-
     def make_request_from_data(self, data: bytes) -> Request | list[Request]:
         text = data.decode(self.redis_encoding) if isinstance(data, bytes) else data
         try:
             job = Job.loads(text)
         except (ValueError, KeyError, TypeError) as exc:
             self.logger.error("dropping malformed job %r: %s", text[:200], exc)
-            self.server.zrem(self.redis_key + ":inflight", text)
+            self.jobs.ack(text)
             return []
         ref = job.ref()
         chain = self.sources(ref)  # type: ignore[attr-defined]
         if not chain:
-            self.server.zrem(self.redis_key + ":inflight", text)
+            self.jobs.ack(text)
             return []
         self._held[_ref_key(ref)] = text
         self.crawler.stats.inc_value("wangzi/jobs_started")
@@ -310,7 +350,7 @@ class DistributedMixin(RedisMixin):
                           lease_owner=Job.loads(job).lease_owner, outcome=outcome)
 
     def acknowledge(self, done: JobDone) -> None:
-        self.server.zrem(self.redis_key + ":inflight", done.job)
+        self.jobs.ack(done.job)
         for key, value in list(self._held.items()):
             if value == done.job:
                 del self._held[key]
@@ -321,17 +361,12 @@ class DistributedMixin(RedisMixin):
     def _start_heartbeat(self, spider: Spider) -> None:
         from twisted.internet import task
 
-        self._beat = task.LoopingCall(self._renew)
-        self._beat.start(max(self.visibility_ms / 3000, 0.5), now=False)
+        self._beat = task.LoopingCall(lambda: self.jobs.extend(list(self._held.values())))
+        self._beat.start(max(self.jobs.visibility_ms / 3000, 0.5), now=False)
 
     def _stop_heartbeat(self, spider: Spider) -> None:
         if self._beat is not None and self._beat.running:
             self._beat.stop()
-
-    def _renew(self) -> None:
-        held = list(self._held.values())
-        for start in range(0, len(held), 500):
-            self._extend(keys=[self.redis_key + ":inflight"], args=[self.visibility_ms, *held[start : start + 500]])
 
 
 def _ref_key(ref: AccountRef) -> tuple[Any, ...]:
@@ -393,10 +428,8 @@ class RedisRateLimitMiddleware:
 
     def __init__(self, crawler: Crawler, client: Any, limits: dict[str, float], burst: float) -> None:
         self.crawler = crawler
-        self.client = client
         self.limits = limits
-        self.burst = max(burst, 1.0)
-        self.take = client.register_script(_TAKE)
+        self.bucket = TokenBucket(client, burst)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RedisRateLimitMiddleware":
@@ -415,7 +448,7 @@ class RedisRateLimitMiddleware:
         rate = self.rate_for(platform)
         if rate <= 0:
             return None
-        wait = float(self.take(keys=[rate_key(platform), rate_key(platform) + ":sent"], args=[rate, self.burst]))
+        wait = self.bucket.take(platform, rate)
         if wait > 0:
             self.crawler.stats.inc_value("wangzi/rate_limit_wait_ms", int(wait * 1000))
             await asyncio.sleep(wait)
