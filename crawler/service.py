@@ -131,30 +131,30 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         seen = 0
+        refused = False
 
         async def limited() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    await self._refuse(send)
+                    return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def unless_refused(message: dict[str, Any]) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, limited, unless_refused)
 
     async def _refuse(self, send: Callable[..., Awaitable[None]]) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 # --------------------------------------------------------------------------- running lookups

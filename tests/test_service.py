@@ -1,0 +1,124 @@
+"""The HTTP service: bearer auth on every route but /health, request limits, validated
+handles (never an arbitrary URL), lookups run in worker subprocesses and reported per
+platform, candidates and features read back, OpenAPI docs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from crawler.items import AccountRef
+from crawler.service import create_app
+from storage.db import session_scope
+from storage.queries import add_candidate
+from tests.helpers import REPO
+
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(database_url, token=TOKEN, workers=1)) as test_client:
+        yield test_client
+
+
+def test_health_needs_no_token_and_says_the_database_answers(client: TestClient) -> None:
+    answer = client.get("/health")
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "ok" and answer.json()["queued"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/candidates"), ("GET", "/candidates/1"), ("GET", "/candidates/1/features"), ("POST", "/lookups"),
+     ("GET", "/lookups/abc")],
+)
+def test_every_other_route_needs_the_bearer_token(client: TestClient, method: str, path: str) -> None:
+    assert client.request(method, path).status_code == 401
+    wrong = client.request(method, path, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"] == "Bearer"
+    assert client.request(method, path, headers=AUTH).status_code != 401
+
+
+def test_the_service_refuses_to_start_without_a_token(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANGZI_API_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="WANGZI_API_TOKEN"):
+        create_app(database_url)
+
+
+def test_bodies_over_the_limit_are_refused_with_413(database_url: str) -> None:
+    with TestClient(create_app(database_url, token=TOKEN, max_body=1024)) as small:
+        big = {"name": "x" * 2000, "handles": {"bilibili": "2"}}
+        assert small.post("/lookups", json=big, headers=AUTH).status_code == 413
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+            for _ in range(10):
+                yield b" " * 200
+
+        streamed = small.post("/lookups", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
+        assert streamed.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "either candidate_id, or name with handles"),
+        ({"name": "A"}, "a name needs handles"),
+        ({"candidate_id": 1, "name": "A", "handles": {"bilibili": "2"}}, "either candidate_id"),
+        ({"name": "A", "handles": {"myspace": "tom"}}, "unknown platform 'myspace'"),
+        ({"name": "A", "handles": {"bilibili": "x" * 301}}, "at most 300"),
+    ],
+)
+def test_malformed_lookup_requests_get_422_with_the_reason(client: TestClient, body: dict[str, Any], message: str) -> None:
+    answer = client.post("/lookups", json=body, headers=AUTH)
+    assert answer.status_code == 422
+    assert message in answer.text
+
+
+def test_an_unknown_candidate_or_lookup_is_404(client: TestClient) -> None:
+    assert client.post("/lookups", json={"candidate_id": 999}, headers=AUTH).status_code == 404
+    assert client.get("/lookups/00000000-0000-0000-0000-000000000000", headers=AUTH).status_code == 404
+
+
+def test_candidates_are_listed_with_their_accounts(client: TestClient, database_url: str) -> None:
+    with session_scope(database_url) as session:
+        add_candidate(session, "碧诗", aliases=["Bishi"], accounts=[AccountRef("bilibili", platform_user_id="2")])
+        add_candidate(session, "Other")
+    listed = client.get("/candidates", headers=AUTH).json()
+    assert [c["display_name"] for c in listed] == ["碧诗", "Other"]
+    assert listed[0]["accounts"][0]["platform_user_id"] == "2"
+    assert client.get("/candidates?limit=1&offset=1", headers=AUTH).json()[0]["display_name"] == "Other"
+    assert client.get(f"/candidates/{listed[0]['id']}", headers=AUTH).json()["aliases"] == ["Bishi"]
+    assert client.get("/candidates?limit=5000", headers=AUTH).status_code == 422
+
+
+def test_features_are_read_from_the_feature_table_or_404_with_a_reason(client: TestClient, database_url: str) -> None:
+    with session_scope(database_url) as session:
+        candidate_id = add_candidate(session, "碧诗").id
+    answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
+    try:
+        import storage.features  # noqa: F401
+    except ImportError:
+        assert answer.status_code == 404 and "storage.features is missing" in answer.json()["detail"]
+    else:
+        assert answer.status_code in {200, 404}
+        if answer.status_code == 404:
+            assert "no features computed yet" in answer.json()["detail"]
+
+
+def test_openapi_documents_the_routes_and_the_bearer_scheme(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/lookups", "/lookups/{job_id}", "/candidates", "/candidates/{candidate_id}/features", "/health"} <= set(spec["paths"])
+    assert any(s.get("scheme") == "bearer" for s in spec["components"]["securitySchemes"].values())
+    assert client.get("/docs").status_code == 200
