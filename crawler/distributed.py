@@ -64,9 +64,9 @@ def rate_key(platform: str) -> str:
 
 def redis_client(url: str) -> Any:
     """A client the way scrapy-redis makes one (``REDIS_URL``), checked with a ping."""
-    from scrapy_redis.connection import get_redis_from_url
+    from scrapy_redis.connection import get_redis
 
-    client = get_redis_from_url(url)
+    client = get_redis(url=url)
     client.ping()
     return client
 
@@ -89,7 +89,8 @@ return items
 """
 
 #: Put in-flight jobs whose deadline passed back at the head of the queue (attempts + 1);
-#: beyond ARGV[2] attempts they go to the dead-letter list. Returns how many were moved.
+#: beyond ARGV[2] attempts they go to the dead-letter list; KEYS[4] counts them. Returns how
+#: many were moved.
 _REQUEUE = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -97,6 +98,7 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, to
 for _, item in ipairs(expired) do
   redis.call('ZREM', KEYS[2], item)
   local job = cjson.decode(item)
+  redis.call('INCR', KEYS[4])
   job['attempts'] = (tonumber(job['attempts']) or 0) + 1
   if job['attempts'] > tonumber(ARGV[2]) then
     redis.call('RPUSH', KEYS[3], cjson.encode(job))
@@ -196,9 +198,11 @@ def enqueue(client: Any, refs: Iterable[AccountRef], lease_owner: str | None = N
 
 
 def queue_depths(client: Any, platforms: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Per platform: jobs waiting, in flight and dead."""
+    """Per platform: jobs waiting, in flight, dead, and how many were ever taken over
+    from a worker that stopped renewing them."""
     return {
-        p: {"queued": client.llen(jobs_key(p)), "inflight": client.zcard(inflight_key(p)), "dead": client.llen(dead_key(p))}
+        p: {"queued": client.llen(jobs_key(p)), "inflight": client.zcard(inflight_key(p)), "dead": client.llen(dead_key(p)),
+            "requeued": int(client.get(jobs_key(p) + ":requeued") or 0)}
         for p in platforms
     }
 
@@ -239,7 +243,8 @@ class JobQueue:
         return list(self._pop(keys=[self.key, self.key + ":inflight"], args=[count, self.visibility_ms]))
 
     def requeue_expired(self) -> int:
-        return int(self._requeue(keys=[self.key, self.key + ":inflight", self.key + ":dead"], args=[1000, self.max_attempts]))
+        keys = [self.key, self.key + ":inflight", self.key + ":dead", self.key + ":requeued"]
+        return int(self._requeue(keys=keys, args=[1000, self.max_attempts]))
 
     def ack(self, job: bytes | str) -> bool:
         return bool(self.client.zrem(self.key + ":inflight", job))

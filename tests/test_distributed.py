@@ -35,7 +35,7 @@ def test_a_popped_job_is_in_flight_until_acknowledged(redis_url: str) -> None:
     queue = JobQueue(client, "bilibili", visibility=30)
     first = queue.pop(2)
     assert [Job.loads(j).account["account_id"] for j in first] == [0, 1]
-    assert queue_depths(client, ["bilibili"]) == {"bilibili": {"queued": 3, "inflight": 2, "dead": 0}}
+    assert queue_depths(client, ["bilibili"]) == {"bilibili": {"queued": 3, "inflight": 2, "dead": 0, "requeued": 0}}
     assert queue.ack(first[0]) and not queue.ack(first[0])
     assert queue.outstanding() == 4
 
@@ -65,7 +65,7 @@ def test_a_job_that_keeps_killing_workers_is_parked_as_dead(redis_url: str) -> N
         queue.pop(1)
         time.sleep(0.1)
     assert queue.pop(1) == []
-    assert queue_depths(client, ["bilibili"])["bilibili"] == {"queued": 0, "inflight": 0, "dead": 1}
+    assert queue_depths(client, ["bilibili"])["bilibili"] == {"queued": 0, "inflight": 0, "dead": 1, "requeued": 3}
 
 
 HAMMER = """
@@ -111,3 +111,89 @@ def test_without_a_rate_the_bucket_never_waits(redis_url: str) -> None:
     assert bucket.take("bilibili", 0) == 0.0
     waits = [bucket.take("weibo", 2.0) for _ in range(3)]
     assert waits[0] == 0.0 and waits[1] == pytest.approx(0.5, abs=0.05) and waits[2] == pytest.approx(1.0, abs=0.05)
+
+
+# --------------------------------------------------------------------------- real workers (Bilibili, replayed)
+
+
+def _snapshot_counts(database_url: str) -> dict[int, int]:
+    from collections import Counter
+
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import ProfileSnapshot
+
+    with session_scope(database_url) as session:
+        return dict(Counter(session.exec(select(ProfileSnapshot.account_id)).all()))
+
+
+def _wangzi(*args: str, database_url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_killed_workers_job(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    from tests.ops_recording import accounts_recording, platform_spider, register_accounts
+
+    jobs, rate = 36, 12.0
+    refs = register_accounts(database_url, "bilibili", jobs)
+    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    per_account = len(platform_spider("bilibili").sources(refs[0]))  # requests per job, at least
+
+    queued = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", "bilibili", database_url=database_url)
+    out, err = queued.communicate(timeout=120)
+    assert queued.returncode == 0, err
+    assert f"bilibili: queued {jobs} due account(s)" in out
+    # A second enqueue while the jobs wait finds nothing due: the accounts are leased.
+    again = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", "bilibili", database_url=database_url)
+    assert "queued 0 due" in again.communicate(timeout=120)[0]
+
+    options = ["worker", "--redis", redis_url, "-p", "bilibili", "--replay", str(har), "--max-idle", "3",
+               "-s", "CONCURRENT_REQUESTS=3", "-s", "WANGZI_JOB_VISIBILITY=2",
+               "-s", f'WANGZI_RATE_LIMITS={{"bilibili": {rate}}}']
+    started = time.time()
+    workers = [_wangzi(*options, database_url=database_url) for _ in range(3)]
+    client = _client(redis_url)
+    deadline = time.monotonic() + 120
+    # Kill a worker while it holds jobs, after some jobs are done.
+    while not (len(_snapshot_counts(database_url)) >= 6 and client.zcard("wangzi:bilibili:jobs:inflight") >= 3):
+        assert time.monotonic() < deadline, "workers made no progress"
+        time.sleep(0.05)
+    workers[0].send_signal(signal.SIGKILL)
+    workers[0].communicate()
+    for worker in workers[1:]:
+        out, err = worker.communicate(timeout=180)
+        assert worker.returncode == 0, err
+    finished = time.time()
+
+    counts = _snapshot_counts(database_url)
+    assert set(counts) == {r.account_id for r in refs}, "a job was lost"
+    assert set(counts.values()) == {1}, "a job was done twice"
+    depths = queue_depths(client, ["bilibili"])["bilibili"]
+    assert depths["queued"] == depths["inflight"] == depths["dead"] == 0
+    assert depths["requeued"] >= 1, "the killed worker's jobs were not taken over"
+
+    granted, _ = measured_rate(client, "bilibili", started - 1, finished + 1)
+    assert granted >= jobs * per_account
+    busiest = busiest_second(client, "bilibili", started - 1, finished + 1)
+    assert busiest <= rate + 1, f"{busiest} requests in one second with a shared limit of {rate}/s"
+    first, last = _active_seconds(client, "bilibili", started - 1, finished + 1)
+    assert granted / max(last - first + 1, 1) <= rate * 1.05 + 1
+
+    from storage.db import session_scope
+    from storage.ops import Lease
+    from sqlmodel import select
+
+    with session_scope(database_url) as session:
+        leases = session.exec(select(Lease)).all()
+    assert all(x.owner is None and x.last_outcome == "snapshot" for x in leases)
+
+
+def _active_seconds(client: Any, platform: str, start: float, end: float) -> tuple[int, int]:
+    seconds = [s for s in range(int(start), int(end) + 1) if client.get(f"wangzi:rate:{platform}:sent:{s}")]
+    return seconds[0], seconds[-1]

@@ -202,3 +202,84 @@ def test_two_processes_claiming_at_once_split_the_accounts_without_overlap(datab
 
         owners = {lease.owner for lease in session.exec(select(Lease)).all()}
     assert len(owners) == len([r for r in results if r])
+
+
+# --------------------------------------------------------------------------- real crawls (Bilibili, replayed)
+
+
+def _snapshot_counts(database_url: str) -> dict[int, int]:
+    from collections import Counter
+
+    from sqlmodel import select
+
+    from storage.models import ProfileSnapshot
+
+    with session_scope(database_url) as session:
+        return dict(Counter(session.exec(select(ProfileSnapshot.account_id)).all()))
+
+
+def _wangzi(*args: str, database_url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.slow
+def test_two_overlapping_due_crawls_never_crawl_an_account_twice(database_url: str, tmp_path: Path) -> None:
+    from tests.ops_recording import accounts_recording, register_accounts
+
+    refs = register_accounts(database_url, "bilibili", 40)
+    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    # Each run takes at most 25 accounts, so both crawl at the same time (a cron tick that
+    # starts while the previous run is still going).
+    slow = ["--limit", "25", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.02"]
+    runs = [_wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), *slow, database_url=database_url)
+            for _ in range(2)]
+    for run in runs:
+        out, err = run.communicate(timeout=240)
+        assert run.returncode == 0, err
+    from tests.helpers import runs as stored_runs
+
+    per_run = [r.stats["bilibili"]["snapshots"] for r in stored_runs(database_url)]
+    assert sorted(per_run) == [15, 25]
+    counts = _snapshot_counts(database_url)
+    assert set(counts) == {r.account_id for r in refs}
+    assert set(counts.values()) == {1}, "an account was crawled twice"
+    again = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), database_url=database_url)
+    out, err = again.communicate(timeout=240)
+    assert again.returncode == 0 and "nothing is due" in err
+    with session_scope(database_url) as session:
+        from sqlmodel import select
+
+        leases = session.exec(select(Lease)).all()
+    assert len(leases) == 40 and all(x.owner is None and x.last_outcome == "snapshot" for x in leases)
+
+
+@pytest.mark.slow
+def test_a_due_crawl_killed_with_sigkill_is_finished_by_the_next_run_without_duplicates(database_url: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.ops_recording import accounts_recording, register_accounts
+
+    refs = register_accounts(database_url, "bilibili", 24)
+    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    slow = ["-s", "CONCURRENT_REQUESTS=1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.25",
+            "-s", "WANGZI_STORAGE_BATCH=1"]
+    victim = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), *slow, database_url=database_url)
+    deadline = time.monotonic() + 120
+    while sum(_snapshot_counts(database_url).values()) < 3:
+        assert victim.poll() is None, victim.communicate()[1]
+        assert time.monotonic() < deadline, "the crawl stored nothing"
+        time.sleep(0.1)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate()
+    done_before = _snapshot_counts(database_url)
+    assert 3 <= len(done_before) < 24
+
+    resumed = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), database_url=database_url)
+    out, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err
+    counts = _snapshot_counts(database_url)
+    assert set(counts) == {r.account_id for r in refs}
+    assert set(counts.values()) == {1}, "a finished account was crawled again"
