@@ -122,3 +122,99 @@ def test_openapi_documents_the_routes_and_the_bearer_scheme(client: TestClient) 
     assert {"/lookups", "/lookups/{job_id}", "/candidates", "/candidates/{candidate_id}/features", "/health"} <= set(spec["paths"])
     assert any(s.get("scheme") == "bearer" for s in spec["components"]["securitySchemes"].values())
     assert client.get("/docs").status_code == 200
+
+
+# --------------------------------------------------------------------------- real lookups (Bilibili, replayed)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
+    """`wangzi serve` as users start it: a real process on a loopback port, one lookup worker,
+    crawling from a recording of Bilibili account 2."""
+    from tests.ops_recording import accounts_recording
+
+    har = accounts_recording(tmp_path / "lookup.har", "bilibili", [AccountRef("bilibili", platform_user_id="2")])
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "WANGZI_API_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--port", str(port), "--workers", "1", "--replay", str(har)],
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, process.communicate()[1]
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the service did not come up"
+        time.sleep(0.1)
+    try:
+        with httpx.Client(base_url=base, headers=AUTH, timeout=10) as http:
+            yield http, har
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def _wait(http: httpx.Client, job_id: str, seen: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    deadline = time.monotonic() + 180
+    while True:
+        body = http.get(f"/lookups/{job_id}").json()
+        if seen is not None:
+            seen.setdefault(body["status"], set()).add(job_id)
+        if body["status"] in {"finished", "failed"}:
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_lookup_by_name_and_handle_runs_in_a_worker_and_reports_per_platform(served: tuple[httpx.Client, Path]) -> None:
+    http, _ = served
+    accepted = http.post("/lookups", json={"name": "碧诗", "handles": {"bilibili": "2"}})
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    assert accepted.headers["Location"] == job["url"] == f"/lookups/{job['id']}"
+    second = http.post("/lookups", json={"candidate_id": job["candidate_id"]}).json()
+
+    running_together: list[set[str]] = []
+    deadline = time.monotonic() + 180
+    while True:  # one worker: the second lookup waits in the queue while the first runs
+        states = {j: http.get(f"/lookups/{j}").json()["status"] for j in (job["id"], second["id"])}
+        running_together.append({j for j, s in states.items() if s == "running"})
+        if all(s in {"finished", "failed"} for s in states.values()):
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(0.1)
+    assert max(len(r) for r in running_together) == 1
+
+    result = _wait(http, job["id"])
+    assert result["status"] == "finished", result
+    bilibili = result["platforms"]["bilibili"]
+    assert bilibili["profiles"] and bilibili["profiles"][0]["followers"] is not None
+    assert result["run_id"] is not None
+    listed = http.get("/candidates").json()
+    assert [c["display_name"] for c in listed] == ["碧诗"]
+    assert listed[0]["accounts"][0]["platform"] == "bilibili"
+
+
+def test_a_handle_that_is_an_arbitrary_url_is_refused(client: TestClient) -> None:
+    from tests.ops_recording import platform_spider
+
+    platform_spider("bilibili")  # skips until the Bilibili spider exists
+    http = client
+    http.headers.update(AUTH)
+    for text in ("https://evil.example/steal?x=1", "http://127.0.0.1:6379/", "file:///etc/passwd"):
+        answer = http.post("/lookups", json={"name": "Eve", "handles": {"bilibili": text}})
+        assert answer.status_code == 422, (text, answer.text)
+        assert "bilibili handle" in answer.json()["detail"]
+    assert http.get("/candidates").json() == []
