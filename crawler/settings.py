@@ -100,9 +100,11 @@ def chromium_executable() -> str | None:
     return None
 
 
+# Requests with meta {"playwright": True} go through Chromium; all others through Scrapy's own
+# HTTP client. Playwright itself starts only at the first browser request (crawler/browser.py).
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.browser.LazyPlaywrightDownloadHandler",
+    "https": "crawler.browser.LazyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
