@@ -517,8 +517,11 @@ def _features(url: str, candidate_id: int) -> dict[str, Any]:
     with session_scope(url) as session:
         if session.get(Candidate, candidate_id) is None:
             raise HTTPException(404, f"no candidate {candidate_id}")
+        newest = [FeatureSnapshot.id.desc()]  # type: ignore[attr-defined]
+        if hasattr(FeatureSnapshot, "as_of"):
+            newest.insert(0, FeatureSnapshot.as_of.desc())  # type: ignore[attr-defined]
         row = session.exec(
-            select(FeatureSnapshot).where(FeatureSnapshot.candidate_id == candidate_id).order_by(FeatureSnapshot.id.desc())  # type: ignore[attr-defined]
+            select(FeatureSnapshot).where(FeatureSnapshot.candidate_id == candidate_id).order_by(*newest)  # type: ignore[attr-defined]
         ).first()
         if row is None:
             raise HTTPException(404, f"no features computed yet for candidate {candidate_id} (run the enrichment stage)")

@@ -108,13 +108,19 @@ def test_features_are_read_from_the_feature_table_or_404_with_a_reason(client: T
         candidate_id = add_candidate(session, "碧诗").id
     answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
     try:
-        import storage.features  # noqa: F401
+        from storage.features import FeatureSnapshot
     except ImportError:
         assert answer.status_code == 404 and "storage.features is missing" in answer.json()["detail"]
-    else:
-        assert answer.status_code in {200, 404}
-        if answer.status_code == 404:
-            assert "no features computed yet" in answer.json()["detail"]
+        return
+    assert answer.status_code == 404 and "no features computed yet" in answer.json()["detail"]
+    from storage.models import utcnow
+
+    with session_scope(database_url) as session:
+        session.add(FeatureSnapshot(candidate_id=candidate_id, as_of=utcnow(), schema_version="test", followers_total=1234))
+    features = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
+    assert features.status_code == 200, features.text
+    assert features.json()["followers_total"] == 1234 and features.json()["candidate_id"] == candidate_id
+    assert client.get("/candidates/999/features", headers=AUTH).status_code == 404
 
 
 def test_openapi_documents_the_routes_and_the_bearer_scheme(client: TestClient) -> None:
