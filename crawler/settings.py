@@ -160,7 +160,8 @@ WANGZI_JOB_MAX_ATTEMPTS = 3
 
 # Renews the leases of a running `crawl --due` (off unless WANGZI_LEASE_OWNER is set).
 EXTENSIONS["crawler.schedule.LeaseHeartbeat"] = 510
-# Shared per-platform token bucket in Redis (off unless WANGZI_REDIS_URL is set).
-DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 930
+# Shared per-platform token bucket in Redis (off unless WANGZI_REDIS_URL is set). Last, after
+# the replay rewrite, so each request that reaches the network (or loopback) counts once.
+DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 960
 # Acknowledges a worker's Redis job once its items are stored (off unless WANGZI_REDIS_URL is set).
 ITEM_PIPELINES["crawler.distributed.JobAckPipeline"] = 900

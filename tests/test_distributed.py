@@ -18,7 +18,7 @@ import pytest
 
 from crawler.distributed import Job, JobQueue, TokenBucket, busiest_second, enqueue, measured_rate, queue_depths
 from crawler.items import AccountRef
-from tests.helpers import REPO
+from tests.helpers import REPO, snapshots
 
 pytestmark = pytest.mark.redis
 
@@ -184,6 +184,11 @@ def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_kill
     assert busiest <= rate + 1, f"{busiest} requests in one second with a shared limit of {rate}/s"
     first, last = _active_seconds(client, "bilibili", started - 1, finished + 1)
     assert granted / max(last - first + 1, 1) <= rate * 1.05 + 1
+    # Independently of the limiter's own counters: every snapshot needed at least one request,
+    # so no 1-second window may hold more snapshots than the limit allows requests.
+    captured = sorted(snap.captured_at.timestamp() for _, snap in snapshots(database_url))
+    window = max(sum(1 for t in captured if start <= t < start + 1) for start in captured)
+    assert window <= rate + 1, f"{window} snapshots within one second with a shared limit of {rate}/s"
 
     from storage.db import session_scope
     from storage.ops import Lease
