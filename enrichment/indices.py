@@ -1,0 +1,185 @@
+"""The three indices (leadership, sales-driving, influence) and the composite, 0-100.
+
+Each component (a feature named in ``data/weights.toml``) is percentile-ranked within the
+active cohort: 0 for the lowest value, 100 for the highest, ties share their average
+rank, a cohort of one gets 50. An index is the weighted mean of its components'
+percentiles over the components the candidate has data for; the weights of the others are
+dropped and the rest renormalised, and ``coverage`` = the share of the index's total weight
+that had data. The composite combines the three indices the same way, with coverage the
+weighted mean of their coverages. Each index keeps its top contributing components
+(percentile x renormalised weight = points of the index), so a person can see *why*.
+
+Also here: earliness, the one cohort-relative feature (who mentioned a brand first).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+WEIGHTS_FILE = Path(__file__).parent / "data" / "weights.toml"
+INDICES = ("leadership", "sales_driving", "influence")
+#: ``wangzi rank --by`` names -> stored column.
+RANK_COLUMNS = {
+    "composite": "composite_index",
+    "leadership": "leadership_index",
+    "sales": "sales_driving_index",
+    "influence": "influence_index",
+}
+TOP_CONTRIBUTORS = 3
+
+K = TypeVar("K")
+
+
+class WeightsError(ValueError):
+    """The weights file is malformed or names a component that is not a feature."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    indices: dict[str, dict[str, float]]  # index -> component -> weight
+    composite: dict[str, float]  # index -> weight
+    source: str = "default"
+
+
+def load_weights(path: Path | None = None, known_features: Iterable[str] | None = None) -> Weights:
+    """Read and check a weights file (default: the one shipped in ``enrichment/data``)."""
+    path = path or WEIGHTS_FILE
+    try:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise WeightsError(f"weights file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WeightsError(f"weights file {path} is not valid TOML: {exc}") from None
+    known = set(known_features) if known_features is not None else None
+    indices: dict[str, dict[str, float]] = {}
+    for name in INDICES:
+        table = data.get(name)
+        if not isinstance(table, dict) or not table:
+            raise WeightsError(f"{path}: missing table [{name}] with at least one component")
+        indices[name] = {}
+        for component, weight in table.items():
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                raise WeightsError(f"{path}: [{name}] {component} = {weight!r}: a weight must be a number >= 0")
+            if known is not None and component not in known:
+                raise WeightsError(f"{path}: [{name}] {component} is not a feature (see docs/features.md)")
+            indices[name][component] = float(weight)
+    composite = data.get("composite", dict.fromkeys(INDICES, 1.0))
+    if set(composite) - set(INDICES):
+        raise WeightsError(f"{path}: [composite] may only weight {', '.join(INDICES)}")
+    for key, weight in composite.items():
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+            raise WeightsError(f"{path}: [composite] {key} = {weight!r}: a weight must be a number >= 0")
+    return Weights(indices, {k: float(v) for k, v in composite.items()}, str(path))
+
+
+def _numeric(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def percentile_ranks(values: Mapping[K, Any]) -> dict[K, float | None]:
+    """0..100 rank of each non-NULL value among the non-NULL ones (ties averaged; one value -> 50)."""
+    present = sorted((v, k) for k, v in ((k, _numeric(v)) for k, v in values.items()) if v is not None)
+    out: dict[K, float | None] = dict.fromkeys(values)
+    n = len(present)
+    if n == 0:
+        return out
+    if n == 1:
+        out[present[0][1]] = 50.0
+        return out
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and present[j + 1][0] == present[i][0]:
+            j += 1
+        pct = ((i + j) / 2) / (n - 1) * 100.0
+        for position in range(i, j + 1):
+            out[present[position][1]] = pct
+        i = j + 1
+    return out
+
+
+def _combine(parts: Mapping[str, tuple[float | None, float]], values: Mapping[str, Any]) -> tuple[float | None, float, list[dict[str, Any]]]:
+    """parts: component -> (percentile or None, weight). Returns (index, coverage, contributors)."""
+    total = sum(weight for _, weight in parts.values())
+    available = {c: (p, w) for c, (p, w) in parts.items() if p is not None and w > 0}
+    used = sum(w for _, w in available.values())
+    if not total or not used:
+        return None, 0.0, []
+    index = sum(p * w for p, w in available.values()) / used  # type: ignore[operator]
+    contributors = sorted(
+        ({"component": c, "value": values.get(c), "percentile": round(p, 2), "weight": w,  # type: ignore[arg-type]
+          "points": round(p * w / used, 2)} for c, (p, w) in available.items()),  # type: ignore[operator]
+        key=lambda item: (-item["points"], item["component"]),
+    )
+    return round(index, 4), round(used / total, 4), contributors[:TOP_CONTRIBUTORS]
+
+
+def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights) -> dict[int, dict[str, Any]]:
+    """Indices, coverages and top contributors for every candidate of the cohort."""
+    components = {c for table in weights.indices.values() for c in table}
+    ranks = {c: percentile_ranks({cid: f.get(c) for cid, f in features.items()}) for c in components}
+    out: dict[int, dict[str, Any]] = {}
+    for cid, values in features.items():
+        result: dict[str, Any] = {"top_contributors": {}}
+        for name, table in weights.indices.items():
+            index, coverage, top = _combine({c: (ranks[c][cid], w) for c, w in table.items()}, values)
+            result[f"{name}_index"] = index
+            result[f"{name}_coverage"] = coverage
+            result["top_contributors"][name] = top
+        index_values = {name: result[f"{name}_index"] for name in weights.composite}
+        composite, _, top = _combine({n: (index_values[n], w) for n, w in weights.composite.items()}, index_values)
+        weight_sum = sum(weights.composite.values())
+        result["composite_index"] = composite
+        result["composite_coverage"] = round(
+            sum(w * result[f"{n}_coverage"] for n, w in weights.composite.items()) / weight_sum, 4
+        ) if weight_sum else 0.0
+        result["top_contributors"]["composite"] = top
+        out[cid] = result
+    return out
+
+
+def earliness(first_seen: Mapping[int, Mapping[str, str]]) -> dict[int, dict[str, Any]]:
+    """How early each candidate mentioned brands that other candidates also mentioned.
+
+    ``first_seen``: candidate -> brand -> ISO time of their first post naming it.
+    ``earliness_first_share``: share of shared brands where the candidate was first (ties
+    count as first for everyone tied); ``earliness_lead_days``: median over shared brands of
+    (median first mention of the others - own first mention), in days (negative = later);
+    NULL when the candidate shares no brand with anyone.
+    """
+    by_brand: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for cid, brands in first_seen.items():
+        for brand, stamp in brands.items():
+            by_brand[brand].append((datetime.fromisoformat(stamp), cid))
+    out: dict[int, dict[str, Any]] = {}
+    for cid, brands in first_seen.items():
+        leads: list[float] = []
+        firsts = 0
+        for brand, stamp in brands.items():
+            mine = datetime.fromisoformat(stamp)
+            others = [t for t, other in by_brand[brand] if other != cid]
+            if not others:
+                continue
+            if mine <= min(others):
+                firsts += 1
+            leads.append(statistics.median((t - mine).total_seconds() / 86400.0 for t in others))
+        out[cid] = {
+            "earliness_brands_compared": len(leads),
+            "earliness_first_share": firsts / len(leads) if leads else None,
+            "earliness_lead_days": round(statistics.median(leads), 4) if leads else None,
+        }
+    return out
