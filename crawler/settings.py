@@ -165,3 +165,5 @@ EXTENSIONS["crawler.schedule.LeaseHeartbeat"] = 510
 DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 960
 # Acknowledges a worker's Redis job once its items are stored (off unless WANGZI_REDIS_URL is set).
 ITEM_PIPELINES["crawler.distributed.JobAckPipeline"] = 900
+# With JOBDIR (Scrapy's pause/resume), accounts finished before a pause are not crawled again.
+SPIDER_MIDDLEWARES = {"crawler.schedule.ResumeFinishedAccounts": 50}

@@ -283,3 +283,40 @@ def test_a_due_crawl_killed_with_sigkill_is_finished_by_the_next_run_without_dup
     counts = _snapshot_counts(database_url)
     assert set(counts) == {r.account_id for r in refs}
     assert set(counts.values()) == {1}, "a finished account was crawled again"
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_with_jobdir_resumes_after_a_graceful_stop_without_crawling_finished_accounts(
+    database_url: str, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from tests.ops_recording import accounts_recording, register_accounts
+
+    refs = register_accounts(database_url, "bilibili", 20)
+    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    common = ["-m", "scrapy", "crawl", "bilibili", "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"WANGZI_REPLAY={har}",
+              "-s", f"WANGZI_DATABASE_URL={database_url}", "-s", "ROBOTSTXT_OBEY=False", "-s", "AUTOTHROTTLE_ENABLED=False",
+              "-s", "WANGZI_STORAGE_BATCH=1", "-s", "LOG_LEVEL=INFO"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url}
+    paused = subprocess.Popen([sys.executable, *common, "-s", "DOWNLOAD_DELAY=0.3", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
+                               "-s", "CONCURRENT_REQUESTS=1"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while sum(_snapshot_counts(database_url).values()) < 3:
+        assert paused.poll() is None, paused.communicate()[1][-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    paused.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy stops gracefully and keeps its JOBDIR
+    _, log = paused.communicate(timeout=120)
+    before = _snapshot_counts(database_url)
+    assert 3 <= len(before) < 20, log[-2000:]
+
+    resumed = subprocess.run([sys.executable, *common, "-s", "DOWNLOAD_DELAY=0"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "were not crawled again" in resumed.stderr
+    counts = _snapshot_counts(database_url)
+    assert set(counts) == {r.account_id for r in refs}
+    assert set(counts.values()) == {1}, "an account finished before the pause was crawled again"
