@@ -586,7 +586,9 @@ class XiaohongshuSpider(AccountSpider):
         return [
             Source(
                 url=PROFILE_URL.format(user_id=user_id),
-                parser=_limit_posts(parse_profile_page, limit),
+                # `parse`, not parse_profile_page: the final URL (login/captcha redirects) and
+                # the status (461/471) are checked before the page is read.
+                parser=_limit_posts(parse, limit),
                 name="xiaohongshu.profile_page",
                 cookies=cookie_dict(cookie) if cookie else None,
                 meta={

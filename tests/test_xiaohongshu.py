@@ -207,6 +207,9 @@ def test_spider_opens_the_profile_page_in_chromium_and_closes_it(monkeypatch: py
     assert source.meta["playwright"] is True
     assert source.meta["playwright_include_page"] is False  # scrapy-playwright closes the page
     assert source.cookies is None
+    # The spider's parser checks status and final URL before reading the page.
+    assert source.parser(PAGE, source.url, 471).kind is FailureKind.BLOCKED
+    assert source.parser(PAGE, "https://www.xiaohongshu.com/website-login/error?x=1", 200).kind is FailureKind.LOGIN_REQUIRED
     assert spider.sources(xhs.AccountRef(platform="xiaohongshu", handle="95412345")) == []
 
 
