@@ -277,9 +277,11 @@ def test_a_due_crawl_killed_with_sigkill_is_finished_by_the_next_run_without_dup
     done_before = _snapshot_counts(database_url)
     assert 3 <= len(done_before) < 24
 
-    resumed = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), database_url=database_url)
+    resumed = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), "--log-json", database_url=database_url)
     out, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err
+    logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert any(entry["logger"].startswith("scrapy") and entry["level"] == "INFO" for entry in logged), err[-1000:]
     counts = _snapshot_counts(database_url)
     assert set(counts) == {r.account_id for r in refs}
     assert set(counts.values()) == {1}, "a finished account was crawled again"
