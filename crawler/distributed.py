@@ -397,7 +397,7 @@ class JobAckPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "JobAckPipeline":
         if not crawler.settings.get("WANGZI_REDIS_URL"):
-            raise NotConfigured("WANGZI_REDIS_URL not set")
+            raise NotConfigured  # WANGZI_REDIS_URL not set (no message: Scrapy would log a warning)
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
@@ -440,7 +440,7 @@ class RedisRateLimitMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "RedisRateLimitMiddleware":
         url = crawler.settings.get("WANGZI_REDIS_URL")
         if not url:
-            raise NotConfigured("WANGZI_REDIS_URL not set")
+            raise NotConfigured  # WANGZI_REDIS_URL not set (no message: Scrapy would log a warning)
         limits = {str(k): float(v) for k, v in crawler.settings.getdict("WANGZI_RATE_LIMITS").items()}
         return cls(crawler, redis_client(url), limits, crawler.settings.getfloat("WANGZI_RATE_BURST", 1.0))
 

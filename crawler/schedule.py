@@ -328,7 +328,7 @@ class LeaseHeartbeat:
     def from_crawler(cls, crawler: Crawler) -> "LeaseHeartbeat":
         owner = crawler.settings.get("WANGZI_LEASE_OWNER")
         if not owner:
-            raise NotConfigured("WANGZI_LEASE_OWNER not set")
+            raise NotConfigured  # WANGZI_LEASE_OWNER not set (no message: Scrapy would log a warning)
         extension = cls(crawler, owner, crawler.settings.getfloat("WANGZI_LEASE_TTL", 1800.0))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
@@ -435,7 +435,7 @@ class ResumeFinishedAccounts:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ResumeFinishedAccounts":
         if not crawler.settings.get("JOBDIR"):
-            raise NotConfigured("JOBDIR not set")
+            raise NotConfigured  # JOBDIR not set (no message: Scrapy would log a warning)
         return cls(crawler)
 
     def _finished(self) -> set[tuple[Any, ...]]:
