@@ -11,7 +11,7 @@ run idempotent.
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -69,6 +69,9 @@ class ProfileSnapshot(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("account_id", "crawl_run_id", "payload_sha256", name="uq_snapshot_run_payload"),
+        # "newest snapshot of this account at or before T" is one index seek (enrichment growth
+        # windows); created by migration 0003_features.
+        Index("ix_profilesnapshot_account_captured", "account_id", "captured_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

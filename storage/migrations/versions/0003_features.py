@@ -4,6 +4,8 @@ Revision ID: 0003_features
 Revises: 0002_press
 
 ``featuresnapshot``: features and indices per candidate per enrich run (storage/features.py).
+``ix_profilesnapshot_account_captured``: (account_id, captured_at) on profile snapshots, so
+the snapshot nearest a growth window start is an index seek.
 ``candidate_features_latest``: a view with the newest feature snapshot of every candidate,
 for scoring jobs that read the database directly. Plain SQL that SQLite and PostgreSQL
 both accept (a correlated MAX(id) subquery, no window functions, no DISTINCT ON).
@@ -24,6 +26,9 @@ VIEW = "candidate_features_latest"
 
 
 def upgrade() -> None:
+    # Growth windows read "the newest snapshot of account A at or before T": one index seek.
+    with op.batch_alter_table("profilesnapshot", schema=None) as batch_op:
+        batch_op.create_index("ix_profilesnapshot_account_captured", ["account_id", "captured_at"], unique=False)
     op.create_table(
         "featuresnapshot",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,3 +81,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_featuresnapshot_candidate_as_of")
         batch_op.drop_index(batch_op.f("ix_featuresnapshot_candidate_id"))
     op.drop_table("featuresnapshot")
+    with op.batch_alter_table("profilesnapshot", schema=None) as batch_op:
+        batch_op.drop_index("ix_profilesnapshot_account_captured")

@@ -1,0 +1,170 @@
+"""enrich on a real database (SQLite, then PostgreSQL): incremental runs, the
+candidate_features_latest view, the ranking, and exports in parquet, csv and jsonl with the
+documented versioned columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from enrichment.features import EXPORT_COLUMNS, SCHEMA_VERSION, enrich, enrich_all
+from storage.db import get_engine, session_scope
+from storage.features import FeatureSnapshot
+from storage.models import Account, Candidate, Post, PostSnapshot, ProfileSnapshot
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _snapshot(account: Account, days_ago: float, followers: int | None, **extra: object) -> ProfileSnapshot:
+    return ProfileSnapshot(
+        account_id=account.id, captured_at=NOW - timedelta(days=days_ago), followers=followers,  # type: ignore[arg-type]
+        source_url="https://example.test", parser="test", parser_version="1",
+        payload_sha256=f"{account.id}-{days_ago}-{followers}", **extra,  # type: ignore[arg-type]
+    )
+
+
+def populate(database_url: str) -> dict[str, int]:
+    """Three candidates: a cross-border one, a domestic one, and one with no data at all."""
+    with session_scope(database_url) as session:
+        global_creator = Candidate(display_name="Global Gao")
+        local_creator = Candidate(display_name="Local Li")
+        empty = Candidate(display_name="Nobody Yet")
+        session.add_all([global_creator, local_creator, empty])
+        session.flush()
+        weibo = Account(candidate_id=global_creator.id, platform="weibo", handle="gao")
+        youtube = Account(candidate_id=global_creator.id, platform="youtube", handle="gaoyt")
+        local = Account(candidate_id=local_creator.id, platform="douyin", handle="li")
+        session.add_all([weibo, youtube, local, Account(candidate_id=empty.id, platform="x", handle="nobody")])
+        session.flush()
+        for days_ago in range(40, -1, -1):
+            session.add(_snapshot(weibo, days_ago, 50_000 + 100 * (40 - days_ago), ip_location="美国"))
+            session.add(_snapshot(local, days_ago, 80_000 + 10 * (40 - days_ago), ip_location="浙江"))
+        session.add(_snapshot(youtube, 2, 120_000, approximate=["followers"]))
+        for i, (account, body) in enumerate([
+            (weibo, "海淘Omorovicza面霜开箱，匈牙利小众品牌"),
+            (youtube, "Factory visit in Japan with SK-II"),
+            (local, "今天在家做饭"),
+        ]):
+            item = Post(account_id=account.id, platform=account.platform, post_id=str(i), text=body,  # type: ignore[arg-type]
+                        published_at=NOW - timedelta(days=3 + i))
+            session.add(item)
+            session.flush()
+            session.add(PostSnapshot(post_id=item.id, captured_at=NOW, likes=100 * (i + 1), comments=5, shares=1))  # type: ignore[arg-type]
+        return {"global": global_creator.id, "local": local_creator.id, "empty": empty.id}  # type: ignore[dict-item]
+
+
+def test_enrich_is_incremental_and_ranks_the_cohort(database_url: str) -> None:
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        first = enrich(session)
+    assert first.computed == 3 and first.ranked == 3
+    with session_scope(database_url) as session:
+        assert enrich(session).computed == 0  # nothing new
+    with session_scope(database_url) as session:
+        account = session.exec(select(Account).where(Account.handle == "li")).one()
+        session.add(_snapshot(account, 0, 99_999))
+    with session_scope(database_url) as session:
+        again = enrich(session)
+        assert again.computed == 1 and again.skipped == 2 and again.ranked == 3
+        rows = session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id)).all()
+        assert [r.candidate_id for r in rows] == [ids["global"], ids["local"], ids["empty"], ids["local"]]
+        latest = {r.candidate_id: r for r in rows}
+    gao, nobody = latest[ids["global"]], latest[ids["empty"]]
+    assert gao.schema_version == SCHEMA_VERSION
+    assert gao.followers_total == 54_000 + 120_000 and gao.followers_overseas == 120_000
+    assert gao.features["ip_abroad"] is True and gao.features["brands"] == ["Omorovicza", "SK-II"]
+    assert gao.features["growth_30d_weibo_abs"] == 3_000
+    assert gao.features["press_365d"] is None  # no press data is NULL, never 0
+    assert gao.composite_index is not None and gao.composite_index > latest[ids["local"]].composite_index  # type: ignore[operator]
+    assert gao.top_contributors["leadership"][0]["component"] == "ip_abroad"
+    assert nobody.followers_total is None and nobody.composite_index is None and nobody.composite_coverage == 0.0
+    assert latest[ids["local"]].followers_total == 99_999
+
+
+def test_the_latest_view_holds_one_row_per_candidate(database_url: str) -> None:
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+        enrich(session, [ids["global"]], force=True)
+    with get_engine(database_url).connect() as connection:
+        rows = connection.execute(text(
+            "SELECT candidate_id, display_name, composite_index, schema_version FROM candidate_features_latest ORDER BY candidate_id"
+        )).all()
+        newest = connection.execute(text("SELECT MAX(id) FROM featuresnapshot")).scalar()
+        view_ids = connection.execute(text("SELECT id FROM candidate_features_latest")).scalars().all()
+    assert [r.candidate_id for r in rows] == sorted(ids.values())
+    assert rows[0].display_name == "Global Gao" and rows[0].schema_version == SCHEMA_VERSION
+    assert newest in view_ids
+
+
+def test_enrich_all_is_what_the_demo_calls(database_url: str) -> None:
+    populate(database_url)
+    with session_scope(database_url) as session:
+        assert enrich_all(session) == 3
+    with session_scope(database_url) as session:
+        assert enrich_all(session) == 0
+
+
+def _cli(*args: str, database_url: str) -> object:
+    from crawler.cli import app
+
+    return CliRunner().invoke(app, [*args, "--database-url", database_url], catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_export_writes_one_row_per_candidate_with_the_documented_columns(database_url: str, tmp_path: Path, fmt: str) -> None:
+    ids = populate(database_url)
+    assert _cli("enrich", database_url=database_url).exit_code == 0  # type: ignore[attr-defined]
+    out = tmp_path / f"features.{fmt}"
+    result = _cli("features", "export", "--format", fmt, "--out", str(out), database_url=database_url)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    names = [spec.name for spec in EXPORT_COLUMNS]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(out)
+        assert table.column_names == names
+        rows = table.to_pylist()
+        assert table.schema.metadata[b"schema_version"] == SCHEMA_VERSION.encode()
+    elif fmt == "csv":
+        with out.open(encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert list(rows[0]) == names
+    else:
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert list(rows[0]) == names
+    assert [int(r["candidate_id"]) for r in rows] == sorted(ids.values())
+    assert all(str(r["schema_version"]) == SCHEMA_VERSION for r in rows)
+    gao = rows[0]
+    brands = gao["brands"] if fmt != "csv" else json.loads(gao["brands"])
+    assert brands == ["Omorovicza", "SK-II"]
+    assert gao["press_365d"] in (None, "")  # NULL, not 0
+    assert float(gao["composite_index"]) >= 0
+
+
+def test_export_as_of_a_past_date_has_no_rows_and_says_so(database_url: str, tmp_path: Path) -> None:
+    populate(database_url)
+    _cli("enrich", database_url=database_url)
+    out = tmp_path / "old.jsonl"
+    result = _cli("features", "export", "--format", "jsonl", "--out", str(out), "--as-of", "2001-01-01", database_url=database_url)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert out.read_text() == ""
+    bad = _cli("features", "export", "--format", "xlsx", "--out", str(out), database_url=database_url)
+    assert bad.exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_rank_prints_the_table(database_url: str) -> None:
+    populate(database_url)
+    _cli("enrich", database_url=database_url)
+    result = _cli("rank", "--by", "leadership", "--top", "2", database_url=database_url)
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert "Global Gao" in result.output and "Nobody Yet" not in result.output  # type: ignore[attr-defined]
+    assert "ip_abroad" in result.output  # type: ignore[attr-defined]
+    assert _cli("rank", "--by", "charm", database_url=database_url).exit_code == 2  # type: ignore[attr-defined]

@@ -1,0 +1,100 @@
+"""Indices: percentile ranks within the cohort, renormalised weights with a coverage figure,
+top contributors, earliness across candidates, and clear errors for bad weight files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from enrichment.features import FEATURE_NAMES
+from enrichment.indices import Weights, WeightsError, earliness, load_weights, percentile_ranks, score_cohort
+
+
+def test_percentile_ranks_run_from_0_to_100_with_ties_averaged_and_nulls_left_out() -> None:
+    ranks = percentile_ranks({"a": 10, "b": 20, "c": 20, "d": 40, "e": None})
+    assert ranks == {"a": 0.0, "b": 50.0, "c": 50.0, "d": 100.0, "e": None}
+    assert percentile_ranks({"only": 3}) == {"only": 50.0}
+    assert percentile_ranks({"x": True, "y": False}) == {"x": 100.0, "y": 0.0}
+
+
+WEIGHTS = Weights(
+    indices={
+        "leadership": {"ip_abroad": 2.0, "foreign_language_share": 1.0},
+        "sales_driving": {"brands_distinct": 1.0},
+        "influence": {"followers_overseas": 3.0, "press_weighted_365d": 1.0},
+    },
+    composite={"leadership": 1.0, "sales_driving": 1.0, "influence": 2.0},
+)
+
+
+def test_null_components_are_left_out_and_the_weights_renormalised() -> None:
+    cohort = {
+        1: {"ip_abroad": True, "foreign_language_share": 0.9, "brands_distinct": 10, "followers_overseas": 1_000, "press_weighted_365d": 2.0},
+        2: {"ip_abroad": False, "foreign_language_share": 0.1, "brands_distinct": 0, "followers_overseas": 10, "press_weighted_365d": None},
+        3: {"ip_abroad": None, "foreign_language_share": 0.5, "brands_distinct": 5, "followers_overseas": None, "press_weighted_365d": None},
+    }
+    scores = score_cohort(cohort, WEIGHTS)
+    one, two, three = scores[1], scores[2], scores[3]
+    assert one["leadership_index"] == 100.0 and one["leadership_coverage"] == 1.0
+    assert two["leadership_index"] == 0.0
+    # Candidate 3 has no IP data: leadership rests on the language share alone (third of the weight).
+    assert three["leadership_index"] == 50.0
+    assert three["leadership_coverage"] == pytest.approx(1 / 3, abs=1e-4)
+    # Influence of candidate 2: only followers_overseas (rank 0 of 2) with weight 3 of 4.
+    assert two["influence_index"] == 0.0 and two["influence_coverage"] == 0.75
+    assert three["influence_index"] is None and three["influence_coverage"] == 0.0
+    # Composite of 3: leadership 50 (w1) and sales 50 (w1); influence has no data.
+    assert three["composite_index"] == 50.0
+    assert three["composite_coverage"] == pytest.approx((1 * (1 / 3) + 1 * 1 + 2 * 0) / 4, abs=1e-4)
+
+
+def test_top_contributors_say_why_a_candidate_scores_high() -> None:
+    cohort = {
+        1: {"ip_abroad": True, "foreign_language_share": 0.2, "followers_overseas": 5_000, "press_weighted_365d": 0.0},
+        2: {"ip_abroad": False, "foreign_language_share": 0.8, "followers_overseas": 10, "press_weighted_365d": 3.0},
+    }
+    top = score_cohort(cohort, WEIGHTS)[1]["top_contributors"]
+    assert top["leadership"][0]["component"] == "ip_abroad"
+    assert top["leadership"][0]["points"] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert [c["component"] for c in top["influence"]] == ["followers_overseas", "press_weighted_365d"]
+    assert top["influence"][0]["value"] == 5_000
+
+
+def test_a_cohort_without_data_has_null_indices_and_zero_coverage() -> None:
+    scores = score_cohort({1: {}, 2: {}}, WEIGHTS)
+    assert scores[1]["composite_index"] is None and scores[1]["composite_coverage"] == 0.0
+
+
+def test_earliness_compares_first_mentions_of_shared_brands() -> None:
+    first_seen = {
+        1: {"Omorovicza": "2026-01-01T00:00:00+00:00", "Aesop": "2026-03-01T00:00:00+00:00"},
+        2: {"Omorovicza": "2026-01-11T00:00:00+00:00", "Aesop": "2026-02-01T00:00:00+00:00"},
+        3: {"Omorovicza": "2026-01-21T00:00:00+00:00", "Dyson": "2026-01-01T00:00:00+00:00"},
+        4: {"Rimowa": "2026-01-01T00:00:00+00:00"},
+    }
+    early = earliness(first_seen)
+    assert early[1]["earliness_brands_compared"] == 2
+    assert early[1]["earliness_first_share"] == 0.5  # first on Omorovicza, not on Aesop
+    # Omorovicza: others at +10 and +20 days -> median +15; Aesop: other at -28 days. Median of (15, -28).
+    assert early[1]["earliness_lead_days"] == pytest.approx((15 - 28) / 2)
+    assert early[3]["earliness_first_share"] == 0.0
+    assert early[4] == {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
+
+
+def test_the_default_weights_file_names_only_real_features() -> None:
+    weights = load_weights(known_features=FEATURE_NAMES)
+    assert set(weights.indices) == {"leadership", "sales_driving", "influence"}
+    assert weights.indices["leadership"]["ip_abroad"] > 0
+
+
+def test_bad_weight_files_are_rejected_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text("[leadership]\nnot_a_feature = 1\n[sales_driving]\nbrands_distinct = 1\n[influence]\nfollowers_total = 1\n")
+    with pytest.raises(WeightsError, match="not_a_feature is not a feature"):
+        load_weights(path, known_features=FEATURE_NAMES)
+    path.write_text("[leadership]\nip_abroad = -1\n[sales_driving]\nbrands_distinct = 1\n[influence]\nfollowers_total = 1\n")
+    with pytest.raises(WeightsError, match=">= 0"):
+        load_weights(path, known_features=FEATURE_NAMES)
+    with pytest.raises(WeightsError, match="does not exist"):
+        load_weights(tmp_path / "missing.toml")
