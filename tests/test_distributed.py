@@ -73,33 +73,41 @@ import sys, time
 import redis
 from crawler.distributed import TokenBucket
 bucket = TokenBucket(redis.Redis.from_url(sys.argv[1]), burst=1)
-end = float(sys.argv[2])
+print("ready", flush=True)
+start, end = map(float, sys.stdin.readline().split())
+time.sleep(max(0.0, start - time.time()))
 sent = 0
 while time.time() < end:
-    wait = bucket.take("bilibili", float(sys.argv[3]))
+    wait = bucket.take("bilibili", float(sys.argv[2]))
     if time.time() + wait >= end:
         break
     time.sleep(wait)
     sent += 1
-print(sent)
+print(sent, flush=True)
 """
 
 
 def test_the_token_bucket_holds_the_rate_across_processes(redis_url: str) -> None:
     rate, seconds = 20.0, 3.0
-    start = time.time() + 1.5
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     processes = [
-        subprocess.Popen([sys.executable, "-c", HAMMER, redis_url, str(start + seconds), str(rate)],
-                         stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen([sys.executable, "-c", HAMMER, redis_url, str(rate)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         for _ in range(3)
     ]
+    for process in processes:  # every process has imported everything before the clock starts
+        assert process.stdout.readline().strip() == "ready"  # type: ignore[union-attr]
+    start = time.time() + 0.3
+    for process in processes:
+        process.stdin.write(f"{start} {start + seconds}\n")  # type: ignore[union-attr]
+        process.stdin.flush()  # type: ignore[union-attr]
     sent = [int(p.communicate(timeout=60)[0]) for p in processes]
     total = sum(sent)
-    # Three processes asking as fast as they can still get ~rate per second between them
-    # (the bucket started full: +1 burst; they started before `start`, so a little more).
+    # Three processes asking as fast as they can get `rate` per second between them (+1: the
+    # bucket starts full).
     assert all(n > 0 for n in sent), sent
-    assert total <= rate * (seconds + 1.5) + 1
+    assert total <= rate * seconds + 1, sent
+    assert total >= rate * seconds * 0.8, sent
     client = _client(redis_url)
     granted, per_second = measured_rate(client, "bilibili", start, start + seconds)
     assert per_second <= rate + 1, per_second
