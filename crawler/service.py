@@ -435,7 +435,7 @@ def _resolve(url: str, body: LookupRequest) -> tuple[int, list[str]]:
     from spiders.registry import PLATFORMS, available_platforms, normalize_account
     from storage.db import session_scope
     from storage.models import Candidate
-    from storage.queries import attach_account, find_account, find_candidate
+    from storage.queries import attach_account, find_account
 
     available = available_platforms()
     for name in body.platforms or []:
@@ -463,7 +463,8 @@ def _resolve(url: str, body: LookupRequest) -> tuple[int, list[str]]:
             if owners:
                 candidate = session.get(Candidate, owners.pop())
             else:
-                candidate = find_candidate(session, body.name or "") or Candidate(display_name=(body.name or "").strip())
+                # A new person (a name alone never merges two people who share it).
+                candidate = Candidate(display_name=(body.name or "").strip())
                 session.add(candidate)
                 session.flush()
             for ref in refs:
