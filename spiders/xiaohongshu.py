@@ -19,6 +19,7 @@ Everything here above :class:`XiaohongshuSpider` is pure: bytes in, a record out
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -541,8 +542,6 @@ def _limit_posts(parser: Callable[..., ParseResult], limit: int) -> Callable[...
     def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
         result = parser(payload, url, status)
         if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            import dataclasses
-
             return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
         return result
 
@@ -576,13 +575,29 @@ class XiaohongshuSpider(AccountSpider):
         "PLAYWRIGHT_ABORT_REQUEST": _abort_unneeded_requests,
     }
 
+    _cookie: str | None | bool = False  # False: not read yet
+
+    def login_cookie(self) -> str | None:
+        """The configured cookie, read once. A broken configuration is reported (never the
+        value) and the crawl goes on without it: public profiles need no login."""
+        if self._cookie is False:
+            try:
+                self._cookie = configured_cookie()
+            except (OSError, ValueError) as exc:
+                self.logger.error(
+                    "WANGZI_XIAOHONGSHU_COOKIE_FILE not used (%s: %s); crawling without a login cookie",
+                    type(exc).__name__, getattr(exc, "strerror", None) or exc,
+                )
+                self._cookie = None
+        return self._cookie  # type: ignore[return-value]
+
     def sources(self, account: AccountRef) -> list[Source]:
         user_id = account.platform_user_id
         if not user_id or not USER_ID.match(user_id):
             self.logger.warning("xiaohongshu account %r has no 24-hex user id; skipped", account.handle)
             return []
         limit = self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
-        cookie = configured_cookie()
+        cookie = self.login_cookie()
         return [
             Source(
                 url=PROFILE_URL.format(user_id=user_id),

@@ -31,16 +31,23 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange]) -> None:
+def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange], *args: str,
+           env: dict[str, str] | None = None) -> str:
+    """Register Lena's account, crawl it from the recording; returns the crawl's output."""
     har = write_har(tmp_path / "xiaohongshu.har", exchanges)
     added = run_wangzi("candidates", "add", "Lena", "--xiaohongshu", PROFILE, database_url=database_url)
     assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", "xiaohongshu", "--replay", str(har), database_url=database_url)
+    crawled = run_wangzi("crawl", "--platform", "xiaohongshu", "--replay", str(har), *args,
+                         database_url=database_url, env=env)
     assert crawled.returncode in (0, 1), crawled.stderr
+    return crawled.stdout + crawled.stderr
 
 
 def test_recorded_profile_page_becomes_a_snapshot_with_posts(tmp_path: Path, sqlite_url: str) -> None:
-    _crawl(tmp_path, sqlite_url, [fixture_exchange("xiaohongshu", "profile_page_synthetic", headers=HTML)])
+    cookie = "web_session=0400697a6b2c3d4e5f-secret"
+    output = _crawl(tmp_path, sqlite_url, [fixture_exchange("xiaohongshu", "profile_page_synthetic", headers=HTML)],
+                    "--verbose", env={"WANGZI_XIAOHONGSHU_COOKIE": cookie})
+    assert "0400697a6b2c3d4e5f-secret" not in output  # the configured login cookie is never logged
 
     (account, snapshot), = snapshots(sqlite_url)
     assert (account.platform, account.platform_user_id) == ("xiaohongshu", UID)

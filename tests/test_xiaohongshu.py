@@ -222,6 +222,21 @@ def test_spider_sends_a_configured_cookie_and_limits_posts(monkeypatch: pytest.M
     assert [p.post_id for p in limited.recent_posts] == ["6740a1b2000000000c01d2e3", "6731f0c4000000001a03b4c5"]
 
 
+def test_an_unreadable_cookie_file_is_reported_and_the_crawl_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    file = tmp_path / "xhs.cookie"
+    file.write_text("web_session=secretvalue123", encoding="utf-8")
+    os.chmod(file, 0o644)
+    monkeypatch.delenv("WANGZI_XIAOHONGSHU_COOKIE", raising=False)
+    monkeypatch.setenv("WANGZI_XIAOHONGSHU_COOKIE_FILE", str(file))
+    spider = xhs.XiaohongshuSpider(targets=[])
+    (source,) = spider.sources(normalize_account("xiaohongshu", UID))
+    assert source.cookies is None
+    assert "chmod 600" in caplog.text
+    assert "secretvalue123" not in caplog.text
+
+
 def test_only_heavy_resources_are_aborted() -> None:
     class Request:
         def __init__(self, resource_type: str) -> None:
