@@ -375,16 +375,16 @@ def initial_state(html: str) -> dict[str, Any] | None:
     that unset values are the bare word ``undefined``. Those words are replaced *outside
     string literals only* (a nickname or bio may well contain the text "undefined").
     """
-    match = _STATE_MARKER.search(html)
-    if match is None:
-        return None
-    end = html.find("</script>", match.end())
-    source = html[match.end() : end if end != -1 else len(html)].strip().rstrip(";").strip()
-    try:
-        state = json.loads(_js_to_json(source))
-    except ValueError:
-        return None
-    return state if isinstance(state, dict) else None
+    for match in _STATE_MARKER.finditer(html):  # the first assignment that holds an object
+        end = html.find("</script>", match.end())
+        source = html[match.end() : end if end != -1 else len(html)].strip().rstrip(";").strip()
+        try:
+            state = json.loads(_js_to_json(source))
+        except ValueError:
+            continue
+        if isinstance(state, dict):
+            return state
+    return None
 
 
 def _js_to_json(source: str) -> str:

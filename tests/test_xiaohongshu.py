@@ -76,6 +76,12 @@ def test_undefined_is_replaced_outside_strings_only() -> None:
     }
 
 
+def test_the_first_readable_state_assignment_wins() -> None:
+    html = ('<script>window.__INITIAL_STATE__=window.__INITIAL_STATE__||{}</script>'
+            '<script>window.__INITIAL_STATE__={"user":{"n":1}}</script>')
+    assert xhs.initial_state(html) == {"user": {"n": 1}}
+
+
 def test_a_page_without_or_with_broken_state_is_unrecognized() -> None:
     assert xhs.initial_state("<html></html>") is None
     assert xhs.initial_state("<script>window.__INITIAL_STATE__={\"a\":</script>") is None
