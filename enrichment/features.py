@@ -21,6 +21,7 @@ once every candidate's features are known; :func:`enrich` persists both.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import statistics
@@ -32,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from enrichment.brands import BrandFinder, default_brands
-from enrichment.keywords import KeywordGroups, PhraseMatcher, default_keywords
+from enrichment.keywords import KeywordGroups, PhraseMatcher, default_keywords, normalize_text
 from enrichment.language import detect_languages
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ PRESS_WINDOWS = (30, 90, 365)
 RECENT_DAYS = 180
 #: A platform whose newest snapshot is older than this is listed in ``stale_platforms``.
 STALE_AFTER_DAYS = 14
+#: IP locations and declared places older than this are not evidence of living abroad now.
+PLACE_LOOKBACK_DAYS = 30
 #: Press mentions lose half their weight every this many days.
 PRESS_HALF_LIFE_DAYS = 180.0
 
@@ -147,6 +150,8 @@ def _days(delta: timedelta) -> float:
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is timezone.utc:  # what the database layer returns: the common, fast case
+        return value
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
@@ -176,10 +181,11 @@ def _is_rounded(row: SnapshotRow) -> bool:
 # --------------------------------------------------------------------------- reach and freshness
 
 
-def reach_features(snapshots: Sequence[SnapshotRow], accounts: Mapping[int, str], as_of: datetime) -> dict[str, Any]:
+def reach_features(snapshots: Sequence[SnapshotRow], accounts: Mapping[int, str], as_of: datetime,
+                   *, grouped: Mapping[int, list[SnapshotRow]] | None = None) -> dict[str, Any]:
     """Followers per platform (newest snapshot with a follower count), domestic/overseas totals,
     how many are rounded, and how old each platform's newest snapshot is."""
-    by_account = _by_account(snapshots, as_of)
+    by_account = grouped if grouped is not None else _by_account(snapshots, as_of)
     followers: dict[str, int] = {}
     rounded: set[str] = set()
     lower: set[str] = set()
@@ -251,38 +257,44 @@ def account_growth(rows: Sequence[SnapshotRow], as_of: datetime, days: int) -> G
     """
     counted = sorted((r for r in rows if r.followers is not None and _utc(r.captured_at) <= as_of),
                      key=lambda r: (_utc(r.captured_at), r.id or 0))
+    return _growth(counted, [_utc(r.captured_at) for r in counted], as_of, days)
+
+
+def _growth(counted: Sequence[SnapshotRow], times: Sequence[datetime], as_of: datetime, days: int) -> Growth | None:
+    """account_growth over rows already filtered (followers known, <= as_of) and sorted by time."""
     if not counted:
         return None
     start = as_of - timedelta(days=days)
     end = counted[-1]
-    if _utc(end.captured_at) <= start:
+    if times[-1] <= start:
         return None
-    base = None
-    for row in counted:
-        if _utc(row.captured_at) <= start:
-            base = row
-        else:
-            break
-    if base is None or start - _utc(base.captured_at) > timedelta(days=days):
+    position = bisect.bisect_right(times, start) - 1
+    if position < 0 or start - times[position] > timedelta(days=days):
         return None
+    base = counted[position]
     base_value, end_value = int(base.followers), int(end.followers)  # type: ignore[arg-type]
     absolute = end_value - base_value
     return Growth(absolute, absolute / base_value if base_value else None, base_value,
-                  _utc(base.captured_at), _utc(end.captured_at), _is_rounded(end) or _is_rounded(base))
+                  times[position], times[-1], _is_rounded(end) or _is_rounded(base))
 
 
-def growth_features(snapshots: Sequence[SnapshotRow], as_of: datetime, windows: Sequence[int] = GROWTH_WINDOWS) -> dict[str, Any]:
+def growth_features(snapshots: Sequence[SnapshotRow], as_of: datetime, windows: Sequence[int] = GROWTH_WINDOWS,
+                    *, grouped: Mapping[int, list[SnapshotRow]] | None = None) -> dict[str, Any]:
     """Absolute and relative follower change per platform and in total for each window.
 
     A platform with several accounts has growth only when every one of them has it. The
     total sums the platforms that have growth (``growth_<N>d_platforms`` says how many).
     """
-    by_account = _by_account(snapshots, as_of)
+    by_account = grouped if grouped is not None else _by_account(snapshots, as_of)
+    histories = []
+    for rows in by_account.values():
+        counted = [r for r in rows if r.followers is not None]
+        histories.append((rows[-1].platform, counted, [_utc(r.captured_at) for r in counted]))
     out: dict[str, Any] = {}
     for days in windows:
         per_platform: dict[str, list[Growth | None]] = defaultdict(list)
-        for rows in by_account.values():
-            per_platform[rows[-1].platform].append(account_growth(rows, as_of, days))
+        for platform, counted, times in histories:
+            per_platform[platform].append(_growth(counted, times, as_of, days))
         total_abs, total_base, approximate, platforms = 0, 0, False, 0
         for platform in PLATFORMS:
             found = per_platform.get(platform)
@@ -347,7 +359,7 @@ def engagement_features(posts: Sequence[PostRow], followers_by_account: Mapping[
 
 
 @lru_cache(maxsize=1)
-def foreign_places() -> PhraseMatcher[str]:
+def _foreign_place_names() -> tuple[tuple[str, str], ...]:
     """Country names in every locale enrichment.places knows, for countries other than CN.
 
     Latin names shorter than 4 letters ("us", "uk") are left out: as words they mean other
@@ -355,12 +367,10 @@ def foreign_places() -> PhraseMatcher[str]:
     """
     from enrichment.places import _country_names
 
-    names = []
-    for name, code in _country_names().items():
-        if code == "CN" or (name.isascii() and len(name) < 4) or len(name) < 2:
-            continue
-        names.append((name, code))
-    return PhraseMatcher(names)
+    return tuple(
+        (name, code) for name, code in _country_names().items()
+        if code != "CN" and len(name) >= 2 and not (name.isascii() and len(name) < 4)
+    )
 
 
 @dataclass(frozen=True)
@@ -373,26 +383,33 @@ class PostAnalysis:
     foreign_places: frozenset[str]
 
 
+@lru_cache(maxsize=4)
+def _post_matcher(brands: BrandFinder, keywords: KeywordGroups) -> PhraseMatcher[tuple[str, Any]]:
+    """Brands, keyword groups and foreign country names in one automaton: one scan per post."""
+    phrases: list[tuple[str, tuple[str, Any]]] = []
+    phrases += [(alias, ("brand", brand)) for brand in brands.brands for alias in brand.aliases]
+    phrases += [(word, ("keyword", group)) for group, words in keywords.groups.items() for word in words]
+    phrases += [(name, ("place", code)) for name, code in _foreign_place_names()]
+    return PhraseMatcher(phrases, kind_of=lambda value: value[0])
+
+
 def analyse_posts(posts: Sequence[PostRow], brands: BrandFinder | None = None,
                   keywords: KeywordGroups | None = None) -> dict[int, PostAnalysis]:
     """Language, keyword groups, brands and foreign places of each post, keyed by ``id(post)``.
 
-    Done for a whole batch at once (one parallel language-detection call for all posts).
+    Done for a whole batch at once; each post's text is normalised and scanned once.
     """
-    brands = brands or default_brands()
-    keywords = keywords or default_keywords()
-    places = foreign_places()
+    matcher = _post_matcher(brands or default_brands(), keywords or default_keywords())
     texts = [p.content for p in posts]
     languages = detect_languages(texts)
-    return {
-        id(post): PostAnalysis(
-            language=language,
-            groups=frozenset(keywords.groups_in(text)),
-            brands=frozenset(brands.find(text)),
-            foreign_places=frozenset(m.value for m in places.find(text)),
-        )
-        for post, text, language in zip(posts, texts, languages)
-    }
+    out: dict[int, PostAnalysis] = {}
+    for post, text, language in zip(posts, texts, languages):
+        groups, found_brands, places = set(), set(), set()
+        for match in matcher.find(normalize_text(text), normalized=True):
+            kind, value = match.value
+            (groups if kind == "keyword" else found_brands if kind == "brand" else places).add(value)
+        out[id(post)] = PostAnalysis(language, frozenset(groups), frozenset(found_brands), frozenset(places))
+    return out
 
 
 def content_features(
@@ -465,13 +482,15 @@ def content_features(
 
 def overseas_living_features(snapshots: Sequence[SnapshotRow], as_of: datetime) -> dict[str, Any]:
     """IP location outside mainland China (which platforms, which countries, when last seen)
-    and a self-declared location outside it, from each account's newest snapshot showing one.
+    and a self-declared location outside it, from each account's newest snapshot showing one
+    within PLACE_LOOKBACK_DAYS of ``as_of``.
 
     ``ip_abroad`` is None when no platform showed an IP location at all.
     """
     from enrichment.places import country_code, strip_ip_prefix
 
-    by_account = _by_account(snapshots, as_of)
+    lookback = as_of - timedelta(days=PLACE_LOOKBACK_DAYS)
+    by_account = _by_account((s for s in snapshots if _utc(s.captured_at) > lookback), as_of)
     ip_countries: dict[str, str] = {}
     abroad_platforms: set[str] = set()
     abroad_seen: datetime | None = None
@@ -559,10 +578,11 @@ def compute_features(
     """
     as_of = _utc(as_of)
     features: dict[str, Any] = {}
-    features.update(reach_features(data.snapshots, data.accounts, as_of))
-    features.update(growth_features(data.snapshots, as_of))
+    grouped = _by_account(data.snapshots, as_of)
+    features.update(reach_features(data.snapshots, data.accounts, as_of, grouped=grouped))
+    features.update(growth_features(data.snapshots, as_of, grouped=grouped))
     latest_followers: dict[int, int] = {}
-    for account_id, rows in _by_account(data.snapshots, as_of).items():
+    for account_id, rows in grouped.items():
         counted = [r for r in rows if r.followers is not None]
         if counted:
             latest_followers[account_id] = int(counted[-1].followers)  # type: ignore[arg-type]
@@ -639,11 +659,11 @@ def _specs() -> list[FeatureSpec]:
     add("sourcing_trip_posts", "int", "sourcing posts that also name a foreign country")
     add("sourcing_trip_countries", "list", "countries named in sourcing-trip posts")
     add("brand_first_seen", "map", "brand -> time of the candidate's first post naming it (all stored posts)")
-    add("ip_abroad", "bool", "an IP location outside mainland China on some platform (NULL: no platform showed one)")
+    add("ip_abroad", "bool", f"an IP location outside mainland China on some platform in the last {PLACE_LOOKBACK_DAYS} days (NULL: no platform showed one)")
     add("ip_abroad_platforms", "list", "platforms showing an IP location outside mainland China")
     add("ip_countries", "list", "countries of the IP locations shown")
     add("ip_abroad_seen_at", "datetime", "newest snapshot showing an IP location abroad")
-    add("declared_abroad", "bool", "a self-declared location/country outside mainland China (NULL: none declared)")
+    add("declared_abroad", "bool", f"a self-declared location/country outside mainland China in the last {PLACE_LOOKBACK_DAYS} days (NULL: none declared)")
     add("declared_countries", "list", "self-declared countries outside mainland China")
     for d in PRESS_WINDOWS:
         add(f"press_{d}d", "int", f"confirmed overseas press mentions in the last {d} days (NULL: no press data)")
@@ -716,13 +736,12 @@ def load_inputs(
 ) -> tuple[dict[int, CandidateInput], dict[int, Watermark]]:
     """Read what the features of these candidates need, as plain rows.
 
-    Snapshots: one aggregate pass finds, per account, the newest snapshot, the newest with a
-    follower count, the nearest one at or before each growth window start, and the newest
-    showing an IP location or a declared place; only those rows are then fetched.
+    Snapshots: per account, the newest snapshot, the newest with a follower count, the
+    nearest one at or before each growth window start (no older than one window before it),
+    and the newest showing an IP location or a declared place (within PLACE_LOOKBACK_DAYS);
+    each is an index seek on (account_id, captured_at), and only those rows are fetched.
     """
-    from sqlalchemy import Integer, and_, case, column, func, insert, select, table
-    from sqlalchemy import Column as SAColumn
-    from sqlalchemy import MetaData, Table
+    from sqlalchemy import func, select
 
     from storage.models import Account, Post, PostSnapshot, ProfileSnapshot as PS
 
@@ -741,49 +760,42 @@ def load_inputs(
     platform_of = {a: inputs[c].accounts[a] for a, c in owner.items()}
     everyone = len(owner) == len(rows)
 
-    def accounts_filter(col):  # type: ignore[no-untyped-def]
-        return [] if everyone else [col.in_(list(owner))]
+    # One row per account: the ids of the snapshots the features read, each found by a seek
+    # on (account_id, captured_at) walking back from a time bound.
+    def newest(*conditions):  # type: ignore[no-untyped-def]
+        return (select(PS.id).where(PS.account_id == Account.id, *conditions)
+                .order_by(PS.captured_at.desc(), PS.id.desc()).limit(1).correlate(Account).scalar_subquery())
 
-    within = PS.captured_at <= as_of
-    counted = and_(within, PS.followers.is_not(None))
-    points = [
-        func.max(case((within, PS.captured_at))).label("latest"),
-        func.max(case((counted, PS.captured_at))).label("end"),
-        *[func.max(case((and_(counted, PS.captured_at <= as_of - timedelta(days=d)), PS.captured_at))).label(f"g{d}")
-          for d in GROWTH_WINDOWS],
-        func.max(case((and_(within, PS.ip_location.is_not(None)), PS.captured_at))).label("ip"),
-        func.max(case((and_(within, (PS.location.is_not(None)) | (PS.country.is_not(None))), PS.captured_at))).label("place"),
+    lookback = as_of - timedelta(days=PLACE_LOOKBACK_DAYS)
+    point_columns = [
+        newest(PS.captured_at <= as_of),
+        newest(PS.captured_at <= as_of, PS.followers.is_not(None)),
+        *[newest(PS.captured_at <= as_of - timedelta(days=d), PS.captured_at >= as_of - timedelta(days=2 * d),
+                 PS.followers.is_not(None)) for d in GROWTH_WINDOWS],
+        newest(PS.captured_at <= as_of, PS.captured_at > lookback, PS.ip_location.is_not(None)),
+        newest(PS.captured_at <= as_of, PS.captured_at > lookback, (PS.location.is_not(None)) | (PS.country.is_not(None))),
     ]
-    aggregate = select(PS.account_id, func.max(PS.id), *points).group_by(PS.account_id)
-    wanted_points: set[tuple[int, datetime]] = set()
+    top_id = select(func.max(PS.id)).where(PS.account_id == Account.id).correlate(Account).scalar_subquery()
+    points = select(Account.id, top_id, *point_columns)
+    found = []
     if everyone:
-        found = session.execute(aggregate).all()
+        found = session.execute(points.where(Account.candidate_id.is_not(None))).all()
     else:
-        found = []
         for chunk in _chunks(list(owner)):
-            found.extend(session.execute(aggregate.where(PS.account_id.in_(chunk))).all())
-    for account_id, max_id, *times in found:
+            found.extend(session.execute(points.where(Account.id.in_(chunk))).all())
+    snapshot_ids: set[int] = set()
+    for account_id, max_id, *ids in found:
         cid = owner.get(account_id)
         if cid is None:
             continue
-        marks[cid].snapshot = max(marks[cid].snapshot or 0, max_id)
-        wanted_points.update((account_id, t) for t in times if t is not None)
-
-    if wanted_points:
-        temp = Table("_wangzi_points", MetaData(), SAColumn("account_id", Integer), SAColumn("captured_at", PS.__table__.c.captured_at.type),
-                     prefixes=["TEMPORARY"])
-        connection = session.connection()
-        temp.drop(connection, checkfirst=True)
-        temp.create(connection)
-        try:
-            connection.execute(insert(temp), [{"account_id": a, "captured_at": t} for a, t in wanted_points])
-            fetched = connection.execute(
-                select(PS.id, PS.account_id, PS.captured_at, PS.followers, PS.approximate, PS.lower_bound,
-                       PS.ip_location, PS.location, PS.country)
-                .select_from(temp.join(PS, and_(PS.account_id == temp.c.account_id, PS.captured_at == temp.c.captured_at)))
-            ).all()
-        finally:
-            temp.drop(connection, checkfirst=True)
+        if max_id is not None:
+            marks[cid].snapshot = max(marks[cid].snapshot or 0, max_id)
+        snapshot_ids.update(i for i in ids if i is not None)
+    for chunk in _chunks(sorted(snapshot_ids)):
+        fetched = session.execute(
+            select(PS.id, PS.account_id, PS.captured_at, PS.followers, PS.approximate, PS.lower_bound,
+                   PS.ip_location, PS.location, PS.country).where(PS.id.in_(chunk))
+        ).all()
         for sid, account_id, captured_at, followers, approximate, lower, ip, location, country in fetched:
             inputs[owner[account_id]].snapshots.append(SnapshotRow(
                 account_id=account_id, platform=platform_of[account_id], captured_at=captured_at, followers=followers,

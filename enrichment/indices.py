@@ -14,6 +14,7 @@ Also here: earliness, the one cohort-relative feature (who mentioned a brand fir
 
 from __future__ import annotations
 
+import bisect
 import statistics
 import tomllib
 from collections import defaultdict
@@ -161,22 +162,34 @@ def earliness(first_seen: Mapping[int, Mapping[str, str]]) -> dict[int, dict[str
     (median first mention of the others - own first mention), in days (negative = later);
     NULL when the candidate shares no brand with anyone.
     """
-    by_brand: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    # Per brand: everyone's first-mention times, sorted once; each candidate's "others" are
+    # that list without their own entry, so min and median come from positions, not a rescan.
+    by_brand: dict[str, list[float]] = defaultdict(list)
+    parsed: dict[int, dict[str, float]] = {}
     for cid, brands in first_seen.items():
-        for brand, stamp in brands.items():
-            by_brand[brand].append((datetime.fromisoformat(stamp), cid))
+        parsed[cid] = {brand: datetime.fromisoformat(stamp).timestamp() for brand, stamp in brands.items()}
+        for brand, when in parsed[cid].items():
+            by_brand[brand].append(when)
+    for times in by_brand.values():
+        times.sort()
     out: dict[int, dict[str, Any]] = {}
-    for cid, brands in first_seen.items():
+    for cid, brands in parsed.items():
         leads: list[float] = []
         firsts = 0
-        for brand, stamp in brands.items():
-            mine = datetime.fromisoformat(stamp)
-            others = [t for t, other in by_brand[brand] if other != cid]
-            if not others:
+        for brand, mine in brands.items():
+            times = by_brand[brand]
+            if len(times) < 2:
                 continue
-            if mine <= min(others):
+            own = bisect.bisect_left(times, mine)  # one entry equal to mine: drop it
+            others = len(times) - 1
+
+            def other(j: int) -> float:
+                return times[j if j < own else j + 1]
+
+            if mine <= other(0):
                 firsts += 1
-            leads.append(statistics.median((t - mine).total_seconds() / 86400.0 for t in others))
+            median = (other((others - 1) // 2) + other(others // 2)) / 2
+            leads.append((median - mine) / 86400.0)
         out[cid] = {
             "earliness_brands_compared": len(leads),
             "earliness_first_share": firsts / len(leads) if leads else None,

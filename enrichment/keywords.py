@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,40 +43,48 @@ class PhraseMatcher(Generic[T]):
 
     Latin-script phrases only match whole words ("mac" is not found in "machine"); phrases
     in Chinese match anywhere. Overlapping matches resolve to the longest one, so
-    "资生堂胶原蛋白" is one match, not also "资生堂".
+    "资生堂胶原蛋白" is one match, not also "资生堂". With ``kind_of``, overlaps are only
+    resolved between values of the same kind, so one automaton can hold several
+    dictionaries (brands, keywords, places) and scan a text once for all of them.
     """
 
-    def __init__(self, phrases: Iterable[tuple[str, T]]) -> None:
+    def __init__(self, phrases: Iterable[tuple[str, T]], kind_of: Callable[[T], Hashable] | None = None) -> None:
         self._automaton = ahocorasick.Automaton()
+        self._kind_of = kind_of
         count = 0
         for phrase, value in phrases:
             key = normalize_text(phrase).strip()
             if not key:
                 continue
-            self._automaton.add_word(key, (key, value))
+            latin_start, latin_end = bool(_WORD.match(key[0])), bool(_WORD.match(key[-1]))
+            self._automaton.add_word(key, (key, value, latin_start, latin_end))
             count += 1
         self.size = count
         if count:
             self._automaton.make_automaton()
 
-    def find(self, text: str | None) -> list[Match[T]]:
+    def find(self, text: str | None, *, normalized: bool = False) -> list[Match[T]]:
+        """Matches in ``text`` (already passed through :func:`normalize_text` if ``normalized``)."""
         if not text or not self.size:
             return []
-        norm = normalize_text(text)
+        norm = text if normalized else normalize_text(text)
+        last = len(norm) - 1
         found: list[Match[T]] = []
-        for end_index, (phrase, value) in self._automaton.iter(norm):
+        for end_index, (phrase, value, latin_start, latin_end) in self._automaton.iter(norm):
             start = end_index - len(phrase) + 1
-            if _WORD.match(phrase[0]) and start > 0 and _WORD.match(norm[start - 1]):
+            if latin_start and start > 0 and _WORD.match(norm[start - 1]):
                 continue
-            if _WORD.match(phrase[-1]) and end_index + 1 < len(norm) and _WORD.match(norm[end_index + 1]):
+            if latin_end and end_index < last and _WORD.match(norm[end_index + 1]):
                 continue
             found.append(Match(start, end_index + 1, phrase, value))
         if len(found) < 2:
             return found
-        # Longest match wins where matches overlap.
+        # Longest match wins where matches (of the same kind) overlap.
+        kind_of = self._kind_of
         kept: list[Match[T]] = []
         for match in sorted(found, key=lambda m: (-(m.end - m.start), m.start)):
-            if all(match.end <= k.start or match.start >= k.end for k in kept):
+            kind = kind_of(match.value) if kind_of else None
+            if all(match.end <= k.start or match.start >= k.end or (kind_of and kind_of(k.value) != kind) for k in kept):
                 kept.append(match)
         return sorted(kept, key=lambda m: m.start)
 
@@ -98,7 +106,8 @@ class KeywordGroups:
     """Which keyword groups a text belongs to."""
 
     def __init__(self, groups: Mapping[str, Iterable[str]]) -> None:
-        self.names = list(groups)
+        self.groups: dict[str, list[str]] = {name: list(words) for name, words in groups.items()}
+        self.names = list(self.groups)
         self._matcher: PhraseMatcher[str] = PhraseMatcher((word, name) for name, words in groups.items() for word in words)
 
     def groups_in(self, text: str | None) -> set[str]:

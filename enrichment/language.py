@@ -4,8 +4,7 @@ Most posts are decided by their script alone, without a statistical model: mostl
 characters and no kana/hangul -> Chinese; kana -> Japanese; hangul -> Korean; Thai script ->
 Thai; Cyrillic -> Russian. Only Latin-script text goes to lingua, restricted to the Latin-
 script languages creators in this market post in - fewer candidate languages make lingua
-both faster and less likely to confuse close ones. :func:`detect_languages` runs lingua on
-a whole batch in parallel (its Rust core uses every CPU).
+both faster and less likely to confuse close ones.
 """
 
 from __future__ import annotations
@@ -19,13 +18,13 @@ LATIN_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "vi", "id")
 #: Every language :func:`detect_language` can answer.
 LANGUAGES = ("zh", "ja", "ko", "th", "ru", *LATIN_LANGUAGES)
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_LETTER = re.compile(r"[^\W\d_]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]+")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+_NON_LETTER = re.compile(r"[\W\d_]+")
 _NOISE = re.compile(r"https?://\S+|[@#]\S+|\[[^\]]{1,12}\]")  # links, mentions, hashtags, [emoji]
 MIN_LETTERS = 4
 
@@ -35,27 +34,35 @@ def _detector():  # type: ignore[no-untyped-def]
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LATIN_LANGUAGES]
-    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+    # Low-accuracy mode (trigram models only) is ~4x faster and loads in 0.1 s instead of 2 s.
+    # What it may get wrong is *which* Latin-script language a short post is in; whether a post
+    # is foreign (not Chinese) is already decided by its script.
+    return LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """Characters of ``text`` matching ``pattern`` (one C-level pass, no match objects)."""
+    return len(text) - len(pattern.sub("", text))
 
 
 def _by_script(text: str) -> str | None | bool:
     """A language decided by script, None for too little text, True when lingua must decide."""
-    letters = len(_LETTER.findall(text))
-    if letters < MIN_LETTERS:
+    letters = _NON_LETTER.sub("", text)
+    total = len(letters)
+    if total < MIN_LETTERS:
         return None
-    if _KANA.search(text):
+    if _KANA.search(letters):
         return "ja"
-    if _HANGUL.search(text):
+    if _HANGUL.search(letters):
         return "ko"
-    han = len(_HAN.findall(text))
-    if han >= 0.5 * letters:
+    han = _count(_HAN, letters)
+    if han >= 0.5 * total:
         return "zh"
-    latin = len(_LATIN.findall(text))
-    if latin >= 0.5 * letters:
+    if _count(_LATIN, letters) >= 0.5 * total:
         return True
-    if len(_THAI.findall(text)) >= 0.5 * letters:
+    if _count(_THAI, letters) >= 0.5 * total:
         return "th"
-    if len(_CYRILLIC.findall(text)) >= 0.5 * letters:
+    if _count(_CYRILLIC, letters) >= 0.5 * total:
         return "ru"
     return "zh" if han else None
 
@@ -77,8 +84,8 @@ def detect_languages(texts: Sequence[str | None]) -> list[str | None]:
             out[i] = decided  # type: ignore[assignment]
     if pending:
         detector = _detector()
-        found = detector.detect_languages_in_parallel_of(cleaned) if len(cleaned) > 1 else [detector.detect_language_of(cleaned[0])]
-        for i, language in zip(pending, found):
+        # One text at a time: measured faster here than lingua's parallel batch call.
+        for i, language in zip(pending, map(detector.detect_language_of, cleaned)):
             out[i] = language.iso_code_639_1.name.lower() if language is not None else None
     return out
 
