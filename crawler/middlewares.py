@@ -17,7 +17,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from urllib.parse import urlsplit
 
-from crawler.replay import Exchange, Recording, ReplayMiss, ReplayServer, loopback_url, write_har
+from crawler.replay import Exchange, Recording, ReplayMiss, ReplayServer, loopback_url, real_url, write_har
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +113,20 @@ class ReplayMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         if request.url == request.meta.get("wangzi_replay_url"):
             return None  # already rewritten (redirects copy meta, so compare the URL itself)
+        behind = real_url(request.url, self.server.base_url)
+        if behind is not None:  # a redirect the replay server kept on loopback
+            return self._rewritten(request, behind, request.url)
         if not self.recording.has(request.method, request.url):
             raise ReplayMiss(request.method, request.url)
-        replay_url = loopback_url(self.server.base_url, request.url)
+        return self._rewritten(request, request.url, loopback_url(self.server.base_url, request.url))
+
+    @staticmethod
+    def _rewritten(request: Request, original: str, replay_url: str) -> Request:
         meta = {
             **request.meta,
             "wangzi_replay_url": replay_url,
-            "wangzi_original_url": request.url,
-            "download_slot": request.meta.get("download_slot") or urlsplit(request.url).netloc,
+            "wangzi_original_url": original,
+            "download_slot": request.meta.get("download_slot") or urlsplit(original).netloc,
         }
         return request.replace(url=replay_url, meta=meta)
 

@@ -251,6 +251,18 @@ def original_url(path: str) -> str | None:
     return f"{scheme}://{rest}"
 
 
+def real_url(url: str, replay_url: str | None) -> str | None:
+    """The real URL behind ``url`` when it points at the same replay server as ``replay_url``
+    (a redirect followed on loopback, by Scrapy or by Chromium); None otherwise."""
+    if not replay_url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc != urlsplit(replay_url).netloc:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return original_url(path)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: "_Server"
     protocol_version = "HTTP/1.1"
@@ -276,7 +288,9 @@ class _Handler(BaseHTTPRequestHandler):
             if lower in _HOP_HEADERS:
                 continue
             if lower == "location" and url:
-                value = urljoin(url, value)  # the redirect goes back through the middleware
+                # Redirects stay on loopback (Chromium follows them itself); the middleware and
+                # spiders map loopback URLs back to the real ones.
+                value = loopback_url(self.server.base_url, urljoin(url, value))
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(exchange.body)))
         self.end_headers()
@@ -292,6 +306,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     recording: Recording
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
 
 
 class ReplayServer:

@@ -93,7 +93,7 @@ def run_crawl(
 
         settings.set("LOG_ENABLED", False, priority="cmdline")  # Scrapy's text handler off; ours on
         install_json_logging(settings.get("LOG_LEVEL", "INFO"))
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers: list[Crawler] = []
     loader = SpiderLoader.from_settings(settings)
     for platform, refs in targets.items():

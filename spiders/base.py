@@ -186,10 +186,21 @@ class AccountSpider(scrapy.Spider):
     def _on_response(self, response: Response) -> Iterable[Any]:
         meta = response.meta
         source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
-        url = meta.get("wangzi_original_url", response.url)
+        url = self.real_response_url(response)
         result = safe_parse(source.parser, response.body, url, response.status)
         provenance = Provenance.of(url, source.name, self.parser_version, response.body, response.status)
         return self._advance(meta, (source, result, provenance, url))
+
+    @staticmethod
+    def real_response_url(response: Response) -> str:
+        """The URL the platform answered from: under replay, the real URL behind the loopback
+        one (after redirects too, including those Chromium followed itself)."""
+        meta = response.meta
+        if "wangzi_replay_url" not in meta:
+            return response.url
+        from crawler.replay import real_url
+
+        return real_url(response.url, meta["wangzi_replay_url"]) or meta.get("wangzi_original_url", response.url)
 
     def _on_error(self, failure: TwistedFailure) -> Iterable[Any]:
         request = failure.request
