@@ -168,3 +168,16 @@ def test_rank_prints_the_table(database_url: str) -> None:
     assert "Global Gao" in result.output and "Nobody Yet" not in result.output  # type: ignore[attr-defined]
     assert "ip_abroad" in result.output  # type: ignore[attr-defined]
     assert _cli("rank", "--by", "charm", database_url=database_url).exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_every_export_column_is_documented() -> None:
+    from enrichment.features import PLATFORMS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "features.md").read_text(encoding="utf-8")
+    for spec in EXPORT_COLUMNS:
+        name = spec.name
+        for platform in PLATFORMS:
+            if name.endswith(f"_{platform}") or f"_{platform}_" in name:
+                name = name.replace(f"_{platform}", "_<platform>", 1)
+                break
+        assert f"| `{name}` | {spec.type} |" in doc, f"docs/features.md does not document {spec.name}"
