@@ -22,6 +22,7 @@ once every candidate's features are known; :func:`enrich` persists both.
 from __future__ import annotations
 
 import bisect
+import json
 import logging
 import math
 import statistics
@@ -97,20 +98,19 @@ class PostRow:
     url: str | None = None
     post_id: str = ""
 
-    @property
-    def when(self) -> datetime | None:
-        """Publication time; the first time we saw it when the platform gave none."""
-        return self.published_at or self.first_seen_at
+    # Derived once at construction: every feature reads them, some several times.
+    when: datetime | None = field(init=False, compare=False, repr=False)
+    content: str = field(init=False, compare=False, repr=False)
+    engagement: int | None = field(init=False, compare=False, repr=False)
 
-    @property
-    def content(self) -> str:
-        return "\n".join(part for part in (self.title, self.text) if part)
-
-    @property
-    def engagement(self) -> int | None:
-        """likes + comments + shares over the counts the platform showed; None if it showed none."""
+    def __post_init__(self) -> None:
+        # Publication time; the first time we saw the post when the platform gave none.
+        when = self.published_at or self.first_seen_at
+        object.__setattr__(self, "when", _utc(when) if when is not None else None)
+        object.__setattr__(self, "content", "\n".join(part for part in (self.title, self.text) if part))
+        # likes + comments + shares over the counts the platform showed; None if it showed none.
         counts = [c for c in (self.likes, self.comments, self.shares) if c is not None]
-        return sum(counts) if counts else None
+        object.__setattr__(self, "engagement", sum(counts) if counts else None)
 
 
 @dataclass(frozen=True)
@@ -716,6 +716,15 @@ class Watermark:
     press: int | None = None
 
 
+def _flags(raw: Any) -> tuple[str, ...]:
+    """A JSON list column read as text (SQLite) or already decoded (PostgreSQL's driver)."""
+    if raw is None or raw == "[]":
+        return ()
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    return tuple(raw)
+
+
 def _press_model():  # type: ignore[no-untyped-def]
     """storage.press.PressMention, or None when press storage is not installed."""
     try:
@@ -741,7 +750,7 @@ def load_inputs(
     and the newest showing an IP location or a declared place (within PLACE_LOOKBACK_DAYS);
     each is an index seek on (account_id, captured_at), and only those rows are fetched.
     """
-    from sqlalchemy import func, select
+    from sqlalchemy import String, func, select, type_coerce
 
     from storage.models import Account, Post, PostSnapshot, ProfileSnapshot as PS
 
@@ -792,14 +801,15 @@ def load_inputs(
             marks[cid].snapshot = max(marks[cid].snapshot or 0, max_id)
         snapshot_ids.update(i for i in ids if i is not None)
     for chunk in _chunks(sorted(snapshot_ids)):
+        # The JSON flag lists come as text ("[]" almost always): decoded only when not empty.
         fetched = session.execute(
-            select(PS.id, PS.account_id, PS.captured_at, PS.followers, PS.approximate, PS.lower_bound,
-                   PS.ip_location, PS.location, PS.country).where(PS.id.in_(chunk))
+            select(PS.id, PS.account_id, PS.captured_at, PS.followers, type_coerce(PS.approximate, String),
+                   type_coerce(PS.lower_bound, String), PS.ip_location, PS.location, PS.country).where(PS.id.in_(chunk))
         ).all()
         for sid, account_id, captured_at, followers, approximate, lower, ip, location, country in fetched:
             inputs[owner[account_id]].snapshots.append(SnapshotRow(
                 account_id=account_id, platform=platform_of[account_id], captured_at=captured_at, followers=followers,
-                approximate=tuple(approximate or ()), lower_bound=tuple(lower or ()), ip_location=ip,
+                approximate=_flags(approximate), lower_bound=_flags(lower), ip_location=ip,
                 location=location, country=country, id=sid,
             ))
 
