@@ -181,3 +181,32 @@ def test_every_export_column_is_documented() -> None:
                 name = name.replace(f"_{platform}", "_<platform>", 1)
                 break
         assert f"| `{name}` | {spec.type} |" in doc, f"docs/features.md does not document {spec.name}"
+
+
+def test_enrich_one_candidate_from_the_cli(database_url: str) -> None:
+    populate(database_url)
+    first = _cli("enrich", "--candidate", "Local Li", database_url=database_url)
+    assert first.exit_code == 0 and "enriched 1 candidate" in first.output  # type: ignore[attr-defined]
+    again = _cli("enrich", "--candidate", "Local Li", database_url=database_url)
+    assert "enriched 0 candidate" in again.output  # type: ignore[attr-defined]
+    forced = _cli("enrich", "--candidate", "Local Li", "--force", database_url=database_url)
+    assert "enriched 1 candidate" in forced.output  # type: ignore[attr-defined]
+    assert _cli("enrich", "--candidate", "Nobody Such", database_url=database_url).exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_the_features_migration_downgrades_and_upgrades_again(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from storage.db import alembic_config, upgrade
+
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+    command.downgrade(alembic_config(database_url), "0002_press")
+    engine = get_engine(database_url)
+    assert "featuresnapshot" not in inspect(engine).get_table_names()
+    assert "candidate_features_latest" not in inspect(engine).get_view_names()
+    upgrade(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM candidate_features_latest")).scalar() == 0

@@ -96,9 +96,10 @@ def print_ranking(session: Any, by: str = "composite", top: int = 10) -> int:
         .order_by(column.is_(None), column.desc(), FS.candidate_id).limit(top)
     ).all()
     table = Table(title=f"Top {top} by {by} index", show_lines=False)
-    for name, justify in (("#", "right"), ("candidate", "left"), ("composite", "right"), ("leadership", "right"),
-                          ("sales", "right"), ("influence", "right"), ("coverage", "right"), ("why (top components)", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("#", "candidate", "composite", "leadership", "sales", "influence", "coverage"):
+        table.add_column(name, justify="left" if name == "candidate" else "right",
+                         no_wrap=name != "candidate", min_width=12 if name == "candidate" else None)
+    table.add_column("why (top components, percentile)", justify="left", overflow="fold")
 
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
@@ -110,7 +111,7 @@ def print_ranking(session: Any, by: str = "composite", top: int = 10) -> int:
             top_parts = [item for index in ("leadership", "sales_driving", "influence") for item in tops.get(index, [])[:1]]
         else:
             top_parts = tops.get(key, [])
-        why = ", ".join(f"{item['component']} p{item['percentile']:.0f}" for item in top_parts[:3])
+        why = ", ".join(f"{item['component']} p{item['percentile']:.0f}" for item in top_parts[:3] if item["points"] > 0)
         coverage = getattr(snapshot, f"{key}_coverage")
         table.add_row(str(position), f"{name} [dim]#{snapshot.candidate_id}[/]", fmt(snapshot.composite_index),
                       fmt(snapshot.leadership_index), fmt(snapshot.sales_driving_index), fmt(snapshot.influence_index),
