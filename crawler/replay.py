@@ -305,6 +305,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog (5) overflows when a busy crawler opens many connections
+    # at once; dropped SYNs are retried after 1, 3, 7 s... and a replayed crawl stalls.
+    request_queue_size = 128
     recording: Recording
 
     @property
