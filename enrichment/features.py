@@ -999,9 +999,12 @@ def enrich(
     result.timings["store"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    extra = [cid for cid in (candidate_ids or []) if cid not in set(active)]
+    active_set = set(active)
+    extra = [cid for cid in (candidate_ids or []) if cid not in active_set]
     result.ranked = rank_cohort(session, list(active) + extra, weights=weights)
     result.timings["rank"] = time.perf_counter() - clock
+    log.info("enrich: %d candidate(s) computed, %d unchanged, %d ranked in %.2f s", result.computed, result.skipped,
+             result.ranked, sum(result.timings.values()))
     return result
 
 

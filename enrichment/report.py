@@ -12,7 +12,6 @@ brands by country (chart), press timeline with links, and data freshness.
 from __future__ import annotations
 
 import html
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
