@@ -1,7 +1,7 @@
 """Which language a post is written in (lingua, offline), to measure foreign-language content.
 
-Most posts are decided by their script alone, without a statistical model: mostly Han
-characters and no kana/hangul -> Chinese; kana -> Japanese; hangul -> Korean; Thai script ->
+Most posts are decided by their script alone, without a statistical model: at least as
+many Han characters as Latin words, and no kana/hangul -> Chinese; kana -> Japanese; hangul -> Korean; Thai script ->
 Thai; Cyrillic -> Russian. Only Latin-script text goes to lingua, restricted to the Latin-
 script languages creators in this market post in - fewer candidate languages make lingua
 both faster and less likely to confuse close ones.
@@ -46,7 +46,11 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
 
 
 def _by_script(text: str) -> str | None | bool:
-    """A language decided by script, None for too little text, True when lingua must decide."""
+    """A language decided by script, None for too little text, True when lingua must decide.
+
+    A Han character weighs as much as a Latin *word*, so a Chinese post naming brands in
+    Latin script ("今天用了Omorovicza的面霜") stays Chinese.
+    """
     letters = _NON_LETTER.sub("", text)
     total = len(letters)
     if total < MIN_LETTERS:
@@ -56,9 +60,10 @@ def _by_script(text: str) -> str | None | bool:
     if _HANGUL.search(letters):
         return "ko"
     han = _count(_HAN, letters)
-    if han >= 0.5 * total:
+    latin_words = len(_LATIN.findall(text))
+    if han and han >= latin_words:
         return "zh"
-    if _count(_LATIN, letters) >= 0.5 * total:
+    if latin_words and _count(_LATIN, letters) >= 0.5 * (total - han):
         return True
     if _count(_THAI, letters) >= 0.5 * total:
         return "th"

@@ -4,8 +4,9 @@ One :class:`FeatureSnapshot` row per candidate per enrich run that found new dat
 them. ``features`` holds every feature (``docs/features.md`` lists them, column by
 column); the most used ones are also real columns so SQL and the
 ``candidate_features_latest`` view can filter and sort on them. Feature values are never
-changed after insert. The index columns are relative to the cohort, so the newest row
-of each candidate is re-ranked (``ranked_at``) when other candidates' features change.
+changed after insert, except the cohort-relative ones: the indices, coverages, top
+contributors and the ``earliness_*`` features of each candidate's newest row are re-ranked
+(``ranked_at``) whenever an enrich run changes the cohort.
 
 ``max_snapshot_id`` / ``max_post_snapshot_id`` / ``max_press_id`` are the newest source
 rows the features saw: ``wangzi enrich`` only recomputes candidates with newer rows.

@@ -248,6 +248,10 @@ def test_language_detection_by_script_and_lingua() -> None:
     assert detect_languages(["你好世界今天很开心", "안녕하세요 여러분", "Bonjour à tous, je suis à Paris", None, "ok"]) == [
         "zh", "ko", "fr", None, None]
     assert detect_language("Hello everyone, welcome back to my channel") == "en"
+    # Brand names in Latin script do not make a Chinese post foreign; a Latin-script post with a
+    # Chinese brand name is still foreign.
+    assert detect_language("今天用了Omorovicza的面霜，SK-II也不错") == "zh"
+    assert detect_language("Trying 雅诗兰黛 for the first time, a quick haul from Tokyo") == "en"
 
 
 # --------------------------------------------------------------------------- overseas living
