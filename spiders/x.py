@@ -1,0 +1,630 @@
+"""X (Twitter): profile numbers, profile links and the "account based in" country.
+
+What is read, and from where:
+
+* GraphQL ``UserByScreenName`` (``x.com/i/api/graphql/<query id>/UserByScreenName``), the
+  call the web app makes for a profile page. Its user object has changed shape three times;
+  :func:`user_fields` reads all three generations:
+
+  - **2025** ("legacy"): ``data.user.result.legacy.{followers_count, friends_count,
+    statuses_count, description, location, screen_name, name, verified, entities.url.urls}``
+    and ``is_blue_verified`` next to ``legacy``;
+  - **2026-05** ("core + legacy"): ``core.{screen_name, name}``, ``location.location``,
+    ``privacy.protected``, ``verification.verified``, ``profile_bio.description``, with
+    the counts still in ``legacy``;
+  - **current** (no ``legacy`` block): ``relationship_counts.{followers, following}``,
+    ``tweet_counts.tweets``, ``profile_bio.{description, entities}``, ``website.url``.
+
+  ``UserByRestId`` answers in the same shape (used when only the numeric id is known).
+* GraphQL ``AboutAccountQuery``: ``data.user_result_by_screen_name.result.about_profile
+  .account_based_in`` ("United States"), the country X itself attributes the account to,
+  stored as ``ip_location`` with its ISO code in ``country``.
+* API v2 ``GET /2/users/:id`` or ``/2/users/by/username/:name`` (``data.public_metrics``),
+  for saved answers of the paid official API (``wangzi parse``); the spider does not call it.
+
+The GraphQL API needs a logged-in session: the ``auth_token`` and ``ct0`` cookies (see
+:func:`configured_cookies`). Without them the spider records ``login_required`` for every
+account and sends nothing: X answers anonymous calls with errors or a login wall, and a
+crawl that pretends otherwise would only fill the failure table with noise.
+
+Everything above :class:`XSpider` is pure: bytes in, a record out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from crawler.items import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile
+from enrichment.numbers import parse_count
+from enrichment.places import country_code
+from spiders.base import AccountSpider, Source
+
+PARSER_VERSION = "1"
+PLATFORM = "x"
+
+PROFILE_URL = "https://x.com/{handle}"
+GRAPHQL_URL = "https://x.com/i/api/graphql/{query_id}/{operation}"
+
+#: GraphQL query ids of the web app. X changes them when it redeploys; a stale id answers
+#: HTTP 404 (or 400 "query not found"), which the parser reports as ``http_error`` naming
+#: this constant. Take the current ids from the web app's ``main.<hash>.js``
+#: (``queryId:"...",operationName:"UserByScreenName"``) or from twscrape's ``OP_*`` constants.
+QUERY_IDS: dict[str, str] = {
+    "UserByScreenName": "QGIw94L0abhuohrr76cSbw",  # twscrape twscrape/api.py OP_UserByScreenName
+    "UserByRestId": "LWxkCeL8Hlx0-f24DmPAJw",  # twscrape twscrape/api.py OP_UserByRestId
+    "AboutAccountQuery": "TzOG2twZEfhr9KmClvVVqA",  # twscrape tests/mocked-data/raw_user_about.json (2026-05)
+}
+
+#: Feature switches the web app sends with user queries (twscrape ``user_by_login_raw``).
+#: X rejects a request that omits a switch it requires (HTTP 400 "features cannot be null");
+#: update together with :data:`QUERY_IDS`.
+USER_FEATURES: dict[str, bool] = {
+    "hidden_profile_likes_enabled": True,
+    "hidden_profile_subscriptions_enabled": True,
+    "highlights_tweets_tab_ui_enabled": True,
+    "creator_subscriptions_tweet_preview_api_enabled": True,
+    "subscriptions_verification_info_verified_since_enabled": True,
+    "subscriptions_verification_info_is_identity_verified_enabled": False,
+    "subscriptions_feature_can_gift_premium": False,
+    "responsive_web_twitter_article_notes_tab_enabled": False,
+    "profile_label_improvements_pcf_label_in_post_enabled": False,
+    "responsive_web_graphql_exclude_directive_enabled": True,
+    "verified_phone_label_enabled": False,
+    "responsive_web_graphql_skip_user_profile_image_extensions_enabled": False,
+    "responsive_web_graphql_timeline_navigation_enabled": True,
+}
+
+#: The bearer token compiled into X's public web app (the same for every visitor; it is what
+#: identifies "the web client", not a user). The user is identified by the cookies.
+WEB_BEARER_TOKEN = (
+    "AAAAAAAAAAAAAAAAAAAAANRILgAAAAAAnNwIzUejRCOuH5E6I8xnZz4puTs%3D1Zv7ttfk8LF81IUq16cHjhLTvJu4FA33AGWWjCpTnA"
+)
+
+#: X handles: 1-15 letters, digits or underscores.
+HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com", "m.twitter.com"}
+#: First path segments that are X pages, not accounts.
+_RESERVED = {
+    "home", "i", "intent", "search", "explore", "settings", "share", "hashtag", "messages",
+    "notifications", "login", "logout", "signup", "tos", "privacy", "compose", "jobs", "about",
+}
+
+#: ``errors[].code`` -> kind. 88 "Rate limit exceeded"; 50 "User not found"; 63 "User has been
+#: suspended"; 32 "Could not authenticate you", 89 "Invalid or expired token", 215 "Bad
+#: authentication data", 353 "This request requires a matching csrf cookie and header";
+#: 326 "To protect our users from spam ... this account is temporarily locked".
+_ERROR_CODES: dict[int, FailureKind] = {
+    88: FailureKind.RATE_LIMITED,
+    50: FailureKind.NOT_FOUND,
+    63: FailureKind.NOT_FOUND,
+    32: FailureKind.LOGIN_REQUIRED,
+    89: FailureKind.LOGIN_REQUIRED,
+    215: FailureKind.LOGIN_REQUIRED,
+    353: FailureKind.LOGIN_REQUIRED,
+    326: FailureKind.BLOCKED,
+}
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def normalize_account(text: str) -> AccountRef:
+    """``@handle``, ``handle``, ``https://x.com/handle`` (or twitter.com), ``x.com/i/user/ID``
+    or a numeric user id (16+ digits, longer than any handle) -> account reference."""
+    value = text.strip()
+    if "/" in value or value.lower().startswith(("x.com", "twitter.com", "www.", "mobile.")):
+        url = value if "://" in value else f"https://{value}"
+        parts = urlsplit(url)
+        host = parts.netloc.lower().removeprefix("www.")
+        if host not in _HOSTS:
+            raise ValueError(f"{value!r} is not an X profile URL; expected https://x.com/<handle>")
+        segments = [s for s in parts.path.split("/") if s]
+        if len(segments) >= 3 and segments[0] == "i" and segments[1] == "user" and segments[2].isdigit():
+            return AccountRef(platform=PLATFORM, platform_user_id=segments[2])
+        if not segments or segments[0].lower() in _RESERVED or not HANDLE.match(segments[0]):
+            raise ValueError(f"{value!r} is not an X profile URL; expected https://x.com/<handle>")
+        return AccountRef(platform=PLATFORM, handle=segments[0])
+    handle = value.removeprefix("@")
+    if handle.isdigit() and len(handle) > 15:
+        return AccountRef(platform=PLATFORM, platform_user_id=handle)
+    if HANDLE.match(handle):
+        return AccountRef(platform=PLATFORM, handle=handle)
+    raise ValueError(
+        f"{value!r} is not an X handle (1-15 letters, digits or _), profile URL (https://x.com/<handle>) or user id"
+    )
+
+
+def profile_url(ref: AccountRef) -> str | None:
+    if ref.handle:
+        return PROFILE_URL.format(handle=ref.handle)
+    if ref.platform_user_id:
+        return f"https://x.com/i/user/{ref.platform_user_id}"
+    return None
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """Any X answer -> Profile or typed Failure. Never raises for bad input."""
+    path = urlsplit(url).path if url else ""
+    if path.rstrip("/") in {"/login", "/i/flow/login"} or path.startswith("/i/flow/login"):
+        return Failure(FailureKind.LOGIN_REQUIRED, f"redirected to the login page ({path})", status)
+    document = _json(payload)
+    if isinstance(document, dict):
+        failure = _errors_failure(document, status)
+        if failure is not None:
+            return failure
+    failure = _status_failure(status, path, document)
+    if failure is not None:
+        return failure
+    if not isinstance(document, dict):
+        if payload.lstrip()[:1] == b"<":
+            return Failure(FailureKind.UNRECOGNIZED, "HTML instead of X API JSON", status)
+        return Failure(FailureKind.UNRECOGNIZED, "not X API JSON", status)
+    if path.endswith("/AboutAccountQuery"):
+        return parse_about_account(document, status)
+    if path.endswith(("/UserByScreenName", "/UserByRestId")):
+        return parse_user_result(document, status)
+    if path.startswith("/2/users"):
+        return parse_v2_user(document, status)
+    data = document.get("data")
+    if isinstance(data, dict):
+        if "user_result_by_screen_name" in data:
+            return parse_about_account(document, status)
+        if "user" in data or not data:
+            return parse_user_result(document, status)
+        if "public_metrics" in data:
+            return parse_v2_user(document, status)
+    return Failure(FailureKind.UNRECOGNIZED, "JSON that is not an X user answer", status)
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _status_failure(status: int | None, path: str, document: Any) -> Failure | None:
+    if status is None or status < 400:
+        return None
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 Too Many Requests", status)
+    if status in (401, 403):
+        return Failure(FailureKind.LOGIN_REQUIRED, f"HTTP {status}: the session cookies were refused", status)
+    if status == 404 and "/graphql/" in path:
+        return Failure(
+            FailureKind.HTTP_ERROR,
+            "HTTP 404 from GraphQL: the query id is probably outdated (update spiders.x.QUERY_IDS)",
+            status,
+        )
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404", status)
+    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
+
+
+def _errors_failure(document: dict[str, Any], status: int | None) -> Failure | None:
+    """``{"errors": [{"code": 88, "message": ...}]}`` (GraphQL / v1.1) or the v2 problem
+    objects (``title``/``detail``/``type``) -> a typed failure, when no user came back."""
+    errors = document.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return None
+    if _has_user(document):
+        return None  # partial errors next to a user (e.g. a field X could not resolve)
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        code = error.get("code")
+        message = str(error.get("message") or error.get("detail") or error.get("title") or "")
+        if isinstance(code, int) and code in _ERROR_CODES:
+            kind = _ERROR_CODES[code]
+            detail = f"error {code}: {message}"
+            if code == 63 or "suspended" in message.lower():
+                detail = f"the account is suspended (error {code}: {message})"
+            return Failure(kind, detail[:300], status)
+        problem = str(error.get("type") or "")
+        lowered = message.lower()
+        if "suspended" in lowered:
+            return Failure(FailureKind.NOT_FOUND, f"the account is suspended: {message}"[:300], status)
+        if problem.endswith("resource-not-found") or error.get("title") == "Not Found Error":
+            return Failure(FailureKind.NOT_FOUND, message[:300], status)
+        if "rate limit" in lowered or status == 429:
+            return Failure(FailureKind.RATE_LIMITED, message[:300], status)
+        if "authenticat" in lowered or "csrf" in lowered:
+            return Failure(FailureKind.LOGIN_REQUIRED, message[:300], status)
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    detail = f"error {first.get('code')}: {first.get('message') or first.get('detail') or ''}"
+    if "query" in detail.lower() and "not found" in detail.lower():
+        detail += " (update spiders.x.QUERY_IDS)"
+    return Failure(FailureKind.UNRECOGNIZED, detail[:300], status)
+
+
+def _has_user(document: dict[str, Any]) -> bool:
+    data = document.get("data")
+    if not isinstance(data, dict):
+        return False
+    for key in ("user", "user_result_by_screen_name"):
+        holder = data.get(key)
+        if isinstance(holder, dict) and isinstance(holder.get("result"), dict):
+            return True
+    return "public_metrics" in data
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return None
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not None (0 and "" are kept: they were read)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _count(value: Any) -> int | None:
+    count = parse_count(value)
+    return None if count is None else count.value
+
+
+def _url_links(*entity_lists: Any) -> list[str]:
+    """``entities.*.urls[]`` -> expanded URLs (never the t.co short links)."""
+    links: list[str] = []
+    for urls in entity_lists:
+        if not isinstance(urls, list):
+            continue
+        for entry in urls:
+            expanded = _text(_dict(entry).get("expanded_url"))
+            if expanded and expanded not in links:
+                links.append(expanded)
+    return links
+
+
+def _verification(result: dict[str, Any], legacy: dict[str, Any]) -> tuple[bool | None, str | None]:
+    """Any badge (legacy verified, Premium blue check, Business/Government type) counts."""
+    verification = _dict(result.get("verification"))
+    verified = _first(verification.get("verified"), legacy.get("verified"))
+    blue = result.get("is_blue_verified")
+    kind = _text(_first(verification.get("verified_type"), legacy.get("verified_type")))
+    reason = _text(_dict(_dict(_dict(result.get("verification_info")).get("reason")).get("description")).get("text"))
+    flags = [v for v in (verified, blue) if isinstance(v, bool)]
+    if not flags and kind is None:
+        return None, None
+    badge = any(flags) or kind is not None
+    if not badge:
+        return False, None
+    if reason is None:
+        reason = f"{kind} account" if kind else ("X Premium (blue check)" if blue else "verified")
+    return True, reason
+
+
+def user_fields(result: dict[str, Any]) -> Profile:
+    """One GraphQL user object, in any of the three schema generations, as a Profile."""
+    legacy = _dict(result.get("legacy"))
+    core = _dict(result.get("core"))
+    counts = _dict(result.get("relationship_counts"))
+    tweets = _dict(result.get("tweet_counts"))
+    bio_block = _dict(result.get("profile_bio"))
+    location_block = result.get("location")
+    location = _text(location_block.get("location")) if isinstance(location_block, dict) else _text(legacy.get("location"))
+    verified, reason = _verification(result, legacy)
+    legacy_entities = _dict(legacy.get("entities"))
+    bio_entities = _dict(bio_block.get("entities"))
+    links = _url_links(
+        _dict(legacy_entities.get("url")).get("urls"),
+        _dict(_dict(result.get("website")).get("entities")).get("urls"),
+        _dict(legacy_entities.get("description")).get("urls"),
+        _dict(bio_entities.get("description")).get("urls"),
+    )
+    website = _text(_dict(result.get("website")).get("url"))
+    if website and not website.startswith("https://t.co/") and website not in links:
+        links.insert(0, website)
+    user_id = _text(result.get("rest_id")) or _text(legacy.get("id_str"))
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=user_id,
+        handle=_text(_first(core.get("screen_name"), legacy.get("screen_name"))),
+        display_name=_text(_first(core.get("name"), legacy.get("name"))),
+        followers=_count(_first(counts.get("followers"), legacy.get("followers_count"))),
+        following=_count(_first(counts.get("following"), legacy.get("friends_count"))),
+        posts=_count(_first(tweets.get("tweets"), legacy.get("statuses_count"))),
+        verified=verified,
+        verified_reason=reason,
+        bio=_text(_first(bio_block.get("description"), legacy.get("description"))),
+        location=location,
+        links=tuple(links),
+    )
+
+
+def _unavailable(result: dict[str, Any], status: int | None) -> Failure:
+    """``{"__typename": "UserUnavailable", "reason": "Suspended", "message": ...}``."""
+    reason = str(result.get("reason") or "")
+    message = _text(result.get("message")) or _text(_dict(result.get("unavailable_message")).get("text")) or ""
+    lowered = f"{reason} {message}".lower()
+    if "suspend" in lowered:
+        return Failure(FailureKind.NOT_FOUND, f"the account is suspended ({reason or message})"[:300], status)
+    if "protect" in lowered:
+        return Failure(FailureKind.PRIVATE, f"the account is protected ({reason or message})"[:300], status)
+    return Failure(FailureKind.NOT_FOUND, f"the account is unavailable ({reason or message or 'no reason given'})"[:300], status)
+
+
+def _protected(result: dict[str, Any]) -> bool:
+    return bool(_dict(result.get("privacy")).get("protected") or _dict(result.get("legacy")).get("protected"))
+
+
+# --------------------------------------------------------------------------- UserByScreenName
+
+
+def parse_user_result(document: dict[str, Any], status: int | None = 200) -> ParseResult:
+    """``UserByScreenName`` / ``UserByRestId``: ``data.user.result``."""
+    data = document.get("data")
+    if not isinstance(data, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
+    holder = data.get("user")
+    if not data or holder is None or holder == {}:
+        return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty data.user)", status)
+    result = _dict(holder).get("result")
+    if not isinstance(result, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "data.user without a result object", status)
+    if result.get("__typename") == "UserUnavailable":
+        return _unavailable(result, status)
+    if result.get("__typename") not in (None, "User"):
+        return Failure(FailureKind.UNRECOGNIZED, f"unexpected result type {result.get('__typename')!r}", status)
+    profile = user_fields(result)
+    if profile.followers is None and profile.following is None and profile.posts is None:
+        if _protected(result):
+            return Failure(FailureKind.PRIVATE, "the account is protected and its counts are not shown", status)
+        if profile.handle is None and profile.platform_user_id is None:
+            return Failure(FailureKind.UNRECOGNIZED, "user object without counts, name or id", status)
+    return profile
+
+
+# --------------------------------------------------------------------------- AboutAccountQuery
+
+
+def parse_about_account(document: dict[str, Any], status: int | None = 200) -> ParseResult:
+    """``AboutAccountQuery``: where X says the account is based (``account_based_in``)."""
+    data = document.get("data")
+    if not isinstance(data, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
+    holder = data.get("user_result_by_screen_name")
+    if not data or holder is None or holder == {}:
+        return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty about answer)", status)
+    result = _dict(holder).get("result")
+    if not isinstance(result, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "user_result_by_screen_name without a result object", status)
+    if result.get("__typename") == "UserUnavailable":
+        return _unavailable(result, status)
+    about = _dict(result.get("about_profile"))
+    based_in = _text(about.get("account_based_in"))
+    core = _dict(result.get("core"))
+    verified, reason = _verification(result, {})
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(result.get("rest_id")),
+        handle=_text(core.get("screen_name")),
+        display_name=_text(core.get("name")),
+        verified=verified,
+        verified_reason=reason,
+        ip_location=based_in,
+        country=country_code(based_in),
+    )
+
+
+# --------------------------------------------------------------------------- API v2
+
+
+def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseResult:
+    """API v2 user lookup: ``data.public_metrics.{followers_count, following_count, tweet_count}``."""
+    data = document.get("data")
+    if isinstance(data, list):
+        data = data[0] if len(data) == 1 else None
+    if not isinstance(data, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "v2 answer without one data object", status)
+    metrics = _dict(data.get("public_metrics"))
+    entities = _dict(data.get("entities"))
+    verified = data.get("verified")
+    kind = _text(data.get("verified_type"))
+    if kind == "none":
+        kind = None
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(data.get("id")),
+        handle=_text(data.get("username")),
+        display_name=_text(data.get("name")),
+        followers=_count(metrics.get("followers_count")),
+        following=_count(metrics.get("following_count")),
+        posts=_count(metrics.get("tweet_count")),
+        likes=None,  # like_count is likes *given*, not received
+        verified=verified if isinstance(verified, bool) else None,
+        verified_reason=f"{kind} account" if kind else None,
+        bio=_text(data.get("description")),
+        location=_text(data.get("location")),
+        links=tuple(_url_links(_dict(entities.get("url")).get("urls"), _dict(entities.get("description")).get("urls"))),
+    )
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class CookieProblem(ValueError):
+    """The configured X cookies cannot be used (the message never contains their values)."""
+
+
+def cookie_pairs(text: str) -> dict[str, str]:
+    """Cookies from a ``Cookie:`` header value, a Netscape ``cookies.txt`` or a browser
+    extension's JSON export (a list of ``{"name", "value"}`` or a ``{name: value}`` object)."""
+    text = text.strip()
+    if text.startswith(("[", "{")):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise CookieProblem("the cookie file looks like JSON but does not parse") from None
+        if isinstance(data, dict):
+            return {str(k): str(v) for k, v in data.items() if isinstance(v, (str, int))}
+        if isinstance(data, list):
+            return {
+                str(c["name"]): str(c["value"]) for c in data if isinstance(c, dict) and "name" in c and "value" in c
+            }
+        raise CookieProblem("the cookie file's JSON is neither a list nor an object")
+    pairs: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 7 and not line.startswith("#"):  # Netscape cookies.txt
+            pairs[fields[5].strip()] = fields[6].strip()
+    if pairs:
+        return pairs
+    header = text.removeprefix("Cookie:").strip()
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name.strip():
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] | None:
+    """``{"auth_token": ..., "ct0": ...}`` from ``WANGZI_X_AUTH_TOKEN`` + ``WANGZI_X_CT0``, else
+    from the file named by ``WANGZI_X_COOKIE_FILE`` (owner-only). None when not configured;
+    :class:`CookieProblem` (or OSError) when configured but unusable."""
+    env = os.environ if environ is None else environ
+    token = (env.get("WANGZI_X_AUTH_TOKEN") or "").strip()
+    ct0 = (env.get("WANGZI_X_CT0") or "").strip()
+    if token and ct0:
+        return {"auth_token": token, "ct0": ct0}
+    if token or ct0:
+        missing = "WANGZI_X_CT0" if token else "WANGZI_X_AUTH_TOKEN"
+        raise CookieProblem(f"{missing} is not set; X needs both auth_token and ct0")
+    path = (env.get("WANGZI_X_COOKIE_FILE") or "").strip()
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    if file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise CookieProblem(f"{file} is readable by other users; run `chmod 600 {file}`")
+    pairs = cookie_pairs(file.read_text(encoding="utf-8"))
+    missing_names = [name for name in ("auth_token", "ct0") if not pairs.get(name)]
+    if missing_names:
+        raise CookieProblem(f"{file} has no {' or '.join(missing_names)} cookie")
+    return {"auth_token": pairs["auth_token"], "ct0": pairs["ct0"]}
+
+
+def graphql_url(operation: str, variables: dict[str, Any], features: dict[str, bool] | None = None) -> str:
+    """``x.com/i/api/graphql/<id>/<operation>?variables=...&features=...`` (compact JSON)."""
+    query = "variables=" + quote(json.dumps(variables, separators=(",", ":")), safe="")
+    if features:
+        query += "&features=" + quote(json.dumps(features, separators=(",", ":")), safe="")
+    return GRAPHQL_URL.format(query_id=QUERY_IDS[operation], operation=operation) + "?" + query
+
+
+def graphql_headers(ct0: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {WEB_BEARER_TOKEN}",
+        "x-csrf-token": ct0,
+        "x-twitter-auth-type": "OAuth2Session",
+        "x-twitter-active-user": "yes",
+        "x-twitter-client-language": "en",
+        "Content-Type": "application/json",
+    }
+
+
+# --------------------------------------------------------------------------- spider
+
+
+class XSpider(AccountSpider):
+    """Profiles through the web app's GraphQL API with the configured session cookies:
+    ``UserByScreenName`` (counts, bio, links) then ``AboutAccountQuery`` (country)."""
+
+    name = "x"
+    platform = PLATFORM
+    parser_version = PARSER_VERSION
+    allowed_domains = ["x.com"]
+    custom_settings = {
+        # One logged-in session: X allows ~50 UserByScreenName calls per 15 minutes per
+        # account (error 88 beyond that), so go slowly and one at a time.
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": 10.0,
+        "AUTOTHROTTLE_START_DELAY": 10.0,
+    }
+
+    _cookies: dict[str, str] | None | bool = False  # False: not read yet
+    _cookie_problem: str | None = None
+
+    def session_cookies(self) -> dict[str, str] | None:
+        """The configured cookies, read once; a broken configuration is remembered (never the value)."""
+        if self._cookies is False:
+            try:
+                self._cookies = configured_cookies()
+            except (OSError, ValueError) as exc:
+                self._cookie_problem = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+                self.logger.error("X cookies not usable (%s)", self._cookie_problem)
+                self._cookies = None
+        return self._cookies  # type: ignore[return-value]
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.session_cookies() is None:
+            detail = (
+                f"X cookies configured but not usable ({self._cookie_problem})"
+                if self._cookie_problem
+                else "X needs a logged-in session: set WANGZI_X_AUTH_TOKEN and WANGZI_X_CT0 "
+                "(or WANGZI_X_COOKIE_FILE); nothing was requested"
+            )
+            for account in self.targets():
+                yield FailureItem(
+                    account=account,
+                    failure=Failure(FailureKind.LOGIN_REQUIRED, detail[:300]),
+                    url=profile_url(account) or "https://x.com/",
+                )
+            return
+        for request in self.account_requests():
+            yield request
+
+    def sources(self, account: AccountRef) -> list[Source]:
+        cookies = self.session_cookies()
+        if not cookies:
+            return []
+        headers = graphql_headers(cookies["ct0"])
+        common = {"parser": parse, "headers": headers, "cookies": dict(cookies)}
+        if account.handle:
+            return [
+                Source(
+                    url=graphql_url(
+                        "UserByScreenName",
+                        {"screen_name": account.handle, "withSafetyModeUserFields": True},
+                        USER_FEATURES,
+                    ),
+                    name="x.user_by_screen_name",
+                    **common,
+                ),
+                Source(
+                    url=graphql_url("AboutAccountQuery", {"screenName": account.handle}),
+                    name="x.about_account",
+                    **common,
+                ),
+            ]
+        if account.platform_user_id:
+            return [
+                Source(
+                    url=graphql_url(
+                        "UserByRestId",
+                        {"userId": account.platform_user_id, "withSafetyModeUserFields": True},
+                        USER_FEATURES,
+                    ),
+                    name="x.user_by_rest_id",
+                    **common,
+                )
+            ]
+        return []
