@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--limited-workers", type=int, default=4)
     parser.add_argument("--redis", help="use this Redis instead of starting one (it is flushed of wangzi:* keys)")
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--postgres", action="store_true", help="start a PostgreSQL server (Debian's binaries) and use it")
     args = parser.parse_args()
 
     import redis
@@ -118,6 +119,16 @@ def main() -> None:
     client = redis.Redis.from_url(redis_url)
     work = Path(tempfile.mkdtemp(prefix="wangzi-bench-"))
     database_url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+    postgres = None
+    if args.postgres:
+        from tests.postgres import PostgresServer
+
+        postgres = PostgresServer().start()
+        import psycopg
+
+        with psycopg.connect(postgres.dsn("postgres"), autocommit=True) as connection:
+            connection.execute("CREATE DATABASE bench")
+        database_url = postgres.url("bench")
     try:
         from storage.db import upgrade
 
@@ -141,6 +152,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+        if postgres is not None:
+            postgres.stop()
         print(f"logs and data: {work}")
 
 

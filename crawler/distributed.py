@@ -160,10 +160,14 @@ class Job:
     account: dict[str, Any]
     lease_owner: str | None = None
     attempts: int = 0
+    queued_at: str | None = None  # ISO 8601 UTC
 
     @classmethod
     def for_account(cls, ref: AccountRef, lease_owner: str | None = None) -> "Job":
-        return cls(id=uuid.uuid4().hex, platform=ref.platform, account=asdict(ref), lease_owner=lease_owner)
+        from storage.models import utcnow
+
+        return cls(id=uuid.uuid4().hex, platform=ref.platform, account=asdict(ref), lease_owner=lease_owner,
+                   queued_at=utcnow().isoformat())
 
     @classmethod
     def loads(cls, data: bytes | str) -> "Job":
@@ -171,6 +175,7 @@ class Job:
         return cls(
             id=str(raw["id"]), platform=str(raw["platform"]), account=dict(raw["account"]),
             lease_owner=raw.get("lease_owner") or None, attempts=int(raw.get("attempts") or 0),
+            queued_at=raw.get("queued_at") or None,
         )
 
     def dumps(self) -> str:
@@ -331,6 +336,8 @@ class DistributedMixin(RedisMixin):
             self.jobs.ack(text)
             return []
         ref = job.ref()
+        if job.attempts and self._stored_before(job, text):
+            return []
         chain = self.sources(ref)  # type: ignore[attr-defined]
         if not chain:
             self.jobs.ack(text)
@@ -338,6 +345,31 @@ class DistributedMixin(RedisMixin):
         self._held[_ref_key(ref)] = text
         self.crawler.stats.inc_value("wangzi/jobs_started")
         return self._request(ref, chain, 0, [])  # type: ignore[attr-defined]
+
+    def _stored_before(self, job: Job, text: str) -> bool:
+        """A redelivered job whose account already has data stored since it was queued: the
+        worker that died had stored it and not yet acknowledged it. Acknowledge, do not redo."""
+        account_id = job.account.get("account_id")
+        if account_id is None or not job.queued_at:
+            return False
+        from datetime import datetime
+
+        from crawler.schedule import RefreshPolicy
+        from storage.db import session_scope
+        from storage.ops import mark_done, outcomes_since
+
+        database_url = self.crawler.settings.get("WANGZI_DATABASE_URL") or None
+        with session_scope(database_url) as session:
+            outcome = outcomes_since(session, [account_id], datetime.fromisoformat(job.queued_at)).get(account_id)
+            if outcome is None:
+                return False
+            if job.lease_owner:
+                retry = RefreshPolicy.load(self.crawler.settings.get("WANGZI_REFRESH_POLICY") or None).transient_retry
+                mark_done(session, job.platform, account_id, job.lease_owner, outcome, retry)
+        self.logger.info("job for account %s was stored before its worker died (%s): acknowledged", account_id, outcome)
+        self.jobs.ack(text)
+        self.crawler.stats.inc_value("wangzi/jobs_already_stored")
+        return True
 
     # -- acknowledging
 
@@ -356,9 +388,13 @@ class DistributedMixin(RedisMixin):
 
     def acknowledge(self, done: JobDone) -> None:
         self.jobs.ack(done.job)
-        for key, value in list(self._held.items()):
-            if value == done.job:
-                del self._held[key]
+        key = (done.platform, done.account_id, *_identity(done.job))
+        if self._held.get(key) == done.job:
+            del self._held[key]
+        else:
+            for held_key, value in list(self._held.items()):
+                if value == done.job:
+                    del self._held[held_key]
         self.crawler.stats.inc_value("wangzi/jobs_done")
 
     # -- keeping held jobs
@@ -378,14 +414,25 @@ def _ref_key(ref: AccountRef) -> tuple[Any, ...]:
     return (ref.platform, ref.account_id, ref.handle, ref.platform_user_id)
 
 
+def _identity(job: str) -> tuple[Any, Any]:
+    account = Job.loads(job).account
+    return account.get("handle"), account.get("platform_user_id")
+
+
 def worker_spider(base: type) -> type:
     """The platform spider class made to consume Redis jobs."""
     return type(f"{base.__name__}Worker", (DistributedMixin, base), {"redis_key": JOBS_KEY % {"name": base.name}})
 
 
 class JobAckPipeline:
-    """Last item pipeline in workers: once an account's items are stored (the storage
-    pipeline writes every item at once in workers), acknowledge its job and settle its lease."""
+    """Last item pipeline in workers: acknowledges jobs only once their items are stored.
+
+    Finished jobs (:class:`JobDone`) are collected; every ``WANGZI_JOB_ACK_BATCH`` jobs, every
+    half second and when the spider closes, the storage pipeline is flushed (one transaction
+    for the whole batch), the jobs' leases are settled, and then the jobs are acknowledged in
+    Redis. Workers give the storage pipeline no batch limit of its own, so nothing is stored
+    without its job being acknowledged right after: a worker killed in between leaves at most
+    one batch to be crawled again, never a stored account whose job is lost."""
 
     def __init__(self, crawler: Crawler) -> None:
         from crawler.schedule import RefreshPolicy
@@ -393,6 +440,10 @@ class JobAckPipeline:
         self.crawler = crawler
         self.database_url = crawler.settings.get("WANGZI_DATABASE_URL") or None
         self.transient_retry = RefreshPolicy.load(crawler.settings.get("WANGZI_REFRESH_POLICY") or None).transient_retry
+        self.batch = max(1, crawler.settings.getint("WANGZI_JOB_ACK_BATCH", 50))
+        self.pending: list[JobDone] = []
+        self.storage: Any = None
+        self.timer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "JobAckPipeline":
@@ -400,25 +451,53 @@ class JobAckPipeline:
             raise NotConfigured  # WANGZI_REDIS_URL not set (no message: Scrapy would log a warning)
         return cls(crawler)
 
+    def open_spider(self, spider: Spider | None = None) -> None:
+        from twisted.internet import task
+
+        from crawler.pipelines import StoragePipeline
+
+        pipelines = getattr(getattr(self.crawler.engine, "scraper", None), "itemproc", None)
+        self.storage = next((p for p in getattr(pipelines, "middlewares", ()) if isinstance(p, StoragePipeline)), None)
+        self.timer = task.LoopingCall(self.flush)
+        self.timer.start(0.5, now=False)
+
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, JobDone):
-            return item
-        if item.lease_owner and item.account_id is not None:
+        if isinstance(item, JobDone):
+            self.pending.append(item)
+            if len(self.pending) >= self.batch:
+                self.flush()
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.timer is not None and self.timer.running:
+            self.timer.stop()
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        done, self.pending = self.pending, []
+        if self.storage is not None:
+            self.storage.flush()
+        leased = [d for d in done if d.lease_owner and d.account_id is not None]
+        if leased:
             from crawler.schedule import with_retries
             from storage.db import session_scope
             from storage.ops import mark_done
 
             def work() -> None:
                 with session_scope(self.database_url) as session:
-                    mark_done(session, item.platform, item.account_id, item.lease_owner,  # type: ignore[arg-type]
-                              item.outcome, self.transient_retry)
+                    for d in leased:
+                        mark_done(session, d.platform, d.account_id, d.lease_owner,  # type: ignore[arg-type]
+                                  d.outcome, self.transient_retry)
 
             try:
                 with_retries(work)
-            except Exception:  # noqa: BLE001 - the data is stored; the lease expires on its own
-                logger.exception("could not settle the lease of account %s", item.account_id)
-        self.crawler.spider.acknowledge(item)  # type: ignore[union-attr]
-        return item
+            except Exception:  # noqa: BLE001 - the data is stored; the leases expire on their own
+                logger.exception("could not settle the leases of %d accounts", len(leased))
+        spider = self.crawler.spider
+        for d in done:
+            spider.acknowledge(d)  # type: ignore[union-attr]
 
 
 # --------------------------------------------------------------------------- shared rate limit
@@ -490,8 +569,8 @@ def run_worker(
         "WANGZI_RUN_ID": run_id, "WANGZI_DATABASE_URL": url, "WANGZI_TRIGGER": "worker",
         "WANGZI_REDIS_URL": redis_url, "REDIS_URL": redis_url,
         "REDIS_START_URLS_KEY": JOBS_KEY, "MAX_IDLE_TIME_BEFORE_CLOSE": max_idle,
-        # Every item is committed as it comes, so a job is acknowledged only after its data is stored.
-        "WANGZI_STORAGE_BATCH": 1,
+        # The job-ack pipeline flushes storage and then acknowledges, batch by batch.
+        "WANGZI_STORAGE_BATCH": 1_000_000,
     }
     if replay:
         from crawler.replay import Recording

@@ -157,6 +157,8 @@ WANGZI_RATE_BURST = 1.0
 WANGZI_JOB_VISIBILITY = 120.0
 #: Deliveries of a job before it is parked in wangzi:<platform>:jobs:dead.
 WANGZI_JOB_MAX_ATTEMPTS = 3
+#: Finished jobs acknowledged together, after one storage transaction (also every 0.5 s).
+WANGZI_JOB_ACK_BATCH = 50
 
 # Renews the leases of a running `crawl --due` (off unless WANGZI_LEASE_OWNER is set).
 EXTENSIONS["crawler.schedule.LeaseHeartbeat"] = 510

@@ -162,7 +162,7 @@ def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_kill
     assert "queued 0 due" in again.communicate(timeout=120)[0]
 
     options = ["worker", "--redis", redis_url, "-p", "bilibili", "--replay", str(har), "--max-idle", "3",
-               "-s", "CONCURRENT_REQUESTS=3", "-s", "WANGZI_JOB_VISIBILITY=2",
+               "-s", "CONCURRENT_REQUESTS=3", "-s", "WANGZI_JOB_VISIBILITY=3",
                "-s", f'WANGZI_RATE_LIMITS={{"bilibili": {rate}}}']
     started = time.time()
     workers = [_wangzi(*options, database_url=database_url) for _ in range(3)]
