@@ -116,7 +116,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     if isinstance(document, dict):
         if "business_discovery" in document:
             return parse_business_discovery(payload, url, status)
-        if "data" in document:
+        if "data" in document or isinstance(_dict(document.get("graphql")).get("user"), dict):
             return parse_web_profile_info(payload, url, status)
         if "username" in document and ("followers" in document or "follows" in document):
             return parse_derived_record(payload, url, status)
@@ -287,7 +287,8 @@ def parse_web_profile_info(payload: bytes, url: str | None = None, status: int |
         if payload.lstrip()[:1] == b"<":
             return Failure(FailureKind.UNRECOGNIZED, "HTML instead of web_profile_info JSON", status)
         return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
-    data = document.get("data")
+    # The 2019-2023 ``?__a=1`` answer carried the same user object under ``graphql.user``.
+    data = document.get("data") if "data" in document else document.get("graphql")
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, "web_profile_info without data", status)
     if "user" in data and data["user"] is None:

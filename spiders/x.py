@@ -385,6 +385,10 @@ def parse_user_result(document: dict[str, Any], status: int | None = 200) -> Par
         return _unavailable(result, status)
     if result.get("__typename") not in (None, "User"):
         return Failure(FailureKind.UNRECOGNIZED, f"unexpected result type {result.get('__typename')!r}", status)
+    if "timeline" in result and not ({"legacy", "core", "relationship_counts"} & result.keys()):
+        return Failure(
+            FailureKind.UNRECOGNIZED, "a timeline of users or posts (e.g. BlueVerifiedFollowers), not a profile", status
+        )
     profile = user_fields(result)
     if profile.followers is None and profile.following is None and profile.posts is None:
         if _protected(result):

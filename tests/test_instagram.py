@@ -142,3 +142,10 @@ def test_the_page_is_only_requested_when_the_api_gave_no_follower_count() -> Non
     refused = _advance(Failure(FailureKind.LOGIN_REQUIRED, "make sure you are logged in", 400))
     assert [type(item) for item in refused] == [Request]
     assert refused[0].url == "https://www.instagram.com/nike/"  # type: ignore[attr-defined]
+
+
+def test_the_older_graphql_user_envelope_is_read_like_web_profile_info() -> None:
+    payload = json.loads(_fixture("web_profile_info_synthetic"))
+    older = {"graphql": payload["data"], "logging_page_id": "profilePage_58421937465"}
+    profile = parse(json.dumps(older).encode(), "https://www.instagram.com/miachen.tokyo/?__a=1")
+    assert isinstance(profile, Profile) and (profile.handle, profile.followers) == ("miachen.tokyo", 245310)
