@@ -36,7 +36,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -60,6 +60,7 @@ QUERY_IDS: dict[str, str] = {
     "UserByScreenName": "QGIw94L0abhuohrr76cSbw",  # twscrape twscrape/api.py OP_UserByScreenName
     "UserByRestId": "LWxkCeL8Hlx0-f24DmPAJw",  # twscrape twscrape/api.py OP_UserByRestId
     "AboutAccountQuery": "TzOG2twZEfhr9KmClvVVqA",  # twscrape tests/mocked-data/raw_user_about.json (2026-05)
+    "UserTweets": "bDGQZ9i975PnuFhihvzGug",  # twscrape twscrape/api.py OP_UserTweets
 }
 
 #: Feature switches the web app sends with user queries (twscrape ``user_by_login_raw``).
@@ -79,6 +80,41 @@ USER_FEATURES: dict[str, bool] = {
     "verified_phone_label_enabled": False,
     "responsive_web_graphql_skip_user_profile_image_extensions_enabled": False,
     "responsive_web_graphql_timeline_navigation_enabled": True,
+}
+
+#: Feature switches of timeline queries (twscrape ``GQL_FEATURES``); same caveat as above.
+TIMELINE_FEATURES: dict[str, bool] = {
+    "articles_preview_enabled": False,
+    "c9s_tweet_anatomy_moderator_badge_enabled": True,
+    "communities_web_enable_tweet_community_results_fetch": True,
+    "creator_subscriptions_quote_tweet_preview_enabled": False,
+    "creator_subscriptions_tweet_preview_api_enabled": True,
+    "freedom_of_speech_not_reach_fetch_enabled": True,
+    "graphql_is_translatable_rweb_tweet_is_translatable_enabled": True,
+    "longform_notetweets_consumption_enabled": True,
+    "longform_notetweets_inline_media_enabled": True,
+    "longform_notetweets_rich_text_read_enabled": True,
+    "responsive_web_edit_tweet_api_enabled": True,
+    "responsive_web_enhance_cards_enabled": False,
+    "responsive_web_graphql_exclude_directive_enabled": True,
+    "responsive_web_graphql_skip_user_profile_image_extensions_enabled": False,
+    "responsive_web_graphql_timeline_navigation_enabled": True,
+    "responsive_web_media_download_video_enabled": False,
+    "responsive_web_twitter_article_tweet_consumption_enabled": True,
+    "rweb_tipjar_consumption_enabled": True,
+    "rweb_video_timestamps_enabled": True,
+    "standardized_nudges_misinfo": True,
+    "tweet_awards_web_tipping_enabled": False,
+    "tweet_with_visibility_results_prefer_gql_limited_actions_policy_enabled": True,
+    "tweet_with_visibility_results_prefer_gql_media_interstitial_enabled": False,
+    "tweetypie_unmention_optimization_enabled": True,
+    "verified_phone_label_enabled": False,
+    "view_counts_everywhere_api_enabled": True,
+    "premium_content_api_read_enabled": False,
+    "profile_label_improvements_pcf_label_in_post_enabled": False,
+    "responsive_web_grok_analyze_button_fetch_trends_enabled": False,
+    "responsive_web_grok_share_attachment_enabled": False,
+    "responsive_web_grok_analyze_post_followups_enabled": False,
 }
 
 #: The bearer token compiled into X's public web app (the same for every visitor; it is what
@@ -173,12 +209,16 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         return parse_about_account(document, status)
     if path.endswith(("/UserByScreenName", "/UserByRestId")):
         return parse_user_result(document, status)
+    if path.endswith("/UserTweets"):
+        return parse_user_tweets(document, url, status)
     if path.startswith("/2/users"):
         return parse_v2_user(document, status)
     data = document.get("data")
     if isinstance(data, dict):
         if "user_result_by_screen_name" in data:
             return parse_about_account(document, status)
+        if _tweet_entries(_dict(_dict(data.get("user")).get("result"))):
+            return parse_user_tweets(document, url, status)
         if "user" in data or not data:
             return parse_user_result(document, status)
         if "public_metrics" in data:
@@ -232,6 +272,10 @@ def _errors_failure(document: dict[str, Any], status: int | None) -> Failure | N
             return Failure(kind, detail[:300], status)
         problem = str(error.get("type") or "")
         lowered = message.lower()
+        if error.get("kind") == "ServiceLevel" or error.get("source") == "Server":
+            # e.g. {"data": {"user": {}}, "errors": [{"name": "DeadlineExceeded", "kind": "ServiceLevel"}]}:
+            # X's own backend timed out; the empty user says nothing about the account.
+            return Failure(FailureKind.HTTP_ERROR, f"X server error, try again later: {message}"[:300], status)
         if "suspended" in lowered:
             return Failure(FailureKind.NOT_FOUND, f"the account is suspended: {message}"[:300], status)
         if problem.endswith("resource-not-found") or error.get("title") == "Not Found Error":
@@ -430,6 +474,107 @@ def parse_about_account(document: dict[str, Any], status: int | None = 200) -> P
     )
 
 
+# --------------------------------------------------------------------------- UserTweets
+
+
+def _tweet_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tweet results of a user timeline (``timeline_v2`` until 2025, ``timeline`` after):
+    the pinned entry, plain entries and conversation modules (``content.items[]``)."""
+    holder = _dict(result.get("timeline_v2")) or _dict(result.get("timeline"))
+    instructions = _dict(holder.get("timeline")).get("instructions")
+    entries: list[Any] = []
+    for instruction in instructions if isinstance(instructions, list) else []:
+        instruction = _dict(instruction)
+        if isinstance(instruction.get("entry"), dict):
+            entries.append(instruction["entry"])
+        if isinstance(instruction.get("entries"), list):
+            entries.extend(instruction["entries"])
+    contents: list[dict[str, Any]] = []
+    for entry in entries:
+        content = _dict(_dict(entry).get("content"))
+        items = content.get("items")
+        if isinstance(items, list):
+            contents.extend(_dict(_dict(item).get("item")) for item in items)
+        contents.append(content)
+    tweets = []
+    for content in contents:
+        tweet = _dict(_dict(_dict(_dict(content).get("itemContent")).get("tweet_results")).get("result"))
+        if tweet.get("__typename") == "TweetWithVisibilityResults":
+            tweet = _dict(tweet.get("tweet"))
+        if tweet.get("rest_id") and isinstance(tweet.get("legacy"), dict):
+            tweets.append(tweet)
+    return tweets
+
+
+def _created_at(value: Any) -> Any:
+    """``"Wed Oct 30 03:17:40 +0000 2024"`` -> aware datetime (None when unreadable)."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(value) if isinstance(value, str) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``UserTweets``: the account's own recent posts (retweets of others are left out)."""
+    from crawler.items import Post, PostPage
+
+    data = document.get("data")
+    if not isinstance(data, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
+    holder = data.get("user")
+    if not data or holder is None or holder == {}:
+        return Failure(FailureKind.NOT_FOUND, "X has no user with this id (empty data.user)", status)
+    result = _dict(_dict(holder).get("result"))
+    if result.get("__typename") == "UserUnavailable":
+        return _unavailable(result, status)
+    if not ({"timeline", "timeline_v2"} & result.keys()):
+        return Failure(FailureKind.UNRECOGNIZED, "UserTweets answer without a timeline", status)
+    owner = _variables(url).get("userId")
+    posts: dict[str, Post] = {}
+    for tweet in _tweet_entries(result):
+        legacy = tweet["legacy"]
+        author = _dict(_dict(_dict(tweet.get("core")).get("user_results")).get("result"))
+        author_id = _text(legacy.get("user_id_str")) or _text(author.get("rest_id"))
+        if owner and author_id and author_id != str(owner):
+            continue  # someone else's tweet shown in a conversation module
+        if isinstance(legacy.get("retweeted_status_result"), dict):
+            continue  # a retweet: someone else's content
+        post_id = str(tweet["rest_id"])
+        handle = _text(_first(_dict(author.get("core")).get("screen_name"), _dict(author.get("legacy")).get("screen_name")))
+        note = _dict(_dict(_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
+        posts.setdefault(
+            post_id,
+            Post(
+                platform=PLATFORM,
+                post_id=post_id,
+                url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
+                published_at=_created_at(legacy.get("created_at")),
+                text=_text(note.get("text")) or _text(legacy.get("full_text")),
+                likes=_count(legacy.get("favorite_count")),
+                comments=_count(legacy.get("reply_count")),
+                shares=_count(legacy.get("retweet_count")),
+                views=_count(_dict(tweet.get("views")).get("count")),
+            ),
+        )
+    return PostPage(platform=PLATFORM, platform_user_id=str(owner) if owner else None, posts=tuple(posts.values()))
+
+
+def _variables(url: str | None) -> dict[str, Any]:
+    """The ``variables`` JSON of a GraphQL URL ({} when absent or unreadable)."""
+    from urllib.parse import parse_qs
+
+    if not url:
+        return {}
+    values = parse_qs(urlsplit(url).query).get("variables")
+    try:
+        parsed = json.loads(values[0]) if values else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 # --------------------------------------------------------------------------- API v2
 
 
@@ -534,6 +679,19 @@ def graphql_url(operation: str, variables: dict[str, Any], features: dict[str, b
     return GRAPHQL_URL.format(query_id=QUERY_IDS[operation], operation=operation) + "?" + query
 
 
+def user_tweets_url(user_id: str, count: int = 20) -> str:
+    """The ``UserTweets`` request for an account's latest posts."""
+    variables = {
+        "userId": user_id,
+        "count": count,
+        "includePromotedContent": False,
+        "withQuickPromoteEligibilityTweetFields": False,
+        "withVoice": True,
+        "withV2Timeline": True,
+    }
+    return graphql_url("UserTweets", variables, TIMELINE_FEATURES)
+
+
 def graphql_headers(ct0: str) -> dict[str, str]:
     return {
         "Authorization": f"Bearer {WEB_BEARER_TOKEN}",
@@ -550,7 +708,8 @@ def graphql_headers(ct0: str) -> dict[str, str]:
 
 class XSpider(AccountSpider):
     """Profiles through the web app's GraphQL API with the configured session cookies:
-    ``UserByScreenName`` (counts, bio, links) then ``AboutAccountQuery`` (country)."""
+    ``UserByScreenName`` (counts, bio, links), ``AboutAccountQuery`` (country), then
+    ``UserTweets`` (recent posts) once the numeric user id is known."""
 
     name = "x"
     platform = PLATFORM
@@ -562,6 +721,10 @@ class XSpider(AccountSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": 10.0,
         "AUTOTHROTTLE_START_DELAY": 10.0,
+        # GraphQL URLs carry their variables and feature switches as JSON: UserTweets is ~2.9 KB,
+        # over Scrapy's default 2083, and UrlLengthMiddleware would drop it (and the account's
+        # pending items with it) silently.
+        "URLLENGTH_LIMIT": 16384,
     }
 
     _cookies: dict[str, str] | None | bool = False  # False: not read yet
@@ -595,6 +758,37 @@ class XSpider(AccountSpider):
             return
         for request in self.account_requests():
             yield request
+
+    def recent_posts_limit(self) -> int:
+        return self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
+
+    def tweets_source(self, user_id: str) -> Source | None:
+        cookies = self.session_cookies()
+        limit = self.recent_posts_limit()
+        if not cookies or limit <= 0:
+            return None
+        return Source(
+            url=user_tweets_url(user_id, count=min(limit, 100)),
+            parser=parse,
+            name="x.user_tweets",
+            headers=graphql_headers(cookies["ct0"]),
+            cookies=dict(cookies),
+        )
+
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+        """Once a profile names the numeric id, ask for the account's recent posts too."""
+        result = outcome[1]
+        chain: list[Source] = meta["wangzi_chain"]
+        if (
+            isinstance(result, Profile)
+            and result.platform_user_id
+            and result.followers is not None
+            and not any(source.name == "x.user_tweets" for source in chain)
+        ):
+            source = self.tweets_source(result.platform_user_id)
+            if source is not None:
+                meta = {**meta, "wangzi_chain": [*chain, source]}
+        yield from super()._advance(meta, outcome)
 
     def sources(self, account: AccountRef) -> list[Source]:
         cookies = self.session_cookies()

@@ -4,12 +4,14 @@ links, typed failures)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from storage.db import session_scope, upgrade
+from spiders.x import user_tweets_url
 from storage.models import AccountLink
 from tests.helpers import Exchange, failures, fixture_exchange, json_output, posts, run_wangzi, snapshots, write_har
 
@@ -45,9 +47,11 @@ def _links(database_url: str) -> list[str]:
 
 
 def test_x_with_cookies_stores_counts_country_and_links(tmp_path: Path, sqlite_url: str) -> None:
+    no_posts = {"data": {"user": {"result": {"__typename": "User", "timeline": {"timeline": {"instructions": []}}}}}}
     exchanges = [
         fixture_exchange("x", "user_by_screen_name_2026_05_core_legacy"),
         fixture_exchange("x", "about_account_2026_05"),
+        Exchange(url=user_tweets_url("2244994945"), body=json.dumps(no_posts).encode()),
     ]
     output = _crawl(tmp_path, sqlite_url, "x", "https://x.com/XDevelopers", exchanges, env=COOKIES)
     assert "authtok-0123456789abcdef" not in output and "ct0-fedcba9876543210" not in output
@@ -63,13 +67,18 @@ def test_x_with_cookies_stores_counts_country_and_links(tmp_path: Path, sqlite_u
     assert failures(sqlite_url) == []
 
 
-def test_x_current_schema_without_legacy_block_is_stored_too(tmp_path: Path, sqlite_url: str) -> None:
-    exchanges = [fixture_exchange("x", "user_by_screen_name_current_no_legacy_synthetic")]
+def test_x_current_schema_without_legacy_block_and_recent_posts_are_stored(tmp_path: Path, sqlite_url: str) -> None:
+    exchanges = [fixture_exchange("x", "user_by_screen_name_current_no_legacy_synthetic"),
+                 fixture_exchange("x", "user_tweets_synthetic")]
     _crawl(tmp_path, sqlite_url, "x", "miachen_tokyo", exchanges, env=COOKIES)
     (account, snapshot), = snapshots(sqlite_url)
     assert (snapshot.followers, snapshot.following, snapshot.posts) == (128450, 612, 9876)
     assert account.platform_user_id == "1584209731400327168"  # learned from the answer
     assert _links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://www.instagram.com/miachen.tokyo/"]
+    # UserTweets, asked once the id was known: own posts only (no retweets, no other authors).
+    stored = {post.post_id: post_snapshot for post, post_snapshot in posts(sqlite_url)}
+    assert set(stored) == {"1850000000000000001", "1860000000000000002", "1860000000000000005", "1860000000000000006"}
+    assert (stored["1850000000000000001"].likes, stored["1850000000000000001"].views) == (4161, 1990473)
     # The AboutAccountQuery was not recorded: a replay miss is a network failure, the profile stays.
     assert [f.kind for f in failures(sqlite_url)] == ["network"]
 

@@ -234,3 +234,43 @@ def test_an_unusable_cookie_file_is_a_login_required_failure_naming_the_problem(
     assert isinstance(item, FailureItem) and item.failure.kind is FailureKind.LOGIN_REQUIRED
     assert "chmod 600" in item.failure.detail and "tok123456" not in item.failure.detail
     assert os.environ["WANGZI_X_COOKIE_FILE"] == str(file)
+
+
+def test_user_tweets_from_either_timeline_key_keep_only_the_accounts_own_posts() -> None:
+    case = FIXTURES / "user_tweets_synthetic"
+    url = json.loads((case / "meta.json").read_text())["url"]
+    payload = json.loads((case / "response.json").read_text())
+    result = payload["data"]["user"]["result"]
+    result["timeline_v2"] = result.pop("timeline")  # the key until 2025
+    page = parse(json.dumps(payload).encode(), url)
+    from crawler.items import PostPage
+
+    assert isinstance(page, PostPage) and page.platform_user_id == "1584209731400327168"
+    assert [p.post_id for p in page.posts] == [
+        "1850000000000000001", "1860000000000000006", "1860000000000000005", "1860000000000000002"]
+    assert page.posts[0].text and page.posts[0].text.endswith("where to buy it abroad…")  # the note text, not the cut one
+    assert page.posts[2].views is None  # no view count shown -> not read
+
+
+def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
+    monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
+    spider = XSpider()
+    account = AccountRef("x", handle="XDevelopers")
+    chain = spider.sources(account)
+    profile = parse((SAMPLES / "graphql-UserByScreenName-XDevelopers-2025-03-legacy.json").read_bytes(), BY_NAME)
+    meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}
+    (about_request,) = list(spider._advance(meta, (chain[0], profile, None, chain[0].url)))
+    grown = about_request.meta["wangzi_chain"]
+    assert [s.name for s in grown] == ["x.user_by_screen_name", "x.about_account", "x.user_tweets"]
+    assert json.loads(parse_qs(urlsplit(grown[2].url).query)["variables"][0])["userId"] == "2244994945"
+    # A failed profile asks for nothing more.
+    meta["wangzi_chain"] = spider.sources(account)
+    (request,) = list(spider._advance(meta, (chain[0], Failure(FailureKind.RATE_LIMITED, "88", 429), None, chain[0].url)))
+    assert [s.name for s in request.meta["wangzi_chain"]] == ["x.user_by_screen_name", "x.about_account"]
+
+
+def test_graphql_urls_fit_the_spiders_url_length_limit() -> None:
+    """Scrapy drops longer URLs silently (UrlLengthMiddleware); the spider raises its limit."""
+    longest = max(len(x.user_tweets_url("1584209731400327168", 100)), len(BY_NAME))
+    assert 2083 < longest < XSpider.custom_settings["URLLENGTH_LIMIT"]
