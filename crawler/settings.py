@@ -169,3 +169,33 @@ DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 960
 ITEM_PIPELINES["crawler.distributed.JobAckPipeline"] = 900
 # With JOBDIR (Scrapy's pause/resume), accounts finished before a pause are not crawled again.
 SPIDER_MIDDLEWARES = {"crawler.schedule.ResumeFinishedAccounts": 50}
+
+
+# --------------------------------------------------------------------------- reliability (issue 8)
+
+#: Largest answer read (bytes); a bigger one is cancelled and stored as a ``network`` failure.
+#: A profile page or API answer is well under 2 MB; Scrapy's default (1 GiB) would let a
+#: misbehaving server fill memory.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+#: Log a warning for answers above this size.
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+#: Per-platform circuit breaker (crawler/circuit.py): after THRESHOLD accounts in a row end in
+#: one of KINDS, the platform's requests fail at once as ``blocked`` ("circuit open") for
+#: COOLDOWN seconds, while the other platforms carry on.
+WANGZI_CIRCUIT_ENABLED = True
+WANGZI_CIRCUIT_THRESHOLD = 5
+WANGZI_CIRCUIT_COOLDOWN = 600.0
+WANGZI_CIRCUIT_KINDS = ["rate_limited", "blocked", "captcha"]
+DOWNLOADER_MIDDLEWARES["crawler.circuit.CircuitBreakerMiddleware"] = 545
+#: Items that could not be stored after retries are appended here as JSON lines
+#: (crawler/deadletter.py); `wangzi crawl --retry-dead-letters` re-applies them.
+WANGZI_DEAD_LETTER_DIR = os.environ.get("WANGZI_DEAD_LETTER_DIR", "dead-letters")
+#: Attempts to store a batch before its items go to the dead-letter file.
+WANGZI_STORAGE_RETRIES = 3
+#: Seconds before the first storage retry (doubles each time).
+WANGZI_STORAGE_RETRY_DELAY = 0.5
+#: Scrapy's retried download errors, plus Playwright's navigation timeout: a stalled browser
+#: page is retried like a stalled HTTP download (found by the fault matrix: it was not).
+from scrapy.settings.default_settings import RETRY_EXCEPTIONS as _SCRAPY_RETRY_EXCEPTIONS  # noqa: E402
+
+RETRY_EXCEPTIONS = [*_SCRAPY_RETRY_EXCEPTIONS, "playwright._impl._errors.TimeoutError"]

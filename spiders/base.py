@@ -90,6 +90,9 @@ def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseRe
 def failure_from_exception(failure: TwistedFailure) -> Failure:
     """Map a download error (DNS, refused, timeout, replay miss) to a typed failure."""
     exc = failure.value
+    carried = getattr(exc, "wangzi_failure", None)  # e.g. crawler.circuit.CircuitOpen
+    if isinstance(carried, Failure):
+        return carried
     detail = f"{type(exc).__name__}: {exc}"[:300]
     response = getattr(exc, "response", None)
     status = getattr(response, "status", None)

@@ -1,0 +1,107 @@
+"""Run a real ``wangzi crawl`` against the fault server and read back what each account got."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import select
+
+from storage.db import session_scope
+from storage.models import Account, CrawlRun, FetchFailure, ProfileSnapshot
+from tests.helpers import REPO, run_wangzi
+
+#: Settings for crawls against the fault server: no politeness toward loopback, short timeouts
+#: so a stall costs seconds, backoff short but measurable, retries as in production.
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "DOWNLOAD_DELAY_JITTER": "0",
+    "AUTOTHROTTLE_ENABLED": "false",
+    "CONCURRENT_REQUESTS": "64",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+    "DOWNLOAD_TIMEOUT": "2",
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "3000",
+    "RETRY_TIMES": "2",
+    "WANGZI_BACKOFF_BASE": "0.05",
+    "WANGZI_BACKOFF_MAX": "2",
+}
+
+
+def secret_env() -> dict[str, str]:
+    """A dummy value for every cookie/token setting a spider reads (a spider without its login
+    cookie may stop before sending anything, and the fault would never be reached)."""
+    names: set[str] = set()
+    for module in (REPO / "spiders").glob("*.py"):
+        names.update(re.findall(r"WANGZI_[A-Z0-9_]*(?:COOKIE|TOKEN|CT0|API_KEY|SESSIONID)\b", module.read_text(encoding="utf-8")))
+    return {name: f"fault-dummy-{name.lower()}" for name in sorted(names) if not name.endswith("_FILE")}
+
+
+def register(database_url: str, platform_tokens: dict[str, list[tuple[str, str]]]) -> None:
+    """One candidate per account (platform -> [(input, token)])."""
+    from crawler.cli.candidates import import_rows
+
+    platforms = sorted(platform_tokens)
+    lines = ["name," + ",".join(platforms)]
+    for platform in platforms:
+        for text, token in platform_tokens[platform]:
+            lines.append(f"fault {platform} {token}," + ",".join(text if p == platform else "" for p in platforms))
+    report = import_rows("\n".join(lines) + "\n", database_url)
+    assert not report.errors, report.errors
+
+
+def crawl(database_url: str, server_url: str, platforms: list[str], settings: dict[str, str], tmp: Path,
+          env: dict[str, str] | None = None, timeout: float = 240):  # type: ignore[no-untyped-def]
+    args = ["crawl", "--verbose"]
+    for platform in platforms:
+        args += ["--platform", platform]
+    for name, value in {**FAST, **settings}.items():
+        args += ["-s", f"{name}={value}"]
+    full_env = {"SCRAPY_SETTINGS_MODULE": "tests.faults.settings", "WANGZI_FAULT_SERVER": server_url,
+                "WANGZI_DEAD_LETTER_DIR": str(tmp / "dead-letters"), **secret_env(), **(env or {})}
+    return run_wangzi(*args, database_url=database_url, cwd=tmp, env=full_env, timeout=timeout)
+
+
+@dataclass
+class AccountOutcome:
+    platform: str
+    token: str
+    failures: list[FetchFailure] = field(default_factory=list)
+    snapshots: list[ProfileSnapshot] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({f.kind for f in self.failures})
+
+
+def outcomes(database_url: str) -> dict[tuple[str, str], AccountOutcome]:
+    """(platform, token) -> what the crawl stored for that account."""
+    found: dict[tuple[str, str], AccountOutcome] = {}
+    with session_scope(database_url) as session:
+        accounts = {a.id: a for a in session.exec(select(Account)).all()}
+        for account in accounts.values():
+            token = (account.handle or account.platform_user_id or "").lower()
+            found[(account.platform, token)] = AccountOutcome(account.platform, token)
+        for failure in session.exec(select(FetchFailure)).all():
+            account = accounts.get(failure.account_id)
+            if account is not None:
+                session.expunge(failure)
+                found[(account.platform, (account.handle or account.platform_user_id or "").lower())].failures.append(failure)
+        for snapshot in session.exec(select(ProfileSnapshot)).all():
+            account = accounts[snapshot.account_id]
+            session.expunge(snapshot)
+            found[(account.platform, (account.handle or account.platform_user_id or "").lower())].snapshots.append(snapshot)
+    return found
+
+
+def run_stats(database_url: str) -> dict[str, dict]:
+    with session_scope(database_url) as session:
+        merged: dict[str, dict] = {}
+        for run in session.exec(select(CrawlRun)).all():
+            merged.update(run.stats or {})
+        return merged
+
+
+def logged_stat(log: str, name: str) -> int:
+    """Sum of one Scrapy stat over every spider's stats dump in a --verbose log."""
+    return sum(int(v) for v in re.findall(rf"'{re.escape(name)}': (\d+)", log))
