@@ -33,7 +33,6 @@ Everything above :class:`XSpider` is pure: bytes in, a record out.
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 from collections.abc import AsyncIterator, Iterator
@@ -648,17 +647,26 @@ def cookie_pairs(text: str) -> dict[str, str]:
 
 def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] | None:
     """``{"auth_token": ..., "ct0": ...}`` from ``WANGZI_X_AUTH_TOKEN`` + ``WANGZI_X_CT0``, else
-    from the file named by ``WANGZI_X_COOKIE_FILE`` (owner-only). None when not configured;
+    from the file named by ``WANGZI_X_COOKIE_FILE`` (owner-only). Each name is looked up in the
+    environment, then in ``WANGZI_SECRETS_FILE`` (``environ`` replaces both, for tests). None when not configured;
     :class:`CookieProblem` (or OSError) when configured but unusable."""
-    env = os.environ if environ is None else environ
-    token = (env.get("WANGZI_X_AUTH_TOKEN") or "").strip()
-    ct0 = (env.get("WANGZI_X_CT0") or "").strip()
+    if environ is None:
+        from crawler.secrets import get_secret
+
+        def lookup(name: str) -> str:
+            return get_secret(name) or ""  # the environment, then WANGZI_SECRETS_FILE
+    else:
+        def lookup(name: str) -> str:
+            return environ.get(name) or ""
+
+    token = lookup("WANGZI_X_AUTH_TOKEN").strip()
+    ct0 = lookup("WANGZI_X_CT0").strip()
     if token and ct0:
         return {"auth_token": token, "ct0": ct0}
     if token or ct0:
         missing = "WANGZI_X_CT0" if token else "WANGZI_X_AUTH_TOKEN"
         raise CookieProblem(f"{missing} is not set; X needs both auth_token and ct0")
-    path = (env.get("WANGZI_X_COOKIE_FILE") or "").strip()
+    path = lookup("WANGZI_X_COOKIE_FILE").strip()
     if not path:
         return None
     file = Path(path).expanduser()

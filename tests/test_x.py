@@ -274,3 +274,13 @@ def test_graphql_urls_fit_the_spiders_url_length_limit() -> None:
     """Scrapy drops longer URLs silently (UrlLengthMiddleware); the spider raises its limit."""
     longest = max(len(x.user_tweets_url("1584209731400327168", 100)), len(BY_NAME))
     assert 2083 < longest < XSpider.custom_settings["URLLENGTH_LIMIT"]
+
+
+def test_cookies_can_come_from_the_secrets_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('WANGZI_X_AUTH_TOKEN = "tok123456"\nWANGZI_X_CT0 = "ct0abcdef"\n')
+    secrets.chmod(0o600)
+    for name in ("WANGZI_X_AUTH_TOKEN", "WANGZI_X_CT0", "WANGZI_X_COOKIE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WANGZI_SECRETS_FILE", str(secrets))
+    assert configured_cookies() == {"auth_token": "tok123456", "ct0": "ct0abcdef"}
