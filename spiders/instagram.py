@@ -239,7 +239,10 @@ def _handle_from_url(url: str | None) -> str | None:
 
 def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # a timestamp no calendar can hold
+            return None
     return None
 
 

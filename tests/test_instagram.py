@@ -149,3 +149,10 @@ def test_the_older_graphql_user_envelope_is_read_like_web_profile_info() -> None
     older = {"graphql": payload["data"], "logging_page_id": "profilePage_58421937465"}
     profile = parse(json.dumps(older).encode(), "https://www.instagram.com/miachen.tokyo/?__a=1")
     assert isinstance(profile, Profile) and (profile.handle, profile.followers) == ("miachen.tokyo", 245310)
+
+
+def test_an_impossible_timestamp_is_not_read() -> None:
+    payload = json.loads(_fixture("web_profile_info_synthetic"))
+    payload["data"]["user"]["edge_owner_to_timeline_media"]["edges"][0]["node"]["taken_at_timestamp"] = 10**30
+    profile = parse(json.dumps(payload).encode(), API)
+    assert isinstance(profile, Profile) and profile.recent_posts[0].published_at is None
