@@ -147,6 +147,10 @@ _ERROR_CODES: dict[int, FailureKind] = {
 }
 
 
+#: Failures after which the spider asks X nothing more about the account in this crawl.
+_SESSION_FAILURES = frozenset({FailureKind.LOGIN_REQUIRED, FailureKind.RATE_LIMITED, FailureKind.BLOCKED})
+
+
 # --------------------------------------------------------------------------- accounts
 
 
@@ -784,10 +788,13 @@ class XSpider(AccountSpider):
         )
 
     def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
-        """Once a profile names the numeric id, ask for the account's recent posts too."""
+        """Once a profile names the numeric id, ask for the account's recent posts too; after a
+        refused session or a rate limit, ask nothing more (it would only spend the quota)."""
         result = outcome[1]
         chain: list[Source] = meta["wangzi_chain"]
-        if (
+        if isinstance(result, Failure) and result.kind in _SESSION_FAILURES:
+            meta = {**meta, "wangzi_chain": chain[: meta["wangzi_index"] + 1]}
+        elif (
             isinstance(result, Profile)
             and result.platform_user_id
             and result.followers is not None

@@ -264,10 +264,24 @@ def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pyt
     grown = about_request.meta["wangzi_chain"]
     assert [s.name for s in grown] == ["x.user_by_screen_name", "x.about_account", "x.user_tweets"]
     assert json.loads(parse_qs(urlsplit(grown[2].url).query)["variables"][0])["userId"] == "2244994945"
-    # A failed profile asks for nothing more.
+    # A profile that was not found still lets the about query run, but asks for no posts.
     meta["wangzi_chain"] = spider.sources(account)
-    (request,) = list(spider._advance(meta, (chain[0], Failure(FailureKind.RATE_LIMITED, "88", 429), None, chain[0].url)))
+    (request,) = list(spider._advance(meta, (chain[0], Failure(FailureKind.HTTP_ERROR, "500", 500), None, chain[0].url)))
     assert [s.name for s in request.meta["wangzi_chain"]] == ["x.user_by_screen_name", "x.about_account"]
+
+
+@pytest.mark.parametrize("kind", [FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED, FailureKind.BLOCKED])
+def test_after_a_rate_limit_or_refused_session_nothing_more_is_asked(monkeypatch: pytest.MonkeyPatch, kind: FailureKind) -> None:
+    from crawler.items import FailureItem as Item
+
+    monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
+    monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
+    spider = XSpider()
+    account = AccountRef("x", handle="XDevelopers")
+    chain = spider.sources(account)
+    meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}
+    items = list(spider._advance(meta, (chain[0], Failure(kind, "refused", 429), None, chain[0].url)))
+    assert [type(item) for item in items] == [Item]
 
 
 def test_graphql_urls_fit_the_spiders_url_length_limit() -> None:
