@@ -107,6 +107,12 @@ class StoragePipeline:
         # Accounts that yielded anything / a profile: the run's parse success rate (crawl health).
         self.accounts: set[tuple[Any, ...]] = set()
         self.accounts_ok: set[tuple[Any, ...]] = set()
+        # Items the database would not take after retries go to dead-letter files (crawler/deadletter.py).
+        from crawler.deadletter import DEFAULT_DIR, DeadLetterBox
+
+        self.dead_letters = DeadLetterBox(settings.get("WANGZI_DEAD_LETTER_DIR") or DEFAULT_DIR)
+        self.storage_retries = max(1, settings.getint("WANGZI_STORAGE_RETRIES", 3))
+        self.storage_retry_delay = settings.getfloat("WANGZI_STORAGE_RETRY_DELAY", 0.5)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StoragePipeline":
@@ -181,12 +187,23 @@ class StoragePipeline:
         from storage.db import session_scope
         from storage.writer import write_items
 
-        try:
-            with session_scope(self.database_url) as session:
-                counts = write_items(session, batch, self.run_id)
-        except Exception:  # noqa: BLE001 - one bad batch must not stop the crawl
-            logger.exception("could not store a batch of %d items; storing them one by one", len(batch))
-            counts = self._store_one_by_one(batch)
+        import time
+
+        for attempt in range(self.storage_retries):
+            try:
+                with session_scope(self.database_url) as session:
+                    counts = write_items(session, batch, self.run_id)
+                break
+            except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the crawl
+                if attempt + 1 < self.storage_retries:
+                    # A locked/restarting database often recovers within seconds: wait, then retry.
+                    logger.warning("could not store a batch of %d items (%s: %s); retrying",
+                                   len(batch), type(exc).__name__, str(exc)[:200])
+                    self.crawler.stats.inc_value("wangzi/storage_retries")
+                    time.sleep(self.storage_retry_delay * (2 ** attempt))
+                    continue
+                logger.exception("could not store a batch of %d items; storing them one by one", len(batch))
+                counts = self._store_one_by_one(batch)
         for key, value in counts.items():
             if key.startswith("failure:"):
                 self.failures[key.removeprefix("failure:")] += value
@@ -204,7 +221,15 @@ class StoragePipeline:
             try:
                 with session_scope(self.database_url) as session:
                     counts.update(write_items(session, [item], self.run_id))
-            except Exception:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001
                 logger.exception("could not store %s", type(item).__name__)
                 self.crawler.stats.inc_value("wangzi/storage_errors")
+                try:
+                    path = self.dead_letters.append(item, self.run_id, exc)
+                except Exception:  # noqa: BLE001 - a full disk may refuse this too; the log has it
+                    logger.exception("could not keep the %s as a dead letter either", type(item).__name__)
+                else:
+                    self.crawler.stats.inc_value("wangzi/dead_letters")
+                    logger.error("kept the %s in %s; re-apply with `wangzi crawl --retry-dead-letters`",
+                                 type(item).__name__, path)
         return counts

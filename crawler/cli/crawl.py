@@ -156,6 +156,8 @@ def crawl(
     limit: int = typer.Option(None, "--limit", min=1, help="With --due: at most this many accounts this run."),
     distributed: str = typer.Option(None, "--distributed", metavar="REDIS_URL", help="With --due: queue the due accounts in Redis for `wangzi worker` processes instead of crawling here."),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
+    retry_dead_letters: bool = typer.Option(False, "--retry-dead-letters", help="Crawl nothing: store again the items a crawl could not store (dead-letter files), idempotently. Exit 1 if some still fail."),
+    dead_letter_dir: Path = typer.Option(None, "--dead-letter-dir", envvar="WANGZI_DEAD_LETTER_DIR", help="With --retry-dead-letters: the folder (default ./dead-letters)."),
 ) -> None:
     """Crawl every account of the active candidates (or of --candidate) on every platform
     (or --platform), store snapshots, posts and typed failures, and print the run's summary.
@@ -165,6 +167,9 @@ def crawl(
     from storage.db import session_scope
     from storage.queries import account_refs, find_candidate
 
+    if retry_dead_letters:
+        _retry_dead_letters(database_url, dead_letter_dir)
+        return
     if (distributed or policy or limit) and not due:
         raise fail("--distributed, --policy and --limit go with --due", USAGE)
     with friendly_errors():
@@ -195,6 +200,21 @@ def crawl(
 
     stop_progress()
     _print_summary(run_summary(database_url, run_id))
+
+
+def _retry_dead_letters(database_url: str | None, directory: Path | None) -> None:
+    """``crawl --retry-dead-letters`` (crawler/deadletter.py)."""
+    from crawler.deadletter import DEFAULT_DIR, retry_dead_letters
+
+    folder = directory or Path(DEFAULT_DIR)
+    with friendly_errors():
+        report = retry_dead_letters(folder, database_url)
+    written = ", ".join(f"{k}: {v}" for k, v in sorted(report.rows.items()) if v) or "nothing new"
+    console.print(f"{report.applied} dead letter(s) from {folder} re-applied ({written})", highlight=False)
+    for problem in report.still_failing:
+        err.print(f"[red]still failing[/] {problem}", highlight=False)
+    if report.still_failing:
+        raise typer.Exit(PROBLEM)
 
 
 # --------------------------------------------------------------------------- lookup

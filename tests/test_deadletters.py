@@ -1,0 +1,112 @@
+"""Dead letters: an item the database refuses (here: SQLite answering "database or disk is
+full" from a trigger, for every snapshot insert) is retried, then kept in a JSON-lines file
+and stored later by `wangzi crawl --retry-dead-letters`, exactly once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from crawler.deadletter import DeadLetterBox, item_from_json, item_to_json, retry_dead_letters
+from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
+from storage.db import get_engine, upgrade
+from tests.helpers import failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
+
+COOKIES = {"WANGZI_X_AUTH_TOKEN": "authtok-deadletter", "WANGZI_X_CT0": "ct0-deadletter"}
+DISK_FULL = ("CREATE TRIGGER disk_full BEFORE INSERT ON profilesnapshot "
+             "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
+    upgrade(url)
+    return url
+
+
+def _profile_item() -> ProfileItem:
+    post = Post("x", "17", url="https://x.com/a/status/17", published_at=datetime(2026, 5, 1, 12, tzinfo=timezone.utc),
+                text="hi", likes=3, views=None, approximate=("likes",))
+    profile = Profile("x", platform_user_id="42", handle="a", display_name="A", followers=12000, following=None,
+                      approximate=("followers",), lower_bound=(), links=("https://a.example",), recent_posts=(post,))
+    return ProfileItem(AccountRef("x", handle="a", account_id=3), profile,
+                       Provenance.of("https://x.com/i/api/graphql/q/UserByScreenName", "x.user", "2", b"{}", 200))
+
+
+def test_items_survive_the_round_trip_through_json() -> None:
+    profile = _profile_item()
+    page = PostsItem(profile.account, profile.profile.recent_posts, profile.provenance)
+    failure = FailureItem(profile.account, Failure(FailureKind.RATE_LIMITED, "error 88", 429), "https://x.com/q")
+    for item in (profile, page, failure):
+        again = item_from_json(json.loads(json.dumps(item_to_json(item))))
+        assert again == item
+
+
+def test_an_item_the_database_refuses_is_kept_and_re_applied_once(tmp_path: Path, sqlite_url: str) -> None:
+    har = write_har(tmp_path / "x.har", [fixture_exchange("x", "user_by_screen_name_2026_05_core_legacy"),
+                                         fixture_exchange("x", "about_account_2026_05")])
+    assert run_wangzi("candidates", "add", "X Devs", "--x", "XDevelopers", database_url=sqlite_url).returncode == 0
+    with get_engine(sqlite_url).begin() as connection:
+        connection.execute(text(DISK_FULL))
+    letters = tmp_path / "letters"
+    crawled = run_wangzi("crawl", "--platform", "x", "--replay", str(har), "--verbose",
+                         "-s", "WANGZI_STORAGE_RETRY_DELAY=0.05", database_url=sqlite_url, cwd=tmp_path,
+                         env={**COOKIES, "WANGZI_DEAD_LETTER_DIR": str(letters)})
+    log = crawled.stdout + crawled.stderr
+    assert crawled.returncode in (0, 1), log[-2000:]
+    assert snapshots(sqlite_url) == []
+    assert "database or disk is full" in log and "retrying" in log and "--retry-dead-letters" in log
+    (kept,) = DeadLetterBox(letters).files()
+    (letter,) = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert letter["item"]["type"] == "profile" and letter["item"]["profile"]["followers"] == 683277
+    assert "disk is full" in letter["error"]
+
+    # While the disk is still full the letter stays, and the command says so.
+    still = run_wangzi("crawl", "--retry-dead-letters", "--dead-letter-dir", str(letters), database_url=sqlite_url)
+    assert still.returncode == 1 and "still failing" in still.stderr
+    assert DeadLetterBox(letters).files() == [kept]
+
+    with get_engine(sqlite_url).begin() as connection:
+        connection.execute(text("DROP TRIGGER disk_full"))
+    done = run_wangzi("crawl", "--retry-dead-letters", "--dead-letter-dir", str(letters), database_url=sqlite_url)
+    assert done.returncode == 0, done.stderr
+    assert "1 dead letter(s)" in done.stdout
+    ((account, snapshot),) = snapshots(sqlite_url)
+    assert (account.handle, snapshot.followers, snapshot.country) == ("XDevelopers", 683277, "US")
+    assert snapshot.crawl_run_id is not None
+    assert DeadLetterBox(letters).files() == [] and len(list((letters / "applied").iterdir())) == 1
+
+    # Re-applying the same letter again writes nothing new.
+    (applied,) = (letters / "applied").iterdir()
+    applied.replace(letters / applied.name)
+    report = retry_dead_letters(letters, sqlite_url)
+    assert report.applied == 1 and not report.still_failing and sum(report.rows.values()) == 0
+    assert len(snapshots(sqlite_url)) == 1
+
+
+def test_dead_letters_of_every_item_type_are_stored_idempotently(tmp_path: Path, database_url: str) -> None:
+    """On SQLite and PostgreSQL: profile + posts + failure letters, applied twice, stored once."""
+    from storage.db import session_scope
+    from storage.queries import add_candidate, start_run
+
+    with session_scope(database_url) as session:
+        candidate = add_candidate(session, "A", accounts=[AccountRef("x", handle="a")])
+        run_id = start_run(session, "manual").id
+        assert candidate.id
+    item = _profile_item()
+    item.account.account_id = None
+    box = DeadLetterBox(tmp_path / "letters")
+    box.append(item, run_id, "OperationalError: server closed the connection unexpectedly")
+    box.append(PostsItem(item.account, item.profile.recent_posts, item.provenance), run_id, "restart")
+    box.append(FailureItem(item.account, Failure(FailureKind.BLOCKED, "461", 461), "https://x.com/q"), run_id, "restart")
+    first = retry_dead_letters(tmp_path / "letters", database_url)
+    assert first.applied == 3 and first.rows.get("snapshots") == 1 and first.rows.get("failure:blocked") == 1
+    for path in (tmp_path / "letters" / "applied").iterdir():
+        path.replace(tmp_path / "letters" / path.name)
+    second = retry_dead_letters(tmp_path / "letters", database_url)
+    assert second.applied == 3 and sum(second.rows.values()) == 0
+    assert len(snapshots(database_url)) == 1 and len(posts(database_url)) == 1 and len(failures(database_url)) == 1
