@@ -50,12 +50,23 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[Any]:
     return refs
 
 
+def looks_like_formula(text: str) -> bool:
+    """Text a spreadsheet would run as a formula (``=cmd|...``, ``@SUM(...)``, ``+1+1``) when
+    the name is exported back to CSV: refused as a name (CSV injection)."""
+    return bool(text) and (text[0] in "=+@" or (text[0] == "-" and text[1:2] in tuple("0123456789=+(@")))
+
+
+FORMULA_ERROR = "name starts like a spreadsheet formula (= + - @); write it without that first character"
+
+
 def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
     from storage.db import session_scope
     from storage.queries import add_candidate
 
     if not display_name.strip():
         raise fail("the candidate's name is empty", USAGE)
+    if looks_like_formula(display_name.strip()):
+        raise fail(FORMULA_ERROR, USAGE)
     with friendly_errors():
         refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
         with session_scope(database_url) as session:
@@ -113,6 +124,7 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
     from storage.db import session_scope
+    from spiders.registry import UnknownPlatform
     from storage.queries import DuplicateAccount, add_candidate
 
     report = ImportReport()
@@ -139,13 +151,16 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
         if any(ord(ch) < 32 for ch in name) or len(name) > 200:
             report.errors.append((number, "name has control characters or is longer than 200 characters"))
             continue
+        if looks_like_formula(name):
+            report.errors.append((number, FORMULA_ERROR))
+            continue
         aliases = [a.strip() for a in (row.get(columns.get("aliases", ""), "") or "").replace(";", "|").split("|") if a.strip()]
         try:
             refs = parse_accounts({p: row.get(columns[p]) for p in PLATFORMS if p in columns})
             with session_scope(database_url) as session:
                 candidate = add_candidate(session, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None), accounts=refs)
                 report.added.append((number, f"{candidate.id} {name}"))
-        except (ValueError, DuplicateAccount) as exc:
+        except (ValueError, DuplicateAccount, UnknownPlatform) as exc:  # UnknownPlatform: a column of a platform not implemented yet
             report.errors.append((number, str(exc)))
     return report
 

@@ -1,0 +1,115 @@
+"""`wangzi candidates import` with hostile and messy CSV: broken rows, duplicate handles,
+profile URLs instead of handles, full-width characters, spreadsheet formulas and SQL
+fragments. Every bad row gets its own clear error; every good row is kept; URLs become
+handles/ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from crawler.cli.candidates import import_rows
+from spiders.registry import PLATFORMS, available_platforms
+from storage.db import get_engine, session_scope
+from storage.models import Account, Candidate
+from tests.helpers import run_wangzi
+
+NEEDED = {"bilibili", "x", "instagram"}
+pytestmark = pytest.mark.skipif(not NEEDED <= set(available_platforms()), reason="needs the bilibili, x and instagram modules")
+
+
+def _accounts(database_url: str) -> dict[str, list[tuple[str, str | None, str | None]]]:
+    with session_scope(database_url) as session:
+        found: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for candidate, account in session.exec(select(Candidate, Account).join(Account, isouter=True).order_by(Candidate.id)).all():
+            found.setdefault(candidate.display_name, [])
+            if account is not None:
+                found[candidate.display_name].append((account.platform, account.handle, account.platform_user_id))
+        return found
+
+
+CSV = "\n".join([
+    "name,aliases,notes,bilibili,x,instagram",
+    "Mia Chen,陈米娅|Mia,,https://space.bilibili.com/2?spm_id_from=333,https://x.com/miachen_tokyo,https://www.instagram.com/miachen.tokyo/",  # 2 good, URLs
+    "Broken,,,1,a,b,c,d",  # 3 too many fields
+    ",,,3,,",  # 4 no name
+    "Copycat,,,,@miachen_tokyo,",  # 5 duplicate X handle (as @handle)
+    "Ｌｉ　Ｊｉａｑｉ,,,５４６１９５,ｌｉｊｉａｑｉ,",  # 6 full-width name, id and handle
+    "=cmd|' /C calc'!A0,,,,,",  # 7 formula as a name
+    "Formula Handle,,,,=HYPERLINK(\"http://evil.example\"),",  # 8 formula as a handle
+    "Robert'); DROP TABLE candidate;--,,,,,",  # 9 SQL in a name: stored verbatim, harmless
+    "SQL Handle,,,\"2 OR 1=1\",,",  # 10 SQL in an id
+    "space.bilibili.com/7,,,space.bilibili.com/7,,",  # 11 schemeless URL
+    "Tab\tName,,,,,",  # 12 control character
+    "@SUM(A1:A9),,,,,",  # 13 formula starting with @
+    "Same In Row,,,,x1;x1,",  # 14 the same handle twice in one row
+    "",
+])
+
+
+@pytest.fixture
+def imported(database_url: str) -> tuple[str, dict[int, str], list[int]]:
+    report = import_rows(CSV, database_url)
+    return database_url, dict(report.errors), [number for number, _ in report.added]
+
+
+def test_good_rows_are_kept_and_urls_become_ids_and_handles(imported: tuple[str, dict[int, str], list[int]]) -> None:
+    database_url, errors, added = imported
+    accounts = _accounts(database_url)
+    assert sorted(accounts["Mia Chen"]) == [("bilibili", None, "2"), ("instagram", "miachen.tokyo", None), ("x", "miachen_tokyo", None)]
+    assert sorted(accounts["Li Jiaqi"]) == [("bilibili", None, "546195"), ("x", "lijiaqi", None)]
+    assert accounts["space.bilibili.com/7"] == [("bilibili", None, "7")]
+    assert 2 in added and 6 in added and 11 in added
+
+
+def test_each_bad_row_gets_its_own_clear_error(imported: tuple[str, dict[int, str], list[int]]) -> None:
+    _, errors, _ = imported
+    assert "more fields" in errors[3]
+    assert "missing name" in errors[4]
+    assert "miachen_tokyo" in errors[5] and "already" in errors[5].lower()
+    assert "x account" in errors[8] and "HYPERLINK" in errors[8]
+    assert "bilibili account" in errors[10]
+    assert "control characters" in errors[12]
+    assert set(errors) >= {3, 4, 5, 7, 8, 10, 12, 13}
+
+
+def test_formulas_are_refused_as_names_and_sql_is_stored_as_plain_text(imported: tuple[str, dict[int, str], list[int]]) -> None:
+    database_url, errors, _ = imported
+    assert "formula" in errors[7] and "formula" in errors[13]
+    accounts = _accounts(database_url)
+    assert not any(name.startswith(("=", "@", "+")) for name in accounts)
+    assert "Robert'); DROP TABLE candidate;--" in accounts  # a name like any other
+    assert {"candidate", "account"} <= set(inspect(get_engine(database_url)).get_table_names())
+
+
+def test_the_same_handle_twice_in_one_row_is_one_account_or_an_error(imported: tuple[str, dict[int, str], list[int]]) -> None:
+    database_url, errors, _ = imported
+    accounts = _accounts(database_url)
+    assert 14 in errors or accounts.get("Same In Row") == [("x", "x1", None)]
+
+
+def test_an_unimplemented_platform_column_is_a_row_error_not_a_crash(database_url: str) -> None:
+    missing = [p for p in PLATFORMS if p not in available_platforms()]
+    if not missing:
+        pytest.skip("every platform is implemented")
+    text = f"name,x,{missing[0]}\nGood,goodhandle,\nBad,otherhandle,someone\n"
+    report = import_rows(text, database_url)
+    assert [n for n, _ in report.added] == [2]
+    (number, message), = [e for e in report.errors if e[0] > 1]
+    assert number == 3 and missing[0] in message
+
+
+def test_the_cli_reports_rows_and_exits_1(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "candidates.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + CSV.encode("utf-8"))  # Excel's UTF-8 with BOM
+    done = run_wangzi("candidates", "import", str(path), database_url=database_url)
+    assert done.returncode == 1
+    assert "row 3:" in done.stderr and "row 5:" in done.stderr and "row 2: added" in done.stdout
+    assert "Traceback" not in done.stderr
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes("name,x\nJosé,jose\n".encode("latin-1"))
+    refused = run_wangzi("candidates", "import", str(latin), database_url=database_url)
+    assert refused.returncode == 2 and "UTF-8" in refused.stderr
