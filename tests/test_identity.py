@@ -155,9 +155,10 @@ def _seed(database_url: str) -> int:
         return mia.id
 
 
-def test_suggest_lists_linked_accounts_not_yet_registered(sqlite_url: str) -> None:
-    mia = _seed(sqlite_url)
-    result = runner.invoke(app, ["candidates", "suggest", str(mia), "--json", "--database-url", sqlite_url])
+def test_suggest_lists_linked_accounts_not_yet_registered(database_url: str) -> None:
+    """On SQLite and, when a server can start, PostgreSQL (tests/conftest.py)."""
+    mia = _seed(database_url)
+    result = runner.invoke(app, ["candidates", "suggest", str(mia), "--json", "--database-url", database_url])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["candidate"] == {"id": mia, "display_name": "Mia Chen"}
@@ -181,15 +182,15 @@ def test_suggest_by_name_prints_a_table_naming_the_linking_account(sqlite_url: s
     assert "--confirm youtube:miachentokyo" in result.output
 
 
-def test_confirm_registers_a_suggestion_and_it_is_no_longer_suggested(sqlite_url: str) -> None:
-    mia = _seed(sqlite_url)
+def test_confirm_registers_a_suggestion_and_it_is_no_longer_suggested(database_url: str) -> None:
+    mia = _seed(database_url)
     result = runner.invoke(app, ["candidates", "suggest", "Mia Chen", "--confirm", "youtube:@MiaChenTokyo",
-                                 "--database-url", sqlite_url])
+                                 "--database-url", database_url])
     assert result.exit_code == 0, result.output
-    with session_scope(sqlite_url) as session:
+    with session_scope(database_url) as session:
         owned = session.exec(select(Account).where(Account.candidate_id == mia, Account.platform == "youtube")).one()
         assert owned.handle == "miachentokyo"
-    again = runner.invoke(app, ["candidates", "suggest", str(mia), "--json", "--database-url", sqlite_url])
+    again = runner.invoke(app, ["candidates", "suggest", str(mia), "--json", "--database-url", database_url])
     assert [s["platform"] for s in json.loads(again.stdout)["suggestions"]] == ["weibo", "tiktok"]
 
 
