@@ -364,7 +364,7 @@ def _endpoint_from_shape(data: dict[str, Any]):  # type: ignore[no-untyped-def]
         return parse_card
     if "wbi_img" in data or "isLogin" in data:
         return parse_nav
-    if "follower" in data and "following" in data and ("whisper" in data or "black" in data):
+    if ("follower" in data or "following" in data) and ("whisper" in data or "black" in data):
         return parse_relation_stat
     if "mid" in data and "name" in data and ("sign" in data or "level" in data or "official" in data):
         return parse_acc_info
