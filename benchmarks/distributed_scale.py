@@ -5,8 +5,8 @@ and the shared rate limit measured against the configured one.
     python benchmarks/distributed_scale.py --jobs 2000 --workers 1 2
 
 Everything is real and local: a ``redis-server`` started on loopback (or ``--redis URL``),
-the Bilibili spider replaying a recording built from ``tests/fixtures/bilibili`` (each worker
-serves it on its own loopback port), and a SQLite database (or ``--database-url``). Each
+the Bilibili spider (Instagram until Bilibili's lands; ``--platform``) replaying a recording
+built from its ``tests/fixtures`` (each worker serves it on its own loopback port), and a SQLite database (or ``--database-url``). Each
 round queues ``--jobs`` account lookups and times the workers from start until the last job
 is acknowledged (rate limit off). The limited round then runs ``--limited-jobs`` lookups on
 ``--limited-workers`` workers with a shared limit of ``--rate`` requests/s and reports the
@@ -29,14 +29,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def register(database_url: str, count: int) -> list[Any]:
-    """``count`` candidates with one Bilibili account each, inserted in bulk."""
+def register(database_url: str, platform: str, count: int) -> list[Any]:
+    """``count`` candidates with one account each on the platform, inserted in bulk."""
     from sqlmodel import select
 
     from crawler.items import AccountRef
     from storage.db import session_scope
     from storage.models import Account, Candidate, utcnow
     from storage.queries import account_refs
+    from tests.ops_recording import account_ref
 
     with session_scope(database_url) as session:
         if session.exec(select(Account).limit(1)).first() is None:
@@ -44,10 +45,12 @@ def register(database_url: str, count: int) -> list[Any]:
             candidates = [Candidate(display_name=f"bench {n}", created_at=now, updated_at=now) for n in range(count)]
             session.add_all(candidates)
             session.flush()
-            session.add_all(Account(candidate_id=c.id, platform="bilibili", platform_user_id=str(500000 + n))
-                            for n, c in enumerate(candidates))
+            for n, candidate in enumerate(candidates):
+                ref = account_ref(platform, 500000 + n)
+                session.add(Account(candidate_id=candidate.id, platform=platform, handle=ref.handle,
+                                    platform_user_id=ref.platform_user_id))
     with session_scope(database_url) as session:
-        refs = account_refs(session, "bilibili")
+        refs = account_refs(session, platform)
     assert len(refs) >= count, "the database holds fewer accounts than --jobs"
     return [AccountRef(r.platform, r.handle, r.platform_user_id, r.account_id) for r in refs[:count]]
 
@@ -57,15 +60,15 @@ def reset_queue(client: Any) -> None:
         client.delete(key)
 
 
-def run_round(client: Any, redis_url: str, database_url: str, har: Path, refs: list[Any], workers: int,
+def run_round(client: Any, redis_url: str, database_url: str, har: Path, platform: str, refs: list[Any], workers: int,
               rate: float | None, log_dir: Path) -> dict[str, float]:
     from crawler.distributed import enqueue, measured_rate, queue_depths
 
     reset_queue(client)
     enqueue(client, refs)
-    limits = f'{{"bilibili": {rate}}}' if rate else '{"*": 0}'
+    limits = f'{{"{platform}": {rate}}}' if rate else '{"*": 0}'
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "crawler.cli", "worker", "--redis", redis_url, "-p", "bilibili", "--replay", str(har),
+    command = [sys.executable, "-m", "crawler.cli", "worker", "--redis", redis_url, "-p", platform, "--replay", str(har),
                "--max-idle", "2", "-s", f"WANGZI_RATE_LIMITS={limits}"]
     started = time.time()
     processes = [
@@ -74,7 +77,7 @@ def run_round(client: Any, redis_url: str, database_url: str, har: Path, refs: l
         for n in range(workers)
     ]
     while True:
-        depth = queue_depths(client, ["bilibili"])["bilibili"]
+        depth = queue_depths(client, [platform])[platform]
         if depth["queued"] == 0 and depth["inflight"] == 0:
             break
         if all(p.poll() is not None for p in processes):
@@ -85,11 +88,11 @@ def run_round(client: Any, redis_url: str, database_url: str, har: Path, refs: l
         process.wait(timeout=120)
     result = {"workers": workers, "jobs": len(refs), "seconds": done - started, "jobs_per_s": len(refs) / (done - started)}
     if rate:
-        seconds = [s for s in range(int(started), int(done) + 1) if client.get(f"wangzi:rate:bilibili:sent:{s}")]
-        granted, _ = measured_rate(client, "bilibili", seconds[0], seconds[-1] + 1)
+        seconds = [s for s in range(int(started), int(done) + 1) if client.get(f"wangzi:rate:{platform}:sent:{s}")]
+        granted, _ = measured_rate(client, platform, seconds[0], seconds[-1] + 1)
         # Whole seconds from the first to the last request; the first and last are partial.
-        inner, inner_rate = measured_rate(client, "bilibili", seconds[0] + 1, seconds[-1])
-        values = [int(client.get(f"wangzi:rate:bilibili:sent:{s}") or 0) for s in seconds[1:-1]]
+        inner, inner_rate = measured_rate(client, platform, seconds[0] + 1, seconds[-1])
+        values = [int(client.get(f"wangzi:rate:{platform}:sent:{s}") or 0) for s in seconds[1:-1]]
         result.update(requests=granted, configured=rate, measured=inner_rate, busiest_second=max(values, default=0))
     return result
 
@@ -103,6 +106,7 @@ def main() -> None:
     parser.add_argument("--limited-workers", type=int, default=4)
     parser.add_argument("--redis", help="use this Redis instead of starting one (it is flushed of wangzi:* keys)")
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--platform", help="default: bilibili when its spider and fixtures exist (else instagram)")
     parser.add_argument("--postgres", action="store_true", help="start a PostgreSQL server (Debian's binaries) and use it")
     args = parser.parse_args()
 
@@ -133,18 +137,21 @@ def main() -> None:
         from storage.db import upgrade
 
         upgrade(database_url)
-        refs = register(database_url, max(args.jobs, args.limited_jobs))
-        print(f"recording {len(refs)} accounts ...", flush=True)
-        har = accounts_recording(work / "accounts.har", "bilibili", refs)
+        from tests.ops_recording import ops_platform
+
+        platform = args.platform or ops_platform()
+        refs = register(database_url, platform, max(args.jobs, args.limited_jobs))
+        print(f"recording {len(refs)} {platform} accounts ...", flush=True)
+        har = accounts_recording(work / "accounts.har", platform, refs)
         print(f"database {database_url.split('@')[-1]}, redis {redis_url}, {os.cpu_count()} CPUs", flush=True)
         print(f"{'workers':>7} {'jobs':>7} {'seconds':>8} {'jobs/s':>8} {'scaling':>8}")
         baseline = None
         for workers in args.workers:
-            result = run_round(client, redis_url, database_url, har, refs[: args.jobs], workers, None, work)
+            result = run_round(client, redis_url, database_url, har, platform, refs[: args.jobs], workers, None, work)
             baseline = baseline or result["jobs_per_s"] / workers
             print(f"{workers:>7} {args.jobs:>7} {result['seconds']:>8.1f} {result['jobs_per_s']:>8.1f} "
                   f"{result['jobs_per_s'] / baseline:>7.2f}x", flush=True)
-        limited = run_round(client, redis_url, database_url, har, refs[: args.limited_jobs], args.limited_workers,
+        limited = run_round(client, redis_url, database_url, har, platform, refs[: args.limited_jobs], args.limited_workers,
                             args.rate, work)
         print(f"shared limit: {args.limited_workers} workers, {limited['requests']} requests, configured "
               f"{limited['configured']:.1f}/s, measured {limited['measured']:.2f}/s "

@@ -444,7 +444,11 @@ class ResumeFinishedAccounts:
 
     @staticmethod
     def _key(account: Any) -> tuple[Any, ...]:
-        return (account.platform, account.account_id, account.handle, account.platform_user_id)
+        # The database id when there is one: a crawl may learn the account's platform id,
+        # so the ref of the next run differs in everything else.
+        if account.account_id is not None:
+            return (account.platform, account.account_id)
+        return (account.platform, None, account.handle, account.platform_user_id)
 
     def _note(self, output: Any) -> None:
         from crawler.items import FailureItem, PostsItem, ProfileItem

@@ -146,30 +146,31 @@ def _wangzi(*args: str, database_url: str) -> subprocess.Popen[str]:
 def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_killed_workers_job(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    from tests.ops_recording import accounts_recording, platform_spider, register_accounts
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
+
+    platform = ops_platform()
 
     jobs, rate = 36, 12.0
-    refs = register_accounts(database_url, "bilibili", jobs)
-    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
-    per_account = len(platform_spider("bilibili").sources(refs[0]))  # requests per job, at least
+    refs = register_accounts(database_url, platform, jobs)
+    har = accounts_recording(tmp_path / "accounts.har", platform, refs)
 
-    queued = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", "bilibili", database_url=database_url)
+    queued = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", platform, database_url=database_url)
     out, err = queued.communicate(timeout=120)
     assert queued.returncode == 0, err
-    assert f"bilibili: queued {jobs} due account(s)" in out
+    assert f"{platform}: queued {jobs} due account(s)" in out
     # A second enqueue while the jobs wait finds nothing due: the accounts are leased.
-    again = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", "bilibili", database_url=database_url)
+    again = _wangzi("crawl", "--due", "--distributed", redis_url, "-p", platform, database_url=database_url)
     assert "queued 0 due" in again.communicate(timeout=120)[0]
 
-    options = ["worker", "--redis", redis_url, "-p", "bilibili", "--replay", str(har), "--max-idle", "3",
+    options = ["worker", "--redis", redis_url, "-p", platform, "--replay", str(har), "--max-idle", "3",
                "-s", "CONCURRENT_REQUESTS=3", "-s", "WANGZI_JOB_VISIBILITY=3",
-               "-s", f'WANGZI_RATE_LIMITS={{"bilibili": {rate}}}']
+               "-s", f'WANGZI_RATE_LIMITS={{"{platform}": {rate}}}']
     started = time.time()
     workers = [_wangzi(*options, database_url=database_url) for _ in range(3)]
     client = _client(redis_url)
     deadline = time.monotonic() + 120
     # Kill a worker while it holds jobs, after some jobs are done.
-    while not (len(_snapshot_counts(database_url)) >= 6 and client.zcard("wangzi:bilibili:jobs:inflight") >= 3):
+    while not (len(_snapshot_counts(database_url)) >= 6 and client.zcard(f"wangzi:{platform}:jobs:inflight") >= 3):
         assert time.monotonic() < deadline, "workers made no progress"
         time.sleep(0.05)
     workers[0].send_signal(signal.SIGKILL)
@@ -182,15 +183,15 @@ def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_kill
     counts = _snapshot_counts(database_url)
     assert set(counts) == {r.account_id for r in refs}, "a job was lost"
     assert set(counts.values()) == {1}, "a job was done twice"
-    depths = queue_depths(client, ["bilibili"])["bilibili"]
+    depths = queue_depths(client, [platform])[platform]
     assert depths["queued"] == depths["inflight"] == depths["dead"] == 0
     assert depths["requeued"] >= 1, "the killed worker's jobs were not taken over"
 
-    granted, _ = measured_rate(client, "bilibili", started - 1, finished + 1)
-    assert granted >= jobs * per_account
-    busiest = busiest_second(client, "bilibili", started - 1, finished + 1)
+    granted, _ = measured_rate(client, platform, started - 1, finished + 1)
+    assert granted >= jobs  # every job made at least one request, each through the limiter
+    busiest = busiest_second(client, platform, started - 1, finished + 1)
     assert busiest <= rate + 1, f"{busiest} requests in one second with a shared limit of {rate}/s"
-    first, last = _active_seconds(client, "bilibili", started - 1, finished + 1)
+    first, last = _active_seconds(client, platform, started - 1, finished + 1)
     assert granted / max(last - first + 1, 1) <= rate * 1.05 + 1
     # Independently of the limiter's own counters: every snapshot needed at least one request,
     # so no 1-second window may hold more snapshots than the limit allows requests.

@@ -60,13 +60,15 @@ def test_the_cli_works_against_postgresql(postgres_url: str) -> None:
 @pytest.mark.slow
 def test_a_replayed_crawl_stores_snapshots_in_postgresql(postgres_url: str, tmp_path: Path) -> None:
     from tests.helpers import snapshots
-    from tests.ops_recording import accounts_recording, register_accounts
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
 
-    refs = register_accounts(postgres_url, "bilibili", 3)
-    har = accounts_recording(tmp_path / "r.har", "bilibili", refs)
-    crawl = run_wangzi("crawl", "-p", "bilibili", "--replay", str(har), database_url=postgres_url)
+    platform = ops_platform()
+
+    refs = register_accounts(postgres_url, platform, 3)
+    har = accounts_recording(tmp_path / "r.har", platform, refs)
+    crawl = run_wangzi("crawl", "-p", platform, "--replay", str(har), database_url=postgres_url)
     assert crawl.returncode == 0, crawl.stderr
     stored = snapshots(postgres_url)
     assert sorted(a.id for a, _ in stored) == sorted(r.account_id for r in refs)
     runs = run_wangzi("runs", "--json", database_url=postgres_url)
-    assert json.loads(runs.stdout)[0]["stats"]["bilibili"]["snapshots"] == 3
+    assert json.loads(runs.stdout)[0]["stats"][platform]["snapshots"] == 3

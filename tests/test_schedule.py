@@ -226,26 +226,28 @@ def _wangzi(*args: str, database_url: str) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_two_overlapping_due_crawls_never_crawl_an_account_twice(database_url: str, tmp_path: Path) -> None:
-    from tests.ops_recording import accounts_recording, register_accounts
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
 
-    refs = register_accounts(database_url, "bilibili", 40)
-    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    platform = ops_platform()
+
+    refs = register_accounts(database_url, platform, 40)
+    har = accounts_recording(tmp_path / "accounts.har", platform, refs)
     # Each run takes at most 25 accounts, so both crawl at the same time (a cron tick that
     # starts while the previous run is still going).
     slow = ["--limit", "25", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.02"]
-    runs = [_wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), *slow, database_url=database_url)
+    runs = [_wangzi("crawl", "--due", "-p", platform, "--replay", str(har), *slow, database_url=database_url)
             for _ in range(2)]
     for run in runs:
         out, err = run.communicate(timeout=240)
         assert run.returncode == 0, err
     from tests.helpers import runs as stored_runs
 
-    per_run = [r.stats["bilibili"]["snapshots"] for r in stored_runs(database_url)]
+    per_run = [r.stats[platform]["snapshots"] for r in stored_runs(database_url)]
     assert sorted(per_run) == [15, 25]
     counts = _snapshot_counts(database_url)
     assert set(counts) == {r.account_id for r in refs}
     assert set(counts.values()) == {1}, "an account was crawled twice"
-    again = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), database_url=database_url)
+    again = _wangzi("crawl", "--due", "-p", platform, "--replay", str(har), database_url=database_url)
     out, err = again.communicate(timeout=240)
     assert again.returncode == 0 and "nothing is due" in err
     with session_scope(database_url) as session:
@@ -260,13 +262,15 @@ def test_a_due_crawl_killed_with_sigkill_is_finished_by_the_next_run_without_dup
     import signal
     import time
 
-    from tests.ops_recording import accounts_recording, register_accounts
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
 
-    refs = register_accounts(database_url, "bilibili", 24)
-    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
+    platform = ops_platform()
+
+    refs = register_accounts(database_url, platform, 24)
+    har = accounts_recording(tmp_path / "accounts.har", platform, refs)
     slow = ["-s", "CONCURRENT_REQUESTS=1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.25",
             "-s", "WANGZI_STORAGE_BATCH=1"]
-    victim = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), *slow, database_url=database_url)
+    victim = _wangzi("crawl", "--due", "-p", platform, "--replay", str(har), *slow, database_url=database_url)
     deadline = time.monotonic() + 120
     while sum(_snapshot_counts(database_url).values()) < 3:
         assert victim.poll() is None, victim.communicate()[1]
@@ -277,7 +281,7 @@ def test_a_due_crawl_killed_with_sigkill_is_finished_by_the_next_run_without_dup
     done_before = _snapshot_counts(database_url)
     assert 3 <= len(done_before) < 24
 
-    resumed = _wangzi("crawl", "--due", "-p", "bilibili", "--replay", str(har), "--log-json", database_url=database_url)
+    resumed = _wangzi("crawl", "--due", "-p", platform, "--replay", str(har), "--log-json", database_url=database_url)
     out, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err
     logged = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
@@ -294,11 +298,13 @@ def test_scrapy_crawl_with_jobdir_resumes_after_a_graceful_stop_without_crawling
     import signal
     import time
 
-    from tests.ops_recording import accounts_recording, register_accounts
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
 
-    refs = register_accounts(database_url, "bilibili", 20)
-    har = accounts_recording(tmp_path / "accounts.har", "bilibili", refs)
-    common = ["-m", "scrapy", "crawl", "bilibili", "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"WANGZI_REPLAY={har}",
+    platform = ops_platform()
+
+    refs = register_accounts(database_url, platform, 20)
+    har = accounts_recording(tmp_path / "accounts.har", platform, refs)
+    common = ["-m", "scrapy", "crawl", platform, "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"WANGZI_REPLAY={har}",
               "-s", f"WANGZI_DATABASE_URL={database_url}", "-s", "ROBOTSTXT_OBEY=False", "-s", "AUTOTHROTTLE_ENABLED=False",
               "-s", "WANGZI_STORAGE_BATCH=1", "-s", "LOG_LEVEL=INFO"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url}

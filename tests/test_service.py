@@ -140,12 +140,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Path]]:
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, str, str]]:
     """`wangzi serve` as users start it: a real process on a loopback port, one lookup worker,
-    crawling from a recording of Bilibili account 2."""
-    from tests.ops_recording import accounts_recording
+    crawling from a recording (of Bilibili account 2 once that spider exists).
+    Yields (client, platform, handle)."""
+    from tests.ops_recording import account_ref, account_text, accounts_recording, ops_platform
 
-    har = accounts_recording(tmp_path / "lookup.har", "bilibili", [AccountRef("bilibili", platform_user_id="2")])
+    platform = ops_platform()
+    handle = account_text(platform, 2)
+    har = accounts_recording(tmp_path / "lookup.har", platform, [account_ref(platform, 2)])
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "WANGZI_API_TOKEN": TOKEN}
     process = subprocess.Popen(
@@ -165,7 +168,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[httpx.Client, Pa
         time.sleep(0.1)
     try:
         with httpx.Client(base_url=base, headers=AUTH, timeout=10) as http:
-            yield http, har
+            yield http, platform, handle
     finally:
         process.terminate()
         process.communicate(timeout=30)
@@ -184,9 +187,9 @@ def _wait(http: httpx.Client, job_id: str, seen: dict[str, set[str]] | None = No
 
 
 @pytest.mark.slow
-def test_a_lookup_by_name_and_handle_runs_in_a_worker_and_reports_per_platform(served: tuple[httpx.Client, Path]) -> None:
-    http, _ = served
-    accepted = http.post("/lookups", json={"name": "碧诗", "handles": {"bilibili": "2"}})
+def test_a_lookup_by_name_and_handle_runs_in_a_worker_and_reports_per_platform(served: tuple[httpx.Client, str, str]) -> None:
+    http, platform, handle = served
+    accepted = http.post("/lookups", json={"name": "碧诗", "handles": {platform: handle}})
     assert accepted.status_code == 202, accepted.text
     job = accepted.json()
     assert accepted.headers["Location"] == job["url"] == f"/lookups/{job['id']}"
@@ -205,22 +208,22 @@ def test_a_lookup_by_name_and_handle_runs_in_a_worker_and_reports_per_platform(s
 
     result = _wait(http, job["id"])
     assert result["status"] == "finished", result
-    bilibili = result["platforms"]["bilibili"]
-    assert bilibili["profiles"] and bilibili["profiles"][0]["followers"] is not None
+    answered = result["platforms"][platform]
+    assert answered["profiles"] and answered["profiles"][0]["followers"] is not None
     assert result["run_id"] is not None
     listed = http.get("/candidates").json()
     assert [c["display_name"] for c in listed] == ["碧诗"]
-    assert listed[0]["accounts"][0]["platform"] == "bilibili"
+    assert listed[0]["accounts"][0]["platform"] == platform
 
 
 def test_a_handle_that_is_an_arbitrary_url_is_refused(client: TestClient) -> None:
-    from tests.ops_recording import platform_spider
+    from tests.ops_recording import ops_platform
 
-    platform_spider("bilibili")  # skips until the Bilibili spider exists
+    platform = ops_platform()  # skips until a platform spider exists
     http = client
     http.headers.update(AUTH)
     for text in ("https://evil.example/steal?x=1", "http://127.0.0.1:6379/", "file:///etc/passwd"):
-        answer = http.post("/lookups", json={"name": "Eve", "handles": {"bilibili": text}})
+        answer = http.post("/lookups", json={"name": "Eve", "handles": {platform: text}})
         assert answer.status_code == 422, (text, answer.text)
-        assert "bilibili handle" in answer.json()["detail"]
+        assert f"{platform} handle" in answer.json()["detail"]
     assert http.get("/candidates").json() == []
