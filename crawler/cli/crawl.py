@@ -334,8 +334,6 @@ def record(
         args = args[1:]
     if not args or args[0] not in {"lookup", "crawl"}:
         raise fail("record wraps `lookup ...` or `crawl ...`: wangzi record OUT.har -- lookup bilibili:2", USAGE)
-    if "--replay" in args:
-        raise fail("record makes a live crawl; drop --replay", USAGE)
     out.unlink(missing_ok=True)
     os.environ["WANGZI_RECORD"] = str(out)
     os.environ["WANGZI_RECORD_SECRETS"] = "true" if keep_secrets else "false"
