@@ -84,6 +84,12 @@ def platform_faults(platform: str) -> list[Fault]:
         answer = fixture_answer(meta, payload)
         faults.append(Fault(label, answer, frozenset({expected["error"]}), retried=answer.status in RETRIED,
                             note=f"fixture {platform}"))
+    for label, kind in (("account not found", "not_found"), ("private account", "private")):
+        for name, meta, expected, payload in fixture_cases(platform):
+            if isinstance(expected, dict) and expected.get("error") == kind and meta.get("url"):
+                answer = fixture_answer(meta, payload)
+                faults.append(Fault(label, answer, frozenset({kind}), retried=answer.status in RETRIED, note=f"fixture {name}"))
+                break
     faults.append(_redirect_fault(platform, "login redirect", "login_required", "login", LOGIN_PAGE))
     faults.append(_redirect_fault(platform, "captcha page", "captcha", "captcha", CAPTCHA_PAGE))
     return faults
@@ -102,7 +108,7 @@ def _redirect_fault(platform: str, label: str, kind: str, word: str, page: bytes
         if isinstance(expected, dict) and expected.get("error") == kind:
             return Fault(label, fixture_answer(meta, payload), frozenset({kind}), note=f"fixture {name}")
     # The platform's samples show no such page: a generic one, where "unrecognized" is honest too.
-    target = f"https://passport.wangzi-fault.invalid/{word}?platform={platform}"
+    target = f"https://{word}.wangzi-fault.invalid/{word}?platform={platform}"
     return Fault(label, Answer(302, b"", location=target), frozenset({kind, "unrecognized"}),
                  page=(target, Answer(200, page, HTML)), note="generic page (no platform sample)")
 

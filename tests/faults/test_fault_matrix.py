@@ -134,6 +134,17 @@ def test_every_fault_is_stored_as_its_typed_failure_and_never_as_a_snapshot(matr
     assert not problems, "\n".join(problems)
 
 
+def test_every_failure_kind_of_the_data_model_is_produced(matrix: dict[str, Any]) -> None:
+    """Coverage of FailureKind by real crawls: each kind is stored for at least one cell
+    (kinds no platform produces would show here as missing)."""
+    from crawler.items import FailureKind
+
+    stored = {kind for outcome in matrix["outcomes"].values() for kind in outcome.kinds}
+    assert {k.value for k in FailureKind} - stored == set()
+    assert {k.value for k in FailureKind} == {"rate_limited", "blocked", "captcha", "login_required", "not_found",
+                                               "private", "unrecognized", "http_error", "network"}
+
+
 def test_retries_follow_the_settings(matrix: dict[str, Any]) -> None:
     """RETRY_TIMES=2: three attempts per URL for 429/5xx, one for answers that are not retried."""
     problems = []
