@@ -1,0 +1,102 @@
+"""``wangzi press CANDIDATE``: search the news for a candidate, confirm, store, print a table."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from crawler.cli._common import OK, PROBLEM, USAGE, console, fail, friendly_errors
+
+
+def press(
+    candidate: str = typer.Argument(..., help="Candidate id, display name or alias."),
+    since: str = typer.Option(None, "--since", help="Only articles from this date on (YYYY-MM-DD)."),
+    replay: Path = typer.Option(None, "--replay", help="Serve every request from this HAR recording (tests, demo)."),
+    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database URL."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored mentions as JSON lines."),
+    all_rows: bool = typer.Option(False, "--all", help="Also list unconfirmed mentions."),
+) -> None:
+    """Search Google News (when enabled) and GDELT for the candidate's aliases, fetch each
+    article, confirm the name in its own title/text, store PressMention rows and print them.
+
+    Exit 0 when the search ran, 1 when it could not (e.g. bad recording), 2 for bad usage.
+    """
+    from crawler.runner import run_crawl
+    from storage.db import database_url as resolve_url
+    from storage.db import session_scope
+    from storage.queries import find_candidate
+
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            raise fail(f"--since {since!r} is not a date like 2024-01-31", USAGE) from None
+    url = resolve_url(database_url)
+    with friendly_errors():
+        with session_scope(url) as session:
+            found = find_candidate(session, candidate)
+            if found is None:
+                raise fail(f"no candidate {candidate!r}; add one with `wangzi candidates add`", USAGE)
+            candidate_id = found.id
+        kwargs = {"candidates": str(candidate_id)}
+        if since:
+            kwargs["since"] = since
+        run_crawl({}, trigger="manual", database_url=url, replay=replay, extra_spiders=[("press", kwargs)])
+    rows = mention_rows(url, candidate_id, include_unconfirmed=all_rows or as_json)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        print_table(rows)
+    raise typer.Exit(OK if rows is not None else PROBLEM)
+
+
+def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool = False) -> list[dict]:
+    """The candidate's stored mentions, newest first, as plain dicts."""
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.press import CONFIRMED, PressMention
+
+    with session_scope(database_url) as session:
+        statement = select(PressMention).where(PressMention.candidate_id == candidate_id)
+        if not include_unconfirmed:
+            statement = statement.where(PressMention.status == CONFIRMED)
+        mentions = session.exec(statement).all()
+        rows = [
+            {
+                "source": m.source, "url": m.url, "canonical_url": m.canonical_url,
+                "outlet_domain": m.outlet_domain, "outlet_name": m.outlet_name, "country": m.country,
+                "overseas": m.overseas, "language": m.language,
+                "published_at": m.published_at.isoformat() if m.published_at else None,
+                "title": m.title, "matched_alias": m.matched_alias, "snippet": m.snippet,
+                "confidence": m.confidence, "status": m.status,
+                "first_seen_at": m.first_seen_at.isoformat() if m.first_seen_at else None,
+            }
+            for m in mentions
+        ]
+    rows.sort(key=lambda r: r["published_at"] or "", reverse=True)
+    return rows
+
+
+def print_table(rows: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} press mention(s)")
+    for column in ("date", "outlet", "country", "lang", "status", "conf.", "alias", "title"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            (row["published_at"] or "")[:10], row["outlet_name"] or row["outlet_domain"] or "",
+            row["country"] or "?", row["language"] or "?", row["status"],
+            "" if row["confidence"] is None else f"{row['confidence']:.2f}",
+            row["matched_alias"] or "", (row["title"] or "")[:70],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("press")(press)

@@ -1,0 +1,90 @@
+"""Store press mentions (``spiders.press.PressMentionItem``) idempotently.
+
+Enabled by the press spider's ``update_settings`` next to the lead's pipelines (which let
+the item pass: it is neither a profile nor a failure). The key is (candidate,
+canonical URL), so the same article found through Google News and GDELT, or again in a
+later run, stays one row: a later sighting fills fields that are still empty, may
+promote ``unconfirmed`` to ``confirmed`` (with its alias, snippet and confidence), never
+demotes, and never changes ``first_seen_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: Fields filled from a later sighting only while they are still NULL.
+FILLABLE = ("outlet_domain", "outlet_name", "country", "language", "published_at", "title")
+#: Fields that come with a confirmation and are replaced together.
+CONFIRMATION = ("matched_alias", "snippet", "confidence")
+
+
+def store_mention(session: Any, item: Any) -> str:
+    """Insert or merge one item; returns "inserted", "confirmed" (promoted), "updated" or "unchanged"."""
+    from sqlmodel import select
+
+    from storage.models import utcnow
+    from storage.press import CONFIRMED, PressMention
+
+    row = session.exec(
+        select(PressMention).where(
+            PressMention.candidate_id == item.candidate_id,
+            PressMention.canonical_url == item.canonical_url,
+        )
+    ).first()
+    if row is None:
+        values = {f.name: getattr(item, f.name) for f in fields(item) if f.name != "detail"}
+        session.add(PressMention(**values))
+        return "inserted"
+    outcome = "unchanged"
+    for name in FILLABLE:
+        if getattr(row, name) is None and getattr(item, name) is not None:
+            setattr(row, name, getattr(item, name))
+            outcome = "updated"
+    if item.status == CONFIRMED and row.status != CONFIRMED:
+        row.status = CONFIRMED
+        for name in CONFIRMATION:
+            setattr(row, name, getattr(item, name))
+        row.parser_version = item.parser_version
+        outcome = "confirmed"
+    elif item.status == CONFIRMED and (item.confidence or 0) > (row.confidence or 0):
+        for name in CONFIRMATION:
+            setattr(row, name, getattr(item, name))
+        outcome = "updated"
+    row.last_seen_at = utcnow()
+    session.add(row)
+    return outcome
+
+
+class PressMentionPipeline:
+    """Write each press mention in its own short transaction (a few hundred per candidate at most)."""
+
+    def __init__(self, crawler: Crawler, database_url: str | None) -> None:
+        self.crawler = crawler
+        self.database_url = database_url
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "PressMentionPipeline":
+        return cls(crawler, crawler.settings.get("WANGZI_DATABASE_URL") or None)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        from spiders.press import PressMentionItem
+        from storage.db import session_scope
+
+        if not isinstance(item, PressMentionItem):
+            return item
+        try:
+            with session_scope(self.database_url) as session:
+                outcome = store_mention(session, item)
+        except Exception:  # noqa: BLE001 - one bad row must not stop the crawl
+            logger.exception("could not store press mention %s", item.canonical_url)
+            self.crawler.stats.inc_value("wangzi/press/storage_errors")
+            return item
+        self.crawler.stats.inc_value(f"wangzi/press/{outcome}")
+        return item

@@ -1,0 +1,117 @@
+"""News outlets: registered domain, name and country, offline.
+
+* Registered domain: tldextract with its bundled public-suffix snapshot and
+  ``suffix_list_urls=()``, so it never fetches anything ("www3.nhk.or.jp" -> "nhk.or.jp").
+* Country, first answer wins: GDELT's ``sourcecountry`` (a country *name*, read with
+  ``enrichment.places.country_code``), then the domain's country-code TLD (".jp" -> JP,
+  ".uk" -> GB; ccTLDs sold as generic names such as .tv/.io/.co/.me are not countries),
+  then the maintained table ``enrichment/data/outlets.csv`` for outlets on .com/.net/.org.
+* A mention is overseas when the country is known and not CN (mainland outlets are
+  domestic coverage; HK/TW/MO outlets are not mainland).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import tldextract
+
+from enrichment.places import country_code, is_overseas
+
+DATA = Path(__file__).parent / "data"
+
+#: Country-code TLDs used as generic names: they say nothing about the outlet's country.
+GENERIC_CCTLDS = frozenset({"tv", "io", "co", "me", "fm", "ai", "ly", "cc", "ws", "to", "am", "gg", "im", "sh", "ac"})
+#: ccTLDs whose ISO code differs.
+CCTLD_ISO = {"uk": "GB", "eu": None}
+
+#: Query parameters that only track a click and never change the article.
+TRACKING_PARAMS = frozenset({
+    "oc", "fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid", "mc_eid", "ocid", "cmpid",
+    "ref", "ref_src", "smid", "smtyp", "ito", "ncid", "guccounter", "guce_referrer", "guce_referrer_sig",
+})
+
+
+@dataclass(frozen=True)
+class Outlet:
+    domain: str | None
+    name: str | None
+    country: str | None
+
+
+@lru_cache(maxsize=1)
+def _extractor() -> tldextract.TLDExtract:
+    # No network, no cache directory: the suffix list shipped inside tldextract.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def registered_domain(url_or_host: str | None) -> str | None:
+    """"https://www3.nhk.or.jp/news/" -> "nhk.or.jp"; None for hosts without a public suffix."""
+    if not url_or_host:
+        return None
+    host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split("/")[0]
+    if not host:
+        return None
+    parts = _extractor()(host.lower())
+    if not parts.domain or not parts.suffix:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
+@lru_cache(maxsize=1)
+def outlet_table() -> dict[str, tuple[str, str]]:
+    """domain -> (name, country) from ``enrichment/data/outlets.csv``."""
+    table = {}
+    with (DATA / "outlets.csv").open(encoding="utf-8", newline="") as handle:
+        rows = (line for line in handle if not line.startswith("#"))
+        for row in csv.DictReader(rows):
+            table[row["domain"].strip().lower()] = (row["name"].strip(), row["country"].strip().upper())
+    return table
+
+
+def cctld_country(domain: str | None) -> str | None:
+    """The ISO code of the domain's country-code TLD ("co.jp" -> JP), None for generic TLDs."""
+    if not domain:
+        return None
+    tld = domain.rsplit(".", 1)[-1].lower()
+    if len(tld) != 2 or tld in GENERIC_CCTLDS:
+        return None
+    if tld in CCTLD_ISO:
+        return CCTLD_ISO[tld]
+    return country_code(tld.upper())
+
+
+def _table_entry(domain: str | None) -> tuple[str, str] | None:
+    if not domain:
+        return None
+    table = outlet_table()
+    return table.get(domain)
+
+
+def outlet_for(url: str | None, source_country: str | None = None, name: str | None = None) -> Outlet:
+    """Domain, name and country of the outlet that published ``url``."""
+    domain = registered_domain(url)
+    entry = _table_entry(domain)
+    country = country_code(source_country) if source_country else None
+    country = country or cctld_country(domain) or (entry[1] if entry else None)
+    return Outlet(domain=domain, name=name or (entry[0] if entry else None), country=country)
+
+
+def outlet_is_overseas(country: str | None) -> bool | None:
+    return is_overseas(country)
+
+
+def clean_url(url: str) -> str:
+    """Drop tracking parameters (utm_*, fbclid, oc, ...) and the fragment; keep the rest in order."""
+    parts = urlsplit(url.strip())
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    scheme = parts.scheme.lower() or "https"
+    netloc = parts.netloc.lower()
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query, doseq=True), ""))

@@ -1,0 +1,109 @@
+"""GDELT DOC 2.0 API article lists: parse a saved answer into news items (pure, offline).
+
+``api.gdeltproject.org/api/v2/doc/doc?query="NAME"&mode=artlist&format=json&maxrecords=250
+&timespan=..`` answers ``{"articles": [{"url", "url_mobile", "title", "seendate"
+("20191106T120000Z"), "socialimage", "domain", "language" ("English"), "sourcecountry"
+("United States")}]}``. Quirks handled here:
+
+* no result may be ``{}`` (or ``{"articles": []}``) -> an empty item list, not a failure;
+* a bad query is answered with HTTP 200 and an HTML or plain-text message -> ``unrecognized``
+  with that text as the detail;
+* HTTP 429 (it asks for one request every 5 seconds) -> ``rate_limited``;
+* ``sourcecountry`` is a country NAME -> ISO code via ``enrichment.places.country_code``
+  (the query filter ``sourcecountry:`` takes FIPS codes instead: Japan = JA, China = CH);
+* ``language`` is an English language name -> ISO 639-1 via pycountry.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import quote
+
+from crawler.items import Failure, FailureKind
+from spiders.google_news import NewsFeed, NewsItem, status_failure
+
+PARSER_VERSION = "1"
+
+API_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
+
+
+@lru_cache(maxsize=256)
+def language_code(name: str | None) -> str | None:
+    """"English" -> "en", "Chinese" -> "zh"; None when unknown."""
+    if not name:
+        return None
+    import pycountry
+
+    name = name.strip()
+    if len(name) == 2 and name.isalpha():
+        return name.lower()
+    try:
+        language = pycountry.languages.lookup(name)
+    except LookupError:
+        return None
+    return getattr(language, "alpha_2", None)
+
+
+def _seendate(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    for fmt in ("%Y%m%dT%H%M%SZ", "%Y%m%d%H%M%S"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> NewsFeed | Failure:
+    """A GDELT DOC ``artlist`` JSON answer -> :class:`NewsFeed`; anything else -> typed failure."""
+    from enrichment.outlets import clean_url, outlet_for
+
+    failure = status_failure(status, "GDELT")
+    if failure:
+        return failure
+    text = payload.decode("utf-8", "replace").strip() if payload else ""
+    if not text:
+        return Failure(FailureKind.UNRECOGNIZED, "empty answer, not GDELT JSON", status)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        # GDELT reports bad queries as text/HTML with status 200: keep its words.
+        return Failure(FailureKind.UNRECOGNIZED, " ".join(text.split())[:300], status)
+    if not isinstance(data, dict):
+        return Failure(FailureKind.UNRECOGNIZED, f"GDELT answer is a JSON {type(data).__name__}", status)
+    articles = data.get("articles", [])
+    if not isinstance(articles, list) or (not articles and data and "articles" not in data):
+        return Failure(FailureKind.UNRECOGNIZED, f"no articles list (keys: {sorted(data)[:5]})", status)
+    items = []
+    for article in articles:
+        if not isinstance(article, dict) or not isinstance(article.get("url"), str):
+            continue
+        article_url = clean_url(article["url"])
+        domain = article.get("domain") if isinstance(article.get("domain"), str) else None
+        source_country = article.get("sourcecountry") if isinstance(article.get("sourcecountry"), str) else None
+        outlet = outlet_for(article_url, source_country=source_country or None)
+        title = article.get("title")
+        items.append(NewsItem(
+            title=" ".join(title.split()) if isinstance(title, str) else None,
+            url=article_url,
+            outlet=outlet.name or domain or outlet.domain,
+            outlet_url=None,  # GDELT gives the domain only; no homepage URL is invented
+            published_at=_seendate(article.get("seendate")),
+            language=language_code(article.get("language") if isinstance(article.get("language"), str) else None),
+            country=outlet.country,
+            source="gdelt",
+        ))
+    return NewsFeed(tuple(items))
+
+
+def search_url(query: str, timespan: str | None = "3months", start: datetime | None = None) -> str:
+    """The DOC API artlist URL for a quoted query (``start`` overrides ``timespan``)."""
+    url = f"{API_URL}?query={quote(query)}&mode=artlist&format=json&maxrecords=250&sort=datedesc"
+    if start is not None:
+        return url + f"&startdatetime={start.astimezone(timezone.utc):%Y%m%d%H%M%S}"
+    if timespan:
+        url += f"&timespan={timespan}"
+    return url

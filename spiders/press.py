@@ -1,0 +1,281 @@
+"""The press spider: search news feeds for a candidate's names, fetch each article, confirm.
+
+For every candidate (``-a candidates=1,2``):
+
+1. Aliases: ``Candidate.display_name`` + ``Candidate.aliases``, without names shorter than
+   2 characters or common words (``enrichment.press.searchable_aliases``); each is quoted.
+2. Search: Google News RSS in each edition of ``WANGZI_NEWS_EDITIONS`` (only when
+   ``WANGZI_GOOGLE_NEWS_ENABLED``: Google's feed terms are personal/non-commercial), and the
+   GDELT DOC API (one request every 5 s to api.gdeltproject.org). ``--since`` adds
+   ``after:DATE`` to Google queries and ``startdatetime`` to GDELT ones.
+3. Fetch every listed article once per candidate, obeying robots.txt on article hosts
+   (Scrapy's RobotsTxtMiddleware; feed requests carry ``dont_obey_robotstxt``). Google links
+   that could not be decoded offline are fetched as they are and Google's redirect is
+   followed to the article.
+4. Confirm (``spiders.article.parse`` with the aliases and the candidate's handles as
+   context) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
+   idempotently. An article that could not be fetched (robots.txt, 4xx, network) is kept
+   as ``unconfirmed`` with what the feed said.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+
+from crawler.items import Failure
+from spiders import article as article_parser
+from spiders import gdelt as gdelt_parser
+from spiders import google_news as google_news_parser
+from spiders.google_news import NewsItem
+
+logger = logging.getLogger(__name__)
+
+PARSER_VERSION = f"gn{google_news_parser.PARSER_VERSION}.gd{gdelt_parser.PARSER_VERSION}.a{article_parser.PARSER_VERSION}"
+DEFAULT_EDITIONS = ("en-US", "en-GB", "ja-JP", "ko-KR", "de-DE", "fr-FR", "es-ES")
+GDELT_HOST = "api.gdeltproject.org"
+FEED_ACCEPT = "application/rss+xml, application/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
+ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+
+
+@dataclass
+class PressMentionItem:
+    """One article for one candidate, confirmed or not (see storage.press.PressMention)."""
+
+    candidate_id: int
+    source: str
+    url: str
+    canonical_url: str
+    status: str  # confirmed | unconfirmed
+    outlet_domain: str | None = None
+    outlet_name: str | None = None
+    country: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+    title: str | None = None
+    matched_alias: str | None = None
+    snippet: str | None = None
+    confidence: float | None = None
+    parser_version: str = PARSER_VERSION
+    detail: str | None = None  # why it stayed unconfirmed (not stored)
+
+
+@dataclass(frozen=True)
+class PressTarget:
+    candidate_id: int
+    aliases: tuple[str, ...]
+    context: tuple[str, ...]  # handles etc. that raise confidence
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def editions(settings: BaseSettings) -> list[str]:
+    value = settings.get("WANGZI_NEWS_EDITIONS") or ",".join(DEFAULT_EDITIONS)
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def load_targets(database_url: str | None, candidate_ids: list[int]) -> list[PressTarget]:
+    """Aliases and context of the given candidates, from the database."""
+    from sqlmodel import select
+
+    from enrichment.press import searchable_aliases
+    from storage.db import session_scope
+    from storage.models import Account, Candidate
+
+    targets = []
+    with session_scope(database_url) as session:
+        for candidate_id in candidate_ids:
+            candidate = session.get(Candidate, candidate_id)
+            if candidate is None:
+                logger.warning("candidate %s does not exist; no press search", candidate_id)
+                continue
+            aliases = searchable_aliases([candidate.display_name, *(candidate.aliases or [])])
+            accounts = session.exec(select(Account).where(Account.candidate_id == candidate_id)).all()
+            context = tuple(a.handle for a in accounts if a.handle and len(a.handle) >= 3)
+            targets.append(PressTarget(candidate_id, tuple(aliases), context))
+    return targets
+
+
+class PressSpider(scrapy.Spider):
+    """Search, fetch and confirm press mentions for candidates (``scrapy crawl press -a candidates=1``)."""
+
+    name = "press"
+    platform = "press"
+    parser_version = PARSER_VERSION
+    custom_settings = {
+        # Article sites are crawled as their robots.txt says; feeds opt out per request.
+        "ROBOTSTXT_OBEY": True,
+        "DEFAULT_REQUEST_HEADERS": {"Accept": ARTICLE_ACCEPT, "Accept-Language": "en;q=0.9,*;q=0.5"},
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": 2.0,
+    }
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        from crawler.settings import ITEM_PIPELINES
+
+        super().update_settings(settings)
+        pipelines = dict(settings.getdict("ITEM_PIPELINES") or ITEM_PIPELINES)
+        pipelines["crawler.press_pipeline.PressMentionPipeline"] = 400
+        settings.set("ITEM_PIPELINES", pipelines, priority="spider")
+        # Robots.txt is obeyed on article hosts even when a replay turns it off for platforms:
+        # recordings then hold the robots.txt answers too. WANGZI_PRESS_ROBOTSTXT_OBEY=false opts out.
+        obey = settings.get("WANGZI_PRESS_ROBOTSTXT_OBEY", "true")
+        settings.set("ROBOTSTXT_OBEY", _truthy(obey), priority="cmdline")
+        if not settings.get("WANGZI_REPLAY"):
+            # GDELT's 429 answer asks for one request every 5 seconds.
+            slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+            slots[GDELT_HOST] = {"concurrency": 1, "delay": 5.0, "randomize_delay": False}
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+
+    def __init__(self, candidates: str | list[int] = "", since: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(candidates, str):
+            self.candidate_ids = [int(part) for part in candidates.split(",") if part.strip()]
+        else:
+            self.candidate_ids = [int(c) for c in candidates]
+        self.since = date.fromisoformat(since) if since else None
+        self.requested: set[tuple[int, str]] = set()
+
+    async def start(self) -> Any:  # Scrapy >= 2.13
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:
+        settings = self.crawler.settings
+        google = _truthy(settings.get("WANGZI_GOOGLE_NEWS_ENABLED", "false"))
+        gdelt = _truthy(settings.get("WANGZI_GDELT_ENABLED", "true"))
+        targets = load_targets(settings.get("WANGZI_DATABASE_URL") or None, self.candidate_ids)
+        for target in targets:
+            if not target.aliases:
+                logger.warning("candidate %s has no searchable alias", target.candidate_id)
+            for alias in target.aliases:
+                query = f'"{alias}"'
+                if google:
+                    google_query = query + (f" after:{self.since.isoformat()}" if self.since else "")
+                    for edition in editions(settings):
+                        yield self._feed_request(google_news_parser.search_url(google_query, edition), "google_news", target)
+                if gdelt:
+                    start = datetime.combine(self.since, datetime.min.time(), timezone.utc) if self.since else None
+                    yield self._feed_request(gdelt_parser.search_url(query, start=start), "gdelt", target)
+
+    def _feed_request(self, url: str, source: str, target: PressTarget) -> Request:
+        return Request(
+            url,
+            callback=self.parse_feed,
+            headers={"Accept": FEED_ACCEPT},
+            meta={"dont_obey_robotstxt": True, "press_source": source, "press_target": target,
+                  "handle_httpstatus_list": list(range(400, 600))},
+            dont_filter=True,
+        )
+
+    # ------------------------------------------------------------------ feeds
+
+    def parse_feed(self, response: Response) -> Iterator[Request | PressMentionItem]:
+        source = response.meta["press_source"]
+        target: PressTarget = response.meta["press_target"]
+        url = response.meta.get("wangzi_original_url", response.url)
+        parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
+        try:
+            result = parser(response.body, url, response.status)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
+            logger.exception("%s parser failed on %s", source, url)
+            self.crawler.stats.inc_value(f"wangzi/press/{source}/unrecognized")
+            return
+        if isinstance(result, Failure):
+            logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
+            self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
+            return
+        self.crawler.stats.inc_value(f"wangzi/press/{source}/items", len(result.items))
+        for item in result.items:
+            key = (target.candidate_id, item.url)
+            if key in self.requested:
+                continue
+            self.requested.add(key)
+            yield Request(
+                item.url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                headers={"Accept": ARTICLE_ACCEPT},
+                meta={"press_item": item, "press_target": target, "press_source": source,
+                      "handle_httpstatus_list": list(range(400, 600))},
+                dont_filter=True,
+            )
+
+    # ------------------------------------------------------------------ articles
+
+    def parse_article(self, response: Response) -> Iterator[PressMentionItem]:
+        item: NewsItem = response.meta["press_item"]
+        target: PressTarget = response.meta["press_target"]
+        url = response.meta.get("wangzi_original_url", response.url)
+        try:
+            page = article_parser.parse(response.body, url, response.status,
+                                        aliases=list(target.aliases), context=list(target.context))
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("article parser failed on %s", url)
+            page = Failure(article_parser.FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
+        if isinstance(page, Failure):
+            yield self._unconfirmed(response.meta, f"{page.kind.value}: {page.detail}", final_url=url)
+            return
+        if page.confirmed:
+            self.crawler.stats.inc_value("wangzi/press/confirmed")
+        yield PressMentionItem(
+            candidate_id=target.candidate_id,
+            source=response.meta["press_source"],
+            url=item.google_url or item.url,
+            canonical_url=page.canonical_url or url,
+            status="confirmed" if page.confirmed else "unconfirmed",
+            outlet_domain=page.outlet_domain,
+            outlet_name=item.outlet or page.outlet_name,
+            # GDELT's sourcecountry (already in the item) wins over the domain's guess.
+            country=item.country or page.country,
+            language=page.language or item.language,
+            published_at=page.published_at or item.published_at,
+            title=page.title or item.title,
+            matched_alias=page.matched_alias,
+            snippet=page.snippet,
+            confidence=page.confidence,
+            detail=None if page.confirmed else "no alias in the article's own title or text",
+        )
+
+    def article_failed(self, failure: Any) -> Iterator[PressMentionItem]:
+        request = failure.request
+        reason = type(failure.value).__name__
+        if reason == "IgnoreRequest":
+            reason = f"refused: {failure.value}"  # robots.txt forbids it
+        self.crawler.stats.inc_value("wangzi/press/article_failures")
+        yield self._unconfirmed(request.meta, reason)
+
+    def _unconfirmed(self, meta: dict[str, Any], detail: str, final_url: str | None = None) -> PressMentionItem:
+        from enrichment.outlets import clean_url, outlet_for
+
+        item: NewsItem = meta["press_item"]
+        target: PressTarget = meta["press_target"]
+        canonical = clean_url(final_url) if final_url and "news.google.com" not in final_url else item.url
+        outlet = outlet_for(canonical)
+        logger.info("article %s stays unconfirmed: %s", item.url, detail)
+        return PressMentionItem(
+            candidate_id=target.candidate_id,
+            source=meta["press_source"],
+            url=item.google_url or item.url,
+            canonical_url=canonical,
+            status="unconfirmed",
+            outlet_domain=outlet.domain,
+            outlet_name=item.outlet or outlet.name,
+            country=item.country or outlet.country,
+            language=item.language,
+            published_at=item.published_at,
+            title=item.title,
+            detail=detail[:300],
+        )
