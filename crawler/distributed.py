@@ -323,9 +323,13 @@ class DistributedMixin(RedisMixin):
     # -- scrapy-redis hooks
 
     async def start(self) -> AsyncIterator[Any]:
-        """Scrapy 2.13+ entry point (scrapy-redis 0.9 only has ``start_requests``)."""
-        for request in self.next_requests():
-            yield request
+        """Scrapy 2.13+ entry point (scrapy-redis 0.9 only has ``start_requests``).
+
+        Runs the platform spider's own start (a prelude such as Bilibili's WBI key lookup;
+        its account list is empty in a worker) and nothing else: jobs are fetched when the
+        spider first goes idle, i.e. once the prelude is done."""
+        async for output in super().start():  # type: ignore[misc]
+            yield output
 
     def make_request_from_data(self, data: bytes) -> Request | list[Request]:
         text = data.decode(self.redis_encoding) if isinstance(data, bytes) else data

@@ -431,6 +431,7 @@ class ResumeFinishedAccounts:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.skipped = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "ResumeFinishedAccounts":
@@ -456,24 +457,32 @@ class ResumeFinishedAccounts:
         if isinstance(output, (ProfileItem, PostsItem, FailureItem)):
             self._finished().add(self._key(output.account))
 
+    def _keep(self, output: Any) -> bool:
+        """Note finished accounts; False for the first request of a finished account's chain."""
+        self._note(output)
+        meta = getattr(output, "meta", None)
+        if not meta or meta.get("wangzi_index") != 0 or meta.get("wangzi_account") is None:
+            return True
+        if self._key(meta["wangzi_account"]) not in self._finished():
+            return True
+        self.skipped += 1
+        if self.skipped == 1 or self.skipped % 100 == 0:
+            logger.info("JOBDIR resume: %d accounts finished before the pause were not crawled again", self.skipped)
+        return False
+
+    # Account chains start from start() or, after a prelude (Bilibili's nav), from a callback.
+
     async def process_start(self, start: Any) -> Any:
-        finished = self._finished()
-        skipped = 0
-        async for request in start:
-            account = request.meta.get("wangzi_account") if hasattr(request, "meta") else None
-            if account is not None and self._key(account) in finished:
-                skipped += 1
-                continue
-            yield request
-        if skipped:
-            logger.info("JOBDIR resume: %d accounts finished before the pause were not crawled again", skipped)
+        async for output in start:
+            if self._keep(output):
+                yield output
 
     def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
         for output in result:
-            self._note(output)
-            yield output
+            if self._keep(output):
+                yield output
 
     async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
         async for output in result:
-            self._note(output)
-            yield output
+            if self._keep(output):
+                yield output

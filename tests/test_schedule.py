@@ -306,6 +306,7 @@ def test_scrapy_crawl_with_jobdir_resumes_after_a_graceful_stop_without_crawling
     har = accounts_recording(tmp_path / "accounts.har", platform, refs)
     common = ["-m", "scrapy", "crawl", platform, "-s", f"JOBDIR={tmp_path / 'job'}", "-s", f"WANGZI_REPLAY={har}",
               "-s", f"WANGZI_DATABASE_URL={database_url}", "-s", "ROBOTSTXT_OBEY=False", "-s", "AUTOTHROTTLE_ENABLED=False",
+              "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
               "-s", "WANGZI_STORAGE_BATCH=1", "-s", "LOG_LEVEL=INFO"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url}
     paused = subprocess.Popen([sys.executable, *common, "-s", "DOWNLOAD_DELAY=0.3", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False",
