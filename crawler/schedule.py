@@ -382,8 +382,10 @@ def run_due_crawl(
     limit: int | None = None,
     replay: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
+    press: bool = True,
 ) -> tuple[int | None, Claimed, dict[str, int]]:
-    """Claim what is due, crawl it as one ``scheduled`` run and settle the leases.
+    """Claim what is due, crawl it as one ``scheduled`` run and settle the leases. ``press``:
+    also the candidates whose press search is due (when the press spider is installed).
 
     Returns (run id or None when nothing was due, what was claimed, settle counts)."""
     from crawler.runner import run_crawl
@@ -394,7 +396,7 @@ def run_due_crawl(
 
     url = resolve_url(database_url)
     owner = new_lease_owner()
-    with_press = bool(press_spiders())
+    with_press = press and bool(press_spiders())
     claimed = claim_due(url, policy, platforms, owner=owner, candidate_ids=candidate_ids, limit=limit, press=with_press)
     if not len(claimed):
         return None, claimed, {}

@@ -37,9 +37,10 @@ def _json_logs(enabled: bool) -> dict[str, Any]:
 
 def _crawl_due(
     database_url: str | None, platforms: list[str], candidate_ids: list[int], policy_file: Path | None,
-    limit: int | None, redis_url: str | None, replay: Path | None, overrides: dict[str, Any],
+    limit: int | None, redis_url: str | None, replay: Path | None, overrides: dict[str, Any], press: bool = True,
 ) -> None:
-    """``crawl --due`` (see crawler.schedule) and ``crawl --due --distributed`` (crawler.distributed)."""
+    """``crawl --due`` (see crawler.schedule) and ``crawl --due --distributed`` (crawler.distributed).
+    ``press``: also due press searches (not when the crawl was narrowed with --platform)."""
     from crawler.schedule import PolicyError, RefreshPolicy, run_due_crawl
 
     try:
@@ -62,7 +63,7 @@ def _crawl_due(
         return
     run_id, claimed, settled = run_due_crawl(
         database_url, platforms, policy=policy, candidate_ids=candidate_ids or None, limit=limit, replay=replay,
-        overrides=overrides,
+        overrides=overrides, press=press,
     )
     if run_id is None:
         err.print("nothing is due (see `wangzi runs --due`)")
@@ -187,7 +188,8 @@ def crawl(
                 targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
         if due:
             _crawl_due(database_url, platforms, ids, policy, limit, distributed, replay,
-                       {**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)})
+                       {**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)},
+                       press=not platform)
             return
         if not any(targets.values()):
             err.print("nothing to crawl: no active candidate has an account on " + ", ".join(platforms))
