@@ -21,10 +21,12 @@ For every candidate (``-a candidates=1,2``):
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Request, Response
@@ -42,6 +44,7 @@ PARSER_VERSION = f"gn{google_news_parser.PARSER_VERSION}.gd{gdelt_parser.PARSER_
 DEFAULT_EDITIONS = ("en-US", "en-GB", "ja-JP", "ko-KR", "de-DE", "fr-FR", "es-ES")
 GDELT_HOST = "api.gdeltproject.org"
 FEED_ACCEPT = "application/rss+xml, application/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
+ROBOTS_PRIORITY = 50  # above Scrapy's "cmdline" (40)
 ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 
 
@@ -78,8 +81,20 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def setting(settings: BaseSettings, name: str, default: str) -> Any:
+    """A press setting from ``-s NAME=...``/project settings, else the environment, else the default.
+
+    The press settings live here rather than in crawler/settings.py, so the environment is
+    read directly (``crawl_settings`` copies only names the project settings define).
+    """
+    value = settings.get(name)
+    if value is None or value == "":
+        value = os.environ.get(name, default)
+    return value
+
+
 def editions(settings: BaseSettings) -> list[str]:
-    value = settings.get("WANGZI_NEWS_EDITIONS") or ",".join(DEFAULT_EDITIONS)
+    value = setting(settings, "WANGZI_NEWS_EDITIONS", ",".join(DEFAULT_EDITIONS))
     if isinstance(value, (list, tuple)):
         return [str(v).strip() for v in value if str(v).strip()]
     return [part.strip() for part in str(value).split(",") if part.strip()]
@@ -131,8 +146,10 @@ class PressSpider(scrapy.Spider):
         settings.set("ITEM_PIPELINES", pipelines, priority="spider")
         # Robots.txt is obeyed on article hosts even when a replay turns it off for platforms:
         # recordings then hold the robots.txt answers too. WANGZI_PRESS_ROBOTSTXT_OBEY=false opts out.
-        obey = settings.get("WANGZI_PRESS_ROBOTSTXT_OBEY", "true")
-        settings.set("ROBOTSTXT_OBEY", _truthy(obey), priority="cmdline")
+        obey = setting(settings, "WANGZI_PRESS_ROBOTSTXT_OBEY", "true")
+        # Priority above "cmdline" (40): CrawlerProcess.crawl() re-applies the process settings,
+        # replay's ROBOTSTXT_OBEY=False included, onto the crawler at their own priorities.
+        settings.set("ROBOTSTXT_OBEY", _truthy(obey), priority=ROBOTS_PRIORITY)
         if not settings.get("WANGZI_REPLAY"):
             # GDELT's 429 answer asks for one request every 5 seconds.
             slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
@@ -154,8 +171,8 @@ class PressSpider(scrapy.Spider):
 
     def start_requests(self) -> Iterator[Request]:
         settings = self.crawler.settings
-        google = _truthy(settings.get("WANGZI_GOOGLE_NEWS_ENABLED", "false"))
-        gdelt = _truthy(settings.get("WANGZI_GDELT_ENABLED", "true"))
+        google = _truthy(setting(settings, "WANGZI_GOOGLE_NEWS_ENABLED", "false"))
+        gdelt = _truthy(setting(settings, "WANGZI_GDELT_ENABLED", "true"))
         targets = load_targets(settings.get("WANGZI_DATABASE_URL") or None, self.candidate_ids)
         for target in targets:
             if not target.aliases:
@@ -203,15 +220,42 @@ class PressSpider(scrapy.Spider):
             if key in self.requested:
                 continue
             self.requested.add(key)
-            yield Request(
-                item.url,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                headers={"Accept": ARTICLE_ACCEPT},
-                meta={"press_item": item, "press_target": target, "press_source": source,
-                      "handle_httpstatus_list": list(range(400, 600))},
-                dont_filter=True,
-            )
+            meta = {"press_item": item, "press_target": target, "press_source": source}
+            if urlsplit(item.url).hostname in google_news_parser.GOOGLE_NEWS_HOSTS:
+                # A token that could not be decoded offline: ask Google where it points, without
+                # following, so the article host's own robots.txt is checked for the next request.
+                yield Request(
+                    item.url, callback=self.resolve_google_link, errback=self.article_failed,
+                    meta={**meta, "dont_obey_robotstxt": True, "dont_redirect": True,
+                          "handle_httpstatus_list": [301, 302, 303, 307, 308, *range(400, 600)]},
+                    dont_filter=True,
+                )
+            else:
+                yield self._article_request(item.url, meta)
+
+    def _article_request(self, url: str, meta: dict[str, Any]) -> Request:
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers={"Accept": ARTICLE_ACCEPT},
+            meta={**meta, "handle_httpstatus_list": list(range(400, 600))},
+            dont_filter=True,
+        )
+
+    def resolve_google_link(self, response: Response) -> Iterator[Request | PressMentionItem]:
+        """Google's redirect -> the article request; a page instead (JavaScript) stays unconfirmed."""
+        from crawler.replay import real_url
+
+        meta = {k: response.meta[k] for k in ("press_item", "press_target", "press_source")}
+        location = response.headers.get("Location")
+        if 300 <= response.status < 400 and location:
+            target = urljoin(response.url, location.decode("latin-1"))
+            target = real_url(target, response.meta.get("wangzi_replay_url")) or target
+            self.crawler.stats.inc_value("wangzi/press/google_redirects")
+            yield self._article_request(target, meta)
+            return
+        yield self._unconfirmed(meta, f"Google link not resolved (HTTP {response.status}); kept as is")
 
     # ------------------------------------------------------------------ articles
 
