@@ -110,3 +110,77 @@ def test_dead_letters_of_every_item_type_are_stored_idempotently(tmp_path: Path,
     second = retry_dead_letters(tmp_path / "letters", database_url)
     assert second.applied == 3 and sum(second.rows.values()) == 0
     assert len(snapshots(database_url)) == 1 and len(posts(database_url)) == 1 and len(failures(database_url)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_postgresql_restart_during_a_crawl_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """pg_ctl restart while a crawl stores: batches are retried (or kept as dead letters and
+    re-applied); every account ends with exactly one snapshot."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from collections import Counter
+
+    from sqlmodel import select
+
+    from storage.db import session_scope
+    from storage.models import ProfileSnapshot
+    from tests.helpers import REPO
+    from tests.ops_recording import accounts_recording, ops_platform, register_accounts
+    from tests.postgres import PostgresServer, PostgresUnavailable
+
+    platform = ops_platform()
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    try:
+        import psycopg
+
+        with psycopg.connect(server.dsn("postgres"), autocommit=True) as connection:
+            connection.execute("CREATE DATABASE restart")
+        database_url = server.url("restart")
+        upgrade(database_url)
+        refs = register_accounts(database_url, platform, 30)
+        har = accounts_recording(tmp_path / "accounts.har", platform, refs)
+        letters = tmp_path / "letters"
+        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO), "WANGZI_DEAD_LETTER_DIR": str(letters)}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "crawl", "-p", platform, "--replay", str(har), "-s", "WANGZI_STORAGE_BATCH=1",
+             "-s", "DOWNLOAD_DELAY=0.1", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "WANGZI_STORAGE_RETRY_DELAY=1"],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def stored() -> Counter[int]:
+            with session_scope(database_url) as session:
+                return Counter(session.exec(select(ProfileSnapshot.account_id)).all())
+
+        deadline = time.monotonic() + 120
+        while sum(stored().values()) < 3:
+            assert crawl.poll() is None and time.monotonic() < deadline, crawl.communicate()[1][-2000:]
+            time.sleep(0.1)
+        from storage.db import get_engine
+
+        get_engine(database_url).dispose()
+        restart = subprocess.run(server._command(str(server.bindir / "pg_ctl"), "restart", "-D", str(server.data), "-m", "fast", "-w",
+                                                 "-l", str(server.root / "restart.log"),
+                                                 "-o", f"-h 127.0.0.1 -p {server.port} -k {server.root}"),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        assert restart.returncode == 0, (server.root / "restart.log").read_text(errors="replace")[-1000:]
+        out, err = crawl.communicate(timeout=240)
+        assert crawl.returncode in (0, 1), err[-2000:]
+        # The restart was felt: a batch was retried or kept as a dead letter.
+        assert "retrying" in err or DeadLetterBox(letters).files(), err[-2000:]
+        get_engine(database_url).dispose()
+        if DeadLetterBox(letters).files():
+            report = retry_dead_letters(letters, database_url)
+            assert not report.still_failing, report.still_failing
+        counts = stored()
+        assert set(counts) == {r.account_id for r in refs}, f"lost {len(refs) - len(counts)}; log:\n{err[-1500:]}"
+        assert set(counts.values()) == {1}
+    finally:
+        from storage.db import get_engine
+
+        get_engine.cache_clear()
+        server.stop()
