@@ -185,6 +185,7 @@ class NameMatcher:
                 if bound_right and end < last and _is_word_char(folded[end + 1]):
                     continue
                 matches.append(NameMatch(owner, alias, start, end + 1))
+        matches.sort(key=lambda m: (m.start, -m.end))  # text order, longest first
         return matches
 
     def owners_in(self, text: str | None) -> set[Hashable]:

@@ -3,6 +3,8 @@
 * Main text and title: trafilatura (precision mode, no comments, no tables of links), so
   navigation, "most viewed", related-story teasers and comments are not part of the text
   the name is looked for in. A name that appears only there does NOT confirm.
+* In-body teaser lines ("Read more: …", "Lesen Sie auch: …", "関連記事：…") are dropped
+  from the text: they name other stories.
 * Furigana: ``<rt>``/``<rp>`` are removed before extraction, so "<ruby>虐待<rt>ぎゃくたい</rt></ruby>"
   reads "虐待" and Japanese phrases (and names) stay contiguous.
 * BeautifulSoup for what trafilatura does not give reliably: ``<link rel=canonical>``,
@@ -29,6 +31,13 @@ from spiders.google_news import iso_utc, status_failure
 PARSER_VERSION = "1"
 
 _RUBY_NOTES = re.compile(r"<(rt|rp)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+#: Lines that introduce a link to another story; a name in them is not about this article.
+_TEASER_LINE = re.compile(
+    r"^\s*(read more|read also|also read|related( stories| articles| story| coverage)?|see also|more on this|"
+    r"recommended|lesen sie auch|mehr zum thema|lire aussi|à lire aussi|a lire aussi|lea también|leer más|"
+    r"관련\s?기사|関連記事|関連ニュース|相关阅读|延伸阅读|相關閱讀)\s*[:：|]",
+    re.IGNORECASE,
+)
 _DATE_META = (
     ("property", "article:published_time"),
     ("name", "article:published_time"),
@@ -81,6 +90,11 @@ def decode_html(payload: bytes) -> str:
     from bs4.dammit import UnicodeDammit
 
     return UnicodeDammit(payload, is_html=True).unicode_markup or ""
+
+
+def drop_teasers(text: str) -> str:
+    """Remove in-body teaser lines ("Read more: …", "関連記事：…") that link to other stories."""
+    return "\n".join(line for line in text.splitlines() if not _TEASER_LINE.match(line))
 
 
 def strip_furigana(html: str) -> str:
@@ -155,9 +169,9 @@ def parse(
     soup = BeautifulSoup(html, "lxml")
     document = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=False,
-        favor_precision=True, deduplicate=True,
+        favor_precision=True,  # no deduplicate: its process-wide cache drops a page seen twice
     )
-    text = (getattr(document, "text", None) or "") if document is not None else ""
+    text = drop_teasers((getattr(document, "text", None) or "") if document is not None else "")
     title = getattr(document, "title", None) if document is not None else None
     if not title:
         title = _meta(soup, "property", "og:title") or (soup.title.get_text(" ", strip=True) if soup.title else None)
