@@ -29,6 +29,7 @@ treated as a possible namesake: the name alone, with no creator context, is not 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -91,11 +92,24 @@ class _FoldTable(dict):  # type: ignore[type-arg]
 _FOLD = _FoldTable()
 
 
+#: Characters whose folding is more than lower(): accented Latin, full-width forms, the
+#: ideographic space, and anything lower() would lengthen (handled by the table too).
+_NEEDS_TABLE = re.compile("[\u00c0-\u024f\u1e00-\u1eff\uff01-\uff5e\u3000\u0130]+")
+
+
 def fold(text: str) -> str:
-    """Case-, width- and accent-folded text of the same length as ``text``."""
+    """Case-, width- and accent-folded text of the same length as ``text``.
+
+    Fast path: lower() in C, and the per-character table only on the runs that need it
+    (CJK text and plain ASCII never go through Python code per character).
+    """
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD)
+    folded = _NEEDS_TABLE.sub(lambda m: m.group().translate(_FOLD), text)
+    lowered = folded.lower()
+    if len(lowered) != len(text):  # a rare character lower() lengthens: fall back to the table
+        return text.translate(_FOLD)
+    return lowered
 
 
 def _is_word_char(char: str) -> bool:
