@@ -29,7 +29,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,9 @@ _UID_PATHS = (
     re.compile(r"^/profile/(\d{5,12})/?$"),
     re.compile(r"^/(\d{5,12})/?$"),
 )
+
+#: After one of these on m.weibo.cn, its other requests for the account would meet the same wall.
+_WALL_FAILURES = frozenset({FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED})
 
 #: HTTP statuses Weibo answers to traffic it distrusts (418 on m.weibo.cn, 432 on weibo.com).
 _BLOCK_STATUSES = {403, 418, 432}
@@ -523,3 +526,11 @@ class WeiboSpider(AccountSpider):
             left = limit - POSTS_PER_PAGE * (page - 1)
             chain.append(Source(POSTS_URL.format(uid=uid, page=page), _limit_posts(left), "weibo.posts", headers=mobile))
         return chain
+
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+        """A captcha, block or rate limit on m.weibo.cn ends the account's m.weibo.cn chain:
+        the next requests would meet the same wall and only prolong the ban."""
+        source, result = outcome[0], outcome[1]
+        if isinstance(result, Failure) and result.kind in _WALL_FAILURES and "m.weibo.cn" in source.url:
+            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
+        yield from super()._advance(meta, outcome)
