@@ -39,8 +39,6 @@ def _crawl(tmp_path: Path, database_url: str, platform: str, account: str, excha
     har = write_har(tmp_path / f"{platform}.har", exchanges)
     added = run_wangzi("candidates", "add", "Creator", f"--{platform.replace('_', '-')}", account,
                        database_url=database_url)
-    if added.returncode != 0:  # flags may keep the underscore
-        added = run_wangzi("candidates", "add", "Creator", f"--{platform}", account, database_url=database_url)
     assert added.returncode == 0, added.stderr
     crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), *args, database_url=database_url, env=env)
     assert crawled.returncode in (0, 1), crawled.stderr
