@@ -168,6 +168,13 @@ def _json(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
     try:
         document = json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
+        if re.match(rb"\s*\{'", payload):
+            # Samples saved with print(dict): Weibo never answers so; convert, don't guess.
+            return Failure(
+                FailureKind.UNRECOGNIZED,
+                "not JSON: a Python repr dump, not a Weibo answer (convert it with ast.literal_eval + json.dumps)",
+                status,
+            )
         return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
     if not isinstance(document, dict):
         return Failure(FailureKind.UNRECOGNIZED, f"JSON {type(document).__name__}, expected an object", status)

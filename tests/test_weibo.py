@@ -102,3 +102,9 @@ def test_spider_chain_pages_posts_and_adds_weibo_com_only_with_a_cookie(monkeypa
     monkeypatch.setenv("WANGZI_WEIBO_COOKIE", "SUB=x")
     names = [s.name for s in WeiboSpider().sources(AccountRef(platform="weibo", platform_user_id="1669879400"))]
     assert names[:2] == ["weibo.ajax_profile_info", "weibo.ajax_profile_detail"]
+
+
+def test_python_repr_dump_is_named_not_parsed() -> None:
+    result = parse(b"{'ok': -100, 'url': 'https://m.weibo.cn/api/geetest'}", INDEX)
+    assert isinstance(result, Failure) and result.kind == FailureKind.UNRECOGNIZED
+    assert "Python repr" in result.detail
