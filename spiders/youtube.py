@@ -1,0 +1,558 @@
+"""YouTube: channel numbers, about panel facts, links and recent videos.
+
+What is read, and from where (best available wins, in this order):
+
+1. the Data API v3 ``youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,
+   brandingSettings&id=UC...|forHandle=@name`` when ``YOUTUBE_API_KEY`` is configured:
+   ``statistics.subscriberCount`` (YouTube rounds it to 3 significant digits, so it is marked
+   approximate), ``hiddenSubscriberCount`` (followers stay ``None``), ``videoCount`` (posts),
+   ``viewCount`` (views), ``snippet.country``, ``snippet.customUrl`` (handle), ``description``;
+2. the channel page's ``var ytInitialData = {...}`` or the same JSON answered by InnerTube
+   ``youtubei/v1/browse``, in both header generations: the old ``header.c4TabbedHeaderRenderer``
+   (``subscriberCountText``, ``videosCountText``, ``BADGE_STYLE_TYPE_VERIFIED`` badge) and the
+   current ``header.pageHeaderRenderer.content.pageHeaderViewModel`` (metadata rows "551K
+   subscribers" / "3.4K videos"; verified = ``CHECK_CIRCLE_FILLED`` image); the channel id from
+   ``metadata.channelMetadataRenderer.externalId``; ``alerts`` saying the channel does not exist
+   or was terminated -> not_found;
+3. the about panel ``aboutChannelViewModel`` (``country`` name -> ISO code, ``viewCountText``,
+   ``subscriberCountText``, ``videoCountText``, ``links``), found anywhere in a browse answer,
+   and scrapfly-scrapers' derived records of it;
+4. recent videos from the channel RSS feed ``feeds/videos.xml?channel_id=UC...`` (feedparser):
+   video id, URL, published time, title, ``media:statistics`` views, ``media:starRating`` count.
+
+Display counts go through :func:`enrichment.numbers.parse_count` (locales, invisible marks) and
+are marked approximate when rounded. Everything above :class:`YouTubeSpider` is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
+from enrichment.numbers import parse_count
+from enrichment.places import country_code
+from spiders.base import AccountSpider, Source
+
+PARSER_VERSION = "1"
+PLATFORM = "youtube"
+
+API_URL = "https://youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,brandingSettings&{key}={value}"
+CHANNEL_URL = "https://www.youtube.com/channel/{channel_id}"
+HANDLE_URL = "https://www.youtube.com/@{handle}"
+LEGACY_URL = "https://www.youtube.com/{kind}/{name}"
+RSS_URL = "https://www.youtube.com/feeds/videos.xml?channel_id={channel_id}"
+RSS_USER_URL = "https://www.youtube.com/feeds/videos.xml?user={name}"
+VIDEO_URL = "https://www.youtube.com/watch?v={video_id}"
+#: Google's consent cookie ("reject all" answered): without it EU visitors get consent.youtube.com.
+CONSENT_COOKIES = {"SOCS": "CAI"}
+
+CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+#: Handles: 3-30 letters, digits, '.', '_', '-' (YouTube's rules); legacy names are similar.
+HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com"}
+_INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\])\s*=\s*")
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def normalize_account(text: str) -> AccountRef:
+    """``@handle``, ``UC...`` id, ``youtube.com/@h``, ``/channel/UC...``, ``/c/name``, ``/user/name``.
+
+    Legacy ``/c/`` and ``/user/`` names are kept as ``c/name`` / ``user/name`` handles so the
+    spider asks for the right page; plain handles are stored without ``@``.
+    """
+    value = text.strip()
+    if "/" in value or "youtube.com" in value.lower():
+        url = value if "://" in value else f"https://{value}"
+        parts = urlsplit(url)
+        host = parts.netloc.lower().removeprefix("www.")
+        segments = [s for s in parts.path.split("/") if s]
+        if host in _HOSTS and segments:
+            first = segments[0]
+            if first.startswith("@") and HANDLE.match(first[1:]):
+                return AccountRef(platform=PLATFORM, handle=first[1:])
+            if first == "channel" and len(segments) > 1 and CHANNEL_ID.match(segments[1]):
+                return AccountRef(platform=PLATFORM, platform_user_id=segments[1])
+            if first in ("c", "user") and len(segments) > 1 and HANDLE.match(segments[1]):
+                return AccountRef(platform=PLATFORM, handle=f"{first}/{segments[1]}")
+        raise ValueError(
+            f"{value!r} is not a YouTube channel URL; expected https://www.youtube.com/@handle, "
+            "/channel/UC..., /c/name or /user/name"
+        )
+    if CHANNEL_ID.match(value):
+        return AccountRef(platform=PLATFORM, platform_user_id=value)
+    handle = value.removeprefix("@")
+    if value.startswith("@") and HANDLE.match(handle) and 3 <= len(handle) <= 30:
+        return AccountRef(platform=PLATFORM, handle=handle)
+    if HANDLE.match(handle) and 3 <= len(handle) <= 30:
+        return AccountRef(platform=PLATFORM, handle=handle)
+    raise ValueError(
+        f"{value!r} is not a YouTube handle (@name, 3-30 letters, digits, '.', '_', '-'), "
+        "channel id (UC + 22 characters) or channel URL"
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _json(payload: bytes) -> Any:
+    try:
+        return json.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    """A plain string, ``{"simpleText"}``, ``{"runs": [...]}`` or ``{"content"}`` -> text."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, dict):
+        if "simpleText" in value:
+            return _text(value["simpleText"])
+        if "content" in value:
+            return _text(value["content"])
+        runs = value.get("runs")
+        if isinstance(runs, list):
+            return _text("".join(str(_dict(r).get("text") or "") for r in runs))
+    return None
+
+
+def _find_key(value: Any, key: str) -> Iterator[Any]:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == key:
+                    yield v
+                stack.append(v)
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+
+
+class _Counts:
+    """Collects display counts and which of them were rounded."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int | None] = {}
+        self.approximate: list[str] = []
+        self.lower_bound: list[str] = []
+
+    def put(self, field: str, text: Any, *, approximate: bool | None = None) -> None:
+        if self.values.get(field) is not None or text is None or isinstance(text, bool):
+            return
+        count = parse_count(text)
+        if count is None or count.value < 0:
+            return
+        self.values[field] = count.value
+        if count.approximate if approximate is None else approximate:
+            self.approximate.append(field)
+        if count.lower_bound:
+            self.lower_bound.append(field)
+
+    def get(self, field: str) -> int | None:
+        return self.values.get(field)
+
+
+def _rounded_label(text: str | None, word: str) -> bool:
+    return bool(text) and word in text.lower()
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """Any YouTube answer -> Profile, PostPage or typed Failure. Never raises for bad input."""
+    parts = urlsplit(url) if url else None
+    host = parts.netloc.lower() if parts else ""
+    path = parts.path if parts else ""
+    if host.startswith("consent.") or path.startswith("/consent"):
+        return Failure(FailureKind.BLOCKED, "redirected to Google's consent page (send the SOCS cookie)", status)
+    if path.startswith("/youtube/v3/") or "googleapis.com" in host:
+        return parse_data_api(payload, url, status)
+    if path.startswith("/feeds/videos.xml"):
+        return parse_rss(payload, url, status)
+    head = payload.lstrip()[:1]
+    if head in (b"{", b"["):
+        document = _json(payload)
+        if isinstance(document, dict) and (
+            str(document.get("kind", "")).startswith("youtube#") or "error" in document and "code" in _dict(document.get("error"))
+        ):
+            return parse_data_api(payload, url, status)
+        if isinstance(document, list) or (isinstance(document, dict) and "subscriberCount" in document):
+            return parse_about_record(payload, url, status)
+        return parse_browse(payload, url, status)
+    if head == b"<" and (b"<feed" in payload[:2000] or b"<rss" in payload[:2000]):
+        return parse_rss(payload, url, status)
+    return parse_channel_page(payload, url, status)
+
+
+# --------------------------------------------------------------------------- Data API
+
+
+def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``channels.list``: the first item's snippet, statistics and brandingSettings."""
+    document = _json(payload)
+    if not isinstance(document, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
+    error = document.get("error")
+    if isinstance(error, dict):
+        reasons = {str(_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
+        detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
+        if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}:
+            return Failure(FailureKind.RATE_LIMITED, detail, status)
+        key_invalid = "API_KEY_INVALID" in json.dumps(error.get("details")) or "API key not valid" in str(error.get("message"))
+        if key_invalid or reasons & {"keyInvalid", "forbidden", "accessNotConfigured"} or error.get("code") in (401, 403):
+            return Failure(FailureKind.LOGIN_REQUIRED, detail + " (check YOUTUBE_API_KEY)", status)
+        if error.get("code") == 404:
+            return Failure(FailureKind.NOT_FOUND, detail, status)
+        return Failure(FailureKind.HTTP_ERROR, detail, status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API", status)
+    if document.get("kind") != "youtube#channelListResponse":
+        return Failure(FailureKind.UNRECOGNIZED, "not a Data API channels.list answer", status)
+    items = document.get("items")
+    if not items:  # the API answers 200 with no items for an unknown id or handle
+        return Failure(FailureKind.NOT_FOUND, "the Data API knows no channel with this id or handle", status)
+    item = _dict(items[0]) if isinstance(items, list) else {}
+    snippet = _dict(item.get("snippet"))
+    stats = _dict(item.get("statistics"))
+    branding = _dict(_dict(item.get("brandingSettings")).get("channel"))
+    counts = _Counts()
+    if stats.get("hiddenSubscriberCount") is not True:
+        counts.put("followers", stats.get("subscriberCount"), approximate=True)
+    counts.put("posts", stats.get("videoCount"), approximate=False)
+    counts.put("views", stats.get("viewCount"), approximate=False)
+    custom = _text(snippet.get("customUrl"))
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(item.get("id")),
+        handle=custom.removeprefix("@") if custom else None,
+        display_name=_text(snippet.get("title")) or _text(branding.get("title")),
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        bio=_text(snippet.get("description")) or _text(branding.get("description")),
+        country=country_code(_text(snippet.get("country")) or _text(branding.get("country"))),
+        approximate=tuple(counts.approximate),
+    )
+
+
+# --------------------------------------------------------------------------- page / browse
+
+
+def initial_data(html: str) -> dict[str, Any] | None:
+    """The ``ytInitialData`` object of a channel page (decoded with raw_decode, not a regex)."""
+    for match in _INITIAL_DATA.finditer(html):
+        start = match.end()
+        if html.startswith("'", start):  # some pages embed it as a JS string: not handled
+            continue
+        try:
+            value, _ = json.JSONDecoder().raw_decode(html, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def parse_channel_page(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``www.youtube.com/@handle`` (or ``/channel/UC...``): ``ytInitialData``."""
+    html = payload.decode("utf-8", errors="replace")
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
+    if not html.strip():
+        return Failure(FailureKind.UNRECOGNIZED, "empty page", status)
+    data = initial_data(html)
+    if data is None:
+        if "consent.youtube.com" in html or "consent.google.com" in html:
+            return Failure(FailureKind.BLOCKED, "Google's consent page instead of the channel (SOCS cookie refused?)", status)
+        if "/sorry/" in html or "unusual traffic" in html:
+            return Failure(FailureKind.CAPTCHA, "Google's 'unusual traffic' page", status)
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
+        return Failure(FailureKind.UNRECOGNIZED, "page without ytInitialData", status)
+    return browse_profile(data, url, status)
+
+
+def parse_browse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``)."""
+    document = _json(payload)
+    if not isinstance(document, dict):
+        if payload.lstrip()[:1] == b"<":
+            return parse_channel_page(payload, url, status)
+        return Failure(FailureKind.UNRECOGNIZED, "browse answer is not JSON", status)
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
+    if "channel" in document and "image" in document and "header" not in document:
+        return Failure(
+            FailureKind.UNRECOGNIZED,
+            "a Data API brandingSettings fragment alone: no channel id and no counts",
+            status,
+        )
+    return browse_profile(document, url, status)
+
+
+def _alert_failure(data: dict[str, Any], status: int | None) -> Failure | None:
+    for alert in data.get("alerts") or []:
+        renderer = _dict(_dict(alert).get("alertRenderer")) or _dict(_dict(alert).get("alertWithButtonRenderer"))
+        if renderer.get("type") == "ERROR":
+            text = _text(renderer.get("text")) or "YouTube shows an error alert"
+            return Failure(FailureKind.NOT_FOUND, f"channel unavailable: {text}"[:300], status)
+    return None
+
+
+def browse_profile(data: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
+    """Header (either generation) + channelMetadataRenderer + about panel, when present."""
+    failure = _alert_failure(data, status)
+    if failure is not None:
+        return failure
+    header = _dict(data.get("header"))
+    metadata = _dict(_dict(data.get("metadata")).get("channelMetadataRenderer"))
+    about = next((v for v in _find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
+    if not header and not metadata and about is None:
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
+        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without a channel header, metadata or about panel", status)
+    counts = _Counts()
+    handle: str | None = None
+    display_name: str | None = None
+    verified: bool | None = None
+    channel_id = _text(metadata.get("externalId"))
+    c4 = _dict(header.get("c4TabbedHeaderRenderer"))
+    page = _dict(_dict(_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    if c4:
+        channel_id = channel_id or _text(c4.get("channelId"))
+        display_name = _text(c4.get("title"))
+        handle_text = _text(c4.get("channelHandleText"))
+        handle = handle_text.removeprefix("@") if handle_text and handle_text.startswith("@") else None
+        counts.put("followers", _text(c4.get("subscriberCountText")))
+        counts.put("posts", _text(c4.get("videosCountText")))
+        styles = [_dict(_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
+        verified = any(s in ("BADGE_STYLE_TYPE_VERIFIED", "BADGE_STYLE_TYPE_VERIFIED_ARTIST") for s in styles)
+    elif page:
+        display_name = _text(_dict(_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
+        verified = "CHECK_CIRCLE_FILLED" in json.dumps(page.get("title"))
+        rows = _dict(_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
+        for row in rows:
+            for part in _dict(row).get("metadataParts") or []:
+                text = _text(_dict(part).get("text"))
+                if not text:
+                    continue
+                if text.startswith("@") and handle is None:
+                    handle = text[1:]
+                    continue
+                lowered = text.lower()
+                if any(w in lowered for w in ("subscriber", "订阅", "abonnent", "suscriptor", "abonné", "登録者")):
+                    counts.put("followers", text)
+                elif any(w in lowered for w in ("video", "视频", "動画", "vídeo")):
+                    counts.put("posts", text)
+    display_name = display_name or _text(metadata.get("title"))
+    if handle is None:
+        for owner in metadata.get("ownerUrls") or []:
+            match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(owner))
+            if match:
+                handle = match.group(1)
+                break
+    country = None
+    links: list[str] = []
+    if about is not None:
+        channel_id = channel_id or _text(about.get("channelId"))
+        if handle is None:
+            match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(about.get("canonicalChannelUrl") or ""))
+            handle = match.group(1) if match else None
+        counts.put("followers", _text(about.get("subscriberCountText")))
+        counts.put("posts", _text(about.get("videoCountText")))
+        counts.put("views", _text(about.get("viewCountText")))
+        country = country_code(_text(about.get("country")))
+        links = _about_links(about.get("links"))
+    if channel_id is None and handle is None and not counts.values:
+        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without channel id, handle or counts", status)
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=channel_id,
+        handle=handle,
+        display_name=display_name,
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        verified=verified,
+        bio=_text(metadata.get("description")) or (_text(about.get("description")) if about else None),
+        country=country,
+        approximate=tuple(counts.approximate),
+        lower_bound=tuple(counts.lower_bound),
+        links=tuple(links),
+    )
+
+
+def _about_links(value: Any) -> list[str]:
+    """``links[].channelExternalLinkViewModel.link.content`` (InnerTube) or ``links[].url`` (derived)."""
+    links: list[str] = []
+    for item in value if isinstance(value, list) else []:
+        item = _dict(item)
+        model = _dict(item.get("channelExternalLinkViewModel"))
+        link = _text(model.get("link")) if model else _text(item.get("url"))
+        if link and link not in links:
+            links.append(link)
+    return links
+
+
+def parse_about_record(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """scrapfly-scrapers' reduced about-panel records (``subscriberCount`` <- ``subscriberCountText``...)."""
+    document = _json(payload)
+    record = document[0] if isinstance(document, list) and document else document
+    if not isinstance(record, dict) or "subscriberCount" not in record:
+        return Failure(FailureKind.UNRECOGNIZED, "not an about-panel record", status)
+    counts = _Counts()
+    counts.put("followers", record.get("subscriberCount"))
+    counts.put("posts", record.get("videoCount"))
+    counts.put("views", record.get("viewCount"))
+    handle = None
+    match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(record.get("url") or ""))
+    if match:
+        handle = match.group(1)
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(record.get("channelId")),
+        handle=handle,
+        display_name=_text(record.get("title")),
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        bio=_text(record.get("description")),
+        country=country_code(_text(record.get("country"))),
+        approximate=tuple(counts.approximate),
+        lower_bound=tuple(counts.lower_bound),
+        links=tuple(_about_links(record.get("links"))),
+    )
+
+
+# --------------------------------------------------------------------------- RSS
+
+
+def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``feeds/videos.xml``: the latest videos (YouTube sends up to 15)."""
+    import feedparser
+
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404 for the channel feed: channel missing or terminated", status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the channel feed", status)
+    head = payload.lstrip()[:200].lower()
+    if not head.startswith(b"<?xml") and b"<feed" not in head:
+        return Failure(FailureKind.UNRECOGNIZED, "not an Atom feed", status)
+    feed = feedparser.parse(payload)
+    if feed.bozo and not feed.entries:  # truncated or broken XML (a real empty channel is well-formed)
+        return Failure(FailureKind.UNRECOGNIZED, f"broken feed: {feed.get('bozo_exception')}"[:300], status)
+    channel_id: str | None = None
+    posts: list[Post] = []
+    for entry in feed.entries:
+        video_id = entry.get("yt_videoid")
+        if not video_id:
+            continue
+        channel_id = channel_id or entry.get("yt_channelid")
+        stats = _dict(entry.get("media_statistics"))
+        rating = _dict(entry.get("media_starrating"))
+        views = parse_count(stats.get("views")) if stats.get("views") else None
+        likes = parse_count(rating.get("count")) if rating.get("count") else None
+        published = entry.get("published_parsed")
+        link = entry.get("link") or VIDEO_URL.format(video_id=video_id)
+        posts.append(
+            Post(
+                platform=PLATFORM,
+                post_id=video_id,
+                url=link,
+                published_at=datetime(*published[:6], tzinfo=timezone.utc) if published else None,
+                title=entry.get("title") or None,
+                text=_dict(entry.get("media_group")).get("media_description") or entry.get("summary") or None,
+                kind="video",
+                likes=likes.value if likes else None,
+                views=views.value if views else None,
+            )
+        )
+    if channel_id is None:
+        feed_id = str(feed.feed.get("yt_channelid") or "")
+        channel_id = f"UC{feed_id}" if feed_id and not feed_id.startswith("UC") else (feed_id or None)
+    if channel_id is None and url:
+        channel_id = (parse_qs(urlsplit(url).query).get("channel_id") or [None])[0]
+    if not posts and not feed.feed:
+        return Failure(FailureKind.UNRECOGNIZED, "feed without channel or entries", status)
+    return PostPage(platform=PLATFORM, platform_user_id=channel_id, posts=tuple(posts))
+
+
+# --------------------------------------------------------------------------- spider
+
+
+def api_key() -> str | None:
+    """``YOUTUBE_API_KEY`` from the environment or ``WANGZI_SECRETS_FILE``."""
+    from crawler.secrets import get_secret
+
+    return (get_secret("YOUTUBE_API_KEY") or "").strip() or None
+
+
+class YouTubeSpider(AccountSpider):
+    """Data API (with a key) or the channel page, then the RSS feed of recent videos."""
+
+    name = "youtube"
+    platform = PLATFORM
+    parser_version = PARSER_VERSION
+    allowed_domains = ["youtube.com", "googleapis.com"]
+    custom_settings = {
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_DELAY": 2.0,
+        "AUTOTHROTTLE_START_DELAY": 2.0,
+    }
+
+    def sources(self, account: AccountRef) -> list[Source]:
+        chain: list[Source] = []
+        key = api_key()
+        channel_id = account.platform_user_id
+        handle = account.handle
+        if key and (channel_id or (handle and "/" not in handle)):
+            query = ("id", channel_id) if channel_id else ("forHandle", f"@{handle}")
+            chain.append(
+                Source(
+                    url=API_URL.format(key=query[0], value=quote(query[1])) + f"&key={quote(key)}",
+                    parser=parse,
+                    name="youtube.data_api",
+                )
+            )
+        if channel_id:
+            page = CHANNEL_URL.format(channel_id=channel_id)
+        elif handle and "/" in handle:
+            kind, name = handle.split("/", 1)
+            page = LEGACY_URL.format(kind=kind, name=name)
+        elif handle:
+            page = HANDLE_URL.format(handle=handle)
+        else:
+            return []
+        chain.append(Source(url=page, parser=parse, name="youtube.channel_page", cookies=dict(CONSENT_COOKIES)))
+        if channel_id:
+            chain.append(self._rss_source(channel_id))
+        return chain
+
+    @staticmethod
+    def _rss_source(channel_id: str) -> Source:
+        return Source(url=RSS_URL.format(channel_id=channel_id), parser=parse, name="youtube.rss", cookies=dict(CONSENT_COOKIES))
+
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+        """Once a profile names the channel id, make sure the RSS feed is the chain's last step."""
+        result = outcome[1]
+        chain: list[Source] = meta["wangzi_chain"]
+        if isinstance(result, Profile) and result.platform_user_id and not any(s.name == "youtube.rss" for s in chain):
+            if CHANNEL_ID.match(result.platform_user_id):
+                meta = {**meta, "wangzi_chain": [*chain, self._rss_source(result.platform_user_id)]}
+        yield from super()._advance(meta, outcome)
