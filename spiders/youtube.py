@@ -523,11 +523,14 @@ class YouTubeSpider(AccountSpider):
         handle = account.handle
         if key and (channel_id or (handle and "/" not in handle)):
             query = ("id", channel_id) if channel_id else ("forHandle", f"@{handle}")
+            # The key travels in Google's X-Goog-Api-Key header, never in the URL: URLs are
+            # stored with every snapshot and failure, headers are not.
             chain.append(
                 Source(
-                    url=API_URL.format(key=query[0], value=quote(query[1])) + f"&key={quote(key)}",
+                    url=API_URL.format(key=query[0], value=quote(query[1])),
                     parser=parse,
                     name="youtube.data_api",
+                    headers={"X-Goog-Api-Key": key, "Accept": "application/json"},
                 )
             )
         if channel_id:
