@@ -449,6 +449,8 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
 
     if status == 404:
         return Failure(FailureKind.NOT_FOUND, "HTTP 404 for the channel feed: channel missing or terminated", status)
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the channel feed", status)
     if status is not None and status >= 400:
         return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the channel feed", status)
     head = payload.lstrip()[:200].lower()
