@@ -194,8 +194,9 @@ WANGZI_DEAD_LETTER_DIR = os.environ.get("WANGZI_DEAD_LETTER_DIR", "dead-letters"
 WANGZI_STORAGE_RETRIES = 3
 #: Seconds before the first storage retry (doubles each time).
 WANGZI_STORAGE_RETRY_DELAY = 0.5
-#: Scrapy's retried download errors, plus Playwright's navigation timeout: a stalled browser
-#: page is retried like a stalled HTTP download (found by the fault matrix: it was not).
+#: Scrapy's retried download errors, plus Playwright's errors (navigation timeout, net::ERR_*
+#: such as a connection reset): a browser page is retried like an HTTP download (found by the
+#: fault matrix: it was not).
 from scrapy.settings.default_settings import RETRY_EXCEPTIONS as _SCRAPY_RETRY_EXCEPTIONS  # noqa: E402
 
-RETRY_EXCEPTIONS = [*_SCRAPY_RETRY_EXCEPTIONS, "playwright._impl._errors.TimeoutError"]
+RETRY_EXCEPTIONS = [*_SCRAPY_RETRY_EXCEPTIONS, "playwright._impl._errors.Error"]

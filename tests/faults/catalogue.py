@@ -29,6 +29,7 @@ class Fault:
     retried: bool = False  # the server must see RETRY_TIMES + 1 attempts per URL
     page: tuple[str, Answer] | None = None  # (real URL, answer) a redirect leads to
     note: str = ""
+    endpoint: str | None = None  # a fixture's URL path: the cell counts only if the spider asks it first
 
 
 LOGIN_PAGE = b"<!doctype html><html><head><title>Log in</title></head><body><form action=/login><input name=password type=password></form></body></html>"
@@ -83,12 +84,13 @@ def platform_faults(platform: str) -> list[Fault]:
         meta, expected, payload = found
         answer = fixture_answer(meta, payload)
         faults.append(Fault(label, answer, frozenset({expected["error"]}), retried=answer.status in RETRIED,
-                            note=f"fixture {platform}"))
+                            note=f"fixture {platform}", endpoint=urlsplit(meta["url"]).path))
     for label, kind in (("account not found", "not_found"), ("private account", "private")):
         for name, meta, expected, payload in fixture_cases(platform):
             if isinstance(expected, dict) and expected.get("error") == kind and meta.get("url"):
                 answer = fixture_answer(meta, payload)
-                faults.append(Fault(label, answer, frozenset({kind}), retried=answer.status in RETRIED, note=f"fixture {name}"))
+                faults.append(Fault(label, answer, frozenset({kind}), retried=answer.status in RETRIED, note=f"fixture {name}",
+                                    endpoint=urlsplit(meta["url"]).path))
                 break
     faults.append(_redirect_fault(platform, "login redirect", "login_required", "login", LOGIN_PAGE))
     faults.append(_redirect_fault(platform, "captcha page", "captcha", "captcha", CAPTCHA_PAGE))
@@ -106,7 +108,8 @@ def _redirect_fault(platform: str, label: str, kind: str, word: str, page: bytes
                          note=f"to {urlsplit(target).netloc}{urlsplit(target).path}")
     for name, meta, expected, payload in fixture_cases(platform):  # e.g. Instagram's challenge_required
         if isinstance(expected, dict) and expected.get("error") == kind:
-            return Fault(label, fixture_answer(meta, payload), frozenset({kind}), note=f"fixture {name}")
+            return Fault(label, fixture_answer(meta, payload), frozenset({kind}), note=f"fixture {name}",
+                         endpoint=urlsplit(meta["url"]).path)
     # The platform's samples show no such page: a generic one, where "unrecognized" is honest too.
     target = f"https://{word}.wangzi-fault.invalid/{word}?platform={platform}"
     return Fault(label, Answer(302, b"", location=target), frozenset({kind, "unrecognized"}),
@@ -127,12 +130,13 @@ def account_input(platform: str, number: int) -> tuple[str, str]:
     ``normalize_account`` accepts one and keeps the token."""
     from spiders.registry import normalize_account
 
-    forms = [f"wzfault{number:03d}q", f"77{number:05d}3", f"fa{number:04x}" + "0" * 16 + "ab"]
+    forms = [f"wzfault{number:03d}q", f"77{number:05d}3", f"fa{number:04x}" + "0" * 16 + "ab",
+             f"MS4wLjABAAAAwzfault{number:04d}zzzzzzzzzz"]  # Douyin sec_uid
     for text in forms:
         try:
             ref: AccountRef = normalize_account(platform, text)
         except ValueError:
             continue
-        if text in {ref.handle, ref.platform_user_id} or text.lower() in {(ref.handle or "").lower()}:
-            return text, text.lower()
+        if text in {ref.handle, ref.platform_user_id}:
+            return text, text
     raise LookupError(f"{platform}: none of {forms} is a valid account")

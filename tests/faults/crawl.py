@@ -21,7 +21,7 @@ FAST = {
     "CONCURRENT_REQUESTS": "64",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
     "DOWNLOAD_TIMEOUT": "2",
-    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "3000",
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "6000",  # three browser platforms share 2 cores
     "RETRY_TIMES": "2",
     "WANGZI_BACKOFF_BASE": "0.05",
     "WANGZI_BACKOFF_MAX": "2",
@@ -80,17 +80,17 @@ def outcomes(database_url: str) -> dict[tuple[str, str], AccountOutcome]:
     with session_scope(database_url) as session:
         accounts = {a.id: a for a in session.exec(select(Account)).all()}
         for account in accounts.values():
-            token = (account.handle or account.platform_user_id or "").lower()
+            token = (account.handle or account.platform_user_id or "")
             found[(account.platform, token)] = AccountOutcome(account.platform, token)
         for failure in session.exec(select(FetchFailure)).all():
             account = accounts.get(failure.account_id)
             if account is not None:
                 session.expunge(failure)
-                found[(account.platform, (account.handle or account.platform_user_id or "").lower())].failures.append(failure)
+                found[(account.platform, (account.handle or account.platform_user_id or ""))].failures.append(failure)
         for snapshot in session.exec(select(ProfileSnapshot)).all():
             account = accounts[snapshot.account_id]
             session.expunge(snapshot)
-            found[(account.platform, (account.handle or account.platform_user_id or "").lower())].snapshots.append(snapshot)
+            found[(account.platform, (account.handle or account.platform_user_id or ""))].snapshots.append(snapshot)
     return found
 
 
