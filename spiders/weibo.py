@@ -540,4 +540,7 @@ class WeiboSpider(AccountSpider):
         source, result = outcome[0], outcome[1]
         if isinstance(result, Failure) and result.kind in _WALL_FAILURES and "m.weibo.cn" in source.url:
             meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
+        elif isinstance(result, PostPage) and len(result.posts) < POSTS_PER_PAGE:
+            # A short page is the last one: asking for the next would only return nothing.
+            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
         yield from super()._advance(meta, outcome)

@@ -24,13 +24,14 @@ def test_demo_crawls_the_bundled_recording_into_wangzi_db_here(tmp_path: Path) -
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert "969,999" in result.stdout and "919,515" in result.stdout and "~100,000" in result.stdout
+    assert "63,357,736" in result.stdout and "~15,336,000" in result.stdout
     database = tmp_path / "wangzi.db"
     assert database.exists()
     with sqlite3.connect(database) as connection:
         platforms = {row[0] for row in connection.execute(
             "select a.platform from profilesnapshot s join account a on a.id = s.account_id")}
         kinds = {row[0] for row in connection.execute("select kind from fetchfailure")}
-    assert {"bilibili", "xiaohongshu"} <= platforms
+    assert {"bilibili", "weibo", "xiaohongshu"} <= platforms
     assert "network" not in kinds, "a demo request is missing from demo.har (run python -m crawler.demo.build)"
 
 
