@@ -191,6 +191,7 @@ class PressSpider(scrapy.Spider):
         return Request(
             url,
             callback=self.parse_feed,
+            errback=self.feed_failed,
             headers={"Accept": FEED_ACCEPT},
             meta={"dont_obey_robotstxt": True, "press_source": source, "press_target": target,
                   "handle_httpstatus_list": list(range(400, 600))},
@@ -292,6 +293,14 @@ class PressSpider(scrapy.Spider):
             confidence=page.confidence,
             detail=None if page.confirmed else "no alias in the article's own title or text",
         )
+
+    def feed_failed(self, failure: Any) -> Iterator[PressMentionItem]:
+        """A feed that could not be fetched (network, replay miss): one log line and a stat,
+        never a traceback; the other feeds and the platform spiders carry on."""
+        source = failure.request.meta.get("press_source", "feed")
+        self.crawler.stats.inc_value(f"wangzi/press/{source}/network")
+        logger.warning("%s feed not fetched: %s: %s", source, type(failure.value).__name__, failure.value)
+        return iter(())
 
     def article_failed(self, failure: Any) -> Iterator[PressMentionItem]:
         request = failure.request

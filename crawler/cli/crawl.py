@@ -279,8 +279,10 @@ def lookup(
             candidate_info = {"id": candidate.id, "display_name": candidate.display_name} if candidate else None
         if not any(targets.values()):
             raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
+        # A candidate's lookup also searches the press (unless narrowed to some platforms).
+        extra = [(name, {"candidates": str(candidate.id)}) for name in _press_spiders()] if candidate and not platform else []
         run_id = run_crawl(
-            targets, trigger="lookup", database_url=database_url, replay=replay,
+            targets, trigger="lookup", database_url=database_url, replay=replay, extra_spiders=extra,
             overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json and not log_json), **_json_logs(log_json), **_settings(setting)},
         )
     from crawler.progress import stop_progress
@@ -288,11 +290,40 @@ def lookup(
     stop_progress()
     summary = run_summary(database_url, run_id)
     summary["candidate"] = candidate_info
+    summary["press"] = _press_mentions(database_url, candidate_info["id"]) if candidate_info else []
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
         _print_lookup(summary)
     raise typer.Exit(OK if summary["profiles"] else PROBLEM)
+
+
+def _press_spiders() -> list[str]:
+    try:
+        from crawler.schedule import press_spiders
+    except ImportError:
+        return []
+    return press_spiders()
+
+
+def _press_mentions(database_url: str | None, candidate_id: int) -> list[dict[str, Any]]:
+    """The candidate's stored press mentions, newest first (empty when press is not installed)."""
+    try:
+        from storage.press import PressMention
+    except ImportError:
+        return []
+    from sqlmodel import select
+
+    from storage.db import session_scope
+
+    with session_scope(database_url) as session:
+        rows = session.exec(select(PressMention).where(PressMention.candidate_id == candidate_id)).all()
+        return [
+            {"status": m.status, "title": m.title, "outlet": m.outlet_domain, "country": m.country, "language": m.language,
+             "published_at": m.published_at.isoformat() if m.published_at else None, "confidence": m.confidence,
+             "url": m.canonical_url or m.url}
+            for m in sorted(rows, key=lambda m: str(m.published_at or ""), reverse=True)
+        ]
 
 
 def _print_lookup(summary: dict[str, Any]) -> None:
@@ -313,6 +344,11 @@ def _print_lookup(summary: dict[str, Any]) -> None:
     console.print(table)
     for f in summary["failures"]:
         console.print(f"[yellow]{f['platform']}[/]: {f['kind']} ({f['status'] or '-'}) {f['detail']}  {f['url']}", highlight=False)
+    confirmed = [m for m in summary.get("press", []) if m["status"] == "confirmed"]
+    if confirmed:
+        console.print(f"press: {len(confirmed)} confirmed mention(s)")
+        for m in confirmed[:10]:
+            console.print(f"  {m['published_at'] or '?':.10} {m['country'] or '??'} {m['outlet']}: {m['title']}", highlight=False)
 
 
 # --------------------------------------------------------------------------- record
