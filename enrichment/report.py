@@ -120,7 +120,27 @@ def load_report(session: Any, candidate_id: int) -> ReportData:
             language=getattr(m, "language", None), confidence=getattr(m, "confidence", None),
             status=getattr(m, "status", "confirmed") or "confirmed", title=getattr(m, "title", None),
         ) for m in mentions]
+        if not data.press and not _press_searched(session, candidate_id):
+            data.press = None  # never searched: unknown, not "no mentions" (same rule as the features)
     return data
+
+
+def _press_searched(session: Any, candidate_id: int) -> bool:  # noqa: D401
+    """Whether a press search ever ran for the candidate (its ``press`` lease was refreshed)."""
+    from sqlalchemy import select
+
+    from enrichment.features import _has_table
+
+    try:
+        from storage.ops import Lease
+    except ImportError:
+        return False
+    if not _has_table(session, Lease.__tablename__):
+        return False
+    lease = session.execute(
+        select(Lease).where(Lease.platform == "press", Lease.subject_id == candidate_id)
+    ).scalars().first()
+    return bool(lease and (lease.refreshed or {}).get("press"))
 
 
 # --------------------------------------------------------------------------- SVG charts
