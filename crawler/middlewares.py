@@ -93,8 +93,9 @@ class ReplayMiddleware:
     which the spider records as a ``network`` failure naming the URL.
     """
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: Recording, stats: Any = None) -> None:
         self.recording = recording
+        self.stats = stats
         self.server = ReplayServer(recording).start()
         logger.info("replaying %d recorded exchanges from %s", len(recording), self.server.base_url)
 
@@ -103,7 +104,7 @@ class ReplayMiddleware:
         path = crawler.settings.get("WANGZI_REPLAY")
         if not path:
             raise NotConfigured()  # no argument: Scrapy then logs nothing
-        middleware = cls(Recording.load(path))
+        middleware = cls(Recording.load(path), crawler.stats)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -118,6 +119,8 @@ class ReplayMiddleware:
             return self._rewritten(request, behind, request.url)
         if not self.recording.has(request.method, request.url):
             raise ReplayMiss(request.method, request.url)
+        if self.stats is not None:
+            self.stats.inc_value("wangzi/replay/rewritten")
         return self._rewritten(request, request.url, loopback_url(self.server.base_url, request.url))
 
     @staticmethod

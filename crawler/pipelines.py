@@ -156,7 +156,8 @@ class StoragePipeline:
             if run is not None:
                 merged = dict(run.stats or {})
                 merged[platform] = {
-                    "requests": stats.get_value("downloader/request_count"),
+                    # A replayed request passes the downloader twice (real URL, then loopback).
+                    "requests": (stats.get_value("downloader/request_count") or 0) - (stats.get_value("wangzi/replay/rewritten") or 0),
                     "responses": stats.get_value("downloader/response_count"),
                     "snapshots": self.counts["snapshots"],
                     "posts": self.counts["posts"],

@@ -118,6 +118,10 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from TikTok", status)
     if status == 404:
         return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such TikTok account", status)
+    if status is not None and status >= 500:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from TikTok", status)
+    if url and "/login" in urlsplit(url).path:
+        return Failure(FailureKind.LOGIN_REQUIRED, "redirected to TikTok's login page", status)
     if stripped[:1] in ("{", "["):
         return parse_api(payload, url, status)
     return parse_profile_page(payload, url, status)
@@ -154,10 +158,12 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
     data = rehydration_data(html)
     if data is None:
         lowered = html.lower()
-        if any(mark in lowered for mark in ("captcha", "verify to continue", "_wafchallengeid", "slardarwaf")):
-            return Failure(FailureKind.BLOCKED, "a captcha / verification page instead of the profile", status)
+        if any(mark in lowered for mark in ("_wafchallengeid", "slardarwaf")):
+            return Failure(FailureKind.BLOCKED, "TikTok's WAF challenge page instead of the profile", status)
+        if any(mark in lowered for mark in ("captcha", "verify to continue")):
+            return Failure(FailureKind.CAPTCHA, "a captcha / verification page instead of the profile", status)
         if "<html" in lowered or "<!doctype" in lowered:
-            return Failure(FailureKind.BLOCKED, "page without __UNIVERSAL_DATA_FOR_REHYDRATION__ (bot wall?)", status)
+            return Failure(FailureKind.UNRECOGNIZED, "page without __UNIVERSAL_DATA_FOR_REHYDRATION__ (a bot wall or a changed page)", status)
         return Failure(FailureKind.UNRECOGNIZED, "neither a TikTok page nor TikTok JSON", status)
     scope = _dict(data.get("__DEFAULT_SCOPE__"))
     detail = scope.get("webapp.user-detail")
@@ -248,9 +254,9 @@ class TikTokSpider(AccountSpider):
         ]
 
     def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
-        """The browser is the fallback: only a bot wall (``blocked``) sends the chain on to it."""
+        """The browser is the fallback: only a bot wall (blocked, captcha or an unreadable page) sends the chain on to it."""
         result = outcome[1]
-        blocked = isinstance(result, Failure) and result.kind in (FailureKind.BLOCKED, FailureKind.UNRECOGNIZED)
+        blocked = isinstance(result, Failure) and result.kind in (FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.UNRECOGNIZED)
         if not blocked:
             meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
         yield from super()._advance(meta, outcome)

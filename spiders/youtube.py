@@ -290,6 +290,8 @@ def parse_channel_page(payload: bytes, url: str | None = None, status: int | Non
 
 def parse_browse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``)."""
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
     document = _json(payload)
     if not isinstance(document, dict):
         if payload.lstrip()[:1] == b"<":

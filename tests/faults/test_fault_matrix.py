@@ -81,14 +81,7 @@ def _not_applicable(matrix: dict[str, Any], fault: Fault, token: str) -> bool:
 
 #: Wrong verdicts found by the matrix in other modules, reported to their owners. Strict: a
 #: listed cell that starts passing fails the test until its entry is removed.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("youtube", "429 + Retry-After"): "spiders/youtube.py stores HTTP 429 as http_error, not rate_limited",
-    ("youtube", "429"): "spiders/youtube.py stores HTTP 429 as http_error, not rate_limited",
-    **{("tiktok", name): "spiders/tiktok.py stores every page without its data as blocked ('bot wall?'), "
-                         "where the contract says http_error (5xx), unrecognized (garbage), login_required, captcha"
-       for name in ("500", "502", "503", "truncated JSON", "JSON of the wrong shape", "HTML instead of JSON",
-                    "login redirect", "captcha page")},
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _cell_problems(matrix: dict[str, Any], platform: str, fault: Fault, token: str) -> list[str]:
