@@ -1,7 +1,7 @@
 """The HTTP service (``wangzi serve``): on-demand lookups and read access for other systems.
 
-Routes (OpenAPI docs at ``/docs``; every route but ``/health`` and the docs needs
-``Authorization: Bearer $WANGZI_API_TOKEN``):
+Routes (OpenAPI document at ``/openapi.json``, docs page at ``/docs``; every route but
+``/health``, the docs included, needs ``Authorization: Bearer $WANGZI_API_TOKEN``):
 
 * ``POST /lookups`` - a candidate id, or a name plus handles per platform -> ``202`` and a
   job id. Handles are validated by each platform's ``normalize_account`` (a handle, an id
@@ -325,6 +325,7 @@ def create_app(
 
     app = FastAPI(
         title="Wangzi", version=_version(), lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served below, behind the token
         description="On-demand lookups of cross-border creators and read access to candidates and features. "
         "Authenticate with `Authorization: Bearer <WANGZI_API_TOKEN>`.",
     )
@@ -340,6 +341,16 @@ def create_app(
                                 headers={"WWW-Authenticate": "Bearer"})
 
     guarded = [Depends(authorized)]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    async def openapi_document() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    async def docs_page() -> Any:
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Wangzi API")
 
     @app.get("/health", tags=["service"], summary="Liveness and queue depth (no authentication)")
     async def health() -> dict[str, Any]:

@@ -124,10 +124,12 @@ def test_features_are_read_from_the_feature_table_or_404_with_a_reason(client: T
 
 
 def test_openapi_documents_the_routes_and_the_bearer_scheme(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+    assert client.get("/openapi.json").status_code == 401  # the docs too are behind the token
+    assert client.get("/docs").status_code == 401
+    spec = client.get("/openapi.json", headers=AUTH).json()
     assert {"/lookups", "/lookups/{job_id}", "/candidates", "/candidates/{candidate_id}/features", "/health"} <= set(spec["paths"])
     assert any(s.get("scheme") == "bearer" for s in spec["components"]["securitySchemes"].values())
-    assert client.get("/docs").status_code == 200
+    assert client.get("/docs", headers=AUTH).status_code == 200
 
 
 # --------------------------------------------------------------------------- real lookups (Bilibili, replayed)
