@@ -134,12 +134,18 @@ def _canonical(soup, url: str | None) -> str | None:  # type: ignore[no-untyped-
         rel = link.get("rel") or []
         rel = rel if isinstance(rel, list) else [rel]
         if "canonical" in [r.lower() for r in rel]:
-            href = urljoin(url or "", link["href"].strip())
-            if href.startswith(("http://", "https://")):
-                return clean_url(href)
+            try:
+                href = urljoin(url or "", link["href"].strip())
+                if href.startswith(("http://", "https://")):
+                    return clean_url(href)
+            except ValueError:  # a malformed canonical link (e.g. "http://[x"): look further
+                continue
     og_url = _meta(soup, "property", "og:url")
     if og_url and og_url.startswith(("http://", "https://")):
-        return clean_url(og_url)
+        try:
+            return clean_url(og_url)
+        except ValueError:
+            pass
     return clean_url(url) if url and url.startswith(("http://", "https://")) else None
 
 

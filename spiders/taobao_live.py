@@ -108,8 +108,11 @@ def live_streams(soup: BeautifulSoup, url: str | None) -> tuple[Post, ...]:
     """Links to live rooms (``feedId=``): id, URL and title (no counts: none is labelled)."""
     posts: list[Post] = []
     for link in soup.find_all("a", href=True):
-        href = urljoin(url or "https://huodong.m.taobao.com/", link["href"])
-        feed = (parse_qs(urlsplit(href).query).get("feedId") or [""])[0]
+        try:
+            href = urljoin(url or "https://huodong.m.taobao.com/", link["href"])
+            feed = (parse_qs(urlsplit(href).query).get("feedId") or [""])[0]
+        except ValueError:  # a malformed href in the page (e.g. a broken "[" host): not a room link
+            continue
         if not feed.isdigit() or any(p.post_id == feed for p in posts):
             continue
         title = (link.get("title") or link.get_text(" ", strip=True) or "").strip() or None

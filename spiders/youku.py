@@ -209,7 +209,10 @@ def videos(soup: BeautifulSoup, url: str | None) -> tuple[Post, ...]:
     (play counts beside thumbnails are not tied to a label, so they are not read)."""
     posts: list[Post] = []
     for link in soup.find_all("a", href=True):
-        match = _VIDEO_LINK.search(urljoin(url or "https://www.youku.com/", link["href"]))
+        try:
+            match = _VIDEO_LINK.search(urljoin(url or "https://www.youku.com/", link["href"]))
+        except ValueError:  # a malformed href in the page: not a video link
+            continue
         if not match or any(p.post_id == match.group(1) for p in posts):
             continue
         title = (link.get("title") or link.get_text(" ", strip=True) or "").strip() or None
