@@ -20,7 +20,7 @@ install: $(STAMP)
 system-deps:
 	@sh scripts/install-system-deps.sh
 
-demo: install
+demo: install system-deps
 	$(BIN)/wangzi demo
 
 test: install system-deps
