@@ -14,7 +14,6 @@ import os
 import re
 import stat
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 
 #: Environment variable names that hold secrets.
@@ -31,13 +30,40 @@ class InsecureSecretsFile(PermissionError):
 def load_secrets_file(path: str | Path) -> dict[str, str]:
     """``KEY = "value"`` pairs from a TOML file readable only by its owner."""
     path = Path(path)
+    check_owner_only(path)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, (str, int))}
+
+
+def check_owner_only(path: Path) -> None:
+    """Refuse a secrets file that other users can read (as ssh does for keys)."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise InsecureSecretsFile(
             f"{path} is readable by other users (mode {stat.filemode(mode)}); run `chmod 600 {path}`"
         )
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, (str, int))}
+
+
+def platform_cookie(platform: str, environ: dict[str, str] | None = None) -> str | None:
+    """A platform's optional login cookie (a ``Cookie:`` header value): ``WANGZI_<PLATFORM>_COOKIE``,
+    else the owner-only file named by ``WANGZI_<PLATFORM>_COOKIE_FILE``. Never logged."""
+    env = os.environ if environ is None else environ
+    name = f"WANGZI_{platform.upper()}_COOKIE"
+    value = (env.get(name) or "").strip()
+    if value:
+        return value
+    path = (env.get(f"{name}_FILE") or "").strip()
+    if not path:
+        return None
+    file = Path(path).expanduser()
+    check_owner_only(file)
+    return file.read_text(encoding="utf-8").strip() or None
+
+
+def cookie_dict(header: str) -> dict[str, str]:
+    """``"a1=x; web_session=y"`` -> ``{"a1": "x", "web_session": "y"}``."""
+    pairs = (part.strip().partition("=") for part in header.split(";"))
+    return {name.strip(): value.strip() for name, sep, value in pairs if sep and name.strip()}
 
 
 def get_secret(name: str) -> str | None:

@@ -26,18 +26,16 @@ import dataclasses
 import json
 import logging
 import math
-import os
 import re
-import stat
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
+from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source
@@ -442,27 +440,9 @@ def parse_ajax_detail(document: dict[str, Any], url: str | None = None, status: 
 
 
 def configured_cookie(environ: dict[str, str] | None = None) -> str | None:
-    """The optional weibo.com login cookie: ``WANGZI_WEIBO_COOKIE`` (a ``Cookie:`` header
-    value), else the file named by ``WANGZI_WEIBO_COOKIE_FILE`` (must be owner-only).
-    Never logged; recordings redact ``Cookie`` headers."""
-    env = os.environ if environ is None else environ
-    value = (env.get("WANGZI_WEIBO_COOKIE") or "").strip()
-    if value:
-        return value
-    path = (env.get("WANGZI_WEIBO_COOKIE_FILE") or "").strip()
-    if not path:
-        return None
-    file = Path(path).expanduser()
-    if file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        from crawler.secrets import InsecureSecretsFile
-
-        raise InsecureSecretsFile(f"{file} is readable by other users; run `chmod 600 {file}`")
-    return file.read_text(encoding="utf-8").strip() or None
-
-
-def cookie_dict(header: str) -> dict[str, str]:
-    pairs = (part.strip().partition("=") for part in header.split(";"))
-    return {name.strip(): value.strip() for name, sep, value in pairs if sep and name.strip()}
+    """The optional login cookie: ``WANGZI_WEIBO_COOKIE`` or the owner-only file named by
+    ``WANGZI_WEIBO_COOKIE_FILE`` (see :func:`crawler.secrets.platform_cookie`)."""
+    return platform_cookie("weibo", environ)
 
 
 def _limit_posts(limit: int) -> Callable[..., ParseResult]:

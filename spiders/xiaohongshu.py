@@ -22,15 +22,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import re
-import stat
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
+from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source
@@ -506,31 +504,9 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
 
 
 def configured_cookie(environ: dict[str, str] | None = None) -> str | None:
-    """The optional login cookie: ``WANGZI_XIAOHONGSHU_COOKIE`` (a ``Cookie:`` header value),
-    else the file named by ``WANGZI_XIAOHONGSHU_COOKIE_FILE`` (owner-only, like ssh keys).
-
-    The value is never logged; recordings redact ``Cookie`` headers (crawler.replay).
-    """
-    env = os.environ if environ is None else environ
-    value = (env.get("WANGZI_XIAOHONGSHU_COOKIE") or "").strip()
-    if value:
-        return value
-    path = (env.get("WANGZI_XIAOHONGSHU_COOKIE_FILE") or "").strip()
-    if not path:
-        return None
-    file = Path(path).expanduser()
-    mode = file.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        from crawler.secrets import InsecureSecretsFile
-
-        raise InsecureSecretsFile(f"{file} is readable by other users; run `chmod 600 {file}`")
-    return file.read_text(encoding="utf-8").strip() or None
-
-
-def cookie_dict(header: str) -> dict[str, str]:
-    """``"a1=x; web_session=y"`` -> ``{"a1": "x", "web_session": "y"}``."""
-    pairs = (part.strip().partition("=") for part in header.split(";"))
-    return {name.strip(): value.strip() for name, sep, value in pairs if sep and name.strip()}
+    """The optional login cookie: ``WANGZI_XIAOHONGSHU_COOKIE`` or the owner-only file named by
+    ``WANGZI_XIAOHONGSHU_COOKIE_FILE`` (see :func:`crawler.secrets.platform_cookie`)."""
+    return platform_cookie("xiaohongshu", environ)
 
 
 def _abort_unneeded_requests(request: Any) -> bool:
