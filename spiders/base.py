@@ -192,7 +192,7 @@ class AccountSpider(scrapy.Spider):
         url = self.real_response_url(response)
         result = safe_parse(source.parser, response.body, url, response.status)
         provenance = Provenance.of(url, source.name, self.parser_version, response.body, response.status)
-        return self._advance(meta, (source, result, provenance, url))
+        return self._advance(meta, (source, result, provenance, url), response.body)
 
     @staticmethod
     def real_response_url(response: Response) -> str:
@@ -211,16 +211,37 @@ class AccountSpider(scrapy.Spider):
         source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
         url = meta.get("wangzi_original_url", request.url)
         result = failure_from_exception(failure)
-        return self._advance(meta, (source, result, None, url))
+        return self._advance(meta, (source, result, None, url), None)
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self,
+        account: AccountRef,
+        source: Source,
+        result: ParseResult,
+        payload: bytes | None,
+        remaining: list[Source],
+    ) -> list[Source]:
+        """What is still to be requested for ``account`` now that ``source`` answered ``result``.
+
+        The one place a spider shapes its chain while it runs: drop a fallback that is no
+        longer needed, add a request whose URL only the answer names (a channel id, a
+        continuation token). ``payload`` is the raw answer (``None`` after a download error);
+        read it with a pure function, never by hand here. ``remaining`` is the rest of the
+        chain as planned. The default ends the chain after a final failure (not found,
+        private): asking the same platform again about that account is pointless.
+        """
+        if isinstance(result, Failure) and result.kind in FINAL_FAILURES:
+            return []
+        return remaining
+
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...], payload: bytes | None) -> Iterator[Any]:
         account: AccountRef = meta["wangzi_account"]
         chain: list[Source] = meta["wangzi_chain"]
         results: list[Any] = meta["wangzi_results"] + [outcome]
         index = meta["wangzi_index"] + 1
-        _, result, _, _ = outcome
-        stop = isinstance(result, Failure) and result.kind in FINAL_FAILURES
-        if index < len(chain) and not stop:
+        source, result, _, _ = outcome
+        chain = chain[:index] + list(self.next_sources(account, source, result, payload, chain[index:]))
+        if index < len(chain):
             yield self._request(account, chain, index, results)
             return
         yield from self.finish_account(account, results)

@@ -492,9 +492,10 @@ class InstagramSpider(AccountSpider):
             Source(url=PAGE_URL.format(handle=handle), parser=parse, name="instagram.profile_page"),
         ]
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
         """The page is a fallback: once a source gave the follower count, the chain ends."""
-        result = outcome[1]
         if isinstance(result, Profile) and result.followers is not None:
-            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
-        yield from super()._advance(meta, outcome)
+            return []
+        return super().next_sources(account, source, result, payload, remaining)

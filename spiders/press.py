@@ -207,7 +207,7 @@ class PressSpider(scrapy.Spider):
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
         try:
             result = parser(response.body, url, response.status)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
+        except Exception:  # noqa: BLE001 - a parser bug must not stop the crawl
             logger.exception("%s parser failed on %s", source, url)
             self.crawler.stats.inc_value(f"wangzi/press/{source}/unrecognized")
             return

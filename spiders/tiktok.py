@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Profile
 from enrichment.numbers import parse_count
@@ -253,13 +253,14 @@ class TikTokSpider(AccountSpider):
             ),
         ]
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
         """The browser is the fallback: only a bot wall (blocked, captcha or an unreadable page) sends the chain on to it."""
-        result = outcome[1]
         blocked = isinstance(result, Failure) and result.kind in (FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.UNRECOGNIZED)
         if not blocked:
-            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
-        yield from super()._advance(meta, outcome)
+            return []
+        return super().next_sources(account, source, result, payload, remaining)
 
     def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
         """A bot wall the browser got past is not a failure of the account."""

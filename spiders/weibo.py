@@ -27,7 +27,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -514,13 +514,14 @@ class WeiboSpider(AccountSpider):
             chain.append(Source(POSTS_URL.format(uid=uid, page=page), _limit_posts(left), "weibo.posts", headers=mobile))
         return chain
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
         """A captcha, block or rate limit on m.weibo.cn ends the account's m.weibo.cn chain:
         the next requests would meet the same wall and only prolong the ban."""
-        source, result = outcome[0], outcome[1]
         if isinstance(result, Failure) and result.kind in _WALL_FAILURES and "m.weibo.cn" in source.url:
-            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
-        elif isinstance(result, PostPage) and len(result.posts) < POSTS_PER_PAGE:
+            return []
+        if isinstance(result, PostPage) and len(result.posts) < POSTS_PER_PAGE:
             # A short page is the last one: asking for the next would only return nothing.
-            meta = {**meta, "wangzi_chain": meta["wangzi_chain"][: meta["wangzi_index"] + 1]}
-        yield from super()._advance(meta, outcome)
+            return []
+        return super().next_sources(account, source, result, payload, remaining)

@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import json
 import re
-import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -653,7 +652,9 @@ def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] 
     """``{"auth_token": ..., "ct0": ...}`` from ``WANGZI_X_AUTH_TOKEN`` + ``WANGZI_X_CT0``, else
     from the file named by ``WANGZI_X_COOKIE_FILE`` (owner-only). Each name is looked up in the
     environment, then in ``WANGZI_SECRETS_FILE`` (``environ`` replaces both, for tests). None when not configured;
-    :class:`CookieProblem` (or OSError) when configured but unusable."""
+    :class:`CookieProblem`, :class:`~crawler.secrets.InsecureSecretsFile` or OSError when configured but unusable."""
+    from crawler.secrets import check_owner_only
+
     if environ is None:
         from crawler.secrets import get_secret
 
@@ -674,8 +675,7 @@ def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] 
     if not path:
         return None
     file = Path(path).expanduser()
-    if file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CookieProblem(f"{file} is readable by other users; run `chmod 600 {file}`")
+    check_owner_only(file)  # the same rule as every other secrets file
     pairs = cookie_pairs(file.read_text(encoding="utf-8"))
     missing_names = [name for name in ("auth_token", "ct0") if not pairs.get(name)]
     if missing_names:
@@ -787,23 +787,25 @@ class XSpider(AccountSpider):
             cookies=dict(cookies),
         )
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
         """Once a profile names the numeric id, ask for the account's recent posts too; after a
         refused session or a rate limit, ask nothing more (it would only spend the quota)."""
-        result = outcome[1]
-        chain: list[Source] = meta["wangzi_chain"]
         if isinstance(result, Failure) and result.kind in _SESSION_FAILURES:
-            meta = {**meta, "wangzi_chain": chain[: meta["wangzi_index"] + 1]}
-        elif (
+            return []
+        remaining = super().next_sources(account, source, result, payload, remaining)
+        if (
             isinstance(result, Profile)
             and result.platform_user_id
             and result.followers is not None
-            and not any(source.name == "x.user_tweets" for source in chain)
+            and source.name != "x.user_tweets"
+            and not any(s.name == "x.user_tweets" for s in remaining)
         ):
-            source = self.tweets_source(result.platform_user_id)
-            if source is not None:
-                meta = {**meta, "wangzi_chain": [*chain, source]}
-        yield from super()._advance(meta, outcome)
+            tweets = self.tweets_source(result.platform_user_id)
+            if tweets is not None:
+                remaining = [*remaining, tweets]
+        return remaining
 
     def sources(self, account: AccountRef) -> list[Source]:
         cookies = self.session_cookies()

@@ -555,11 +555,12 @@ class YouTubeSpider(AccountSpider):
     def _rss_source(channel_id: str) -> Source:
         return Source(url=RSS_URL.format(channel_id=channel_id), parser=parse, name="youtube.rss", cookies=dict(CONSENT_COOKIES))
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...]) -> Iterator[Any]:
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
         """Once a profile names the channel id, make sure the RSS feed is the chain's last step."""
-        result = outcome[1]
-        chain: list[Source] = meta["wangzi_chain"]
-        if isinstance(result, Profile) and result.platform_user_id and not any(s.name == "youtube.rss" for s in chain):
-            if CHANNEL_ID.match(result.platform_user_id):
-                meta = {**meta, "wangzi_chain": [*chain, self._rss_source(result.platform_user_id)]}
-        yield from super()._advance(meta, outcome)
+        remaining = super().next_sources(account, source, result, payload, remaining)
+        if isinstance(result, Profile) and result.platform_user_id and not any(s.name == "youtube.rss" for s in remaining):
+            if source.name != "youtube.rss" and CHANNEL_ID.match(result.platform_user_id):
+                remaining = [*remaining, self._rss_source(result.platform_user_id)]
+        return remaining

@@ -129,7 +129,7 @@ def _advance(result: object) -> list[object]:
     account = AccountRef("instagram", handle="nike")
     chain = spider.sources(account)
     meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}
-    return list(spider._advance(meta, (chain[0], result, None, chain[0].url)))
+    return list(spider._advance(meta, (chain[0], result, None, chain[0].url), None))
 
 
 def test_the_page_is_only_requested_when_the_api_gave_no_follower_count() -> None:

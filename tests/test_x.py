@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Profile
+from crawler.secrets import InsecureSecretsFile
 from spiders import x
 from spiders.x import CookieProblem, XSpider, configured_cookies, cookie_pairs, normalize_account, parse
 
@@ -167,7 +168,7 @@ def test_cookie_file_readable_by_others_or_incomplete_is_refused_without_its_val
     file = tmp_path / "x-cookies"
     file.write_text("auth_token=tok123456")
     file.chmod(0o644)
-    with pytest.raises(CookieProblem, match="chmod 600"):
+    with pytest.raises(InsecureSecretsFile, match="chmod 600"):
         configured_cookies({"WANGZI_X_COOKIE_FILE": str(file)})
     file.chmod(0o600)
     with pytest.raises(CookieProblem, match="no ct0 cookie") as error:
@@ -259,15 +260,12 @@ def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pyt
     account = AccountRef("x", handle="XDevelopers")
     chain = spider.sources(account)
     profile = parse((SAMPLES / "graphql-UserByScreenName-XDevelopers-2025-03-legacy.json").read_bytes(), BY_NAME)
-    meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}
-    (about_request,) = list(spider._advance(meta, (chain[0], profile, None, chain[0].url)))
-    grown = about_request.meta["wangzi_chain"]
-    assert [s.name for s in grown] == ["x.user_by_screen_name", "x.about_account", "x.user_tweets"]
-    assert json.loads(parse_qs(urlsplit(grown[2].url).query)["variables"][0])["userId"] == "2244994945"
+    grown = spider.next_sources(account, chain[0], profile, None, chain[1:])
+    assert [s.name for s in grown] == ["x.about_account", "x.user_tweets"]
+    assert json.loads(parse_qs(urlsplit(grown[1].url).query)["variables"][0])["userId"] == "2244994945"
     # A profile that was not found still lets the about query run, but asks for no posts.
-    meta["wangzi_chain"] = spider.sources(account)
-    (request,) = list(spider._advance(meta, (chain[0], Failure(FailureKind.HTTP_ERROR, "500", 500), None, chain[0].url)))
-    assert [s.name for s in request.meta["wangzi_chain"]] == ["x.user_by_screen_name", "x.about_account"]
+    failed = spider.next_sources(account, chain[0], Failure(FailureKind.HTTP_ERROR, "500", 500), None, chain[1:])
+    assert [s.name for s in failed] == ["x.about_account"]
 
 
 @pytest.mark.parametrize("kind", [FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED, FailureKind.BLOCKED])
@@ -280,7 +278,7 @@ def test_after_a_rate_limit_or_refused_session_nothing_more_is_asked(monkeypatch
     account = AccountRef("x", handle="XDevelopers")
     chain = spider.sources(account)
     meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}
-    items = list(spider._advance(meta, (chain[0], Failure(kind, "refused", 429), None, chain[0].url)))
+    items = list(spider._advance(meta, (chain[0], Failure(kind, "refused", 429), None, chain[0].url), None))
     assert [type(item) for item in items] == [Item]
 
 
