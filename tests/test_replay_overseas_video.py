@@ -1,6 +1,6 @@
-"""The YouTube and TikTok spiders end to end: the real spider, Scrapy's real download path to the
+"""The YouTube spider end to end: the real spider, Scrapy's real download path to the
 loopback replay server, the pure parsers, and what lands in SQLite (snapshots, recent videos as
-posts, profile links, typed failures)."""
+posts, profile links, typed failures). TikTok: tests/test_replay_tiktok.py."""
 
 from __future__ import annotations
 
@@ -96,26 +96,3 @@ def test_youtube_missing_channel_is_a_not_found_failure(tmp_path: Path, sqlite_u
     assert snapshots(sqlite_url) == []
     (failure,) = failures(sqlite_url)
     assert (failure.platform, failure.kind, failure.http_status) == ("youtube", "not_found", 404)
-
-
-# --------------------------------------------------------------------------- TikTok
-
-
-def test_tiktok_profile_page_exact_stats_and_bio_link(tmp_path: Path, sqlite_url: str) -> None:
-    _crawl(tmp_path, sqlite_url, "tiktok", "https://www.tiktok.com/@zg.520",
-           [fixture_exchange("tiktok", "profile_page_statsv2_synthetic")])
-    (account, snapshot), = snapshots(sqlite_url)
-    assert (account.handle, account.platform_user_id) == ("zg.520", "6799838955094836230")
-    assert (snapshot.followers, snapshot.following, snapshot.likes, snapshot.posts) == (427_682, 176, 6_764_096, 1605)
-    assert snapshot.approximate == []
-    assert _links(sqlite_url) == ["zg520.example.com"]
-    assert failures(sqlite_url) == []  # no browser fallback was needed
-
-
-def test_tiktok_unknown_user_is_not_found_without_the_browser(tmp_path: Path, sqlite_url: str) -> None:
-    _crawl(tmp_path, sqlite_url, "tiktok", "@nosuchuser123",
-           [fixture_exchange("tiktok", "profile_page_status_10221_not_found_synthetic")])
-    assert snapshots(sqlite_url) == []
-    (failure,) = failures(sqlite_url)
-    assert (failure.platform, failure.kind) == ("tiktok", "not_found")
-    assert failure.url == "https://www.tiktok.com/@nosuchuser123"
