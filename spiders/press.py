@@ -12,8 +12,8 @@ For every candidate (``-a candidates=1,2``):
    (Scrapy's RobotsTxtMiddleware; feed requests carry ``dont_obey_robotstxt``). Google links
    that could not be decoded offline are fetched as they are and Google's redirect is
    followed to the article.
-4. Confirm (``spiders.article.parse`` with the aliases and the candidate's handles as
-   context) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
+4. Confirm (``spiders.article.parse`` with the aliases and, as context, the candidate's
+   handles and the international brands their recent posts mention) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
    idempotently. An article that could not be fetched (robots.txt, 4xx, network) is kept
    as ``unconfirmed`` with what the feed said.
 """
@@ -46,6 +46,8 @@ GDELT_HOST = "api.gdeltproject.org"
 FEED_ACCEPT = "application/rss+xml, application/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
 ROBOTS_PRIORITY = 50  # above Scrapy's "cmdline" (40)
 ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+BRAND_CONTEXT_POSTS = 200  # the candidate's latest posts read for brand names
+BRAND_CONTEXT_BRANDS = 20  # most-mentioned brands passed as context
 
 
 @dataclass
@@ -74,7 +76,7 @@ class PressMentionItem:
 class PressTarget:
     candidate_id: int
     aliases: tuple[str, ...]
-    context: tuple[str, ...]  # handles etc. that raise confidence
+    context: tuple[str, ...]  # handles and promoted brand names that raise confidence
 
 
 def _truthy(value: Any) -> bool:
@@ -117,9 +119,44 @@ def load_targets(database_url: str | None, candidate_ids: list[int]) -> list[Pre
                 continue
             aliases = searchable_aliases([candidate.display_name, *(candidate.aliases or [])])
             accounts = session.exec(select(Account).where(Account.candidate_id == candidate_id)).all()
-            context = tuple(a.handle for a in accounts if a.handle and len(a.handle) >= 3)
+            handles = [a.handle for a in accounts if a.handle and len(a.handle) >= 3]
+            brands = promoted_brand_terms(session, [a.id for a in accounts if a.id is not None])
+            context = tuple(dict.fromkeys([*handles, *brands]))
             targets.append(PressTarget(candidate_id, tuple(aliases), context))
     return targets
+
+
+def promoted_brand_terms(session: Any, account_ids: list[int], *, posts: int = BRAND_CONTEXT_POSTS,
+                         brands: int = BRAND_CONTEXT_BRANDS) -> list[str]:
+    """Names of the international brands the candidate's own recent posts mention, most
+    mentioned first, as disambiguation context: an article about "Mia Chen" that also names
+    Sulwhasoo, which her posts promote, is more likely about her than about a namesake.
+
+    Every alias of a brand is returned (an English article says "Sulwhasoo", a Chinese one
+    "雪花秀"); the confidence rule counts context terms, so one brand named in two scripts can
+    count twice - rare, and still evidence about the same person.
+    """
+    from collections import Counter
+
+    from sqlmodel import col, select
+
+    from enrichment.brands import default_brands
+    from storage.models import Post
+
+    if not account_ids:
+        return []
+    texts = session.exec(
+        select(Post.text)
+        .where(col(Post.account_id).in_(account_ids), col(Post.text).is_not(None))
+        .order_by(col(Post.published_at).desc(), col(Post.id).desc())
+        .limit(posts)
+    ).all()
+    finder = default_brands()
+    counts: Counter[Any] = Counter()
+    for text in texts:
+        counts.update(finder.find(text))
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].name))[:brands]
+    return [alias for brand, _ in ranked for alias in brand.aliases if len(alias) >= 2]
 
 
 class PressSpider(scrapy.Spider):
