@@ -29,9 +29,22 @@ PARSER_VERSION = "1"
 API_URL = "https://api.gdeltproject.org/api/v2/doc/doc"
 
 
+@lru_cache(maxsize=1)
+def _babel_language_names() -> dict[str, str]:
+    """English language name -> ISO 639-1 code, from CLDR (Babel): "Punjabi" -> "pa"."""
+    from babel import Locale
+
+    return {name.casefold(): code for code, name in Locale("en").languages.items() if len(code) == 2}
+
+
 @lru_cache(maxsize=256)
 def language_code(name: str | None) -> str | None:
-    """"English" -> "en", "Chinese" -> "zh"; None when unknown."""
+    """"English" -> "en", "Chinese" -> "zh", "Punjabi" -> "pa"; None when unknown.
+
+    GDELT writes English language names. CLDR's names (Babel) are tried first because
+    ISO 639's own names differ for some of them ("Panjabi", "Modern Greek"); pycountry
+    then catches ISO names and three-letter codes.
+    """
     if not name:
         return None
     import pycountry
@@ -39,6 +52,9 @@ def language_code(name: str | None) -> str | None:
     name = name.strip()
     if len(name) == 2 and name.isalpha():
         return name.lower()
+    code = _babel_language_names().get(name.casefold())
+    if code:
+        return code
     try:
         language = pycountry.languages.lookup(name)
     except LookupError:
