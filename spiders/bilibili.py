@@ -33,7 +33,6 @@ Everything above :class:`BilibiliSpider` is pure: bytes in, a record out.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -46,6 +45,7 @@ from twisted.python.failure import Failure as TwistedFailure
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Profile
 from enrichment.numbers import parse_count
 from spiders.base import AccountSpider, Source
+from spiders.payload import clean_text, load_json
 
 PARSER_VERSION = "1"
 PLATFORM = "bilibili"
@@ -128,7 +128,7 @@ def wbi_keys_from_nav(payload: bytes) -> tuple[str, str] | None:
     image URLs). Anonymous visitors get them too, inside a ``code -101`` answer, so the
     code is deliberately not checked here.
     """
-    document = _json(payload)
+    document = load_json(payload)
     data = document.get("data") if isinstance(document, dict) else None
     wbi = data.get("wbi_img") if isinstance(data, dict) else None
     if not isinstance(wbi, dict):
@@ -185,7 +185,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     host = parts.netloc.lower() if parts else ""
     if host.startswith("passport.") or "/login" in path:
         return Failure(FailureKind.LOGIN_REQUIRED, f"redirected to a login page ({host}{path})", status)
-    document = _json(payload)
+    document = load_json(payload)
     if isinstance(document, dict) and isinstance(document.get("code"), int) and document["code"] != 0:
         return code_failure(document, status)
     failure = _status_failure(status)
@@ -252,14 +252,14 @@ def parse_card(data: dict[str, Any], query_mid: str | None = None, status: int |
     return Profile(
         platform=PLATFORM,
         platform_user_id=_mid(card.get("mid")) or query_mid,
-        display_name=_text(card.get("name")),
+        display_name=clean_text(card.get("name")),
         followers=followers,
         following=_count(card.get("attention")),
         posts=_count(data.get("archive_count")),
         likes=_count(data.get("like_num")),
         verified=verified,
         verified_reason=reason,
-        bio=_text(card.get("sign")),
+        bio=clean_text(card.get("sign")),
     )
 
 
@@ -283,12 +283,12 @@ def parse_acc_info(data: dict[str, Any], query_mid: str | None = None, status: i
     return Profile(
         platform=PLATFORM,
         platform_user_id=_mid(data.get("mid")) or query_mid,
-        display_name=_text(data.get("name")),
+        display_name=clean_text(data.get("name")),
         followers=_count(data.get("follower")),
         following=_count(data.get("following")),
         verified=verified,
         verified_reason=reason,
-        bio=_text(data.get("sign")),
+        bio=clean_text(data.get("sign")),
     )
 
 
@@ -327,7 +327,7 @@ def parse_user_cards(data: dict[str, Any], query_mid: str | None = None, status:
     return Profile(
         platform=PLATFORM,
         platform_user_id=_mid(user.get("mid")) or query_mid,
-        display_name=_text(user.get("name")),
+        display_name=clean_text(user.get("name")),
         verified=verified,
         verified_reason=reason,
     )
@@ -380,13 +380,6 @@ def _endpoint_from_shape(data: dict[str, Any]):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- values
 
 
-def _json(payload: bytes) -> Any:
-    try:
-        return json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
 def _count(value: Any) -> int | None:
     """An API count (int or digit string) through the one number parser; ``None`` when absent."""
     count = parse_count(value)
@@ -400,19 +393,12 @@ def _mid(value: Any) -> str | None:
     return text if _MID.match(text) and int(text) > 0 else None
 
 
-def _text(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    return text or None
-
-
 def _official(official: Any) -> tuple[bool | None, str | None]:
     """``Official``/``official`` -> (verified, reason). type -1 none, 0 personal, 1 institutional."""
     if not isinstance(official, dict) or not isinstance(official.get("type"), int) or isinstance(official.get("type"), bool):
         return None, None
     verified = official["type"] >= 0
-    reason = (_text(official.get("title")) or _text(official.get("desc"))) if verified else None
+    reason = (clean_text(official.get("title")) or clean_text(official.get("desc"))) if verified else None
     return verified, reason
 
 

@@ -36,6 +36,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source
+from spiders.payload import clean_text
 
 PARSER_VERSION = "1"
 PLATFORM = "douyin"
@@ -164,13 +165,6 @@ def _status_failure(code: Any, message: Any, status: int | None) -> Failure | No
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
-
-
 def _sec_uid_from_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -204,14 +198,14 @@ def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts:
             approximate.add(field)
         if count.lower_bound:
             lower.add(field)
-    reason = _text(user.get(keys["custom_verify"])) or _text(user.get(keys["enterprise_verify_reason"]))
-    place = strip_ip_prefix(_text(user.get(keys["ip_location"])))
-    uid = _text(user.get(keys["sec_uid"])) or _sec_uid_from_url(url)
+    reason = clean_text(user.get(keys["custom_verify"])) or clean_text(user.get(keys["enterprise_verify_reason"]))
+    place = strip_ip_prefix(clean_text(user.get(keys["ip_location"])))
+    uid = clean_text(user.get(keys["sec_uid"])) or _sec_uid_from_url(url)
     return Profile(
         platform=PLATFORM,
         platform_user_id=uid,
-        handle=_text(user.get(keys["unique_id"])) or _short_id(user.get(keys["short_id"])),
-        display_name=_text(user.get(keys["nickname"])),
+        handle=clean_text(user.get(keys["unique_id"])) or _short_id(user.get(keys["short_id"])),
+        display_name=clean_text(user.get(keys["nickname"])),
         followers=values.get("followers"),
         following=values.get("following"),
         posts=values.get("posts"),
@@ -219,7 +213,7 @@ def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts:
         # Douyin shows no "unverified" flag: a verification text is a yes, its absence unknown.
         verified=True if reason else None,
         verified_reason=reason,
-        bio=_text(user.get(keys["signature"])),
+        bio=clean_text(user.get(keys["signature"])),
         ip_location=place,
         country=country_code(place),
         approximate=tuple(sorted(approximate)),
@@ -230,7 +224,7 @@ def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts:
 
 def _short_id(value: Any) -> str | None:
     """The numeric 抖音号 of older accounts; "0" means none."""
-    text = _text(str(value)) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+    text = clean_text(str(value)) if isinstance(value, (int, str)) and not isinstance(value, bool) else None
     return None if text in (None, "0") else text
 
 
@@ -261,7 +255,7 @@ def _post(aweme_id: Any, desc: Any, created: Any, stats: Any, keys: tuple[str, s
         post_id=post_id,
         url=VIDEO_URL.format(aweme_id=post_id),
         published_at=_epoch(created),
-        text=_text(desc),
+        text=clean_text(desc),
         kind="video",
         likes=None if counts["likes"] is None else counts["likes"].value,
         comments=None if counts["comments"] is None else counts["comments"].value,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
 from spiders.base import AccountSpider, Source
+from spiders.payload import as_dict, clean_text, find_key, load_json
 
 PARSER_VERSION = "1"
 PLATFORM = "instagram"
@@ -112,11 +112,11 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     if "graph.facebook.com" in host or "graph.instagram.com" in host:
         return parse_business_discovery(payload, url, status)
     head = payload.lstrip()[:1]
-    document = _json(payload) if head == b"{" else None
+    document = load_json(payload) if head == b"{" else None
     if isinstance(document, dict):
         if "business_discovery" in document:
             return parse_business_discovery(payload, url, status)
-        if "data" in document or isinstance(_dict(document.get("graphql")).get("user"), dict):
+        if "data" in document or isinstance(as_dict(document.get("graphql")).get("user"), dict):
             return parse_web_profile_info(payload, url, status)
         if "username" in document and ("followers" in document or "follows" in document):
             return parse_derived_record(payload, url, status)
@@ -136,7 +136,7 @@ def _location_failure(path: str, status: int | None) -> Failure | None:
 
 def _answer_failure(text: str, status: int | None) -> Failure | None:
     """Statuses and the ``{"message": ..., "status": "fail"}`` answers the web API gives."""
-    document = _json(text.encode("utf-8")) if text.lstrip()[:1] == "{" else None
+    document = load_json(text.encode("utf-8")) if text.lstrip()[:1] == "{" else None
     message = ""
     if isinstance(document, dict):
         message = str(document.get("message") or "")
@@ -175,25 +175,7 @@ def _graph_error(error: dict[str, Any], status: int | None) -> Failure:
     return Failure(FailureKind.HTTP_ERROR if status and status >= 400 else FailureKind.UNRECOGNIZED, detail, status)
 
 
-def _json(payload: bytes) -> Any:
-    try:
-        return json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
 # --------------------------------------------------------------------------- shared pieces
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
 
 
 def _count(value: Any) -> int | None:
@@ -205,7 +187,7 @@ def _count(value: Any) -> int | None:
 
 
 def _edge_count(user: dict[str, Any], key: str) -> int | None:
-    return _count(_dict(user.get(key)).get("count"))
+    return _count(as_dict(user.get(key)).get("count"))
 
 
 def _bool(value: Any) -> bool | None:
@@ -217,7 +199,7 @@ def _links(*values: Any) -> tuple[str, ...]:
     for value in values:
         items = value if isinstance(value, list) else [value]
         for item in items:
-            link = _text(item.get("url")) if isinstance(item, dict) else _text(item)
+            link = clean_text(item.get("url")) if isinstance(item, dict) else clean_text(item)
             if link and link not in links:
                 links.append(link)
     return tuple(links)
@@ -251,18 +233,18 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
     posts: list[Post] = []
     edges = media.get("edges")
     for edge in edges if isinstance(edges, list) else []:
-        node = _dict(_dict(edge).get("node"))
-        post_id = _text(node.get("id"))
-        shortcode = _text(node.get("shortcode"))
+        node = as_dict(as_dict(edge).get("node"))
+        post_id = clean_text(node.get("id"))
+        shortcode = clean_text(node.get("shortcode"))
         if post_id is None:
             continue
-        captions = _dict(node.get("edge_media_to_caption")).get("edges")
+        captions = as_dict(node.get("edge_media_to_caption")).get("edges")
         caption = None
         if isinstance(captions, list) and captions:
-            caption = _text(_dict(_dict(captions[0]).get("node")).get("text"))
-        likes = _count(_dict(node.get("edge_liked_by")).get("count"))
+            caption = clean_text(as_dict(as_dict(captions[0]).get("node")).get("text"))
+        likes = _count(as_dict(node.get("edge_liked_by")).get("count"))
         if likes is None:
-            likes = _count(_dict(node.get("edge_media_preview_like")).get("count"))
+            likes = _count(as_dict(node.get("edge_media_preview_like")).get("count"))
         is_video = node.get("is_video") is True
         posts.append(
             Post(
@@ -273,7 +255,7 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
                 text=caption,
                 kind="video" if is_video else "post",
                 likes=likes,
-                comments=_count(_dict(node.get("edge_media_to_comment")).get("count")),
+                comments=_count(as_dict(node.get("edge_media_to_comment")).get("count")),
                 views=_count(node.get("video_view_count")) if is_video else None,
             )
         )
@@ -285,7 +267,7 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
 
 def parse_web_profile_info(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``/api/v1/users/web_profile_info/?username=``: ``data.user``."""
-    document = _json(payload)
+    document = load_json(payload)
     if not isinstance(document, dict):
         if payload.lstrip()[:1] == b"<":
             return Failure(FailureKind.UNRECOGNIZED, "HTML instead of web_profile_info JSON", status)
@@ -299,17 +281,17 @@ def parse_web_profile_info(payload: bytes, url: str | None = None, status: int |
     user = data.get("user")
     if not isinstance(user, dict):
         return Failure(FailureKind.UNRECOGNIZED, "web_profile_info without data.user", status)
-    media = _dict(user.get("edge_owner_to_timeline_media"))
+    media = as_dict(user.get("edge_owner_to_timeline_media"))
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(user.get("id")),
-        handle=(_text(user.get("username")) or _handle_from_url(url) or "").lower() or None,
-        display_name=_text(user.get("full_name")),
+        platform_user_id=clean_text(user.get("id")),
+        handle=(clean_text(user.get("username")) or _handle_from_url(url) or "").lower() or None,
+        display_name=clean_text(user.get("full_name")),
         followers=_edge_count(user, "edge_followed_by"),
         following=_edge_count(user, "edge_follow"),
         posts=_count(media.get("count")),
         verified=_bool(user.get("is_verified")),
-        bio=_text(user.get("biography")),
+        bio=clean_text(user.get("biography")),
         links=_links(user.get("external_url"), user.get("bio_links")),
         recent_posts=timeline_posts(media),
     )
@@ -331,20 +313,6 @@ def _meta_tags(html: str) -> dict[str, str]:
     return tags
 
 
-def _find_key(value: Any, key: str) -> Iterator[Any]:
-    """Every value stored under ``key`` anywhere in a JSON tree (the page nests it deeply)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == key:
-                    yield v
-                stack.append(v)
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
 def xig_user(html: str) -> dict[str, Any] | None:
     """The ``xig_user_by_username`` object of the page's ``data-sjs`` scripts, when present."""
     for match in _SJS_SCRIPT.finditer(html):
@@ -355,7 +323,7 @@ def xig_user(html: str) -> dict[str, Any] | None:
             document = json.loads(body)
         except ValueError:
             continue
-        for found in _find_key(document, "xig_user_by_username"):
+        for found in find_key(document, "xig_user_by_username"):
             if isinstance(found, dict) and ("follower_count" in found or "username" in found):
                 return found
     return None
@@ -395,17 +363,17 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
                     approximate.append(field)
     named = _OG_NAME.search(description)
     user = user or {}
-    handle = _text(user.get("username")) or (named.group("handle") if named else None) or _handle_from_url(url)
+    handle = clean_text(user.get("username")) or (named.group("handle") if named else None) or _handle_from_url(url)
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(str(user["pk"])) if user.get("pk") is not None else None,
+        platform_user_id=clean_text(str(user["pk"])) if user.get("pk") is not None else None,
         handle=handle.lower() if handle else None,
-        display_name=_text(user.get("full_name")) or (_text(named.group("name")) if named else None),
+        display_name=clean_text(user.get("full_name")) or (clean_text(named.group("name")) if named else None),
         followers=counts["followers"],
         following=counts["following"],
         posts=counts["posts"],
         verified=_bool(user.get("is_verified")),
-        bio=_text(user.get("biography")),
+        bio=clean_text(user.get("biography")),
         approximate=tuple(approximate),
         links=_links(user.get("external_url"), user.get("bio_links")),
     )
@@ -420,19 +388,19 @@ def parse_business_discovery(payload: bytes, url: str | None = None, status: int
     ``business_discovery.id`` is the account's Instagram *Graph* id (17841...), not the web
     id, so it is not stored as ``platform_user_id``; the handle comes from the URL.
     """
-    document = _json(payload)
+    document = load_json(payload)
     if not isinstance(document, dict) or not isinstance(document.get("business_discovery"), dict):
         return Failure(FailureKind.UNRECOGNIZED, "Graph API answer without business_discovery", status)
     found = document["business_discovery"]
-    handle = _text(found.get("username")) or _handle_from_url(url)
+    handle = clean_text(found.get("username")) or _handle_from_url(url)
     return Profile(
         platform=PLATFORM,
         handle=handle.lower() if handle else None,
-        display_name=_text(found.get("name")),
+        display_name=clean_text(found.get("name")),
         followers=_count(found.get("followers_count")),
         following=_count(found.get("follows_count")),
         posts=_count(found.get("media_count")),
-        bio=_text(found.get("biography")),
+        bio=clean_text(found.get("biography")),
         links=_links(found.get("website")),
     )
 
@@ -444,18 +412,18 @@ def parse_derived_record(payload: bytes, url: str | None = None, status: int | N
     """A scrapfly-scrapers ``parse_user()`` record: ``xig_user_by_username`` with keys renamed
     (followers<-follower_count, follows<-following_count, bio<-biography, id<-pk). Not a raw
     platform answer; read so exports of that tool can be checked with ``wangzi parse``."""
-    document = _json(payload)
-    if not isinstance(document, dict) or not _text(document.get("username")):
+    document = load_json(payload)
+    if not isinstance(document, dict) or not clean_text(document.get("username")):
         return Failure(FailureKind.UNRECOGNIZED, "not a reduced Instagram user record", status)
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(str(document["id"])) if document.get("id") is not None else None,
+        platform_user_id=clean_text(str(document["id"])) if document.get("id") is not None else None,
         handle=str(document["username"]).strip().lower(),
-        display_name=_text(document.get("name")),
+        display_name=clean_text(document.get("name")),
         followers=_count(document.get("followers")),
         following=_count(document.get("follows")),
         verified=_bool(document.get("is_verified")),
-        bio=_text(document.get("bio")),
+        bio=clean_text(document.get("bio")),
         links=_links(document.get("homepage"), document.get("bio_links")),
     )
 

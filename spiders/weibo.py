@@ -39,6 +39,7 @@ from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source
+from spiders.payload import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -205,13 +206,6 @@ def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
-
-
 def _uid_from_url(url: str | None) -> str | None:
     if not url:
         return None
@@ -230,7 +224,7 @@ def _id(value: Any) -> str | None:
         return None
     if isinstance(value, int):
         return str(value)
-    text = _text(value)
+    text = clean_text(value)
     return text if text and text.isdigit() else None
 
 
@@ -277,13 +271,13 @@ def parse_user_index(document: dict[str, Any], url: str | None = None, status: i
     return Profile(
         platform=PLATFORM,
         platform_user_id=_id(user.get("id")) or _uid_from_url(url),
-        display_name=_text(user.get("screen_name")),
+        display_name=clean_text(user.get("screen_name")),
         followers=counts.get("followers"),
         following=counts.get("following"),
         posts=counts.get("posts"),
         verified=verified,
-        verified_reason=_text(user.get("verified_reason")) if verified else None,
-        bio=_text(user.get("description")),
+        verified_reason=clean_text(user.get("verified_reason")) if verified else None,
+        bio=clean_text(user.get("description")),
         approximate=tuple(sorted(counts.approximate)),
         lower_bound=tuple(sorted(counts.lower_bound)),
     )
@@ -301,7 +295,7 @@ def parse_info_container(document: dict[str, Any], url: str | None = None, statu
         for entry in group if isinstance(group, list) else [card]:
             if not isinstance(entry, dict):
                 continue
-            name, content = _text(entry.get("item_name")), _text(entry.get("item_content"))
+            name, content = clean_text(entry.get("item_name")), clean_text(entry.get("item_content"))
             if name and content and name not in items:
                 items[name] = content
     uid = _uid_from_url(url)
@@ -328,7 +322,7 @@ def parse_created_at(value: Any) -> datetime | None:
     m.weibo.cn also shows relative text ("刚刚", "5分钟前", "昨天 12:00", "06-14"); those
     depend on when the page was fetched and lack a year, so they are not read (None).
     """
-    text = _text(value)
+    text = clean_text(value)
     if text is None or not _WEIBO_DATE.match(text):
         return None
     try:
@@ -339,7 +333,7 @@ def parse_created_at(value: Any) -> datetime | None:
 
 def html_text(value: Any) -> str | None:
     """Post HTML -> plain text: emoticon images become their ``alt`` ("[偷笑]"), ``<br>`` a newline."""
-    text = _text(value)
+    text = clean_text(value)
     if text is None:
         return None
     soup = BeautifulSoup(text, "html.parser")
@@ -347,7 +341,7 @@ def html_text(value: Any) -> str | None:
         img.replace_with(img.get("alt") or "")
     for br in soup.find_all("br"):
         br.replace_with("\n")
-    return _text(soup.get_text())
+    return clean_text(soup.get_text())
 
 
 def post_from_mblog(mblog: dict[str, Any]) -> Post | None:
@@ -408,14 +402,14 @@ def parse_ajax_info(document: dict[str, Any], url: str | None = None, status: in
     return Profile(
         platform=PLATFORM,
         platform_user_id=_id(user.get("idstr")) or _id(user.get("id")) or _uid_from_url(url),
-        display_name=_text(user.get("screen_name")),
+        display_name=clean_text(user.get("screen_name")),
         followers=counts.get("followers"),
         following=counts.get("following"),
         posts=counts.get("posts"),
         verified=verified,
-        verified_reason=_text(user.get("verified_reason")) if verified else None,
-        bio=_text(user.get("description")),
-        location=_text(user.get("location")),
+        verified_reason=clean_text(user.get("verified_reason")) if verified else None,
+        bio=clean_text(user.get("description")),
+        location=clean_text(user.get("location")),
         approximate=tuple(sorted(counts.approximate)),
         lower_bound=tuple(sorted(counts.lower_bound)),
     )
@@ -426,11 +420,11 @@ def parse_ajax_detail(document: dict[str, Any], url: str | None = None, status: 
     data = document.get("data")
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, "profile/detail without data", status)
-    place = strip_ip_prefix(_text(data.get("ip_location")))
+    place = strip_ip_prefix(clean_text(data.get("ip_location")))
     return Profile(
         platform=PLATFORM,
         platform_user_id=_uid_from_url(url),
-        bio=_text(data.get("description")),
+        bio=clean_text(data.get("description")),
         ip_location=place,
         country=country_code(place),
     )

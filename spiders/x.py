@@ -43,6 +43,7 @@ from crawler.items import AccountRef, Failure, FailureItem, FailureKind, ParseRe
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
+from spiders.payload import as_dict, clean_text, load_json
 
 PARSER_VERSION = "1"
 PLATFORM = "x"
@@ -195,7 +196,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     path = urlsplit(url).path if url else ""
     if path.rstrip("/") in {"/login", "/i/flow/login"} or path.startswith("/i/flow/login"):
         return Failure(FailureKind.LOGIN_REQUIRED, f"redirected to the login page ({path})", status)
-    document = _json(payload)
+    document = load_json(payload)
     if isinstance(document, dict):
         failure = _errors_failure(document, status)
         if failure is not None:
@@ -219,20 +220,13 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     if isinstance(data, dict):
         if "user_result_by_screen_name" in data:
             return parse_about_account(document, status)
-        if _tweet_entries(_dict(_dict(data.get("user")).get("result"))):
+        if _tweet_entries(as_dict(as_dict(data.get("user")).get("result"))):
             return parse_user_tweets(document, url, status)
         if "user" in data or not data:
             return parse_user_result(document, status)
         if "public_metrics" in data:
             return parse_v2_user(document, status)
     return Failure(FailureKind.UNRECOGNIZED, "JSON that is not an X user answer", status)
-
-
-def _json(payload: bytes) -> Any:
-    try:
-        return json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
 
 
 def _status_failure(status: int | None, path: str, document: Any) -> Failure | None:
@@ -307,17 +301,6 @@ def _has_user(document: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
-
-
 def _first(*values: Any) -> Any:
     """The first value that is not None (0 and "" are kept: they were read)."""
     return next((v for v in values if v is not None), None)
@@ -335,7 +318,7 @@ def _url_links(*entity_lists: Any) -> list[str]:
         if not isinstance(urls, list):
             continue
         for entry in urls:
-            expanded = _text(_dict(entry).get("expanded_url"))
+            expanded = clean_text(as_dict(entry).get("expanded_url"))
             if expanded and expanded not in links:
                 links.append(expanded)
     return links
@@ -343,11 +326,11 @@ def _url_links(*entity_lists: Any) -> list[str]:
 
 def _verification(result: dict[str, Any], legacy: dict[str, Any]) -> tuple[bool | None, str | None]:
     """Any badge (legacy verified, Premium blue check, Business/Government type) counts."""
-    verification = _dict(result.get("verification"))
+    verification = as_dict(result.get("verification"))
     verified = _first(verification.get("verified"), legacy.get("verified"))
     blue = result.get("is_blue_verified")
-    kind = _text(_first(verification.get("verified_type"), legacy.get("verified_type")))
-    reason = _text(_dict(_dict(_dict(result.get("verification_info")).get("reason")).get("description")).get("text"))
+    kind = clean_text(_first(verification.get("verified_type"), legacy.get("verified_type")))
+    reason = clean_text(as_dict(as_dict(as_dict(result.get("verification_info")).get("reason")).get("description")).get("text"))
     flags = [v for v in (verified, blue) if isinstance(v, bool)]
     if not flags and kind is None:
         return None, None
@@ -361,37 +344,37 @@ def _verification(result: dict[str, Any], legacy: dict[str, Any]) -> tuple[bool 
 
 def user_fields(result: dict[str, Any]) -> Profile:
     """One GraphQL user object, in any of the three schema generations, as a Profile."""
-    legacy = _dict(result.get("legacy"))
-    core = _dict(result.get("core"))
-    counts = _dict(result.get("relationship_counts"))
-    tweets = _dict(result.get("tweet_counts"))
-    bio_block = _dict(result.get("profile_bio"))
+    legacy = as_dict(result.get("legacy"))
+    core = as_dict(result.get("core"))
+    counts = as_dict(result.get("relationship_counts"))
+    tweets = as_dict(result.get("tweet_counts"))
+    bio_block = as_dict(result.get("profile_bio"))
     location_block = result.get("location")
-    location = _text(location_block.get("location")) if isinstance(location_block, dict) else _text(legacy.get("location"))
+    location = clean_text(location_block.get("location")) if isinstance(location_block, dict) else clean_text(legacy.get("location"))
     verified, reason = _verification(result, legacy)
-    legacy_entities = _dict(legacy.get("entities"))
-    bio_entities = _dict(bio_block.get("entities"))
+    legacy_entities = as_dict(legacy.get("entities"))
+    bio_entities = as_dict(bio_block.get("entities"))
     links = _url_links(
-        _dict(legacy_entities.get("url")).get("urls"),
-        _dict(_dict(result.get("website")).get("entities")).get("urls"),
-        _dict(legacy_entities.get("description")).get("urls"),
-        _dict(bio_entities.get("description")).get("urls"),
+        as_dict(legacy_entities.get("url")).get("urls"),
+        as_dict(as_dict(result.get("website")).get("entities")).get("urls"),
+        as_dict(legacy_entities.get("description")).get("urls"),
+        as_dict(bio_entities.get("description")).get("urls"),
     )
-    website = _text(_dict(result.get("website")).get("url"))
+    website = clean_text(as_dict(result.get("website")).get("url"))
     if website and not website.startswith("https://t.co/") and website not in links:
         links.insert(0, website)
-    user_id = _text(result.get("rest_id")) or _text(legacy.get("id_str"))
+    user_id = clean_text(result.get("rest_id")) or clean_text(legacy.get("id_str"))
     return Profile(
         platform=PLATFORM,
         platform_user_id=user_id,
-        handle=_text(_first(core.get("screen_name"), legacy.get("screen_name"))),
-        display_name=_text(_first(core.get("name"), legacy.get("name"))),
+        handle=clean_text(_first(core.get("screen_name"), legacy.get("screen_name"))),
+        display_name=clean_text(_first(core.get("name"), legacy.get("name"))),
         followers=_count(_first(counts.get("followers"), legacy.get("followers_count"))),
         following=_count(_first(counts.get("following"), legacy.get("friends_count"))),
         posts=_count(_first(tweets.get("tweets"), legacy.get("statuses_count"))),
         verified=verified,
         verified_reason=reason,
-        bio=_text(_first(bio_block.get("description"), legacy.get("description"))),
+        bio=clean_text(_first(bio_block.get("description"), legacy.get("description"))),
         location=location,
         links=tuple(links),
     )
@@ -400,7 +383,7 @@ def user_fields(result: dict[str, Any]) -> Profile:
 def _unavailable(result: dict[str, Any], status: int | None) -> Failure:
     """``{"__typename": "UserUnavailable", "reason": "Suspended", "message": ...}``."""
     reason = str(result.get("reason") or "")
-    message = _text(result.get("message")) or _text(_dict(result.get("unavailable_message")).get("text")) or ""
+    message = clean_text(result.get("message")) or clean_text(as_dict(result.get("unavailable_message")).get("text")) or ""
     lowered = f"{reason} {message}".lower()
     if "suspend" in lowered:
         return Failure(FailureKind.NOT_FOUND, f"the account is suspended ({reason or message})"[:300], status)
@@ -410,7 +393,7 @@ def _unavailable(result: dict[str, Any], status: int | None) -> Failure:
 
 
 def _protected(result: dict[str, Any]) -> bool:
-    return bool(_dict(result.get("privacy")).get("protected") or _dict(result.get("legacy")).get("protected"))
+    return bool(as_dict(result.get("privacy")).get("protected") or as_dict(result.get("legacy")).get("protected"))
 
 
 # --------------------------------------------------------------------------- UserByScreenName
@@ -424,7 +407,7 @@ def parse_user_result(document: dict[str, Any], status: int | None = 200) -> Par
     holder = data.get("user")
     if not data or holder is None or holder == {}:
         return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty data.user)", status)
-    result = _dict(holder).get("result")
+    result = as_dict(holder).get("result")
     if not isinstance(result, dict):
         return Failure(FailureKind.UNRECOGNIZED, "data.user without a result object", status)
     if result.get("__typename") == "UserUnavailable":
@@ -455,20 +438,20 @@ def parse_about_account(document: dict[str, Any], status: int | None = 200) -> P
     holder = data.get("user_result_by_screen_name")
     if not data or holder is None or holder == {}:
         return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty about answer)", status)
-    result = _dict(holder).get("result")
+    result = as_dict(holder).get("result")
     if not isinstance(result, dict):
         return Failure(FailureKind.UNRECOGNIZED, "user_result_by_screen_name without a result object", status)
     if result.get("__typename") == "UserUnavailable":
         return _unavailable(result, status)
-    about = _dict(result.get("about_profile"))
-    based_in = _text(about.get("account_based_in"))
-    core = _dict(result.get("core"))
+    about = as_dict(result.get("about_profile"))
+    based_in = clean_text(about.get("account_based_in"))
+    core = as_dict(result.get("core"))
     verified, reason = _verification(result, {})
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(result.get("rest_id")),
-        handle=_text(core.get("screen_name")),
-        display_name=_text(core.get("name")),
+        platform_user_id=clean_text(result.get("rest_id")),
+        handle=clean_text(core.get("screen_name")),
+        display_name=clean_text(core.get("name")),
         verified=verified,
         verified_reason=reason,
         ip_location=based_in,
@@ -482,27 +465,27 @@ def parse_about_account(document: dict[str, Any], status: int | None = 200) -> P
 def _tweet_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Tweet results of a user timeline (``timeline_v2`` until 2025, ``timeline`` after):
     the pinned entry, plain entries and conversation modules (``content.items[]``)."""
-    holder = _dict(result.get("timeline_v2")) or _dict(result.get("timeline"))
-    instructions = _dict(holder.get("timeline")).get("instructions")
+    holder = as_dict(result.get("timeline_v2")) or as_dict(result.get("timeline"))
+    instructions = as_dict(holder.get("timeline")).get("instructions")
     entries: list[Any] = []
     for instruction in instructions if isinstance(instructions, list) else []:
-        instruction = _dict(instruction)
+        instruction = as_dict(instruction)
         if isinstance(instruction.get("entry"), dict):
             entries.append(instruction["entry"])
         if isinstance(instruction.get("entries"), list):
             entries.extend(instruction["entries"])
     contents: list[dict[str, Any]] = []
     for entry in entries:
-        content = _dict(_dict(entry).get("content"))
+        content = as_dict(as_dict(entry).get("content"))
         items = content.get("items")
         if isinstance(items, list):
-            contents.extend(_dict(_dict(item).get("item")) for item in items)
+            contents.extend(as_dict(as_dict(item).get("item")) for item in items)
         contents.append(content)
     tweets = []
     for content in contents:
-        tweet = _dict(_dict(_dict(_dict(content).get("itemContent")).get("tweet_results")).get("result"))
+        tweet = as_dict(as_dict(as_dict(as_dict(content).get("itemContent")).get("tweet_results")).get("result"))
         if tweet.get("__typename") == "TweetWithVisibilityResults":
-            tweet = _dict(tweet.get("tweet"))
+            tweet = as_dict(tweet.get("tweet"))
         if tweet.get("rest_id") and isinstance(tweet.get("legacy"), dict):
             tweets.append(tweet)
     return tweets
@@ -528,7 +511,7 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
     holder = data.get("user")
     if not data or holder is None or holder == {}:
         return Failure(FailureKind.NOT_FOUND, "X has no user with this id (empty data.user)", status)
-    result = _dict(_dict(holder).get("result"))
+    result = as_dict(as_dict(holder).get("result"))
     if result.get("__typename") == "UserUnavailable":
         return _unavailable(result, status)
     if not ({"timeline", "timeline_v2"} & result.keys()):
@@ -537,15 +520,15 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
     posts: dict[str, Post] = {}
     for tweet in _tweet_entries(result):
         legacy = tweet["legacy"]
-        author = _dict(_dict(_dict(tweet.get("core")).get("user_results")).get("result"))
-        author_id = _text(legacy.get("user_id_str")) or _text(author.get("rest_id"))
+        author = as_dict(as_dict(as_dict(tweet.get("core")).get("user_results")).get("result"))
+        author_id = clean_text(legacy.get("user_id_str")) or clean_text(author.get("rest_id"))
         if owner and author_id and author_id != str(owner):
             continue  # someone else's tweet shown in a conversation module
         if isinstance(legacy.get("retweeted_status_result"), dict):
             continue  # a retweet: someone else's content
         post_id = str(tweet["rest_id"])
-        handle = _text(_first(_dict(author.get("core")).get("screen_name"), _dict(author.get("legacy")).get("screen_name")))
-        note = _dict(_dict(_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
+        handle = clean_text(_first(as_dict(author.get("core")).get("screen_name"), as_dict(author.get("legacy")).get("screen_name")))
+        note = as_dict(as_dict(as_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
         posts.setdefault(
             post_id,
             Post(
@@ -553,11 +536,11 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
                 post_id=post_id,
                 url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
                 published_at=_created_at(legacy.get("created_at")),
-                text=_text(note.get("text")) or _text(legacy.get("full_text")),
+                text=clean_text(note.get("text")) or clean_text(legacy.get("full_text")),
                 likes=_count(legacy.get("favorite_count")),
                 comments=_count(legacy.get("reply_count")),
                 shares=_count(legacy.get("retweet_count")),
-                views=_count(_dict(tweet.get("views")).get("count")),
+                views=_count(as_dict(tweet.get("views")).get("count")),
             ),
         )
     return PostPage(platform=PLATFORM, platform_user_id=str(owner) if owner else None, posts=tuple(posts.values()))
@@ -587,26 +570,26 @@ def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseRe
         data = data[0] if len(data) == 1 else None
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, "v2 answer without one data object", status)
-    metrics = _dict(data.get("public_metrics"))
-    entities = _dict(data.get("entities"))
+    metrics = as_dict(data.get("public_metrics"))
+    entities = as_dict(data.get("entities"))
     verified = data.get("verified")
-    kind = _text(data.get("verified_type"))
+    kind = clean_text(data.get("verified_type"))
     if kind == "none":
         kind = None
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(data.get("id")),
-        handle=_text(data.get("username")),
-        display_name=_text(data.get("name")),
+        platform_user_id=clean_text(data.get("id")),
+        handle=clean_text(data.get("username")),
+        display_name=clean_text(data.get("name")),
         followers=_count(metrics.get("followers_count")),
         following=_count(metrics.get("following_count")),
         posts=_count(metrics.get("tweet_count")),
         likes=None,  # like_count is likes *given*, not received
         verified=verified if isinstance(verified, bool) else None,
         verified_reason=f"{kind} account" if kind else None,
-        bio=_text(data.get("description")),
-        location=_text(data.get("location")),
-        links=tuple(_url_links(_dict(entities.get("url")).get("urls"), _dict(entities.get("description")).get("urls"))),
+        bio=clean_text(data.get("description")),
+        location=clean_text(data.get("location")),
+        links=tuple(_url_links(as_dict(entities.get("url")).get("urls"), as_dict(entities.get("description")).get("urls"))),
     )
 
 

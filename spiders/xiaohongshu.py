@@ -32,6 +32,7 @@ from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source
+from spiders.payload import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -210,14 +211,6 @@ def _user_id_from_url(url: str | None) -> str | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    """A non-empty string, or None (the page uses "" and undefined for "not set")."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
-
-
 def _counts(interactions: Any) -> tuple[dict[str, int], set[str], set[str]]:
     """``interactions[]`` -> counts by Profile field, plus approximate/lower-bound field names."""
     counts: dict[str, int] = {}
@@ -246,7 +239,7 @@ def _location_tag(tags: Any) -> str | None:
         return None
     for tag in tags:
         if isinstance(tag, dict) and tag.get("tagType") == "location":
-            return _text(tag.get("name"))
+            return clean_text(tag.get("name"))
     return None
 
 
@@ -262,16 +255,16 @@ def _profile(
     posts: tuple[Post, ...] = (),
 ) -> Profile:
     counts, approximate, lower = _counts(interactions)
-    place = strip_ip_prefix(_text(ip_location))
+    place = strip_ip_prefix(clean_text(ip_location))
     return Profile(
         platform=PLATFORM,
         platform_user_id=user_id,
-        handle=_text(red_id),
-        display_name=_text(nickname),
+        handle=clean_text(red_id),
+        display_name=clean_text(nickname),
         followers=counts.get("followers"),
         following=counts.get("following"),
         likes=counts.get("likes"),
-        bio=_text(desc),
+        bio=clean_text(desc),
         ip_location=place,
         location=_location_tag(tags),
         country=country_code(place),
@@ -350,8 +343,8 @@ def parse_usersearch(payload: bytes, url: str | None = None, status: int | None 
     return Profile(
         platform=PLATFORM,
         platform_user_id=user_id if USER_ID.match(user_id) else None,
-        handle=_text(user.get("red_id")),
-        display_name=_text(user.get("name")),
+        handle=clean_text(user.get("red_id")),
+        display_name=clean_text(user.get("name")),
         followers=None if fans is None else fans.value,
         verified=verified if isinstance(verified, bool) else None,
         approximate=("followers",) if fans is not None and fans.approximate else (),
@@ -438,7 +431,7 @@ def notes_from_state(user: dict[str, Any], user_id: str | None) -> tuple[Post, .
         owner = card.get("user", {}).get("userId") if isinstance(card.get("user"), dict) else None
         if user_id and isinstance(owner, str) and owner.lower() != user_id:
             continue
-        note_id = _text(card.get("noteId")) or _text(item.get("id"))
+        note_id = clean_text(card.get("noteId")) or clean_text(item.get("id"))
         if note_id is None:
             continue
         interact = card.get("interactInfo") if isinstance(card.get("interactInfo"), dict) else {}
@@ -454,8 +447,8 @@ def notes_from_state(user: dict[str, Any], user_id: str | None) -> tuple[Post, .
                 platform=PLATFORM,
                 post_id=note_id,
                 url=NOTE_URL.format(note_id=note_id),
-                title=_text(card.get("displayTitle")) or _text(card.get("title")),
-                text=_text(card.get("desc")),
+                title=clean_text(card.get("displayTitle")) or clean_text(card.get("title")),
+                text=clean_text(card.get("desc")),
                 kind="video" if card.get("type") == "video" else "post",
                 likes=None if liked is None else liked.value,
                 comments=None if comments is None else comments.value,

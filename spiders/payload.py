@@ -1,0 +1,46 @@
+"""Small readers the pure parsers share: JSON bytes, dict-or-empty, a trimmed string, a key
+anywhere in a JSON tree. Each answers ``None``/empty for what is absent or of the wrong type,
+so a parser never raises on a payload that changed shape (and never invents a value)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+
+def load_json(payload: bytes) -> Any:
+    """The decoded JSON document (a BOM is allowed), or None when the bytes are not JSON."""
+    try:
+        return json.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (so ``.get`` chains stay safe)."""
+    return value if isinstance(value, dict) else {}
+
+
+def clean_text(value: Any) -> str | None:
+    """A string without surrounding blanks; None for "", blanks only, or a non-string."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return None
+
+
+def find_key(value: Any, key: str) -> Iterator[Any]:
+    """Every value stored under ``key`` anywhere in a JSON tree, in document order
+    (pages nest the interesting objects at depths that change between releases)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            for k, v in items:
+                if k == key:
+                    yield v
+            stack.extend(v for _, v in reversed(items))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))

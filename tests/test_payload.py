@@ -1,0 +1,23 @@
+"""The small readers every parser shares (spiders/payload.py)."""
+
+from __future__ import annotations
+
+from spiders.payload import as_dict, clean_text, find_key, load_json
+
+
+def test_load_json_accepts_a_bom_and_answers_none_for_anything_else() -> None:
+    assert load_json('\ufeff{"a": 1}'.encode()) == {"a": 1}
+    assert load_json(b"<html>") is None
+    assert load_json(b"\xff\xfe") is None
+
+
+def test_as_dict_and_clean_text_never_invent_a_value() -> None:
+    assert as_dict([1]) == {} and as_dict({"a": 1}) == {"a": 1}
+    assert clean_text("  Mia  ") == "Mia"
+    assert clean_text("   ") is None and clean_text(0) is None and clean_text(None) is None
+
+
+def test_find_key_walks_the_tree_in_document_order() -> None:
+    tree = {"a": {"id": 1, "b": [{"id": 2}, {"c": {"id": 3}}]}, "d": {"id": 4}}
+    assert list(find_key(tree, "id")) == [1, 2, 3, 4]
+    assert list(find_key("not a tree", "id")) == []
