@@ -16,7 +16,10 @@ What is read, and from where (best available wins, in this order):
    or was terminated -> not_found;
 3. the about panel ``aboutChannelViewModel`` (``country`` name -> ISO code, ``viewCountText``,
    ``subscriberCountText``, ``videoCountText``, ``links``), found anywhere in a browse answer,
-   and scrapfly-scrapers' derived records of it;
+   and scrapfly-scrapers' derived records of it. The spider asks for it the way YouTube's web
+   client does: the channel page's header names the about panel's continuation token
+   (:func:`about_continuation`), which is POSTed to ``youtubei/v1/browse``
+   (:func:`about_request_body`); :func:`parse_about_panel` reads the answer;
 4. recent videos from the channel RSS feed ``feeds/videos.xml?channel_id=UC...`` (feedparser):
    video id, URL, published time, title, ``media:statistics`` views, ``media:starRating`` count.
 
@@ -26,6 +29,7 @@ are marked approximate when rounded. Everything above :class:`YouTubeSpider` is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -33,7 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
+from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile, merge_profiles
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
@@ -48,6 +52,10 @@ LEGACY_URL = "https://www.youtube.com/{kind}/{name}"
 RSS_URL = "https://www.youtube.com/feeds/videos.xml?channel_id={channel_id}"
 RSS_USER_URL = "https://www.youtube.com/feeds/videos.xml?user={name}"
 VIDEO_URL = "https://www.youtube.com/watch?v={video_id}"
+#: InnerTube browse, where the web client POSTs the about panel's continuation token.
+ABOUT_URL = "https://www.youtube.com/youtubei/v1/browse?prettyPrint=false"
+#: WEB client version sent when the page names none (the newest one seen in our samples, 2026-01).
+DEFAULT_CLIENT_VERSION = "2.20260123.01.00"
 #: Google's consent cookie ("reject all" answered): without it EU visitors get consent.youtube.com.
 CONSENT_COOKIES = {"SOCS": "CAI"}
 
@@ -56,6 +64,8 @@ CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com"}
 _INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\])\s*=\s*")
+_CLIENT_VERSION = re.compile(r'"INNERTUBE_(?:CONTEXT_)?CLIENT_VERSION"\s*:\s*"([0-9]+(?:\.[0-9]+){1,4})"')
+_VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){1,4}$")
 
 
 # --------------------------------------------------------------------------- accounts
@@ -186,6 +196,8 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     head = payload.lstrip()[:1]
     if head in (b"{", b"["):
         document = _json(payload)
+        if path.startswith("/youtubei/") and _is_continuation_answer(document):
+            return parse_about_panel(payload, url, status)
         if isinstance(document, dict) and (
             str(document.get("kind", "")).startswith("youtube#") or "error" in document and "code" in _dict(document.get("error"))
         ):
@@ -318,7 +330,11 @@ def _alert_failure(data: dict[str, Any], status: int | None) -> Failure | None:
 
 
 def browse_profile(data: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
-    """Header (either generation) + channelMetadataRenderer + about panel, when present."""
+    """Header (either generation) + channelMetadataRenderer + about panel, when present.
+
+    The header and metadata win field by field; the about panel (:func:`about_profile`) fills
+    what they leave unread (views, country, links), as :func:`merge_profiles` does for sources.
+    """
     failure = _alert_failure(data, status)
     if failure is not None:
         return failure
@@ -365,38 +381,56 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
     display_name = display_name or _text(metadata.get("title"))
     if handle is None:
         for owner in metadata.get("ownerUrls") or []:
-            match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(owner))
-            if match:
-                handle = match.group(1)
+            handle = _handle_in(owner)
+            if handle:
                 break
-    country = None
-    links: list[str] = []
-    if about is not None:
-        channel_id = channel_id or _text(about.get("channelId"))
-        if handle is None:
-            match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(about.get("canonicalChannelUrl") or ""))
-            handle = match.group(1) if match else None
-        counts.put("followers", _text(about.get("subscriberCountText")))
-        counts.put("posts", _text(about.get("videoCountText")))
-        counts.put("views", _text(about.get("viewCountText")))
-        country = country_code(_text(about.get("country")))
-        links = _about_links(about.get("links"))
-    if channel_id is None and handle is None and not counts.values:
-        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without channel id, handle or counts", status)
-    return Profile(
+    profile = Profile(
         platform=PLATFORM,
         platform_user_id=channel_id,
         handle=handle,
         display_name=display_name,
         followers=counts.get("followers"),
         posts=counts.get("posts"),
-        views=counts.get("views"),
         verified=verified,
-        bio=_text(metadata.get("description")) or (_text(about.get("description")) if about else None),
-        country=country,
+        bio=_text(metadata.get("description")),
         approximate=tuple(counts.approximate),
         lower_bound=tuple(counts.lower_bound),
-        links=tuple(links),
+    )
+    if about is not None:
+        profile = merge_profiles([profile, about_profile(about)])
+    if profile.platform_user_id is None and profile.handle is None and all(
+        getattr(profile, f) is None for f in ("followers", "posts", "views")
+    ):
+        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without channel id, handle or counts", status)
+    return profile
+
+
+def _handle_in(url: Any) -> str | None:
+    match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(url or ""))
+    return match.group(1) if match else None
+
+
+def about_profile(about: dict[str, Any]) -> Profile:
+    """One ``aboutChannelViewModel`` -> Profile: the about panel's counts, country, links.
+
+    ``joinedDateText`` is not read: :class:`Profile` has no field for it.
+    """
+    counts = _Counts()
+    counts.put("followers", _text(about.get("subscriberCountText")))
+    counts.put("posts", _text(about.get("videoCountText")))
+    counts.put("views", _text(about.get("viewCountText")))
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(about.get("channelId")),
+        handle=_handle_in(about.get("canonicalChannelUrl")) or _handle_in(about.get("displayCanonicalChannelUrl")),
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        bio=_text(about.get("description")),
+        country=country_code(_text(about.get("country"))),
+        approximate=tuple(counts.approximate),
+        lower_bound=tuple(counts.lower_bound),
+        links=tuple(_about_links(about.get("links"))),
     )
 
 
@@ -413,33 +447,137 @@ def _about_links(value: Any) -> list[str]:
 
 
 def parse_about_record(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-    """scrapfly-scrapers' reduced about-panel records (``subscriberCount`` <- ``subscriberCountText``...)."""
+    """scrapfly-scrapers' reduced about-panel records (``subscriberCount`` <- ``subscriberCountText``...).
+
+    The record's keys are mapped back to the ``aboutChannelViewModel`` names they were projected
+    from, so one function (:func:`about_profile`) reads both.
+    """
     document = _json(payload)
     record = document[0] if isinstance(document, list) and document else document
     if not isinstance(record, dict) or "subscriberCount" not in record:
         return Failure(FailureKind.UNRECOGNIZED, "not an about-panel record", status)
-    counts = _Counts()
-    counts.put("followers", record.get("subscriberCount"))
-    counts.put("posts", record.get("videoCount"))
-    counts.put("views", record.get("viewCount"))
-    handle = None
-    match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(record.get("url") or ""))
-    if match:
-        handle = match.group(1)
-    return Profile(
-        platform=PLATFORM,
-        platform_user_id=_text(record.get("channelId")),
-        handle=handle,
-        display_name=_text(record.get("title")),
-        followers=counts.get("followers"),
-        posts=counts.get("posts"),
-        views=counts.get("views"),
-        bio=_text(record.get("description")),
-        country=country_code(_text(record.get("country"))),
-        approximate=tuple(counts.approximate),
-        lower_bound=tuple(counts.lower_bound),
-        links=tuple(_about_links(record.get("links"))),
-    )
+    about = {
+        "channelId": record.get("channelId"),
+        "displayCanonicalChannelUrl": record.get("url"),
+        "subscriberCountText": record.get("subscriberCount"),
+        "videoCountText": record.get("videoCount"),
+        "viewCountText": record.get("viewCount"),
+        "description": record.get("description"),
+        "country": record.get("country"),
+        "links": record.get("links"),
+    }
+    profile = about_profile(about)
+    return dataclasses.replace(profile, display_name=_text(record.get("title")))
+
+
+# --------------------------------------------------------------------------- about panel continuation
+
+
+def _is_continuation_answer(document: Any) -> bool:
+    """A browse answer to a continuation (or an InnerTube error), not a whole channel tab."""
+    if not isinstance(document, dict) or "header" in document or "metadata" in document:
+        return False
+    return "onResponseReceivedEndpoints" in document or isinstance(document.get("error"), dict)
+
+
+def _about_panel_endpoints(header: dict[str, Any]) -> Iterator[Any]:
+    """``showEngagementPanelEndpoint``s of the channel header, the about panel's own first.
+
+    The about panel opens from the description's "...more" (``pageHeaderViewModel``) or the
+    tagline's "more" (old ``c4TabbedHeaderRenderer``); the links line ("and 5 more links") opens
+    the same panel. Only the header is searched: the videos grid's continuation lives in
+    ``contents`` and is never taken.
+    """
+    page = _dict(_dict(_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    preview = _dict(_dict(page.get("description")).get("descriptionPreviewViewModel"))
+    yield _dict(_dict(_dict(_dict(preview.get("rendererContext")).get("commandContext")).get("onTap")).get(
+        "innertubeCommand")).get("showEngagementPanelEndpoint")
+    tagline = _dict(_dict(_dict(header.get("c4TabbedHeaderRenderer")).get("tagline")).get("channelTaglineRenderer"))
+    yield _dict(tagline.get("moreEndpoint")).get("showEngagementPanelEndpoint")
+    yield from _find_key(header, "showEngagementPanelEndpoint")
+
+
+def _panel_token(endpoint: Any) -> str | None:
+    """``engagementPanel...continuationItemRenderer.continuationEndpoint.continuationCommand.token``."""
+    endpoint = _dict(endpoint)
+    if _dict(endpoint.get("identifier")).get("surface", "ENGAGEMENT_PANEL_SURFACE_BROWSE") != "ENGAGEMENT_PANEL_SURFACE_BROWSE":
+        return None
+    panel = _dict(_dict(endpoint.get("engagementPanel")).get("engagementPanelSectionListRenderer"))
+    sections = _dict(_dict(panel.get("content")).get("sectionListRenderer")).get("contents")
+    section = _dict(sections[0]) if isinstance(sections, list) and sections else {}
+    items = _dict(section.get("itemSectionRenderer")).get("contents")
+    item = _dict(items[0]) if isinstance(items, list) and items else {}
+    continuation = _dict(_dict(item.get("continuationItemRenderer")).get("continuationEndpoint"))
+    api_url = _dict(_dict(continuation.get("commandMetadata")).get("webCommandMetadata")).get("apiUrl")
+    if api_url not in (None, "/youtubei/v1/browse"):
+        return None
+    token = _dict(continuation.get("continuationCommand")).get("token")
+    return token.strip() if isinstance(token, str) and token.strip() else None
+
+
+def about_continuation(payload: bytes) -> tuple[str, str | None] | None:
+    """(the about panel's continuation token, the page's WEB client version or None).
+
+    ``payload`` is a channel page (``ytInitialData`` + ytcfg's ``INNERTUBE_CLIENT_VERSION``) or
+    the same browse JSON (version from ``responseContext``'s CSI ``cver``). None when the
+    header names no about panel: nothing to ask.
+    """
+    head = payload.lstrip()[:1]
+    version: str | None = None
+    if head == b"{":
+        data = _json(payload)
+        for service in _dict(_dict(data).get("responseContext")).get("serviceTrackingParams") or []:
+            for param in _dict(service).get("params") or []:
+                if _dict(param).get("key") == "cver" and isinstance(_dict(param).get("value"), str):
+                    version = version or _dict(param)["value"]
+    else:
+        html = payload.decode("utf-8", errors="replace")
+        data = initial_data(html)
+        match = _CLIENT_VERSION.search(html)
+        version = match.group(1) if match else None
+    if not isinstance(data, dict):
+        return None
+    header = _dict(data.get("header"))
+    token = next((t for t in map(_panel_token, _about_panel_endpoints(header)) if t), None)
+    if token is None:
+        return None
+    return token, version if version and _VERSION.match(version) else None
+
+
+def about_request_body(token: str, client_version: str | None) -> bytes:
+    """The JSON the web client POSTs to ``youtubei/v1/browse`` for the about panel."""
+    client = {"clientName": "WEB", "clientVersion": client_version or DEFAULT_CLIENT_VERSION, "hl": "en", "gl": "US"}
+    return json.dumps({"context": {"client": client}, "continuation": token}, separators=(",", ":")).encode()
+
+
+def parse_about_panel(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """The continuation answer ``onResponseReceivedEndpoints[].appendContinuationItemsAction
+    .continuationItems[].aboutChannelRenderer.metadata.aboutChannelViewModel`` -> Profile.
+
+    The channel page already proved the channel exists, so a 404 here is a stale token or
+    endpoint (``http_error``), never ``not_found``: that would end the account's chain.
+    """
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the about panel", status)
+    document = _json(payload)
+    error = _dict(document).get("error") if isinstance(document, dict) else None
+    if isinstance(error, dict):
+        detail = f"InnerTube error {error.get('code')} {error.get('status') or ''}: {error.get('message') or ''}"
+        return Failure(FailureKind.HTTP_ERROR, f"about panel: {detail}"[:300], status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation", status)
+    if not isinstance(document, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "about panel answer is not JSON", status)
+    about = next((v for v in _find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
+                  if isinstance(v, dict)), None)
+    if about is None:
+        return Failure(FailureKind.UNRECOGNIZED, "continuation answer without an aboutChannelViewModel", status)
+    profile = about_profile(about)
+    if profile.platform_user_id is None and profile.handle is None and all(
+        getattr(profile, f) is None for f in ("followers", "posts", "views")
+    ) and profile.country is None and not profile.links:
+        return Failure(FailureKind.UNRECOGNIZED, "about panel without channel id, handle, counts, country or links", status)
+    return profile
 
 
 # --------------------------------------------------------------------------- RSS
@@ -508,7 +646,7 @@ def api_key() -> str | None:
 
 
 class YouTubeSpider(AccountSpider):
-    """Data API (with a key) or the channel page, then the RSS feed of recent videos."""
+    """Data API (with a key), the channel page, its about panel, then the RSS feed of recent videos."""
 
     name = "youtube"
     platform = PLATFORM
@@ -555,11 +693,45 @@ class YouTubeSpider(AccountSpider):
     def _rss_source(channel_id: str) -> Source:
         return Source(url=RSS_URL.format(channel_id=channel_id), parser=parse, name="youtube.rss", cookies=dict(CONSENT_COOKIES))
 
+    @staticmethod
+    def _about_source(token: str, client_version: str | None) -> Source:
+        return Source(
+            url=ABOUT_URL,
+            parser=parse_about_panel,
+            name="youtube.about_panel",
+            method="POST",
+            body=about_request_body(token, client_version),
+            headers={
+                "Content-Type": "application/json",
+                "X-YouTube-Client-Name": "1",  # WEB
+                "X-YouTube-Client-Version": client_version or DEFAULT_CLIENT_VERSION,
+            },
+            cookies=dict(CONSENT_COOKIES),
+        )
+
     def next_sources(
         self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
     ) -> list[Source]:
-        """Once a profile names the channel id, make sure the RSS feed is the chain's last step."""
-        remaining = super().next_sources(account, source, result, payload, remaining)
+        """After the channel page, its about panel (country, links, total views) comes next;
+        once a profile names the channel id, the RSS feed is the chain's last step.
+
+        A page without the panel's token asks nothing more (no failure: there is nothing to
+        ask). Whatever the about panel answers never ends the chain: the page already showed
+        the channel exists, and the page's profile is kept either way.
+        """
+        if source.name == "youtube.about_panel":
+            remaining = list(remaining)
+        else:
+            remaining = super().next_sources(account, source, result, payload, remaining)
+        if (
+            source.name == "youtube.channel_page"
+            and isinstance(result, Profile)
+            and payload
+            and not any(s.name == "youtube.about_panel" for s in remaining)
+        ):
+            found = about_continuation(payload)
+            if found is not None:
+                remaining = [self._about_source(*found), *remaining]
         if isinstance(result, Profile) and result.platform_user_id and not any(s.name == "youtube.rss" for s in remaining):
             if source.name != "youtube.rss" and CHANNEL_ID.match(result.platform_user_id):
                 remaining = [*remaining, self._rss_source(result.platform_user_id)]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
-from crawler.items import AccountRef, Failure, FailureKind, PostPage, Profile
+from crawler.items import AccountRef, Failure, FailureKind, PostPage, Profile, merge_profiles
 from spiders import youtube
-from spiders.youtube import YouTubeSpider, normalize_account, parse
+from spiders.youtube import YouTubeSpider, about_continuation, normalize_account, parse
 
 CHANNEL = "UCsXVk37bltHxD1rDPwtNM8Q"
 
@@ -105,3 +108,129 @@ def test_a_channel_without_videos_has_an_empty_feed_not_a_failure() -> None:
 def test_consent_page_is_blocked_and_says_why() -> None:
     result = parse(b'<html><form action="https://consent.youtube.com/save"></form></html>', "https://www.youtube.com/@x")
     assert isinstance(result, Failure) and result.kind is FailureKind.BLOCKED and "consent" in result.detail
+
+
+# --------------------------------------------------------------------------- about panel request
+
+FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
+HOSPITAL = "UCw49uOTAJjGUdoAeUcp7tOg"
+
+
+def _fixture(case: str) -> bytes:
+    (response,) = (FIXTURES / case).glob("response.*")
+    return response.read_bytes()
+
+
+def _token_section(token: str) -> bytes:
+    """The engagement-panel section a browse continuation token points at (base64 in base64)."""
+    outer = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    params = unquote(outer.split(b"\x1aD", 1)[1].decode())
+    return base64.urlsafe_b64decode(params + "=" * (-len(params) % 4))
+
+
+def test_the_real_channel_page_names_the_about_panel_token_and_its_client_version() -> None:
+    page = _fixture("channel_page_html_pageheader_hospitalrecords")
+    token, version = about_continuation(page)
+    assert version == "2.20250618.01.00"  # ytcfg INNERTUBE_CLIENT_VERSION of the sample
+    # The description's "...more" panel: section 69fb5cdc of channel UCw49uOT..., not the
+    # "and 5 more links" panel (69fb5cde) and not the videos grid's continuation.
+    assert HOSPITAL.encode() in base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"69fb5cdc-0000-296c-a730-582429c4c024" in _token_section(token)
+    data = youtube.initial_data(page.decode("utf-8"))
+    grid = json.dumps(data["contents"])
+    assert token not in grid
+
+
+@pytest.mark.parametrize(
+    ("case", "version"),
+    [("browse_pageheader_randomchannel_2026", "2.20260123.01.00"),  # description preview
+     ("browse_c4tabbedheader_randomchannel_2023", "2.20231208.01.00")],  # old header: the tagline's "more"
+)
+def test_both_header_generations_name_the_about_panel_token(case: str, version: str) -> None:
+    token, found_version = about_continuation(_fixture(case))
+    assert found_version == version  # responseContext CSI cver
+    assert b"UCUaQMQS9lY5lit3vurpXQ6w" in base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+@pytest.mark.parametrize("case", ["browse_about_panel_synthetic", "garbage", "page_without_initial_data",
+                                  "channel_page_pageheader_zh_locale_synthetic"])
+def test_no_about_token_without_a_header_panel(case: str) -> None:
+    assert about_continuation(_fixture(case)) is None
+
+
+def _page_profile(payload: bytes) -> Profile:
+    profile = parse(payload, "https://www.youtube.com/@hospitalrecords/videos")
+    assert isinstance(profile, Profile)
+    return profile
+
+
+def test_after_the_channel_page_the_about_panel_is_posted_before_the_feed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    spider = YouTubeSpider()
+    account = AccountRef("youtube", handle="hospitalrecords")
+    (page_source,) = spider.sources(account)
+    payload = _fixture("channel_page_html_pageheader_hospitalrecords")
+    chain = spider.next_sources(account, page_source, _page_profile(payload), payload, [])
+    assert [s.name for s in chain] == ["youtube.about_panel", "youtube.rss"]
+    about = chain[0]
+    assert (about.method, about.url) == ("POST", "https://www.youtube.com/youtubei/v1/browse?prettyPrint=false")
+    assert about.headers["Content-Type"] == "application/json"
+    assert about.cookies == {"SOCS": "CAI"}
+    token, _ = about_continuation(payload)
+    assert json.loads(about.body) == {
+        "context": {"client": {"clientName": "WEB", "clientVersion": "2.20250618.01.00", "hl": "en", "gl": "US"}},
+        "continuation": token,
+    }
+    assert chain[1].url == f"https://www.youtube.com/feeds/videos.xml?channel_id={HOSPITAL}"
+
+
+def test_a_page_without_the_token_asks_no_about_panel_and_stores_no_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    spider = YouTubeSpider()
+    account = AccountRef("youtube", platform_user_id=CHANNEL)
+    page_source, rss = spider.sources(account)
+    payload = _fixture("browse_about_panel_synthetic")
+    chain = spider.next_sources(account, page_source, parse(payload, page_source.url), payload, [rss])
+    assert [s.name for s in chain] == ["youtube.rss"]
+
+
+def test_without_a_client_version_the_default_is_sent() -> None:
+    body = json.loads(youtube.about_request_body("tok", None))
+    assert body["context"]["client"]["clientVersion"] == youtube.DEFAULT_CLIENT_VERSION
+    assert body["continuation"] == "tok"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (404, b"<html><body>404 Not Found</body></html>", FailureKind.HTTP_ERROR),  # stale token, not a missing channel
+        (400, b'{"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}}',
+         FailureKind.HTTP_ERROR),
+        (429, b"", FailureKind.RATE_LIMITED),
+        (200, b'{"responseContext": {}, "onResponseReceivedEndpoints": [{"appendContinuationItemsAction": '
+              b'{"continuationItems": []}}]}', FailureKind.UNRECOGNIZED),
+        (200, b"<html>not json</html>", FailureKind.UNRECOGNIZED),
+    ],
+)
+def test_about_panel_failures_are_typed_and_never_not_found(status: int, body: bytes, kind: FailureKind) -> None:
+    result = youtube.parse_about_panel(body, youtube.ABOUT_URL, status)
+    assert isinstance(result, Failure) and result.kind is kind
+
+
+def test_an_about_panel_failure_never_ends_the_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    spider = YouTubeSpider()
+    account = AccountRef("youtube", platform_user_id=HOSPITAL)
+    about = spider._about_source("tok", None)
+    rss = spider._rss_source(HOSPITAL)
+    for failure in (Failure(FailureKind.NOT_FOUND, "x", 404), Failure(FailureKind.HTTP_ERROR, "x", 400)):
+        assert spider.next_sources(account, about, failure, b"", [rss]) == [rss]
+
+
+def test_the_page_counts_win_and_the_about_panel_fills_country_links_and_views() -> None:
+    page = _page_profile(_fixture("channel_page_html_pageheader_hospitalrecords"))
+    about = parse(_fixture("browse_about_continuation_scrapfly_values_synthetic"), youtube.ABOUT_URL)
+    merged = merge_profiles([page, about])
+    assert (merged.followers, merged.posts, merged.handle) == (551_000, 3_400, "hospitalrecords")
+    assert (merged.views, merged.country, merged.links[0]) == (1_677, "FR", "scrapfly.io")
+    assert sorted(merged.approximate) == ["followers", "posts"]
