@@ -16,6 +16,7 @@ unexpected exception in a parser is logged and stored as ``unrecognized``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -67,6 +68,22 @@ class Source:
     method: str = "GET"
     body: bytes | str | None = None
     cookies: dict[str, str] | None = None
+
+
+def limit_posts(parser: Parser, limit: int) -> Parser:
+    """``parser``, keeping at most ``limit`` posts of what it reads (a profile's recent posts
+    or a page of posts): the platforms send a fixed page size, ``WANGZI_RECENT_POSTS`` decides."""
+
+    def parse_limited(payload: bytes, url: str, status: int) -> ParseResult:
+        result = parser(payload, url, status)
+        if isinstance(result, Profile) and len(result.recent_posts) > limit:
+            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
+        if isinstance(result, PostPage) and len(result.posts) > limit:
+            return dataclasses.replace(result, posts=result.posts[:limit])
+        return result
+
+    parse_limited.__name__ = getattr(parser, "__name__", "parse")
+    return parse_limited
 
 
 def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseResult:

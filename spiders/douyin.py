@@ -24,10 +24,8 @@ What is read, and from where:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -35,7 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.base import AccountSpider, Source
+from spiders.base import AccountSpider, Source, limit_posts
 from spiders.payload import clean_text
 
 PARSER_VERSION = "1"
@@ -370,17 +368,6 @@ def _abort_unneeded_requests(request: Any) -> bool:
     return request.resource_type in {"image", "media", "font", "stylesheet", "texttrack", "manifest"}
 
 
-def _limit_posts(limit: int) -> Callable[..., ParseResult]:
-    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        result = parse(payload, url, status)
-        if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
-        return result
-
-    parse_limited.__name__ = "parse"
-    return parse_limited
-
-
 class DouyinSpider(AccountSpider):
     """Profiles through Chromium: the page's RENDER_DATA is the source (the signed API is not
     called by us). Pages are closed by scrapy-playwright once their HTML is read."""
@@ -405,7 +392,7 @@ class DouyinSpider(AccountSpider):
         return [
             Source(
                 url=PROFILE_URL.format(sec_uid=sec_uid),
-                parser=_limit_posts(limit),
+                parser=limit_posts(parse, limit),
                 name="douyin.profile_page",
                 meta={
                     "playwright": True,

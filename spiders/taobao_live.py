@@ -24,12 +24,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post
-from spiders.base import AccountSpider, Source
+from spiders.base import AccountSpider, Source, limit_posts
 from spiders.youku import (
     abort_unneeded_requests,
     counts_profile,
     labelled_counts,
-    limit_recent_posts,
     page_title,
     status_failure,
     verification,
@@ -144,7 +143,7 @@ class TaobaoLiveSpider(AccountSpider):
         return [
             Source(
                 url=PROFILE_URL.format(anchor_id=anchor),
-                parser=limit_recent_posts(parse, limit),
+                parser=limit_posts(parse, limit),
                 name="taobao_live.anchor_page",
                 meta={
                     "playwright": True,

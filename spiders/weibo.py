@@ -22,12 +22,10 @@ Everything here above :class:`WeiboSpider` is pure: bytes in, a record out.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
 import re
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,7 +36,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.base import AccountSpider, Source
+from spiders.base import AccountSpider, Source, limit_posts
 from spiders.payload import clean_text
 
 logger = logging.getLogger(__name__)
@@ -439,17 +437,6 @@ def configured_cookie(environ: dict[str, str] | None = None) -> str | None:
     return platform_cookie("weibo", environ)
 
 
-def _limit_posts(limit: int) -> Callable[..., ParseResult]:
-    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        result = parse(payload, url, status)
-        if isinstance(result, PostPage) and len(result.posts) > limit:
-            return dataclasses.replace(result, posts=result.posts[:limit])
-        return result
-
-    parse_limited.__name__ = "parse"
-    return parse_limited
-
-
 # --------------------------------------------------------------------------- spider
 
 
@@ -505,7 +492,7 @@ class WeiboSpider(AccountSpider):
         pages = max(1, math.ceil(limit / POSTS_PER_PAGE)) if limit > 0 else 0
         for page in range(1, pages + 1):
             left = limit - POSTS_PER_PAGE * (page - 1)
-            chain.append(Source(POSTS_URL.format(uid=uid, page=page), _limit_posts(left), "weibo.posts", headers=mobile))
+            chain.append(Source(POSTS_URL.format(uid=uid, page=page), limit_posts(parse, left), "weibo.posts", headers=mobile))
         return chain
 
     def next_sources(

@@ -19,11 +19,9 @@ Everything here above :class:`XiaohongshuSpider` is pure: bytes in, a record out
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,7 +29,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from crawler.secrets import cookie_dict, platform_cookie
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.base import AccountSpider, Source
+from spiders.base import AccountSpider, Source, limit_posts
 from spiders.payload import clean_text
 
 logger = logging.getLogger(__name__)
@@ -507,17 +505,6 @@ def _abort_unneeded_requests(request: Any) -> bool:
     return request.resource_type in {"image", "media", "font", "stylesheet", "texttrack", "manifest"}
 
 
-def _limit_posts(parser: Callable[..., ParseResult], limit: int) -> Callable[..., ParseResult]:
-    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        result = parser(payload, url, status)
-        if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
-        return result
-
-    parse_limited.__name__ = getattr(parser, "__name__", "parse")
-    return parse_limited
-
-
 # --------------------------------------------------------------------------- spider
 
 
@@ -572,7 +559,7 @@ class XiaohongshuSpider(AccountSpider):
                 url=PROFILE_URL.format(user_id=user_id),
                 # `parse`, not parse_profile_page: the final URL (login/captcha redirects) and
                 # the status (461/471) are checked before the page is read.
-                parser=_limit_posts(parse, limit),
+                parser=limit_posts(parse, limit),
                 name="xiaohongshu.profile_page",
                 cookies=cookie_dict(cookie) if cookie else None,
                 meta={

@@ -16,9 +16,7 @@ The same reader serves Taobao Live (:mod:`spiders.taobao_live`).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -26,7 +24,7 @@ from bs4 import BeautifulSoup, Tag
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import Count, parse_count
-from spiders.base import AccountSpider, Source
+from spiders.base import AccountSpider, Source, limit_posts
 
 PARSER_VERSION = "1"
 PLATFORM = "youku"
@@ -119,17 +117,6 @@ def verification(soup: BeautifulSoup) -> str | None:
         if reason:
             return reason
     return None
-
-
-def limit_recent_posts(parser: Callable[..., ParseResult], limit: int) -> Callable[..., ParseResult]:
-    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        result = parser(payload, url, status)
-        if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
-        return result
-
-    parse_limited.__name__ = "parse"
-    return parse_limited
 
 
 def status_failure(status: int | None) -> Failure | None:
@@ -247,7 +234,7 @@ class YoukuSpider(AccountSpider):
         return [
             Source(
                 url=PROFILE_URL.format(uid=uid),
-                parser=limit_recent_posts(parse, limit),
+                parser=limit_posts(parse, limit),
                 name="youku.profile_page",
                 meta={
                     "playwright": True,

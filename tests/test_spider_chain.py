@@ -64,3 +64,22 @@ def test_a_spider_can_insert_a_request_named_by_the_answer() -> None:
 def test_after_a_download_error_the_hook_sees_no_payload() -> None:
     (request,) = _step(_FollowUp(), Failure(FailureKind.NETWORK, "refused"), None)
     assert request.url == "https://example.test/b"
+
+
+def test_limit_posts_cuts_a_profiles_recent_posts_and_a_page_of_posts() -> None:
+    from crawler.items import Post, PostPage
+    from spiders.base import limit_posts
+
+    posts = tuple(Post(platform="chain_test", post_id=str(n)) for n in range(5))
+
+    def profile_parser(payload: bytes, url: str, status: int) -> ParseResult:
+        return Profile(platform="chain_test", followers=1, recent_posts=posts)
+
+    def page_parser(payload: bytes, url: str, status: int) -> ParseResult:
+        return PostPage(platform="chain_test", posts=posts)
+
+    assert [p.post_id for p in limit_posts(profile_parser, 2)(b"", "u", 200).recent_posts] == ["0", "1"]
+    assert [p.post_id for p in limit_posts(page_parser, 3)(b"", "u", 200).posts] == ["0", "1", "2"]
+    failure = Failure(FailureKind.BLOCKED, "wall", 403)
+    assert limit_posts(lambda *_: failure, 1)(b"", "u", 403) is failure
+    assert limit_posts(profile_parser, 2).__name__ == "profile_parser"  # stored as the parser's name

@@ -16,6 +16,7 @@ import pytest
 from crawler.items import Failure, FailureKind, Profile
 from crawler.secrets import InsecureSecretsFile
 from spiders import xiaohongshu as xhs
+from spiders.base import limit_posts
 from spiders.registry import normalize_account
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xiaohongshu"
@@ -224,7 +225,7 @@ def test_spider_sends_a_configured_cookie_and_limits_posts(monkeypatch: pytest.M
     spider = xhs.XiaohongshuSpider(targets=[])
     (source,) = spider.sources(normalize_account("xiaohongshu", UID))
     assert source.cookies == {"web_session": "abc123456"}
-    limited = xhs._limit_posts(xhs.parse_profile_page, 2)(PAGE, source.url, 200)
+    limited = limit_posts(xhs.parse_profile_page, 2)(PAGE, source.url, 200)
     assert [p.post_id for p in limited.recent_posts] == ["6740a1b2000000000c01d2e3", "6731f0c4000000001a03b4c5"]
 
 
