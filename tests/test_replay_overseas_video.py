@@ -1,15 +1,22 @@
 """The YouTube spider end to end: the real spider, Scrapy's real download path to the
 loopback replay server, the pure parsers, and what lands in SQLite (snapshots, recent videos as
-posts, profile links, typed failures). TikTok: tests/test_replay_tiktok.py."""
+posts, profile links, typed failures). TikTok: tests/test_replay_tiktok.py.
+
+The replay server matches method + URL and ignores POST bodies: the about panel's JSON body
+(token and client version taken from the page) is pinned by tests/test_youtube.py. Every
+request a crawl makes here is either recorded or asserted as a stored ``network`` failure, so
+no test passes on an unnoticed replay miss.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
-from spiders.youtube import API_URL, CHANNEL_URL, HANDLE_URL, RSS_URL
+from spiders.youtube import ABOUT_URL, API_URL, CHANNEL_URL, HANDLE_URL, RSS_URL
 from storage.db import session_scope, upgrade
 from storage.models import AccountLink
 from tests.helpers import Exchange, failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
@@ -36,6 +43,15 @@ def _crawl(tmp_path: Path, database_url: str, platform: str, handle: str, exchan
     return crawled.stdout + crawled.stderr
 
 
+def _about(case: str, status: int | None = None) -> Exchange:
+    """The about panel's answer, recorded for the spider's POST to youtubei/v1/browse."""
+    return dataclasses.replace(fixture_exchange("youtube", case, url=ABOUT_URL, status=status), method="POST")
+
+
+SCRAPFLY_LINKS = ["scrapfly.io", "github.com/scrapfly", "reddit.com/r/scrapfly", "linkedin.com/company/scrapfly",
+                  "twitter.com/scrapfly_dev", "scrapfly.medium.com"]
+
+
 def _links(database_url: str) -> list[str]:
     with session_scope(database_url) as session:
         return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
@@ -44,7 +60,31 @@ def _links(database_url: str) -> list[str]:
 # --------------------------------------------------------------------------- YouTube
 
 
-def test_youtube_channel_page_about_panel_and_rss_videos_are_stored(tmp_path: Path, sqlite_url: str) -> None:
+def test_youtube_channel_page_then_about_panel_post_then_feed(tmp_path: Path, sqlite_url: str) -> None:
+    # The real @hospitalrecords page names its about panel's continuation token; the spider POSTs
+    # it and then asks the feed. The about answer is synthetic (scrapfly's derived @scrapfly values)
+    # and the feed is Kurzgesagt's: no sample set of one channel exists, so the three answers are
+    # of three channels, and the test pins which source wins each field, not a coherent channel.
+    exchanges = [
+        fixture_exchange("youtube", "channel_page_html_pageheader_hospitalrecords", url=HANDLE_URL.format(handle="hospitalrecords")),
+        _about("browse_about_continuation_scrapfly_values_synthetic"),
+        fixture_exchange("youtube", "rss_kurzgesagt", url=RSS_URL.format(channel_id=HOSPITAL)),
+    ]
+    _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", exchanges, env=NO_KEY)
+    (account, snapshot), = snapshots(sqlite_url)
+    assert account.platform_user_id == HOSPITAL
+    # The page's counts win (earlier source); the about panel fills views, country and links.
+    assert (snapshot.followers, snapshot.posts, snapshot.verified) == (551_000, 3_400, True)
+    assert sorted(snapshot.approximate) == ["followers", "posts"]
+    assert (snapshot.views, snapshot.country) == (1_677, "FR")
+    assert snapshot.parser == "youtube.channel_page+youtube.about_panel"
+    assert _links(sqlite_url) == SCRAPFLY_LINKS
+    assert len(posts(sqlite_url)) == 15
+    assert failures(sqlite_url) == []
+
+
+def test_youtube_page_that_embeds_the_about_panel_asks_no_continuation(tmp_path: Path, sqlite_url: str) -> None:
+    # A browse answer carrying the about panel itself (and no header naming a token): no POST.
     exchanges = [
         fixture_exchange("youtube", "browse_about_panel_synthetic", url=CHANNEL_URL.format(channel_id=KURZGESAGT)),
         fixture_exchange("youtube", "rss_kurzgesagt", url=RSS_URL.format(channel_id=KURZGESAGT)),
@@ -61,17 +101,21 @@ def test_youtube_channel_page_about_panel_and_rss_videos_are_stored(tmp_path: Pa
     assert failures(sqlite_url) == []
 
 
-def test_youtube_handle_page_learns_the_channel_id_and_then_asks_the_feed(tmp_path: Path, sqlite_url: str) -> None:
-    # Only the page is recorded: the feed request (built from the id the page gave) is a replay miss.
+def test_youtube_about_panel_404_keeps_the_page_snapshot_and_the_feed_is_still_asked(tmp_path: Path, sqlite_url: str) -> None:
+    # The about POST answers 404 (a stale token); the feed (built from the id the page gave) is
+    # deliberately not recorded: a replay miss, stored as a network failure naming its URL.
     page = fixture_exchange("youtube", "channel_page_html_pageheader_hospitalrecords",
                             url=HANDLE_URL.format(handle="hospitalrecords"))
-    _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", [page], env=NO_KEY)
+    _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", [page, _about("channel_page_http_404", status=404)], env=NO_KEY)
     (account, snapshot), = snapshots(sqlite_url)
     assert (snapshot.followers, snapshot.posts, snapshot.verified) == (551_000, 3_400, True)
     assert sorted(snapshot.approximate) == ["followers", "posts"]
+    assert (snapshot.views, snapshot.country) == (None, None)  # never read, never invented
+    assert snapshot.parser == "youtube.channel_page"
     assert account.platform_user_id == HOSPITAL
-    (failure,) = failures(sqlite_url)
-    assert failure.kind == "network" and failure.url == RSS_URL.format(channel_id=HOSPITAL)
+    about, feed = failures(sqlite_url)
+    assert (about.kind, about.http_status, about.url) == ("http_error", 404, ABOUT_URL)  # not not_found
+    assert feed.kind == "network" and feed.url == RSS_URL.format(channel_id=HOSPITAL)
 
 
 def test_youtube_data_api_wins_when_a_key_is_configured(tmp_path: Path, sqlite_url: str) -> None:
@@ -80,14 +124,19 @@ def test_youtube_data_api_wins_when_a_key_is_configured(tmp_path: Path, sqlite_u
     exchanges = [
         fixture_exchange("youtube", "dataapi_channels_list_google", url=api),
         fixture_exchange("youtube", "browse_pageheader_randomchannel_2026", url=CHANNEL_URL.format(channel_id="UCK8sQmJBp8GCxrOtXWBpyEA")),
+        _about("browse_about_continuation_scrapfly_values_synthetic"),
+        # The feed is not recorded: its miss is asserted below.
     ]
     output = _crawl(tmp_path, sqlite_url, "youtube", "UCK8sQmJBp8GCxrOtXWBpyEA", exchanges, env={"YOUTUBE_API_KEY": key})
     assert key not in output
     (account, snapshot), = snapshots(sqlite_url)
     assert key not in snapshot.source_url  # sent as the X-Goog-Api-Key header, not in the URL
-    # The API's numbers win over the page's (84 subscribers) field by field.
+    # The API's numbers win over the page's (84 subscribers) and the about panel's (1,677 views).
     assert (snapshot.followers, snapshot.posts, snapshot.views) == (10_700_000, 2678, 3_331_930_783)
-    assert snapshot.parser.startswith("youtube.data_api")
+    assert snapshot.parser == "youtube.data_api+youtube.channel_page+youtube.about_panel"
+    assert _links(sqlite_url) == SCRAPFLY_LINKS  # only the about panel has links
+    (feed,) = failures(sqlite_url)
+    assert feed.kind == "network" and feed.url == RSS_URL.format(channel_id="UCK8sQmJBp8GCxrOtXWBpyEA")
 
 
 def test_youtube_missing_channel_is_a_not_found_failure(tmp_path: Path, sqlite_url: str) -> None:
