@@ -145,11 +145,17 @@ class AccountLink(SQLModel, table=True):
 
 
 class FetchFailure(SQLModel, table=True):
-    """A typed failure: why a fetch produced no data."""
+    """A typed failure: why a fetch produced no data.
+
+    A platform failure names its account (``account_id``); a press feed failure (Google News
+    or GDELT search, ``platform`` = the source) names the candidate whose aliases were
+    searched (``candidate_id``, migration 0006) and no account.
+    """
 
     id: Optional[int] = Field(default=None, primary_key=True)
     crawl_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id", index=True)
     account_id: Optional[int] = Field(default=None, foreign_key="account.id", index=True)
+    candidate_id: Optional[int] = Field(default=None, foreign_key="candidate.id", index=True)
     platform: str = Field(max_length=32, index=True)
     kind: str = Field(max_length=32, index=True)
     url: str
