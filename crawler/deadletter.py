@@ -24,6 +24,7 @@ from crawler.items import (
     Failure,
     FailureItem,
     FailureKind,
+    FeedFailureItem,
     Post,
     PostsItem,
     Profile,
@@ -69,6 +70,9 @@ def _provenance(data: dict[str, Any]) -> Provenance:
 
 def item_to_json(item: Any) -> dict[str, Any]:
     """A JSON-ready dict that :func:`item_from_json` turns back into an equal item."""
+    if isinstance(item, FeedFailureItem):
+        return {"type": "feed_failure", "candidate_id": item.candidate_id, "source": item.source, "url": item.url,
+                "occurred_at": _when(item.occurred_at), "failure": _failure_json(item.failure)}
     account = vars(item.account).copy()
     if isinstance(item, ProfileItem):
         profile = item.profile.to_json()
@@ -79,13 +83,25 @@ def item_to_json(item: Any) -> dict[str, Any]:
                 "provenance": _provenance_json(item.provenance)}
     if isinstance(item, FailureItem):
         return {"type": "failure", "account": account, "url": item.url, "occurred_at": _when(item.occurred_at),
-                "failure": {"kind": item.failure.kind.value, "detail": item.failure.detail, "status": item.failure.status}}
+                "failure": _failure_json(item.failure)}
     raise TypeError(f"cannot keep a {type(item).__name__} as a dead letter")
 
 
+def _failure_json(failure: Failure) -> dict[str, Any]:
+    return {"kind": failure.kind.value, "detail": failure.detail, "status": failure.status}
+
+
+def _failure(data: dict[str, Any]) -> Failure:
+    return Failure(FailureKind(data["kind"]), data["detail"], data["status"])
+
+
 def item_from_json(data: dict[str, Any]) -> Any:
-    account = AccountRef(**data["account"])
     kind = data["type"]
+    if kind == "feed_failure":
+        return FeedFailureItem(candidate_id=data["candidate_id"], source=data["source"], url=data["url"],
+                               failure=_failure(data["failure"]),
+                               occurred_at=_parse_when(data["occurred_at"]) or datetime.now(timezone.utc))
+    account = AccountRef(**data["account"])
     if kind == "profile":
         raw = dict(data["profile"])
         profile = Profile(**{
@@ -99,8 +115,7 @@ def item_from_json(data: dict[str, Any]) -> Any:
     if kind == "posts":
         return PostsItem(account=account, posts=tuple(_post(p) for p in data["posts"]), provenance=_provenance(data["provenance"]))
     if kind == "failure":
-        f = data["failure"]
-        return FailureItem(account=account, failure=Failure(FailureKind(f["kind"]), f["detail"], f["status"]),
+        return FailureItem(account=account, failure=_failure(data["failure"]),
                            url=data["url"], occurred_at=_parse_when(data["occurred_at"]) or datetime.now(timezone.utc))
     raise ValueError(f"unknown dead letter type {kind!r}")
 

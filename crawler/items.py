@@ -2,9 +2,10 @@
 
 Parsers (pure functions in ``spiders/<platform>.py``) return one of the *records*
 (:class:`Profile`, :class:`PostPage`, :class:`Failure`). Spiders wrap a record in an
-*item* (:class:`ProfileItem`, :class:`PostsItem`, :class:`FailureItem`) together with
-its provenance, and the pipelines validate and store items. Keeping the two apart is
-what lets ``wangzi parse`` and the fixture tests run a parser with no crawler at all.
+*item* (:class:`ProfileItem`, :class:`PostsItem`, :class:`FailureItem`; the press spider's
+:class:`FeedFailureItem` for a news feed that failed) together with its provenance, and
+the pipelines validate and store items. Keeping the two apart is what lets ``wangzi parse``
+and the fixture tests run a parser with no crawler at all.
 
 Every count is ``int | None``: ``None`` means "not read", never zero.
 """
@@ -246,6 +247,27 @@ class FailureItem:
     account: AccountRef
     failure: Failure
     url: str
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+#: The press feeds a :class:`FeedFailureItem` can name (``FetchFailure.platform``).
+FEED_SOURCES: tuple[str, ...] = ("google_news", "gdelt")
+
+
+@dataclass
+class FeedFailureItem:
+    """A press feed search (Google News RSS, GDELT) that gave a typed failure instead of a list.
+
+    Not a :class:`FailureItem`: it names the candidate whose aliases were searched, not an
+    account, so the circuit breaker (which counts refused *accounts*) and the account
+    statistics leave it alone. Stored as a ``FetchFailure`` with ``platform`` = ``source``,
+    ``candidate_id`` set and no account (``storage.writer.write_feed_failure``).
+    """
+
+    candidate_id: int
+    source: str  # one of FEED_SOURCES
+    url: str
+    failure: Failure
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 

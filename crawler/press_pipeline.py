@@ -6,6 +6,13 @@ canonical URL), so the same article found through Google News and GDELT, or agai
 later run, stays one row: a later sighting fills fields that are still empty, may
 promote ``unconfirmed`` to ``confirmed`` (with its alias, snippet and confidence), never
 demotes, and never changes ``first_seen_at``.
+
+A feed that failed (``crawler.items.FeedFailureItem``: Google News or GDELT answered
+rate_limited, blocked, unrecognized, ... or could not be fetched) is not stored here but by
+the lead's ``StoragePipeline`` through ``storage.writer.write_items``, like every other
+failure: in the run's batches, with its retries and dead letters (``wangzi crawl
+--retry-dead-letters`` re-applies it through the same writer), counted in the run's
+``press`` statistics. This pipeline lets it pass.
 """
 
 from __future__ import annotations

@@ -189,6 +189,17 @@ def run_failures(session: Session, run_id: int) -> list[FetchFailure]:
     return list(session.exec(select(FetchFailure).where(FetchFailure.crawl_run_id == run_id).order_by(FetchFailure.id)).all())
 
 
+def run_feed_failures(session: Session, run_id: int, candidate_id: int | None = None) -> list[FetchFailure]:
+    """The press feed failures of one run (rows that name a candidate), oldest first."""
+    statement = select(FetchFailure).where(
+        FetchFailure.crawl_run_id == run_id,
+        FetchFailure.candidate_id.is_not(None),  # type: ignore[union-attr]
+    )
+    if candidate_id is not None:
+        statement = statement.where(FetchFailure.candidate_id == candidate_id)
+    return list(session.exec(statement.order_by(FetchFailure.id)).all())
+
+
 def run_snapshots(session: Session, run_id: int) -> list[tuple[Account, ProfileSnapshot]]:
     statement = (
         select(Account, ProfileSnapshot)

@@ -1,4 +1,5 @@
-"""Turn crawled items into rows: append-only snapshots, posts with their counts, links, failures.
+"""Turn crawled items into rows: append-only snapshots, posts with their counts, links, failures
+(platform failures and press feed failures).
 
 Kept in ``storage/`` (not in the pipeline) so that the pipeline, the dead-letter replayer
 and tests share one way of writing. Every insert is idempotent: re-storing the same item
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crawler.items import FailureItem, PostsItem, ProfileItem
+from crawler.items import FailureItem, FeedFailureItem, PostsItem, ProfileItem
 from storage.models import Account, AccountLink, FetchFailure, Post, PostSnapshot, ProfileSnapshot, utcnow
 from storage.queries import account_for_ref, insert_ignore
 
@@ -35,6 +36,8 @@ def write_items(session: Session, items: Iterable[Any], run_id: int | None) -> C
         elif isinstance(item, FailureItem):
             account = account_for_ref(session, item.account) if _identifies(item) else None
             counts[f"failure:{item.failure.kind.value}"] += write_failure(session, account, item, run_id)
+        elif isinstance(item, FeedFailureItem):
+            counts[f"failure:{item.failure.kind.value}"] += write_feed_failure(session, item, run_id)
     return counts
 
 
@@ -168,6 +171,38 @@ def write_failure(session: Session, account: Account | None, item: FailureItem, 
             crawl_run_id=run_id,
             account_id=account.id if account else None,
             platform=item.account.platform,
+            kind=item.failure.kind.value,
+            url=item.url,
+            http_status=item.failure.status,
+            detail=item.failure.detail[:500],
+            occurred_at=item.occurred_at,
+        )
+    )
+    session.flush()
+    return 1
+
+
+def write_feed_failure(session: Session, item: FeedFailureItem, run_id: int | None) -> int:
+    """A press feed's typed failure: one row per (run, candidate, URL, kind), like
+    :func:`write_failure` (a resumed run or a re-applied dead letter does not repeat it;
+    a later run records it again - failures are events)."""
+    existing = session.exec(
+        select(FetchFailure.id).where(
+            FetchFailure.crawl_run_id == run_id,
+            FetchFailure.candidate_id == item.candidate_id,
+            FetchFailure.account_id == None,  # noqa: E711 - SQL "IS NULL"
+            FetchFailure.url == item.url,
+            FetchFailure.kind == item.failure.kind.value,
+        )
+    ).first()
+    if existing is not None:
+        return 0
+    session.add(
+        FetchFailure(
+            crawl_run_id=run_id,
+            account_id=None,
+            candidate_id=item.candidate_id,
+            platform=item.source,
             kind=item.failure.kind.value,
             url=item.url,
             http_status=item.failure.status,
