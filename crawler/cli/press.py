@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import OK, PROBLEM, USAGE, console, fail, friendly_errors
+from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
 
 
 def press(
@@ -22,7 +22,10 @@ def press(
     """Search Google News (when enabled) and GDELT for the candidate's aliases, fetch each
     article, confirm the name in its own title/text, store PressMention rows and print them.
 
-    Exit 0 when the search ran, 1 when it could not (e.g. bad recording), 2 for bad usage.
+    A feed that answered with a typed failure (rate_limited, blocked, unrecognized, network,
+    ...) is stored as a failure of the run and named on stderr after the table.
+    Exit 0 when every feed answered, 1 when some feed failed (the search is incomplete:
+    run it again later), 2 for bad usage or an unreadable recording.
     """
     from crawler.runner import run_crawl
     from storage.db import database_url as resolve_url
@@ -44,14 +47,42 @@ def press(
         kwargs = {"candidates": str(candidate_id)}
         if since:
             kwargs["since"] = since
-        run_crawl({}, trigger="manual", database_url=url, replay=replay, extra_spiders=[("press", kwargs)])
+        run_id = run_crawl({}, trigger="manual", database_url=url, replay=replay, extra_spiders=[("press", kwargs)])
     rows = mention_rows(url, candidate_id, include_unconfirmed=all_rows or as_json)
     if as_json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
     else:
         print_table(rows)
-    raise typer.Exit(OK if rows is not None else PROBLEM)
+    failures = feed_failure_rows(url, run_id, candidate_id)
+    print_feed_failures(failures)
+    raise typer.Exit(PROBLEM if failures else OK)
+
+
+def feed_failure_rows(database_url: str, run_id: int, candidate_id: int) -> list[dict]:
+    """The feeds of this run that failed for the candidate, as plain dicts."""
+    from storage.db import session_scope
+    from storage.queries import run_feed_failures
+
+    with session_scope(database_url) as session:
+        return [
+            {"source": f.platform, "kind": f.kind, "url": f.url, "status": f.http_status, "detail": f.detail}
+            for f in run_feed_failures(session, run_id, candidate_id)
+        ]
+
+
+def print_feed_failures(failures: list[dict]) -> None:
+    """One line per failed feed on stderr (stdout stays the table or the JSON lines)."""
+    from rich.markup import escape
+
+    for f in failures:
+        status = f" (HTTP {f['status']})" if f["status"] else ""
+        detail = f" - {f['detail']}" if f["detail"] else ""
+        err.print(f"[bold red]feed failed:[/] " + escape(f"{f['source']} {f['kind']}{status} {f['url']}{detail}"),
+                  highlight=False)
+    if failures:
+        err.print(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
+                  "run `wangzi press` again later (see `wangzi runs`)", highlight=False)
 
 
 def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool = False) -> list[dict]:
