@@ -1,4 +1,4 @@
-"""TikTok: profile numbers, bio link and region.
+"""TikTok: profile numbers, bio link, region and recent videos.
 
 What is read, and from where:
 
@@ -20,18 +20,40 @@ empty page, a page with no rehydration script or one with a captcha / ``SlardarW
 -> blocked. A private account with ``userInfo`` (``privateAccount: true``) is still a profile:
 TikTok shows its counts; only its videos are hidden.
 
+Recent videos (``Post``, kind ``video``, URL ``https://www.tiktok.com/@HANDLE/video/ID``):
+
+* embedded in the page when it carries them: an ``itemList`` inside the rehydration data, or
+  the ``ItemModule`` (videos by id, ordered by ``ItemList["user-post"].list``) of older pages'
+  ``<script id="SIGI_STATE">`` (whose ``UserModule.users``/``.stats`` also give the profile);
+* the web API ``www.tiktok.com/api/post/item_list/?aid=1988&secUid=SEC_UID&count=N&cursor=0``
+  -> ``{"itemList": [{"id", "desc", "createTime", "author", "stats", "statsV2"}], "hasMore",
+  "cursor", "statusCode"}``. ``secUid`` is read from the profile answer
+  (``userInfo.user.secUid``). The request is unsigned (no ``X-Bogus``/``X-Gnarly``), and
+  TikTok often answers such requests with an **empty 200 body**, or JSON with a cursor and no
+  ``itemList``: both are ``blocked`` failures ("TikTok withheld the videos"), never "0 videos".
+
+Per video: ``playCount`` -> views, ``diggCount`` -> likes, ``commentCount``, ``shareCount``;
+exact ``statsV2`` strings win over ``stats`` numbers, and a ``stats`` value of 1,000 or more
+is marked approximate, exactly as for the profile. item_list failures: an empty body, JSON
+without ``itemList`` (or an empty one with ``hasMore: true``), a WAF page -> blocked; a
+captcha page -> captcha; ``statusCode`` 10221/10223 -> not_found, 10222 -> private; another
+``statusCode``, non-JSON or items without an id -> unrecognized. An explicit empty last page
+(``itemList: []``, ``hasMore: false``) is an empty page of posts, which stores nothing.
+
 Everything above :class:`TikTokSpider` is pure: bytes in, a record out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Profile
+from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
@@ -40,12 +62,17 @@ PARSER_VERSION = "1"
 PLATFORM = "tiktok"
 
 PAGE_URL = "https://www.tiktok.com/@{handle}"
+ITEM_LIST_URL = "https://www.tiktok.com/api/post/item_list/"
+VIDEO_URL = "https://www.tiktok.com/@{handle}/video/{video_id}"
+#: The web app asks item_list for at most 35 videos a page.
+ITEM_LIST_MAX_COUNT = 35
 #: TikTok usernames: letters, digits, '_' and '.', at most 24 characters.
 HANDLE = re.compile(r"^[A-Za-z0-9_.]{1,24}$")
 _HOSTS = {"tiktok.com", "m.tiktok.com", "vm.tiktok.com"}
 _REHYDRATION = re.compile(
     r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
 )
+_TAG = re.compile(r"<[^>]*>")
 _SIGI = re.compile(r"<script[^>]*\bid=[\"']SIGI_STATE[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 #: ``webapp.user-detail.statusCode`` for a missing or banned user (10221; 10223 seen by other
 #: scrapers for removed accounts) and for a private profile shown without ``userInfo`` (10222).
@@ -54,6 +81,8 @@ PRIVATE_CODES = {10222}
 #: Counts TikTok rounds for display start at 1,000 ("1.2K").
 ROUNDING_FROM = 1000
 _COUNT_KEYS = {"followers": "followerCount", "following": "followingCount", "likes": "heartCount", "posts": "videoCount"}
+_POST_COUNT_KEYS = {"views": "playCount", "likes": "diggCount", "comments": "commentCount", "shares": "shareCount"}
+_VIDEO_ID = re.compile(r"^[0-9]{6,25}$")
 
 
 # --------------------------------------------------------------------------- accounts
@@ -122,6 +151,8 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from TikTok", status)
     if url and "/login" in urlsplit(url).path:
         return Failure(FailureKind.LOGIN_REQUIRED, "redirected to TikTok's login page", status)
+    if url and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list"):
+        return parse_item_list(payload, url, status)
     if stripped[:1] in ("{", "["):
         return parse_api(payload, url, status)
     return parse_profile_page(payload, url, status)
@@ -153,9 +184,13 @@ def rehydration_data(html: str) -> dict[str, Any] | None:
 def parse_profile_page(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``www.tiktok.com/@HANDLE``: ``__DEFAULT_SCOPE__["webapp.user-detail"]``."""
     html = payload.decode("utf-8", errors="replace")
-    if not html.strip():
+    if not html.strip() or not _TAG.sub("", html).strip():
+        # An empty body, or the same body as Chromium renders it (<html><head></head><body></body></html>).
         return Failure(FailureKind.BLOCKED, "empty page (TikTok's answer to a suspected bot)", status)
     data = rehydration_data(html)
+    sigi = sigi_state(html)
+    if data is None and sigi is not None:
+        return _sigi_profile(sigi, url, status)
     if data is None:
         lowered = html.lower()
         if any(mark in lowered for mark in ("_wafchallengeid", "slardarwaf")):
@@ -169,7 +204,188 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
     detail = scope.get("webapp.user-detail")
     if not isinstance(detail, dict):
         return Failure(FailureKind.BLOCKED, "rehydration data without webapp.user-detail (challenge or other page)", status)
-    return user_info_profile(detail.get("userInfo"), detail.get("statusCode"), url, status, detail.get("statusMsg"))
+    result = user_info_profile(detail.get("userInfo"), detail.get("statusCode"), url, status, detail.get("statusMsg"))
+    if isinstance(result, Profile):
+        posts = tuple(p for p in (video_post(item, result.handle) for item in _embedded_item_list(scope)) if p)
+        if posts:
+            result = dataclasses.replace(result, recent_posts=_unique(posts))
+    return result
+
+
+def sigi_state(html: str) -> dict[str, Any] | None:
+    """Older pages' ``<script id="SIGI_STATE">`` store, or None."""
+    match = _SIGI.search(html)
+    document = _json(match.group(1)) if match else None
+    return document if isinstance(document, dict) else None
+
+
+def _sigi_profile(state: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
+    """``SIGI_STATE``: ``UserModule.users``/``.stats`` by handle, ``UserPage.statusCode``,
+    videos in ``ItemModule`` (by id) in the order of ``ItemList["user-post"].list``."""
+    module = _dict(state.get("UserModule"))
+    users = _dict(module.get("users"))
+    handle = next(iter(users), None)
+    code = _dict(state.get("UserPage")).get("statusCode")
+    info = {"user": users.get(handle), "stats": _dict(module.get("stats")).get(handle)} if handle else None
+    result = user_info_profile(info, code, url, status)
+    if not isinstance(result, Profile):
+        return result
+    items = _dict(state.get("ItemModule"))
+    order = _dict(_dict(state.get("ItemList")).get("user-post")).get("list")
+    ids = [str(i) for i in order if str(i) in items] if isinstance(order, list) else []
+    ids += [i for i in items if i not in ids]
+    posts = tuple(p for p in (video_post({"id": i, **_dict(items[i])}, result.handle) for i in ids) if p)
+    return dataclasses.replace(result, recent_posts=_unique(posts)) if posts else result
+
+
+def _embedded_item_list(node: Any, depth: int = 0) -> list[Any]:
+    """The first ``itemList`` (a list of objects with an ``id``) inside the page's data."""
+    if depth > 4 or not isinstance(node, dict):
+        return []
+    items = node.get("itemList")
+    if isinstance(items, list) and any(isinstance(i, dict) and "id" in i for i in items):
+        return items
+    for value in node.values():
+        found = _embedded_item_list(value, depth + 1)
+        if found:
+            return found
+    return []
+
+
+def _unique(posts: tuple[Post, ...]) -> tuple[Post, ...]:
+    seen: dict[str, Post] = {}
+    for post in posts:
+        seen.setdefault(post.post_id, post)
+    return tuple(seen.values())
+
+
+# --------------------------------------------------------------------------- recent videos
+
+
+def _counts(exact: dict[str, Any], rounded: dict[str, Any], keys: dict[str, str]) -> tuple[dict[str, int | None], list[str]]:
+    """Exact ``statsV2`` strings over ``stats`` numbers; a ``stats`` value >= 1,000 is approximate."""
+    values: dict[str, int | None] = {}
+    approximate: list[str] = []
+    for field, key in keys.items():
+        value = _int(exact.get(key))
+        if value is None:
+            value = _int(rounded.get(key))
+            if value is not None and value >= ROUNDING_FROM:
+                approximate.append(field)
+        values[field] = value
+    return values, approximate
+
+
+def _published(value: Any) -> datetime | None:
+    """``createTime``: Unix seconds (a number or a digit string)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def video_post(item: Any, handle: str | None = None) -> Post | None:
+    """One ``itemList``/``ItemModule`` entry -> Post (None without a numeric id)."""
+    item = _dict(item)
+    video_id = str(item.get("id") or "").strip()
+    if not _VIDEO_ID.match(video_id):
+        return None
+    author = item.get("author")
+    owner = _text(author) if isinstance(author, str) else _text(_dict(author).get("uniqueId"))
+    owner = (owner or handle or "").lower() or None
+    values, approximate = _counts(_dict(item.get("statsV2")), _dict(item.get("stats")), _POST_COUNT_KEYS)
+    return Post(
+        platform=PLATFORM,
+        post_id=video_id,
+        url=VIDEO_URL.format(handle=owner, video_id=video_id) if owner and HANDLE.match(owner) else None,
+        published_at=_published(item.get("createTime")),
+        text=_text(item.get("desc")),
+        kind="video",
+        views=values["views"],
+        likes=values["likes"],
+        comments=values["comments"],
+        shares=values["shares"],
+        approximate=tuple(approximate),
+    )
+
+
+def item_list_url(sec_uid: str, count: int) -> str:
+    """``api/post/item_list`` for one account's newest ``count`` videos (first page)."""
+    query = {"aid": "1988", "secUid": sec_uid, "count": str(max(1, min(count, ITEM_LIST_MAX_COUNT))), "cursor": "0"}
+    return f"{ITEM_LIST_URL}?{urlencode(query)}"
+
+
+def parse_item_list(
+    payload: bytes, url: str | None = None, status: int | None = 200, handle: str | None = None
+) -> ParseResult:
+    """``api/post/item_list`` -> PostPage; an empty body or a list TikTok withheld -> blocked.
+
+    ``handle`` builds the video URLs when the items do not name their author.
+    """
+    text = payload.decode("utf-8-sig", errors="replace").strip()
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from TikTok (item_list)", status)
+    if not text:
+        return Failure(FailureKind.BLOCKED, "empty answer to api/post/item_list: TikTok withholds videos from "
+                       "unsigned requests (no X-Bogus/X-Gnarly); the videos are unknown, not zero", status)
+    document = _json(text)
+    if not isinstance(document, dict):
+        lowered = text[:5000].lower()
+        if any(mark in lowered for mark in ("_wafchallengeid", "slardarwaf")):
+            return Failure(FailureKind.BLOCKED, "TikTok's WAF challenge page instead of item_list JSON", status)
+        if any(mark in lowered for mark in ("captcha", "verify to continue")):
+            return Failure(FailureKind.CAPTCHA, "a captcha / verification page instead of item_list JSON", status)
+        return Failure(FailureKind.UNRECOGNIZED, "item_list answer is not JSON", status)
+    code = document.get("statusCode", document.get("status_code"))
+    message = _text(document.get("statusMsg")) or _text(document.get("status_msg")) or ""
+    if isinstance(code, int) and code in NOT_FOUND_CODES:
+        return Failure(FailureKind.NOT_FOUND, f"TikTok statusCode {code}: user not found {message}".strip(), status)
+    if isinstance(code, int) and code in PRIVATE_CODES:
+        return Failure(FailureKind.PRIVATE, f"TikTok statusCode {code}: private account {message}".strip(), status)
+    if isinstance(code, int) and code != 0:
+        return Failure(FailureKind.UNRECOGNIZED, f"item_list statusCode {code} {message}".strip()[:300], status)
+    items = document.get("itemList")
+    has_more = document.get("hasMore")
+    if items is None or (isinstance(items, list) and not items and has_more is True):
+        return Failure(FailureKind.BLOCKED, f"item_list answered without videos (hasMore={json.dumps(has_more)}, "
+                       "no itemList): TikTok withheld them from an unsigned request", status)
+    if not isinstance(items, list):
+        return Failure(FailureKind.UNRECOGNIZED, "item_list with an itemList that is not a list", status)
+    posts = tuple(p for p in (video_post(item, handle) for item in items) if p)
+    if items and not posts:
+        return Failure(FailureKind.UNRECOGNIZED, "item_list items without a video id", status)
+    owner = next((_text(_dict(i.get("author")).get("id")) for i in items if isinstance(i, dict) and _dict(i.get("author")).get("id")), None)
+    return PostPage(platform=PLATFORM, platform_user_id=owner, posts=_unique(posts))
+
+
+def profile_user(payload: bytes | None) -> dict[str, Any]:
+    """The raw ``userInfo.user`` object of a profile answer (page or api/user/detail), or {}.
+
+    The spider reads ``secUid`` and ``privateAccount`` from it to plan the item_list request.
+    """
+    if not payload:
+        return {}
+    text = payload.decode("utf-8-sig", errors="replace")
+    if text.lstrip()[:1] in ("{", "["):
+        document = _json(text)
+        if isinstance(document, list):
+            document = document[0] if document else None
+        document = _dict(document)
+        if isinstance(document.get("data"), dict) and "user" not in document:
+            document = document["data"]
+        info = _dict(document.get("userInfo")) or document
+        return _dict(info.get("user"))
+    data = rehydration_data(text)
+    if data is not None:
+        detail = _dict(_dict(data.get("__DEFAULT_SCOPE__")).get("webapp.user-detail"))
+        return _dict(_dict(detail.get("userInfo")).get("user"))
+    sigi = sigi_state(text)
+    users = _dict(_dict(_dict(sigi).get("UserModule")).get("users"))
+    return _dict(next(iter(users.values()), None))
 
 
 def user_info_profile(
@@ -220,12 +436,59 @@ def user_info_profile(
 # --------------------------------------------------------------------------- spider
 
 
+def _posts_limited(handle: str | None, limit: int) -> Callable[..., ParseResult]:
+    """:func:`parse` that knows the account's handle (for video URLs) and keeps ``limit`` videos."""
+
+    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+        if url and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list"):
+            result = parse_item_list(payload, url, status, handle=handle)
+        else:
+            result = parse(payload, url, status)
+        if isinstance(result, PostPage) and len(result.posts) > limit:
+            return dataclasses.replace(result, posts=result.posts[:limit])
+        if isinstance(result, Profile) and len(result.recent_posts) > limit:
+            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
+        return result
+
+    parse_limited.__name__ = "parse"
+    return parse_limited
+
+
+#: Failures that say nothing about what TikTok answered (the request never got a page).
+_NO_ANSWER = frozenset({FailureKind.NETWORK, FailureKind.HTTP_ERROR})
+
+
+def _page_verdict(outcomes: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The plain request and Chromium both failed on the profile page: one outcome naming both.
+
+    Chromium's verdict wins when it got an answer from TikTok; when it got none (a download
+    error, or the circuit breaker stopped it), the plain request's verdict stands."""
+    from crawler.circuit import CIRCUIT_DETAIL
+
+    plain, browser = outcomes[0], outcomes[-1]
+    no_answer = browser[1].kind in _NO_ANSWER or browser[1].detail.startswith(CIRCUIT_DETAIL)
+    kept = plain if no_answer else browser
+    detail = f"plain request: {plain[1].detail}; Chromium: {browser[1].detail}"
+    failure = Failure(kept[1].kind, detail[:300], kept[1].status)
+    return (kept[0], failure, kept[2], kept[3])
+
+
 class TikTokSpider(AccountSpider):
-    """The profile page, plain first; through Playwright when the plain answer is a bot wall.
+    """The profile page, plain first; through Playwright when the plain answer is a bot wall;
+    then the account's recent videos from ``api/post/item_list``.
 
     The plain request is cheap and usually carries the rehydration JSON. When TikTok answers
     an empty page or a challenge instead (``blocked``), the chain's second source asks for the
     same page with ``meta={"playwright": True}`` so a real Chromium runs TikTok's scripts.
+
+    Once a profile is read, its ``secUid`` names the item_list request (``WANGZI_RECENT_POSTS``
+    videos, at most 35; none when the setting is 0, the account is private, shows 0 videos or
+    the page already carried its videos). A walled item_list (an empty 200, the usual answer
+    to an unsigned request) is stored as a ``blocked`` failure of that URL *and* the profile
+    snapshot is stored as usual. The failure is yielded before the profile, so the circuit
+    breaker's count of refused accounts goes up by one and straight back to zero: an account
+    whose profile was read is never a refused account. (With ``threshold - 1`` refused
+    accounts just before it, the breaker opens and closes within this account's items.)
     """
 
     name = "tiktok"
@@ -238,32 +501,72 @@ class TikTokSpider(AccountSpider):
         "AUTOTHROTTLE_START_DELAY": 5.0,
     }
 
+    PROFILE_SOURCES = ("tiktok.profile_page", "tiktok.profile_page_browser")
+    ITEM_LIST_SOURCE = "tiktok.item_list"
+
+    def recent_posts_limit(self) -> int:
+        return self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
+
     def sources(self, account: AccountRef) -> list[Source]:
         if not account.handle:
             self.logger.warning("tiktok account %r has no username; skipped", account.platform_user_id)
             return []
         url = PAGE_URL.format(handle=account.handle.lower())
+        parser = _posts_limited(account.handle.lower(), max(self.recent_posts_limit(), 0))
         return [
-            Source(url=url, parser=parse, name="tiktok.profile_page"),
+            Source(url=url, parser=parser, name="tiktok.profile_page"),
             Source(
                 url=url,
-                parser=parse,
+                parser=parser,
                 name="tiktok.profile_page_browser",
                 meta={"playwright": True, "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"}},
             ),
         ]
 
+    def item_list_source(self, account: AccountRef, profile: Profile, payload: bytes | None) -> Source | None:
+        """The item_list request for an account whose profile was just read, or None when
+        there is nothing to ask (see the class docstring)."""
+        limit = self.recent_posts_limit()
+        user = profile_user(payload)
+        sec_uid = _text(user.get("secUid"))
+        if limit <= 0 or not sec_uid or user.get("privateAccount") is True or profile.posts == 0 or profile.recent_posts:
+            return None
+        handle = profile.handle or (account.handle or "").lower() or None
+        return Source(
+            url=item_list_url(sec_uid, limit),
+            parser=_posts_limited(handle, limit),
+            name=self.ITEM_LIST_SOURCE,
+            headers={"Accept": "application/json", "Referer": PAGE_URL.format(handle=handle)} if handle else {},
+        )
+
     def next_sources(
         self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
     ) -> list[Source]:
-        """The browser is the fallback: only a bot wall (blocked, captcha or an unreadable page) sends the chain on to it."""
+        """The browser is the fallback: only a bot wall (blocked, captcha or an unreadable page)
+        sends the chain on to it. A profile ends the page sources and asks for the videos."""
+        from crawler.circuit import CIRCUIT_DETAIL
+
+        if source.name == self.ITEM_LIST_SOURCE:
+            return []
+        if isinstance(result, Failure) and result.detail.startswith(CIRCUIT_DETAIL):
+            return []  # the breaker would refuse Chromium's request to the same platform too
+        if isinstance(result, Profile):
+            videos = self.item_list_source(account, result, payload)
+            return [videos] if videos is not None else []
         blocked = isinstance(result, Failure) and result.kind in (FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.UNRECOGNIZED)
         if not blocked:
             return []
-        return super().next_sources(account, source, result, payload, remaining)
+        return [s for s in super().next_sources(account, source, result, payload, remaining) if s.name != self.ITEM_LIST_SOURCE]
 
     def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
-        """A bot wall the browser got past is not a failure of the account."""
+        """A bot wall the browser got past is not a failure of the account; a wall both times
+        is *one* failure (the storage keeps one row per URL and kind, and the circuit breaker
+        counts refused accounts, not requests); a walled item_list is a failure of the videos
+        only, and comes before the profile (see the class docstring)."""
+        page_failures = [r for r in results if isinstance(r[1], Failure) and r[0].name in self.PROFILE_SOURCES]
+        others = [r for r in results if r not in page_failures]
         if any(isinstance(r[1], Profile) for r in results):
-            results = [r for r in results if not isinstance(r[1], Failure)]
-        yield from super().finish_account(account, results)
+            page_failures = []
+        elif len(page_failures) > 1:
+            page_failures = [_page_verdict(page_failures)]
+        yield from super().finish_account(account, page_failures + others)

@@ -1,5 +1,6 @@
 """The TikTok spider end to end: the real spider, Scrapy's real download path to the loopback
-replay server, the pure parsers, and what lands in SQLite (snapshots, profile links, typed failures)."""
+replay server (and a real Chromium for the browser fallback), the pure parsers, and what lands
+in SQLite (snapshots, profile links, recent videos, typed failures)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from spiders.tiktok import item_list_url
 from storage.db import session_scope, upgrade
 from storage.models import AccountLink
-from tests.helpers import Exchange, failures, fixture_exchange, run_wangzi, snapshots, write_har
+from tests.helpers import Exchange, failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
+
+PAGE = "https://www.tiktok.com/@zg.520"
+SEC_UID = "MS4wLjABAAAAkagks5n_8XDIMWf94LZDUYs54FG5bJmEFJkWtjA__uRUN8QWaavHhzSyEO6WBPQj"
+ITEM_LIST = item_list_url(SEC_UID, 20)  # WANGZI_RECENT_POSTS = 20
+HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 @pytest.fixture
@@ -20,11 +27,11 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-def _crawl(tmp_path: Path, database_url: str, handle: str, exchanges: list[Exchange]) -> str:
+def _crawl(tmp_path: Path, database_url: str, handle: str, exchanges: list[Exchange], *args: str) -> str:
     har = write_har(tmp_path / "tiktok.har", exchanges)
     added = run_wangzi("candidates", "add", "Someone", "--tiktok", handle, database_url=database_url)
     assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", "tiktok", "--replay", str(har), database_url=database_url)
+    crawled = run_wangzi("crawl", "--platform", "tiktok", "--replay", str(har), *args, database_url=database_url)
     assert crawled.returncode in (0, 1), crawled.stderr
     return crawled.stdout + crawled.stderr
 
@@ -34,18 +41,54 @@ def _links(database_url: str) -> list[str]:
         return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
 
 
-# --------------------------------------------------------------------------- TikTok
+def _videos() -> Exchange:
+    return fixture_exchange("tiktok", "item_list_statsv2_synthetic", url=ITEM_LIST)
+
+
+# --------------------------------------------------------------------------- plain HTTP
 
 
 def test_tiktok_profile_page_exact_stats_and_bio_link(tmp_path: Path, sqlite_url: str) -> None:
     _crawl(tmp_path, sqlite_url, "https://www.tiktok.com/@zg.520",
-           [fixture_exchange("tiktok", "profile_page_statsv2_synthetic")])
+           [fixture_exchange("tiktok", "profile_page_statsv2_synthetic"), _videos()])
     (account, snapshot), = snapshots(sqlite_url)
     assert (account.handle, account.platform_user_id) == ("zg.520", "6799838955094836230")
     assert (snapshot.followers, snapshot.following, snapshot.likes, snapshot.posts) == (427_682, 176, 6_764_096, 1605)
     assert snapshot.approximate == []
+    assert snapshot.parser == "tiktok.profile_page"
     assert _links(sqlite_url) == ["zg520.example.com"]
     assert failures(sqlite_url) == []  # no browser fallback was needed
+
+
+def test_tiktok_recent_videos_come_from_item_list_with_exact_counts(tmp_path: Path, sqlite_url: str) -> None:
+    _crawl(tmp_path, sqlite_url, "@zg.520", [fixture_exchange("tiktok", "profile_page_statsv2_synthetic"), _videos()])
+    stored = {post.post_id: (post, post_snapshot) for post, post_snapshot in posts(sqlite_url)}
+    assert set(stored) == {"7563412987654321098", "7560123456789012345", "7558000000000000001"}
+    post, counts = stored["7563412987654321098"]
+    assert post.url == "https://www.tiktok.com/@zg.520/video/7563412987654321098"
+    assert (counts.views, counts.likes, counts.comments, counts.shares) == (2_312_345, 98_765, 1234, 3456)  # statsV2
+    assert sorted(stored["7560123456789012345"][1].approximate) == ["likes", "views"]  # stats only
+    assert len(snapshots(sqlite_url)) == 1 and failures(sqlite_url) == []
+
+
+def test_a_walled_item_list_keeps_the_profile_and_is_a_blocked_failure(tmp_path: Path, sqlite_url: str) -> None:
+    """TikTok's usual answer to an unsigned item_list: an empty 200. Not "0 videos"."""
+    _crawl(tmp_path, sqlite_url, "@zg.520", [fixture_exchange("tiktok", "profile_page_statsv2_synthetic"),
+                                             fixture_exchange("tiktok", "item_list_empty_body_blocked_synthetic", url=ITEM_LIST)])
+    (_, snapshot), = snapshots(sqlite_url)
+    assert snapshot.followers == 427_682
+    assert posts(sqlite_url) == []
+    (failure,) = failures(sqlite_url)
+    assert (failure.kind, failure.url) == ("blocked", ITEM_LIST)
+    assert "item_list" in failure.detail and "not zero" in failure.detail
+
+
+def test_no_videos_are_asked_when_recent_posts_is_zero(tmp_path: Path, sqlite_url: str) -> None:
+    # No item_list exchange is recorded: asking for it would be a replay miss (a network failure).
+    _crawl(tmp_path, sqlite_url, "@zg.520", [fixture_exchange("tiktok", "profile_page_statsv2_synthetic")],
+           "-s", "WANGZI_RECENT_POSTS=0")
+    assert len(snapshots(sqlite_url)) == 1
+    assert failures(sqlite_url) == [] and posts(sqlite_url) == []
 
 
 def test_tiktok_unknown_user_is_not_found_without_the_browser(tmp_path: Path, sqlite_url: str) -> None:
@@ -55,3 +98,35 @@ def test_tiktok_unknown_user_is_not_found_without_the_browser(tmp_path: Path, sq
     (failure,) = failures(sqlite_url)
     assert (failure.platform, failure.kind) == ("tiktok", "not_found")
     assert failure.url == "https://www.tiktok.com/@nosuchuser123"
+
+
+# --------------------------------------------------------------------------- browser fallback
+
+
+@pytest.mark.browser
+def test_a_wall_the_browser_gets_past_is_a_snapshot_and_no_failure(tmp_path: Path, sqlite_url: str) -> None:
+    """The plain request gets the WAF challenge; Chromium, asking the same URL next, gets the
+    real page (the replay server answers repeated requests in recorded order)."""
+    _crawl(tmp_path, sqlite_url, "@zg.520", [
+        fixture_exchange("tiktok", "waf_challenge_blocked", headers=HTML),
+        fixture_exchange("tiktok", "profile_page_statsv2_synthetic", headers=HTML),
+        _videos(),
+    ])
+    (account, snapshot), = snapshots(sqlite_url)
+    assert (account.handle, snapshot.followers, snapshot.likes) == ("zg.520", 427_682, 6_764_096)
+    assert snapshot.parser == "tiktok.profile_page_browser"
+    assert snapshot.source_url == PAGE  # the real URL, not the loopback one Chromium loaded
+    assert len(posts(sqlite_url)) == 3  # the secUid Chromium's page named led to item_list
+    assert failures(sqlite_url) == []
+
+
+@pytest.mark.browser
+def test_a_wall_both_times_is_blocked_and_no_snapshot(tmp_path: Path, sqlite_url: str) -> None:
+    _crawl(tmp_path, sqlite_url, "@zg.520", [
+        fixture_exchange("tiktok", "empty_page_blocked", headers=HTML),
+        fixture_exchange("tiktok", "waf_challenge_blocked", headers=HTML),
+    ])
+    assert snapshots(sqlite_url) == [] and posts(sqlite_url) == []
+    (failure,) = failures(sqlite_url)  # one verdict for the page, naming both answers
+    assert (failure.kind, failure.url) == ("blocked", PAGE)
+    assert failure.detail.startswith("plain request: empty page") and "Chromium: TikTok's WAF challenge" in failure.detail
