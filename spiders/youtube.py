@@ -41,6 +41,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
+from spiders.payload import as_dict, find_key, load_json
 
 PARSER_VERSION = "1"
 PLATFORM = "youtube"
@@ -111,17 +112,6 @@ def normalize_account(text: str) -> AccountRef:
 # --------------------------------------------------------------------------- helpers
 
 
-def _json(payload: bytes) -> Any:
-    try:
-        return json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _text(value: Any) -> str | None:
     """A plain string, ``{"simpleText"}``, ``{"runs": [...]}`` or ``{"content"}`` -> text."""
     if isinstance(value, str):
@@ -134,21 +124,8 @@ def _text(value: Any) -> str | None:
             return _text(value["content"])
         runs = value.get("runs")
         if isinstance(runs, list):
-            return _text("".join(str(_dict(r).get("text") or "") for r in runs))
+            return _text("".join(str(as_dict(r).get("text") or "") for r in runs))
     return None
-
-
-def _find_key(value: Any, key: str) -> Iterator[Any]:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == key:
-                    yield v
-                stack.append(v)
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
 
 
 class _Counts:
@@ -195,11 +172,11 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         return parse_rss(payload, url, status)
     head = payload.lstrip()[:1]
     if head in (b"{", b"["):
-        document = _json(payload)
+        document = load_json(payload)
         if path.startswith("/youtubei/") and _is_continuation_answer(document):
             return parse_about_panel(payload, url, status)
         if isinstance(document, dict) and (
-            str(document.get("kind", "")).startswith("youtube#") or "error" in document and "code" in _dict(document.get("error"))
+            str(document.get("kind", "")).startswith("youtube#") or "error" in document and "code" in as_dict(document.get("error"))
         ):
             return parse_data_api(payload, url, status)
         if isinstance(document, list) or (isinstance(document, dict) and "subscriberCount" in document):
@@ -215,12 +192,12 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
 
 def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``channels.list``: the first item's snippet, statistics and brandingSettings."""
-    document = _json(payload)
+    document = load_json(payload)
     if not isinstance(document, dict):
         return Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
     error = document.get("error")
     if isinstance(error, dict):
-        reasons = {str(_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
+        reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
         detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
         if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}:
             return Failure(FailureKind.RATE_LIMITED, detail, status)
@@ -237,10 +214,10 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     items = document.get("items")
     if not items:  # the API answers 200 with no items for an unknown id or handle
         return Failure(FailureKind.NOT_FOUND, "the Data API knows no channel with this id or handle", status)
-    item = _dict(items[0]) if isinstance(items, list) else {}
-    snippet = _dict(item.get("snippet"))
-    stats = _dict(item.get("statistics"))
-    branding = _dict(_dict(item.get("brandingSettings")).get("channel"))
+    item = as_dict(items[0]) if isinstance(items, list) else {}
+    snippet = as_dict(item.get("snippet"))
+    stats = as_dict(item.get("statistics"))
+    branding = as_dict(as_dict(item.get("brandingSettings")).get("channel"))
     counts = _Counts()
     if stats.get("hiddenSubscriberCount") is not True:
         counts.put("followers", stats.get("subscriberCount"), approximate=True)
@@ -304,7 +281,7 @@ def parse_browse(payload: bytes, url: str | None = None, status: int | None = 20
     """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``)."""
     if status == 429:
         return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
-    document = _json(payload)
+    document = load_json(payload)
     if not isinstance(document, dict):
         if payload.lstrip()[:1] == b"<":
             return parse_channel_page(payload, url, status)
@@ -322,7 +299,7 @@ def parse_browse(payload: bytes, url: str | None = None, status: int | None = 20
 
 def _alert_failure(data: dict[str, Any], status: int | None) -> Failure | None:
     for alert in data.get("alerts") or []:
-        renderer = _dict(_dict(alert).get("alertRenderer")) or _dict(_dict(alert).get("alertWithButtonRenderer"))
+        renderer = as_dict(as_dict(alert).get("alertRenderer")) or as_dict(as_dict(alert).get("alertWithButtonRenderer"))
         if renderer.get("type") == "ERROR":
             text = _text(renderer.get("text")) or "YouTube shows an error alert"
             return Failure(FailureKind.NOT_FOUND, f"channel unavailable: {text}"[:300], status)
@@ -338,9 +315,9 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
     failure = _alert_failure(data, status)
     if failure is not None:
         return failure
-    header = _dict(data.get("header"))
-    metadata = _dict(_dict(data.get("metadata")).get("channelMetadataRenderer"))
-    about = next((v for v in _find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
+    header = as_dict(data.get("header"))
+    metadata = as_dict(as_dict(data.get("metadata")).get("channelMetadataRenderer"))
+    about = next((v for v in find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
     if not header and not metadata and about is None:
         if status is not None and status >= 400:
             return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
@@ -350,8 +327,8 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
     display_name: str | None = None
     verified: bool | None = None
     channel_id = _text(metadata.get("externalId"))
-    c4 = _dict(header.get("c4TabbedHeaderRenderer"))
-    page = _dict(_dict(_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    c4 = as_dict(header.get("c4TabbedHeaderRenderer"))
+    page = as_dict(as_dict(as_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
     if c4:
         channel_id = channel_id or _text(c4.get("channelId"))
         display_name = _text(c4.get("title"))
@@ -359,15 +336,15 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         handle = handle_text.removeprefix("@") if handle_text and handle_text.startswith("@") else None
         counts.put("followers", _text(c4.get("subscriberCountText")))
         counts.put("posts", _text(c4.get("videosCountText")))
-        styles = [_dict(_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
+        styles = [as_dict(as_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
         verified = any(s in ("BADGE_STYLE_TYPE_VERIFIED", "BADGE_STYLE_TYPE_VERIFIED_ARTIST") for s in styles)
     elif page:
-        display_name = _text(_dict(_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
+        display_name = _text(as_dict(as_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
         verified = "CHECK_CIRCLE_FILLED" in json.dumps(page.get("title"))
-        rows = _dict(_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
+        rows = as_dict(as_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
         for row in rows:
-            for part in _dict(row).get("metadataParts") or []:
-                text = _text(_dict(part).get("text"))
+            for part in as_dict(row).get("metadataParts") or []:
+                text = _text(as_dict(part).get("text"))
                 if not text:
                     continue
                 if text.startswith("@") and handle is None:
@@ -438,8 +415,8 @@ def _about_links(value: Any) -> list[str]:
     """``links[].channelExternalLinkViewModel.link.content`` (InnerTube) or ``links[].url`` (derived)."""
     links: list[str] = []
     for item in value if isinstance(value, list) else []:
-        item = _dict(item)
-        model = _dict(item.get("channelExternalLinkViewModel"))
+        item = as_dict(item)
+        model = as_dict(item.get("channelExternalLinkViewModel"))
         link = _text(model.get("link")) if model else _text(item.get("url"))
         if link and link not in links:
             links.append(link)
@@ -452,7 +429,7 @@ def parse_about_record(payload: bytes, url: str | None = None, status: int | Non
     The record's keys are mapped back to the ``aboutChannelViewModel`` names they were projected
     from, so one function (:func:`about_profile`) reads both.
     """
-    document = _json(payload)
+    document = load_json(payload)
     record = document[0] if isinstance(document, list) and document else document
     if not isinstance(record, dict) or "subscriberCount" not in record:
         return Failure(FailureKind.UNRECOGNIZED, "not an about-panel record", status)
@@ -488,30 +465,30 @@ def _about_panel_endpoints(header: dict[str, Any]) -> Iterator[Any]:
     the same panel. Only the header is searched: the videos grid's continuation lives in
     ``contents`` and is never taken.
     """
-    page = _dict(_dict(_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
-    preview = _dict(_dict(page.get("description")).get("descriptionPreviewViewModel"))
-    yield _dict(_dict(_dict(_dict(preview.get("rendererContext")).get("commandContext")).get("onTap")).get(
+    page = as_dict(as_dict(as_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    preview = as_dict(as_dict(page.get("description")).get("descriptionPreviewViewModel"))
+    yield as_dict(as_dict(as_dict(as_dict(preview.get("rendererContext")).get("commandContext")).get("onTap")).get(
         "innertubeCommand")).get("showEngagementPanelEndpoint")
-    tagline = _dict(_dict(_dict(header.get("c4TabbedHeaderRenderer")).get("tagline")).get("channelTaglineRenderer"))
-    yield _dict(tagline.get("moreEndpoint")).get("showEngagementPanelEndpoint")
-    yield from _find_key(header, "showEngagementPanelEndpoint")
+    tagline = as_dict(as_dict(as_dict(header.get("c4TabbedHeaderRenderer")).get("tagline")).get("channelTaglineRenderer"))
+    yield as_dict(tagline.get("moreEndpoint")).get("showEngagementPanelEndpoint")
+    yield from find_key(header, "showEngagementPanelEndpoint")
 
 
 def _panel_token(endpoint: Any) -> str | None:
     """``engagementPanel...continuationItemRenderer.continuationEndpoint.continuationCommand.token``."""
-    endpoint = _dict(endpoint)
-    if _dict(endpoint.get("identifier")).get("surface", "ENGAGEMENT_PANEL_SURFACE_BROWSE") != "ENGAGEMENT_PANEL_SURFACE_BROWSE":
+    endpoint = as_dict(endpoint)
+    if as_dict(endpoint.get("identifier")).get("surface", "ENGAGEMENT_PANEL_SURFACE_BROWSE") != "ENGAGEMENT_PANEL_SURFACE_BROWSE":
         return None
-    panel = _dict(_dict(endpoint.get("engagementPanel")).get("engagementPanelSectionListRenderer"))
-    sections = _dict(_dict(panel.get("content")).get("sectionListRenderer")).get("contents")
-    section = _dict(sections[0]) if isinstance(sections, list) and sections else {}
-    items = _dict(section.get("itemSectionRenderer")).get("contents")
-    item = _dict(items[0]) if isinstance(items, list) and items else {}
-    continuation = _dict(_dict(item.get("continuationItemRenderer")).get("continuationEndpoint"))
-    api_url = _dict(_dict(continuation.get("commandMetadata")).get("webCommandMetadata")).get("apiUrl")
+    panel = as_dict(as_dict(endpoint.get("engagementPanel")).get("engagementPanelSectionListRenderer"))
+    sections = as_dict(as_dict(panel.get("content")).get("sectionListRenderer")).get("contents")
+    section = as_dict(sections[0]) if isinstance(sections, list) and sections else {}
+    items = as_dict(section.get("itemSectionRenderer")).get("contents")
+    item = as_dict(items[0]) if isinstance(items, list) and items else {}
+    continuation = as_dict(as_dict(item.get("continuationItemRenderer")).get("continuationEndpoint"))
+    api_url = as_dict(as_dict(continuation.get("commandMetadata")).get("webCommandMetadata")).get("apiUrl")
     if api_url not in (None, "/youtubei/v1/browse"):
         return None
-    token = _dict(continuation.get("continuationCommand")).get("token")
+    token = as_dict(continuation.get("continuationCommand")).get("token")
     return token.strip() if isinstance(token, str) and token.strip() else None
 
 
@@ -525,11 +502,11 @@ def about_continuation(payload: bytes) -> tuple[str, str | None] | None:
     head = payload.lstrip()[:1]
     version: str | None = None
     if head == b"{":
-        data = _json(payload)
-        for service in _dict(_dict(data).get("responseContext")).get("serviceTrackingParams") or []:
-            for param in _dict(service).get("params") or []:
-                if _dict(param).get("key") == "cver" and isinstance(_dict(param).get("value"), str):
-                    version = version or _dict(param)["value"]
+        data = load_json(payload)
+        for service in as_dict(as_dict(data).get("responseContext")).get("serviceTrackingParams") or []:
+            for param in as_dict(service).get("params") or []:
+                if as_dict(param).get("key") == "cver" and isinstance(as_dict(param).get("value"), str):
+                    version = version or as_dict(param)["value"]
     else:
         html = payload.decode("utf-8", errors="replace")
         data = initial_data(html)
@@ -537,7 +514,7 @@ def about_continuation(payload: bytes) -> tuple[str, str | None] | None:
         version = match.group(1) if match else None
     if not isinstance(data, dict):
         return None
-    header = _dict(data.get("header"))
+    header = as_dict(data.get("header"))
     token = next((t for t in map(_panel_token, _about_panel_endpoints(header)) if t), None)
     if token is None:
         return None
@@ -559,8 +536,8 @@ def parse_about_panel(payload: bytes, url: str | None = None, status: int | None
     """
     if status == 429:
         return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the about panel", status)
-    document = _json(payload)
-    error = _dict(document).get("error") if isinstance(document, dict) else None
+    document = load_json(payload)
+    error = as_dict(document).get("error") if isinstance(document, dict) else None
     if isinstance(error, dict):
         detail = f"InnerTube error {error.get('code')} {error.get('status') or ''}: {error.get('message') or ''}"
         return Failure(FailureKind.HTTP_ERROR, f"about panel: {detail}"[:300], status)
@@ -568,7 +545,7 @@ def parse_about_panel(payload: bytes, url: str | None = None, status: int | None
         return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation", status)
     if not isinstance(document, dict):
         return Failure(FailureKind.UNRECOGNIZED, "about panel answer is not JSON", status)
-    about = next((v for v in _find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
+    about = next((v for v in find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
                   if isinstance(v, dict)), None)
     if about is None:
         return Failure(FailureKind.UNRECOGNIZED, "continuation answer without an aboutChannelViewModel", status)
@@ -606,8 +583,8 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
         if not video_id:
             continue
         channel_id = channel_id or entry.get("yt_channelid")
-        stats = _dict(entry.get("media_statistics"))
-        rating = _dict(entry.get("media_starrating"))
+        stats = as_dict(entry.get("media_statistics"))
+        rating = as_dict(entry.get("media_starrating"))
         views = parse_count(stats.get("views")) if stats.get("views") else None
         likes = parse_count(rating.get("count")) if rating.get("count") else None
         published = entry.get("published_parsed")
@@ -619,7 +596,7 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
                 url=link,
                 published_at=datetime(*published[:6], tzinfo=timezone.utc) if published else None,
                 title=entry.get("title") or None,
-                text=_dict(entry.get("media_group")).get("media_description") or entry.get("summary") or None,
+                text=as_dict(entry.get("media_group")).get("media_description") or entry.get("summary") or None,
                 kind="video",
                 likes=likes.value if likes else None,
                 views=views.value if views else None,
