@@ -537,12 +537,13 @@ def parse_about_panel(payload: bytes, url: str | None = None, status: int | None
     if status == 429:
         return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the about panel", status)
     document = load_json(payload)
-    error = as_dict(document).get("error") if isinstance(document, dict) else None
+    error = as_dict(document).get("error")
     if isinstance(error, dict):
         detail = f"InnerTube error {error.get('code')} {error.get('status') or ''}: {error.get('message') or ''}"
-        return Failure(FailureKind.HTTP_ERROR, f"about panel: {detail}"[:300], status)
+        return Failure(FailureKind.HTTP_ERROR, f"about panel refused: {detail} (the page's profile is kept)"[:300], status)
     if status is not None and status >= 400:
-        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation", status)
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation (stale token? "
+                       "the page's profile is kept)", status)
     if not isinstance(document, dict):
         return Failure(FailureKind.UNRECOGNIZED, "about panel answer is not JSON", status)
     about = next((v for v in find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
