@@ -1,6 +1,7 @@
 """Press feed failures are stored typed failures: migration 0006 (``fetchfailure.candidate_id``)
 on SQLite and PostgreSQL, the writer, dead letters, the circuit breaker and validation leave
-them alone, and ``wangzi press`` crawls, stores, names them and exits 1.
+them alone, ``wangzi press`` crawls, stores, names them and exits 1, ``wangzi runs`` counts them
+and ``wangzi health`` does not take a feed for an unhealthy platform.
 
 The end-to-end tests run the real CLI with the press spider of
 tests/test_press_failures_spider.py (the spider plus the two ``yield FeedFailureItem`` lines
@@ -199,6 +200,12 @@ def test_wangzi_press_stores_names_and_exits_1_for_failed_feeds(tmp_path: Path, 
     assert run["stats"]["press"]["failures"] == {"rate_limited": 1, "unrecognized": 1, "network": 1}
     table = run_wangzi("runs", database_url=database_url)
     assert "network 1, rate_limited 1, unrecognized 1" in table.stdout
+
+    # ...but they are not account outcomes: `wangzi health` does not call a feed an unhealthy platform.
+    health = run_wangzi("health", "--json", database_url=database_url)
+    assert health.returncode == 0, health.stdout + health.stderr
+    judged = {p["platform"]: p for p in json.loads(health.stdout)["platforms"]}
+    assert "gdelt" not in judged and judged["press"]["current"]["failures"] == {"rate_limited": 1, "unrecognized": 1, "network": 1}
 
     # --json keeps stdout for mentions; the failures still go to stderr and the exit code.
     again = run_wangzi("press", NAME, "--replay", str(har), "--json", database_url=database_url, env=ENV, cwd=tmp_path)

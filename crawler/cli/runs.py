@@ -6,6 +6,10 @@ Health compares, per platform, the runs of the last ``--window`` with those of t
 share of accounts that only failed rose by ``--max-jump`` or more over the baseline: the
 signs that a platform changed its format or started blocking. ``wangzi health`` then exits
 1 and names the platform, so cron, systemd or Kubernetes can alert on it.
+
+Press feed failures (Google News, GDELT) are listed with the run's other failures, in the
+``press`` row of ``wangzi runs``; they are not account outcomes and never make a platform
+unhealthy.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import typer
 from rich.table import Table
 
 from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.items import FEED_SOURCES
 
 
 @dataclass
@@ -83,6 +88,11 @@ def window_stats(session: Any, start: datetime, end: datetime) -> dict[str, Plat
             window.snapshots += int(stats.get("snapshots") or 0)
             window.failures.update({k: int(v) for k, v in (stats.get("failures") or {}).items()})
     for platform, outcome in run_account_outcomes(session, [r.id for r in runs if r.id is not None]).items():
+        if platform in FEED_SOURCES:
+            # Press feed failures (platform google_news/gdelt) name a candidate, not an account,
+            # and a feed that answered leaves no row: there is no success rate to judge. They
+            # are counted in the press platform's failures (run stats) instead.
+            continue
         window = windows.setdefault(platform, PlatformWindow())
         window.accounts_ok += outcome["accounts_ok"]
         window.accounts_failed += outcome["accounts_failed"]
