@@ -6,22 +6,39 @@ For every candidate (``-a candidates=1,2``):
    2 characters or common words (``enrichment.press.searchable_aliases``); each is quoted.
 2. Search: Google News RSS in each edition of ``WANGZI_NEWS_EDITIONS`` (only when
    ``WANGZI_GOOGLE_NEWS_ENABLED``: Google's feed terms are personal/non-commercial), and the
-   GDELT DOC API (one request every 5 s to api.gdeltproject.org). ``--since`` adds
-   ``after:DATE`` to Google queries and ``startdatetime`` to GDELT ones.
+   GDELT DOC API (one request every 5 s to api.gdeltproject.org). Google queries cover a
+   time window, ``"NAME" after:START before:END`` from ``--since`` (else
+   ``WANGZI_PRESS_LOOKBACK_DAYS`` ago) through today; a feed that comes back full
+   (``WANGZI_GOOGLE_NEWS_FEED_CAP`` items: Google returns ~100 at most) is searched again as
+   two half windows, down to single days, at most ``WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS``
+   feeds per alias. GDELT gets ``startdatetime`` from ``--since`` (else its 3-month span).
 3. Fetch every listed article once per candidate, obeying robots.txt on article hosts
    (Scrapy's RobotsTxtMiddleware; feed requests carry ``dont_obey_robotstxt``). Google links
-   that could not be decoded offline are fetched as they are and Google's redirect is
-   followed to the article.
+   that could not be decoded offline are fetched as they are: Google's redirect is followed
+   to the article, and when Google answers with its article page instead, the page's
+   signature is posted to Google's batchexecute call, whose answer names the article.
 4. Confirm (``spiders.article.parse`` with the aliases and, as context, the candidate's
    handles and the international brands their recent posts mention) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
-   idempotently. An article that could not be fetched (robots.txt, 4xx, network) is kept
-   as ``unconfirmed`` with what the feed said.
+   idempotently. An article that could not be fetched (robots.txt, 4xx, network) or a
+   Google link that could not be resolved is kept as ``unconfirmed`` with what the feed said.
+
+Settings (``-s NAME=…`` or the environment):
+
+* ``WANGZI_PRESS_LOOKBACK_DAYS`` (365): how far back Google News is searched without ``--since``.
+* ``WANGZI_GOOGLE_NEWS_FEED_CAP`` (100): a window whose feed has at least this many items is
+  split in two (unless it is one day long).
+* ``WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS`` (100): Google News feed requests per alias and
+  candidate, all editions and windows together; beyond it windows are not split further
+  (a warning and the stat ``wangzi/press/google_news/feed_budget_exhausted``).
+* ``WANGZI_PRESS_TODAY`` (empty: today in UTC): the last day searched, to re-run a past search
+  or pin the windows in tests.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -36,7 +53,7 @@ from crawler.items import Failure
 from spiders import article as article_parser
 from spiders import gdelt as gdelt_parser
 from spiders import google_news as google_news_parser
-from spiders.google_news import NewsItem
+from spiders.google_news import NewsItem, Window
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +65,11 @@ ROBOTS_PRIORITY = 50  # above Scrapy's "cmdline" (40)
 ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 BRAND_CONTEXT_POSTS = 200  # the candidate's latest posts read for brand names
 BRAND_CONTEXT_BRANDS = 20  # most-mentioned brands passed as context
+DEFAULT_LOOKBACK_DAYS = 365
+DEFAULT_FEED_CAP = 100  # Google News RSS returns at most ~100 items per feed
+DEFAULT_MAX_FEEDS_PER_ALIAS = 100
+GOOGLE_HOPS = 2  # news.google.com -> news.google.com redirects followed before giving up
+PRESS_META = ("press_item", "press_target", "press_source")
 
 
 @dataclass
@@ -93,6 +115,27 @@ def setting(settings: BaseSettings, name: str, default: str) -> Any:
     if value is None or value == "":
         value = os.environ.get(name, default)
     return value
+
+
+def int_setting(settings: BaseSettings, name: str, default: int, minimum: int = 1) -> int:
+    value = setting(settings, name, str(default))
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        logger.warning("%s=%r is not a whole number; using %s", name, value, default)
+        return default
+    return max(number, minimum)
+
+
+def press_today(settings: BaseSettings) -> date:
+    """``WANGZI_PRESS_TODAY`` when set (tests, re-running a past search), else today in UTC."""
+    value = str(setting(settings, "WANGZI_PRESS_TODAY", "") or "").strip()
+    if value:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            logger.warning("WANGZI_PRESS_TODAY=%r is not a date like 2026-01-31; using today", value)
+    return datetime.now(timezone.utc).date()
 
 
 def editions(settings: BaseSettings) -> list[str]:
@@ -201,6 +244,11 @@ class PressSpider(scrapy.Spider):
             self.candidate_ids = [int(c) for c in candidates]
         self.since = date.fromisoformat(since) if since else None
         self.requested: set[tuple[int, str]] = set()
+        self.today = datetime.now(timezone.utc).date()
+        self.feed_cap = DEFAULT_FEED_CAP
+        self.max_feeds_per_alias = DEFAULT_MAX_FEEDS_PER_ALIAS
+        self.lookback_days = DEFAULT_LOOKBACK_DAYS
+        self.google_feeds: Counter[tuple[int, str]] = Counter()  # Google feed requests per (candidate, alias)
 
     async def start(self) -> Any:  # Scrapy >= 2.13
         for request in self.start_requests():
@@ -210,6 +258,12 @@ class PressSpider(scrapy.Spider):
         settings = self.crawler.settings
         google = _truthy(setting(settings, "WANGZI_GOOGLE_NEWS_ENABLED", "false"))
         gdelt = _truthy(setting(settings, "WANGZI_GDELT_ENABLED", "true"))
+        self.today = press_today(settings)
+        self.lookback_days = int_setting(settings, "WANGZI_PRESS_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)
+        self.feed_cap = int_setting(settings, "WANGZI_GOOGLE_NEWS_FEED_CAP", DEFAULT_FEED_CAP)
+        self.max_feeds_per_alias = int_setting(settings, "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS",
+                                               DEFAULT_MAX_FEEDS_PER_ALIAS)
+        window = google_news_parser.search_window(self.since, self.today, self.lookback_days)
         targets = load_targets(settings.get("WANGZI_DATABASE_URL") or None, self.candidate_ids)
         for target in targets:
             if not target.aliases:
@@ -217,23 +271,54 @@ class PressSpider(scrapy.Spider):
             for alias in target.aliases:
                 query = f'"{alias}"'
                 if google:
-                    google_query = query + (f" after:{self.since.isoformat()}" if self.since else "")
                     for edition in editions(settings):
-                        yield self._feed_request(google_news_parser.search_url(google_query, edition), "google_news", target)
+                        request = self._google_feed_request(target, alias, edition, window)
+                        if request is not None:
+                            yield request
                 if gdelt:
                     start = datetime.combine(self.since, datetime.min.time(), timezone.utc) if self.since else None
                     yield self._feed_request(gdelt_parser.search_url(query, start=start), "gdelt", target)
 
-    def _feed_request(self, url: str, source: str, target: PressTarget) -> Request:
+    def _feed_request(self, url: str, source: str, target: PressTarget, extra: dict[str, Any] | None = None) -> Request:
         return Request(
             url,
             callback=self.parse_feed,
             errback=self.feed_failed,
             headers={"Accept": FEED_ACCEPT},
             meta={"dont_obey_robotstxt": True, "press_source": source, "press_target": target,
-                  "handle_httpstatus_list": list(range(400, 600))},
+                  "handle_httpstatus_list": list(range(400, 600)), **(extra or {})},
             dont_filter=True,
         )
+
+    def _google_feed_request(self, target: PressTarget, alias: str, edition: str, window: Window) -> Request | None:
+        """One Google News search for ``alias`` in ``window``; None once the alias's budget is spent."""
+        key = (target.candidate_id, alias)
+        if self.google_feeds[key] >= self.max_feeds_per_alias:
+            self.crawler.stats.inc_value("wangzi/press/google_news/feed_budget_exhausted")
+            logger.warning("Google News: %s feed requests for %r (candidate %s) reached "
+                           "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS; %s in %s not searched",
+                           self.google_feeds[key], alias, target.candidate_id, window, edition)
+            return None
+        self.google_feeds[key] += 1
+        url = google_news_parser.search_url(window.query(f'"{alias}"'), edition)
+        return self._feed_request(url, "google_news", target,
+                                  {"press_alias": alias, "press_edition": edition, "press_window": window})
+
+    def _split_full_window(self, meta: dict[str, Any], target: PressTarget, count: int) -> Iterator[Request]:
+        """A Google feed at the cap probably lost items: search both halves of its window."""
+        window: Window | None = meta.get("press_window")
+        if window is None or count < self.feed_cap:
+            return
+        if window.days < 2:
+            self.crawler.stats.inc_value("wangzi/press/google_news/full_single_day")
+            logger.info("Google News: %d items for %r on %s alone; later items of that day are not listed",
+                        count, meta["press_alias"], window.after)
+            return
+        self.crawler.stats.inc_value("wangzi/press/google_news/windows_split")
+        for half in window.halves():
+            request = self._google_feed_request(target, meta["press_alias"], meta["press_edition"], half)
+            if request is not None:
+                yield request
 
     # ------------------------------------------------------------------ feeds
 
@@ -253,6 +338,7 @@ class PressSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
             return
         self.crawler.stats.inc_value(f"wangzi/press/{source}/items", len(result.items))
+        yield from self._split_full_window(response.meta, target, len(result.items))
         for item in result.items:
             key = (target.candidate_id, item.url)
             if key in self.requested:
@@ -262,12 +348,7 @@ class PressSpider(scrapy.Spider):
             if urlsplit(item.url).hostname in google_news_parser.GOOGLE_NEWS_HOSTS:
                 # A token that could not be decoded offline: ask Google where it points, without
                 # following, so the article host's own robots.txt is checked for the next request.
-                yield Request(
-                    item.url, callback=self.resolve_google_link, errback=self.article_failed,
-                    meta={**meta, "dont_obey_robotstxt": True, "dont_redirect": True,
-                          "handle_httpstatus_list": [301, 302, 303, 307, 308, *range(400, 600)]},
-                    dont_filter=True,
-                )
+                yield self._google_page_request(item.url, meta)
             else:
                 yield self._article_request(item.url, meta)
 
@@ -281,19 +362,84 @@ class PressSpider(scrapy.Spider):
             dont_filter=True,
         )
 
+    def _google_page_request(self, url: str, meta: dict[str, Any], hops: int = 0) -> Request:
+        return Request(
+            url, callback=self.resolve_google_link, errback=self.google_link_failed,
+            meta={**meta, "dont_obey_robotstxt": True, "dont_redirect": True, "press_google_hops": hops,
+                  "press_google_stage": "Google article page",
+                  "handle_httpstatus_list": [301, 302, 303, 307, 308, *range(400, 600)]},
+            dont_filter=True,
+        )
+
     def resolve_google_link(self, response: Response) -> Iterator[Request | PressMentionItem]:
-        """Google's redirect -> the article request; a page instead (JavaScript) stays unconfirmed."""
+        """Google's redirect -> the article request; Google's article page -> its batchexecute
+        call (see spiders.google_news); anything else stays unconfirmed with the Google URL."""
         from crawler.replay import real_url
 
-        meta = {k: response.meta[k] for k in ("press_item", "press_target", "press_source")}
+        meta = {k: response.meta[k] for k in PRESS_META}
+        page_url = response.meta.get("wangzi_original_url", response.url)
         location = response.headers.get("Location")
         if 300 <= response.status < 400 and location:
             target = urljoin(response.url, location.decode("latin-1"))
             target = real_url(target, response.meta.get("wangzi_replay_url")) or target
+            host = (urlsplit(target).hostname or "").lower()
+            hops = response.meta.get("press_google_hops", 0)
+            if host in google_news_parser.GOOGLE_NEWS_HOSTS and hops < GOOGLE_HOPS:
+                yield self._google_page_request(target, meta, hops + 1)  # another Google page
+                return
+            if host == "google.com" or host.endswith(".google.com"):
+                self.crawler.stats.inc_value("wangzi/press/google_unresolved")
+                yield self._unconfirmed(meta, f"Google link not resolved: Google redirected to {host}"
+                                              f"{urlsplit(target).path} (consent or captcha page); kept as is")
+                return
             self.crawler.stats.inc_value("wangzi/press/google_redirects")
             yield self._article_request(target, meta)
             return
-        yield self._unconfirmed(meta, f"Google link not resolved (HTTP {response.status}); kept as is")
+        page = self._parse_safely(google_news_parser.parse_article_page, response, page_url)
+        if isinstance(page, Failure) or not page.token:
+            why = f"{page.kind.value}: {page.detail}" if isinstance(page, Failure) else "no token in the URL"
+            self.crawler.stats.inc_value("wangzi/press/google_unresolved")
+            yield self._unconfirmed(meta, f"Google link not resolved: article page (HTTP {response.status}): {why}")
+            return
+        yield Request(
+            google_news_parser.batchexecute_url(page.token),
+            method="POST",
+            body=google_news_parser.batchexecute_body(page),
+            headers=google_news_parser.BATCHEXECUTE_HEADERS,
+            callback=self.google_link_answered,
+            errback=self.google_link_failed,
+            meta={**meta, "dont_obey_robotstxt": True, "press_google_stage": "Google batchexecute call",
+                  "handle_httpstatus_list": list(range(400, 600))},
+            dont_filter=True,
+        )
+
+    def google_link_answered(self, response: Response) -> Iterator[Request | PressMentionItem]:
+        """Google's batchexecute answer -> the article request (robots.txt of its host obeyed)."""
+        meta = {k: response.meta[k] for k in PRESS_META}
+        url = response.meta.get("wangzi_original_url", response.url)
+        link = self._parse_safely(google_news_parser.parse_batchexecute, response, url)
+        if isinstance(link, Failure):
+            self.crawler.stats.inc_value("wangzi/press/google_unresolved")
+            yield self._unconfirmed(meta, f"Google link not resolved: batchexecute answer (HTTP {response.status}): "
+                                          f"{link.kind.value}: {link.detail}")
+            return
+        self.crawler.stats.inc_value("wangzi/press/google_batchexecute_resolved")
+        yield self._article_request(link.url, meta)
+
+    def google_link_failed(self, failure: Any) -> Iterator[PressMentionItem]:
+        """A Google page or batchexecute request that got no answer (network, replay miss)."""
+        request = failure.request
+        reason = f"{type(failure.value).__name__}: {failure.value}"
+        self.crawler.stats.inc_value("wangzi/press/google_unresolved")
+        stage = request.meta.get("press_google_stage", "Google request")
+        yield self._unconfirmed(request.meta, f"Google link not resolved: {stage} not fetched ({reason})")
+
+    def _parse_safely(self, parser: Any, response: Response, url: str) -> Any:
+        try:
+            return parser(response.body, url, response.status)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mention
+            logger.exception("%s failed on %s", parser.__name__, url)
+            return Failure(article_parser.FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
 
     # ------------------------------------------------------------------ articles
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import select
@@ -28,6 +29,14 @@ NAMESAKE_URL = "https://www.theguardian.com/science/2026/nov/01/quantum-dots"
 SIDEBAR_URL = "https://www.koreaherald.com/view.php?ud=20261102000001"
 FURIGANA_URL = "https://www3.nhk.or.jp/news/easy/k10099999999000/k10099999999000.html"
 BLOCKED_URL = "https://www.blocked-news.de/artikel/li-jiaqi"
+TODAY = "2026-11-25"  # WANGZI_PRESS_TODAY: pins Google's search windows
+GOOGLE_ENV = {"WANGZI_GOOGLE_NEWS_ENABLED": "true", "WANGZI_NEWS_EDITIONS": "en-US", "WANGZI_PRESS_TODAY": TODAY}
+
+
+def google_search_url(name: str, since: date | None = None, edition: str = "en-US") -> str:
+    """The feed URL the spider asks for: the whole window (365 days back without --since)."""
+    window = google_news.search_window(since, date.fromisoformat(TODAY), 365)
+    return google_news.search_url(window.query(f'"{name}"'), edition)
 
 
 def page(title: str, body: str, aside: str = "", lang: str = "en") -> bytes:
@@ -112,10 +121,10 @@ def recording(tmp_path: Path, *, google: bool) -> Path:
     exchanges.append(Exchange(url=CONFIRMED_URL + "?utm_source=gdelt", body=ARTICLES[CONFIRMED_URL], headers=HTML))
     if google:
         exchanges += [
-            Exchange(url=google_news.search_url(f'"{NAME}"', "en-US"),
+            Exchange(url=google_search_url(NAME),
                      body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>',
                      headers={"Content-Type": "application/rss+xml"}),
-            Exchange(url=google_news.search_url(f'"{LATIN}"', "en-US"), body=google_feed(),
+            Exchange(url=google_search_url(LATIN), body=google_feed(),
                      headers={"Content-Type": "application/rss+xml"}),
             Exchange(url=GOOGLE_LINK, status=302, headers={"Location": CONFIRMED_URL + "?utm_medium=rss"}),
             Exchange(url=CONFIRMED_URL + "?utm_medium=rss", body=ARTICLES[CONFIRMED_URL], headers=HTML),
@@ -165,9 +174,10 @@ def test_press_spider_confirms_scores_and_refuses_what_it_should(tmp_path: Path,
 def test_same_article_from_google_and_gdelt_and_from_a_second_run_is_one_row(tmp_path: Path, database_url: str) -> None:
     add_candidate(database_url)
     har = recording(tmp_path, google=True)
-    env = {"WANGZI_GOOGLE_NEWS_ENABLED": "true", "WANGZI_NEWS_EDITIONS": "en-US"}
+    env = GOOGLE_ENV
     first = run_wangzi("press", NAME, "--replay", str(har), database_url=database_url, env=env)
     assert first.returncode == 0, first.stderr
+    assert "no recorded response for GET https://news.google.com" not in first.stderr  # the windowed feeds
     before = mentions(database_url)
     assert len(before) == 5
     assert before[CONFIRMED_URL].status == "confirmed"
