@@ -138,6 +138,13 @@ def press_today(settings: BaseSettings) -> date:
     return datetime.now(timezone.utc).date()
 
 
+def _google_host(host: str) -> bool:
+    """www.google.com, consent.google.de, www.google.co.jp (Google's captcha/consent pages),
+    not an article host such as blog.google."""
+    labels = host.lower().split(".")
+    return "google" in labels[:-1]
+
+
 def editions(settings: BaseSettings) -> list[str]:
     value = setting(settings, "WANGZI_NEWS_EDITIONS", ",".join(DEFAULT_EDITIONS))
     if isinstance(value, (list, tuple)):
@@ -387,7 +394,7 @@ class PressSpider(scrapy.Spider):
             if host in google_news_parser.GOOGLE_NEWS_HOSTS and hops < GOOGLE_HOPS:
                 yield self._google_page_request(target, meta, hops + 1)  # another Google page
                 return
-            if host == "google.com" or host.endswith(".google.com"):
+            if _google_host(host):
                 self.crawler.stats.inc_value("wangzi/press/google_unresolved")
                 yield self._unconfirmed(meta, f"Google link not resolved: Google redirected to {host}"
                                               f"{urlsplit(target).path} (consent or captcha page); kept as is")
