@@ -206,10 +206,26 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         return Failure(FailureKind.BLOCKED, "rehydration data without webapp.user-detail (challenge or other page)", status)
     result = user_info_profile(detail.get("userInfo"), detail.get("statusCode"), url, status, detail.get("statusMsg"))
     if isinstance(result, Profile):
-        posts = tuple(p for p in (video_post(item, result.handle) for item in _embedded_item_list(scope)) if p)
+        posts = _own_posts(_embedded_item_list(scope), result)
         if posts:
-            result = dataclasses.replace(result, recent_posts=_unique(posts))
+            result = dataclasses.replace(result, recent_posts=posts)
     return result
+
+
+def _own_posts(items: list[Any], profile: Profile) -> tuple[Post, ...]:
+    """The account's own videos among embedded items: an item naming another author (a
+    recommendation, a repost) is left out."""
+    posts = []
+    for item in items:
+        author = _dict(item).get("author")
+        named = {_text(author)} if isinstance(author, str) else {_text(_dict(author).get("uniqueId")), _text(_dict(author).get("id"))}
+        named = {(n or "").lower() for n in named} - {""}
+        if named and not named & {profile.handle, profile.platform_user_id}:
+            continue
+        post = video_post(item, profile.handle)
+        if post is not None:
+            posts.append(post)
+    return _unique(tuple(posts))
 
 
 def sigi_state(html: str) -> dict[str, Any] | None:
@@ -224,8 +240,9 @@ def _sigi_profile(state: dict[str, Any], url: str | None, status: int | None) ->
     videos in ``ItemModule`` (by id) in the order of ``ItemList["user-post"].list``."""
     module = _dict(state.get("UserModule"))
     users = _dict(module.get("users"))
-    handle = next(iter(users), None)
-    code = _dict(state.get("UserPage")).get("statusCode")
+    page = _dict(state.get("UserPage"))
+    handle = page.get("uniqueId") if page.get("uniqueId") in users else next(iter(users), None)
+    code = page.get("statusCode")
     info = {"user": users.get(handle), "stats": _dict(module.get("stats")).get(handle)} if handle else None
     result = user_info_profile(info, code, url, status)
     if not isinstance(result, Profile):
@@ -234,8 +251,8 @@ def _sigi_profile(state: dict[str, Any], url: str | None, status: int | None) ->
     order = _dict(_dict(state.get("ItemList")).get("user-post")).get("list")
     ids = [str(i) for i in order if str(i) in items] if isinstance(order, list) else []
     ids += [i for i in items if i not in ids]
-    posts = tuple(p for p in (video_post({"id": i, **_dict(items[i])}, result.handle) for i in ids) if p)
-    return dataclasses.replace(result, recent_posts=_unique(posts)) if posts else result
+    posts = _own_posts([{"id": i, **_dict(items[i])} for i in ids], result)
+    return dataclasses.replace(result, recent_posts=posts) if posts else result
 
 
 def _embedded_item_list(node: Any, depth: int = 0) -> list[Any]:

@@ -287,3 +287,14 @@ def test_with_threshold_minus_one_refusals_before_it_the_breaker_still_ends_clos
         breaker.item_scraped(item, spider=spider)
     state = breaker.states["tiktok"]
     assert (state.refusals, state.open_until) == (0, None)
+
+
+def test_embedded_videos_of_another_author_are_not_the_accounts() -> None:
+    data = {"__DEFAULT_SCOPE__": {"webapp.user-detail": {
+        "statusCode": 0, "userInfo": {"user": {"id": "1", "uniqueId": "someone"}, "statsV2": {"followerCount": "5"}},
+        "itemList": [{"id": "7000000000000000001", "author": {"uniqueId": "someone"}},
+                     {"id": "7000000000000000002", "author": {"uniqueId": "somebody.else", "id": "2"}},
+                     {"id": "7000000000000000003", "author": "SomeOne"}]}}}
+    page = ('<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">' + json.dumps(data) + "</script>").encode()
+    profile = parse(page, "https://www.tiktok.com/@someone")
+    assert [p.post_id for p in profile.recent_posts] == ["7000000000000000001", "7000000000000000003"]
