@@ -83,6 +83,21 @@ def test_a_walled_item_list_keeps_the_profile_and_is_a_blocked_failure(tmp_path:
     assert "item_list" in failure.detail and "not zero" in failure.detail
 
 
+def test_walled_item_lists_do_not_open_the_circuit_breaker(tmp_path: Path, sqlite_url: str) -> None:
+    """Four accounts whose profiles are read and whose videos are walled, with a breaker that
+    opens after two refused accounts in a row: none of them is a refused account."""
+    handles = [f"acc{i}" for i in range(4)]
+    recording = [fixture_exchange("tiktok", "profile_page_statsv2_synthetic", url=f"https://www.tiktok.com/@{h}") for h in handles]
+    recording.append(fixture_exchange("tiktok", "item_list_empty_body_blocked_synthetic", url=ITEM_LIST))
+    for number, handle in enumerate(handles[1:]):
+        added = run_wangzi("candidates", "add", f"Other {number}", "--tiktok", handle, database_url=sqlite_url)
+        assert added.returncode == 0, added.stderr
+    output = _crawl(tmp_path, sqlite_url, handles[0], recording, "-s", "WANGZI_CIRCUIT_THRESHOLD=2")
+    assert "circuit open" not in output
+    assert len(snapshots(sqlite_url)) == 4
+    assert [(f.kind, f.url) for f in failures(sqlite_url)] == [("blocked", ITEM_LIST)] * 4
+
+
 def test_no_videos_are_asked_when_recent_posts_is_zero(tmp_path: Path, sqlite_url: str) -> None:
     # No item_list exchange is recorded: asking for it would be a replay miss (a network failure).
     _crawl(tmp_path, sqlite_url, "@zg.520", [fixture_exchange("tiktok", "profile_page_statsv2_synthetic")],
