@@ -130,6 +130,9 @@ class ReplayMiddleware:
             "wangzi_replay_url": replay_url,
             "wangzi_original_url": original,
             "download_slot": request.meta.get("download_slot") or urlsplit(original).netloc,
+            # The rewritten request goes through the middlewares again; robots.txt was already
+            # checked for the real URL (its robots.txt replayed too), never ask the loopback host.
+            "dont_obey_robotstxt": True,
         }
         return request.replace(url=replay_url, meta=meta)
 
