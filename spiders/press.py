@@ -49,10 +49,11 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
-from crawler.items import Failure
+from crawler.items import Failure, FailureKind, FeedFailureItem
 from spiders import article as article_parser
 from spiders import gdelt as gdelt_parser
 from spiders import google_news as google_news_parser
+from spiders.base import failure_from_exception
 from spiders.google_news import NewsItem, Window
 
 logger = logging.getLogger(__name__)
@@ -329,20 +330,21 @@ class PressSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ feeds
 
-    def parse_feed(self, response: Response) -> Iterator[Request | PressMentionItem]:
+    def parse_feed(self, response: Response) -> Iterator[Request | PressMentionItem | FeedFailureItem]:
         source = response.meta["press_source"]
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
         try:
             result = parser(response.body, url, response.status)
-        except Exception:  # noqa: BLE001 - a parser bug must not stop the crawl
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
             logger.exception("%s parser failed on %s", source, url)
-            self.crawler.stats.inc_value(f"wangzi/press/{source}/unrecognized")
-            return
+            result = Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], response.status)
         if isinstance(result, Failure):
+            # Stored as the run's typed failure (with the candidate, no account), never as "no press".
             logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
             self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
+            yield FeedFailureItem(candidate_id=target.candidate_id, source=source, url=url, failure=result)
             return
         self.crawler.stats.inc_value(f"wangzi/press/{source}/items", len(result.items))
         yield from self._split_full_window(response.meta, target, len(result.items))
@@ -446,7 +448,7 @@ class PressSpider(scrapy.Spider):
             return parser(response.body, url, response.status)
         except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mention
             logger.exception("%s failed on %s", parser.__name__, url)
-            return Failure(article_parser.FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
+            return Failure(FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
 
     # ------------------------------------------------------------------ articles
 
@@ -459,7 +461,7 @@ class PressSpider(scrapy.Spider):
                                         aliases=list(target.aliases), context=list(target.context))
         except Exception as exc:  # noqa: BLE001
             logger.exception("article parser failed on %s", url)
-            page = Failure(article_parser.FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
+            page = Failure(FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
         if isinstance(page, Failure):
             yield self._unconfirmed(response.meta, f"{page.kind.value}: {page.detail}", final_url=url)
             return
@@ -484,13 +486,16 @@ class PressSpider(scrapy.Spider):
             detail=None if page.confirmed else "no alias in the article's own title or text",
         )
 
-    def feed_failed(self, failure: Any) -> Iterator[PressMentionItem]:
-        """A feed that could not be fetched (network, replay miss): one log line and a stat,
-        never a traceback; the other feeds and the platform spiders carry on."""
-        source = failure.request.meta.get("press_source", "feed")
-        self.crawler.stats.inc_value(f"wangzi/press/{source}/network")
+    def feed_failed(self, failure: Any) -> Iterator[FeedFailureItem]:
+        """A feed that could not be fetched (network, replay miss): a log line, a stat and a
+        stored typed failure, never a traceback; the other feeds and the platform spiders carry on."""
+        request = failure.request
+        source = request.meta.get("press_source", "feed")
+        result = failure_from_exception(failure)
+        self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
         logger.warning("%s feed not fetched: %s: %s", source, type(failure.value).__name__, failure.value)
-        return iter(())
+        yield FeedFailureItem(candidate_id=request.meta["press_target"].candidate_id, source=source,
+                              url=request.meta.get("wangzi_original_url", request.url), failure=result)
 
     def article_failed(self, failure: Any) -> Iterator[PressMentionItem]:
         request = failure.request

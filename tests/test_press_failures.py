@@ -3,10 +3,8 @@ on SQLite and PostgreSQL, the writer, dead letters, the circuit breaker and vali
 them alone, ``wangzi press`` crawls, stores, names them and exits 1, ``wangzi runs`` counts them
 and ``wangzi health`` does not take a feed for an unhealthy platform.
 
-The end-to-end tests run the real CLI with the press spider of
-tests/test_press_failures_spider.py (the spider plus the two ``yield FeedFailureItem`` lines
-``spiders/press.py`` gets), through replay: GDELT answering 429 and an HTML page, and a feed
-missing from the recording (``network``).
+The end-to-end tests run the real CLI and the real press spider through replay: GDELT
+answering 429 and an HTML page, and a feed missing from the recording (``network``).
 """
 
 from __future__ import annotations
@@ -31,8 +29,8 @@ NAME, LATIN, OTHER = "李佳琦", "Li Jiaqi", "Jiaqi Li"
 GDELT_429 = gdelt.search_url(f'"{LATIN}"')
 GDELT_HTML = gdelt.search_url(f'"{OTHER}"')
 GDELT_MISSING = gdelt.search_url(f'"{NAME}"')
-# GDELT only: Google News queries are being reshaped in spiders/press.py (time windows).
-ENV = {"SCRAPY_SETTINGS_MODULE": "tests.test_press_failures_spider", "WANGZI_GOOGLE_NEWS_ENABLED": "false",
+# GDELT only (Google feeds take the same path; tests/test_press_replay.py covers their windows).
+ENV = {"WANGZI_GOOGLE_NEWS_ENABLED": "false",
        "WANGZI_STORAGE_RETRY_DELAY": "0.05"}
 DISK_FULL = ("CREATE TRIGGER disk_full BEFORE INSERT ON fetchfailure "
              "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
