@@ -11,7 +11,8 @@ requests go out again, and one more refusal re-opens it; a profile read closes i
 Every platform runs its own spider, so the other platforms of the same crawl carry on.
 The breaker reads the parsers' typed verdicts (items leaving the pipelines), never raw
 statuses, so a platform's own block codes (Bilibili -412, Weibo 432, Xiaohongshu 461, ...)
-count exactly like HTTP 429.
+count exactly like HTTP 429. A failure of an account whose profile was still read in the
+same chain (``FailureItem.profile_read``: e.g. TikTok's walled video list) is not a refusal.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ class CircuitBreakerMiddleware:
             state.refusals, state.open_until = 0, None
             return
         if not isinstance(item, FailureItem) or item.failure.detail.startswith(CIRCUIT_DETAIL):
+            return
+        if item.profile_read:  # only part of the account failed (e.g. its videos): not a refusal
             return
         if item.failure.kind.value not in self.kinds:
             return

@@ -248,6 +248,9 @@ class FailureItem:
     failure: Failure
     url: str
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    #: The account's profile was still read in the same chain (only e.g. its posts failed):
+    #: stored like any failure, but the account was not refused (crawler/circuit.py).
+    profile_read: bool = False
 
 
 #: The press feeds a :class:`FeedFailureItem` can name (``FetchFailure.platform``).

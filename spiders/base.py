@@ -265,16 +265,16 @@ class AccountSpider(scrapy.Spider):
 
     def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
         """Turn the chain's outcomes into items (see module docstring)."""
-        profiles: list[tuple[Profile, Provenance]] = []
+        profiles: list[tuple[Profile, Provenance]] = [
+            (result, provenance) for _, result, provenance, _ in results if isinstance(result, Profile)
+        ]
         for source, result, provenance, url in results:
-            if isinstance(result, Profile):
-                profiles.append((result, provenance))
-            elif isinstance(result, PostPage):
+            if isinstance(result, PostPage):
                 if result.posts:
                     yield PostsItem(account=account, posts=result.posts, provenance=provenance)
-            else:
+            elif isinstance(result, Failure):
                 self.logger.info("%s %s: %s (%s)", source.name, url, result.kind.value, result.detail)
-                yield FailureItem(account=account, failure=result, url=url)
+                yield FailureItem(account=account, failure=result, url=url, profile_read=bool(profiles))
         if not profiles:
             return
         merged = merge_profiles([p for p, _ in profiles])

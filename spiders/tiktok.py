@@ -502,10 +502,8 @@ class TikTokSpider(AccountSpider):
     videos, at most 35; none when the setting is 0, the account is private, shows 0 videos or
     the page already carried its videos). A walled item_list (an empty 200, the usual answer
     to an unsigned request) is stored as a ``blocked`` failure of that URL *and* the profile
-    snapshot is stored as usual. The failure is yielded before the profile, so the circuit
-    breaker's count of refused accounts goes up by one and straight back to zero: an account
-    whose profile was read is never a refused account. (With ``threshold - 1`` refused
-    accounts just before it, the breaker opens and closes within this account's items.)
+    snapshot is stored as usual. The failure carries ``profile_read=True``, so the circuit
+    breaker does not count it: an account whose profile was read is never a refused account.
     """
 
     name = "tiktok"
@@ -579,7 +577,7 @@ class TikTokSpider(AccountSpider):
         """A bot wall the browser got past is not a failure of the account; a wall both times
         is *one* failure (the storage keeps one row per URL and kind, and the circuit breaker
         counts refused accounts, not requests); a walled item_list is a failure of the videos
-        only, and comes before the profile (see the class docstring)."""
+        only (see the class docstring)."""
         page_failures = [r for r in results if isinstance(r[1], Failure) and r[0].name in self.PROFILE_SOURCES]
         others = [r for r in results if r not in page_failures]
         if any(isinstance(r[1], Profile) for r in results):

@@ -278,15 +278,18 @@ def test_a_walled_item_list_does_not_count_toward_the_circuit_breaker() -> None:
     assert "wangzi/circuit/opened" not in breaker.crawler.stats.values
 
 
-def test_with_threshold_minus_one_refusals_before_it_the_breaker_still_ends_closed() -> None:
-    """Known limit (crawler/circuit.py reads items, not accounts): the walled item_list that
-    reaches the threshold opens the breaker and the profile right after it closes it again."""
+def test_with_threshold_minus_one_refusals_before_it_a_walled_item_list_does_not_open_the_breaker() -> None:
+    """The walled item_list's failure says the profile was read (``profile_read``): the breaker
+    ignores it, so it never opens - not even for the moment before the profile item arrives."""
     spider = _spider()
     breaker = _breaker(threshold=2)
-    for item in _items(spider, profile=False) + _items(spider, walled_posts=True):
+    items = _items(spider, profile=False) + _items(spider, walled_posts=True)
+    assert [getattr(i, "profile_read", None) for i in items if type(i).__name__ == "FailureItem"] == [False, True]
+    for item in items:
         breaker.item_scraped(item, spider=spider)
     state = breaker.states["tiktok"]
     assert (state.refusals, state.open_until) == (0, None)
+    assert "wangzi/circuit/opened" not in breaker.crawler.stats.values
 
 
 def test_embedded_videos_of_another_author_are_not_the_accounts() -> None:
