@@ -264,7 +264,8 @@ def runs_between(session: Session, start: datetime, end: datetime) -> list[Crawl
 
 
 def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, dict[str, int]]:
-    """Per platform: accounts with a snapshot and accounts with only failures in these runs.
+    """Per platform: accounts with a snapshot and accounts with only failures in these runs
+    (press feed failures, which name a candidate instead of an account, are not outcomes).
 
     Read from the stored rows, so it holds for runs whose stats predate the ``accounts``
     counters too."""
@@ -284,7 +285,9 @@ def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, 
     failed: dict[str, set[Any]] = {}
     for platform, account_id, failure_id in session.execute(
         select(FetchFailure.platform, FetchFailure.account_id, FetchFailure.id).where(
-            FetchFailure.crawl_run_id.in_(list(run_ids))  # type: ignore[union-attr]
+            FetchFailure.crawl_run_id.in_(list(run_ids)),  # type: ignore[union-attr]
+            # Press feed failures name a candidate, not an account: not an account outcome.
+            FetchFailure.candidate_id.is_(None),  # type: ignore[union-attr]
         )
     ):
         failed.setdefault(platform, set()).add(account_id if account_id is not None else f"failure:{failure_id}")

@@ -24,7 +24,6 @@ import typer
 from rich.table import Table
 
 from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
-from crawler.items import FEED_SOURCES
 
 
 @dataclass
@@ -88,11 +87,6 @@ def window_stats(session: Any, start: datetime, end: datetime) -> dict[str, Plat
             window.snapshots += int(stats.get("snapshots") or 0)
             window.failures.update({k: int(v) for k, v in (stats.get("failures") or {}).items()})
     for platform, outcome in run_account_outcomes(session, [r.id for r in runs if r.id is not None]).items():
-        if platform in FEED_SOURCES:
-            # Press feed failures (platform google_news/gdelt) name a candidate, not an account,
-            # and a feed that answered leaves no row: there is no success rate to judge. They
-            # are counted in the press platform's failures (run stats) instead.
-            continue
         window = windows.setdefault(platform, PlatformWindow())
         window.accounts_ok += outcome["accounts_ok"]
         window.accounts_failed += outcome["accounts_failed"]
