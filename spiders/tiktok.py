@@ -57,6 +57,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
+from spiders.payload import as_dict, clean_text
 
 PARSER_VERSION = "1"
 PLATFORM = "tiktok"
@@ -116,17 +117,6 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
 
 
 def _int(value: Any) -> int | None:
@@ -200,7 +190,7 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         if "<html" in lowered or "<!doctype" in lowered:
             return Failure(FailureKind.UNRECOGNIZED, "page without __UNIVERSAL_DATA_FOR_REHYDRATION__ (a bot wall or a changed page)", status)
         return Failure(FailureKind.UNRECOGNIZED, "neither a TikTok page nor TikTok JSON", status)
-    scope = _dict(data.get("__DEFAULT_SCOPE__"))
+    scope = as_dict(data.get("__DEFAULT_SCOPE__"))
     detail = scope.get("webapp.user-detail")
     if not isinstance(detail, dict):
         return Failure(FailureKind.BLOCKED, "rehydration data without webapp.user-detail (challenge or other page)", status)
@@ -217,8 +207,8 @@ def _own_posts(items: list[Any], profile: Profile) -> tuple[Post, ...]:
     recommendation, a repost) is left out."""
     posts = []
     for item in items:
-        author = _dict(item).get("author")
-        named = {_text(author)} if isinstance(author, str) else {_text(_dict(author).get("uniqueId")), _text(_dict(author).get("id"))}
+        author = as_dict(item).get("author")
+        named = {clean_text(author)} if isinstance(author, str) else {clean_text(as_dict(author).get("uniqueId")), clean_text(as_dict(author).get("id"))}
         named = {(n or "").lower() for n in named} - {""}
         if named and not named & {profile.handle, profile.platform_user_id}:
             continue
@@ -238,20 +228,20 @@ def sigi_state(html: str) -> dict[str, Any] | None:
 def _sigi_profile(state: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
     """``SIGI_STATE``: ``UserModule.users``/``.stats`` by handle, ``UserPage.statusCode``,
     videos in ``ItemModule`` (by id) in the order of ``ItemList["user-post"].list``."""
-    module = _dict(state.get("UserModule"))
-    users = _dict(module.get("users"))
-    page = _dict(state.get("UserPage"))
+    module = as_dict(state.get("UserModule"))
+    users = as_dict(module.get("users"))
+    page = as_dict(state.get("UserPage"))
     handle = page.get("uniqueId") if page.get("uniqueId") in users else next(iter(users), None)
     code = page.get("statusCode")
-    info = {"user": users.get(handle), "stats": _dict(module.get("stats")).get(handle)} if handle else None
+    info = {"user": users.get(handle), "stats": as_dict(module.get("stats")).get(handle)} if handle else None
     result = user_info_profile(info, code, url, status)
     if not isinstance(result, Profile):
         return result
-    items = _dict(state.get("ItemModule"))
-    order = _dict(_dict(state.get("ItemList")).get("user-post")).get("list")
+    items = as_dict(state.get("ItemModule"))
+    order = as_dict(as_dict(state.get("ItemList")).get("user-post")).get("list")
     ids = [str(i) for i in order if str(i) in items] if isinstance(order, list) else []
     ids += [i for i in items if i not in ids]
-    posts = _own_posts([{"id": i, **_dict(items[i])} for i in ids], result)
+    posts = _own_posts([{"id": i, **as_dict(items[i])} for i in ids], result)
     return dataclasses.replace(result, recent_posts=posts) if posts else result
 
 
@@ -307,20 +297,20 @@ def _published(value: Any) -> datetime | None:
 
 def video_post(item: Any, handle: str | None = None) -> Post | None:
     """One ``itemList``/``ItemModule`` entry -> Post (None without a numeric id)."""
-    item = _dict(item)
+    item = as_dict(item)
     video_id = str(item.get("id") or "").strip()
     if not _VIDEO_ID.match(video_id):
         return None
     author = item.get("author")
-    owner = _text(author) if isinstance(author, str) else _text(_dict(author).get("uniqueId"))
+    owner = clean_text(author) if isinstance(author, str) else clean_text(as_dict(author).get("uniqueId"))
     owner = (owner or handle or "").lower() or None
-    values, approximate = _counts(_dict(item.get("statsV2")), _dict(item.get("stats")), _POST_COUNT_KEYS)
+    values, approximate = _counts(as_dict(item.get("statsV2")), as_dict(item.get("stats")), _POST_COUNT_KEYS)
     return Post(
         platform=PLATFORM,
         post_id=video_id,
         url=VIDEO_URL.format(handle=owner, video_id=video_id) if owner and HANDLE.match(owner) else None,
         published_at=_published(item.get("createTime")),
-        text=_text(item.get("desc")),
+        text=clean_text(item.get("desc")),
         kind="video",
         views=values["views"],
         likes=values["likes"],
@@ -358,7 +348,7 @@ def parse_item_list(
             return Failure(FailureKind.CAPTCHA, "a captcha / verification page instead of item_list JSON", status)
         return Failure(FailureKind.UNRECOGNIZED, "item_list answer is not JSON", status)
     code = document.get("statusCode", document.get("status_code"))
-    message = _text(document.get("statusMsg")) or _text(document.get("status_msg")) or ""
+    message = clean_text(document.get("statusMsg")) or clean_text(document.get("status_msg")) or ""
     if isinstance(code, int) and code in NOT_FOUND_CODES:
         return Failure(FailureKind.NOT_FOUND, f"TikTok statusCode {code}: user not found {message}".strip(), status)
     if isinstance(code, int) and code in PRIVATE_CODES:
@@ -375,7 +365,7 @@ def parse_item_list(
     posts = tuple(p for p in (video_post(item, handle) for item in items) if p)
     if items and not posts:
         return Failure(FailureKind.UNRECOGNIZED, "item_list items without a video id", status)
-    owner = next((_text(_dict(i.get("author")).get("id")) for i in items if isinstance(i, dict) and _dict(i.get("author")).get("id")), None)
+    owner = next((clean_text(as_dict(i.get("author")).get("id")) for i in items if isinstance(i, dict) and as_dict(i.get("author")).get("id")), None)
     return PostPage(platform=PLATFORM, platform_user_id=owner, posts=_unique(posts))
 
 
@@ -391,18 +381,18 @@ def profile_user(payload: bytes | None) -> dict[str, Any]:
         document = _json(text)
         if isinstance(document, list):
             document = document[0] if document else None
-        document = _dict(document)
+        document = as_dict(document)
         if isinstance(document.get("data"), dict) and "user" not in document:
             document = document["data"]
-        info = _dict(document.get("userInfo")) or document
-        return _dict(info.get("user"))
+        info = as_dict(document.get("userInfo")) or document
+        return as_dict(info.get("user"))
     data = rehydration_data(text)
     if data is not None:
-        detail = _dict(_dict(data.get("__DEFAULT_SCOPE__")).get("webapp.user-detail"))
-        return _dict(_dict(detail.get("userInfo")).get("user"))
+        detail = as_dict(as_dict(data.get("__DEFAULT_SCOPE__")).get("webapp.user-detail"))
+        return as_dict(as_dict(detail.get("userInfo")).get("user"))
     sigi = sigi_state(text)
-    users = _dict(_dict(_dict(sigi).get("UserModule")).get("users"))
-    return _dict(next(iter(users.values()), None))
+    users = as_dict(as_dict(as_dict(sigi).get("UserModule")).get("users"))
+    return as_dict(next(iter(users.values()), None))
 
 
 def user_info_profile(
@@ -411,16 +401,16 @@ def user_info_profile(
     """``userInfo`` -> Profile: exact ``statsV2`` over rounded ``stats``."""
     if isinstance(code, int) and code in NOT_FOUND_CODES:
         return Failure(FailureKind.NOT_FOUND, f"TikTok statusCode {code}: user not found {message or ''}".strip(), status)
-    if isinstance(code, int) and code in PRIVATE_CODES and not _dict(info).get("user"):
+    if isinstance(code, int) and code in PRIVATE_CODES and not as_dict(info).get("user"):
         return Failure(FailureKind.PRIVATE, f"TikTok statusCode {code}: private account {message or ''}".strip(), status)
-    info = _dict(info)
-    user = _dict(info.get("user"))
+    info = as_dict(info)
+    user = as_dict(info.get("user"))
     if isinstance(code, int) and code != 0 and not user:
         return Failure(FailureKind.UNRECOGNIZED, f"TikTok statusCode {code} {message or ''}".strip()[:300], status)
     if not user:
         return Failure(FailureKind.UNRECOGNIZED, "userInfo without user", status)
-    exact = _dict(info.get("statsV2"))
-    rounded = _dict(info.get("stats"))
+    exact = as_dict(info.get("statsV2"))
+    rounded = as_dict(info.get("stats"))
     values: dict[str, int | None] = {}
     approximate: list[str] = []
     for field, key in _COUNT_KEYS.items():
@@ -431,19 +421,19 @@ def user_info_profile(
             if value is not None and value >= ROUNDING_FROM:
                 approximate.append(field)
         values[field] = value
-    bio_link = _text(_dict(user.get("bioLink")).get("link"))
-    region = _text(user.get("region"))
+    bio_link = clean_text(as_dict(user.get("bioLink")).get("link"))
+    region = clean_text(user.get("region"))
     return Profile(
         platform=PLATFORM,
-        platform_user_id=_text(user.get("id")),
-        handle=(_text(user.get("uniqueId")) or "").lower() or None,
-        display_name=_text(user.get("nickname")),
+        platform_user_id=clean_text(user.get("id")),
+        handle=(clean_text(user.get("uniqueId")) or "").lower() or None,
+        display_name=clean_text(user.get("nickname")),
         followers=values["followers"],
         following=values["following"],
         posts=values["posts"],
         likes=values["likes"],
         verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
-        bio=_text(user.get("signature")),
+        bio=clean_text(user.get("signature")),
         country=country_code(region) if region else None,
         approximate=tuple(approximate),
         links=(bio_link,) if bio_link else (),
@@ -543,7 +533,7 @@ class TikTokSpider(AccountSpider):
         there is nothing to ask (see the class docstring)."""
         limit = self.recent_posts_limit()
         user = profile_user(payload)
-        sec_uid = _text(user.get("secUid"))
+        sec_uid = clean_text(user.get("secUid"))
         if limit <= 0 or not sec_uid or user.get("privateAccount") is True or profile.posts == 0 or profile.recent_posts:
             return None
         handle = profile.handle or (account.handle or "").lower() or None
