@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,7 +33,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
 from spiders.base import AccountSpider, Source, limit_posts
-from spiders.payload import clean_text
+from spiders.payload import clean_text, epoch_utc
 
 PARSER_VERSION = "1"
 PLATFORM = "douyin"
@@ -173,15 +172,6 @@ def _sec_uid_from_url(url: str | None) -> str | None:
     return value if SEC_UID.match(value) else None
 
 
-def _epoch(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts: tuple[Post, ...] = ()) -> Profile:
     """One user object -> Profile; ``keys`` maps our field names to the object's key names."""
     values: dict[str, int] = {}
@@ -252,7 +242,7 @@ def _post(aweme_id: Any, desc: Any, created: Any, stats: Any, keys: tuple[str, s
         platform=PLATFORM,
         post_id=post_id,
         url=VIDEO_URL.format(aweme_id=post_id),
-        published_at=_epoch(created),
+        published_at=epoch_utc(created),
         text=clean_text(desc),
         kind="video",
         likes=None if counts["likes"] is None else counts["likes"].value,

@@ -26,14 +26,13 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
 from spiders.base import AccountSpider, Source
-from spiders.payload import as_dict, clean_text, find_key, load_json
+from spiders.payload import as_dict, clean_text, epoch_utc, find_key, load_json
 
 PARSER_VERSION = "1"
 PLATFORM = "instagram"
@@ -219,15 +218,6 @@ def _handle_from_url(url: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):  # a timestamp no calendar can hold
-            return None
-    return None
-
-
 def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
     """``edge_owner_to_timeline_media.edges[].node`` -> posts (caption, likes, comments, time)."""
     posts: list[Post] = []
@@ -251,7 +241,7 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
                 platform=PLATFORM,
                 post_id=post_id,
                 url=POST_URL.format(shortcode=shortcode) if shortcode else None,
-                published_at=_timestamp(node.get("taken_at_timestamp")),
+                published_at=epoch_utc(node.get("taken_at_timestamp")),
                 text=caption,
                 kind="video" if is_video else "post",
                 likes=likes,

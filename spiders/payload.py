@@ -1,11 +1,12 @@
 """Small readers the pure parsers share: JSON bytes, dict-or-empty, a trimmed string, a key
-anywhere in a JSON tree. Each answers ``None``/empty for what is absent or of the wrong type,
+anywhere in a JSON tree, a Unix time. Each answers ``None``/empty for what is absent or of the wrong type,
 so a parser never raises on a payload that changed shape (and never invents a value)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -44,3 +45,16 @@ def find_key(value: Any, key: str) -> Iterator[Any]:
             stack.extend(v for _, v in reversed(items))
         elif isinstance(node, list):
             stack.extend(reversed(node))
+
+
+def epoch_utc(value: Any) -> datetime | None:
+    """Unix seconds (a number, or a digit string as TikTok sometimes sends) -> aware UTC time;
+    None for absent, non-positive or impossible values (no calendar holds year 300000)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -49,15 +49,14 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
-from spiders.base import AccountSpider, Source
-from spiders.payload import as_dict, clean_text
+from spiders.base import AccountSpider, Source, limit_posts
+from spiders.payload import as_dict, clean_text, epoch_utc
 
 PARSER_VERSION = "1"
 PLATFORM = "tiktok"
@@ -283,18 +282,6 @@ def _counts(exact: dict[str, Any], rounded: dict[str, Any], keys: dict[str, str]
     return values, approximate
 
 
-def _published(value: Any) -> datetime | None:
-    """``createTime``: Unix seconds (a number or a digit string)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def video_post(item: Any, handle: str | None = None) -> Post | None:
     """One ``itemList``/``ItemModule`` entry -> Post (None without a numeric id)."""
     item = as_dict(item)
@@ -309,7 +296,7 @@ def video_post(item: Any, handle: str | None = None) -> Post | None:
         platform=PLATFORM,
         post_id=video_id,
         url=VIDEO_URL.format(handle=owner, video_id=video_id) if owner and HANDLE.match(owner) else None,
-        published_at=_published(item.get("createTime")),
+        published_at=epoch_utc(item.get("createTime")),
         text=clean_text(item.get("desc")),
         kind="video",
         views=values["views"],
@@ -446,19 +433,13 @@ def user_info_profile(
 def _posts_limited(handle: str | None, limit: int) -> Callable[..., ParseResult]:
     """:func:`parse` that knows the account's handle (for video URLs) and keeps ``limit`` videos."""
 
-    def parse_limited(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    def parse_for_account(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
         if url and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list"):
-            result = parse_item_list(payload, url, status, handle=handle)
-        else:
-            result = parse(payload, url, status)
-        if isinstance(result, PostPage) and len(result.posts) > limit:
-            return dataclasses.replace(result, posts=result.posts[:limit])
-        if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
-        return result
+            return parse_item_list(payload, url, status, handle=handle)
+        return parse(payload, url, status)
 
-    parse_limited.__name__ = "parse"
-    return parse_limited
+    parse_for_account.__name__ = "parse"
+    return limit_posts(parse_for_account, limit)
 
 
 #: Failures that say nothing about what TikTok answered (the request never got a page).

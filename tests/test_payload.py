@@ -21,3 +21,14 @@ def test_find_key_walks_the_tree_in_document_order() -> None:
     tree = {"a": {"id": 1, "b": [{"id": 2}, {"c": {"id": 3}}]}, "d": {"id": 4}}
     assert list(find_key(tree, "id")) == [1, 2, 3, 4]
     assert list(find_key("not a tree", "id")) == []
+
+
+def test_epoch_utc_reads_numbers_and_digit_strings_and_refuses_the_impossible() -> None:
+    from datetime import datetime, timezone
+
+    from spiders.payload import epoch_utc
+
+    assert epoch_utc(1_700_000_000) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    assert epoch_utc(" 1700000000 ") == epoch_utc(1_700_000_000)
+    assert epoch_utc(0) is None and epoch_utc(-5) is None and epoch_utc(True) is None
+    assert epoch_utc(10**15) is None and epoch_utc("soon") is None
