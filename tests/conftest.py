@@ -35,6 +35,17 @@ def postgres_databases() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated, empty SQLite database, for tests whose subject does not depend on the
+    database (replayed crawls: PostgreSQL runs the same CLI path in tests/test_postgres.py)."""
+    from storage.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
+    upgrade(url)
+    return url
+
+
 @pytest.fixture(params=[pytest.param(name, marks=[pytest.mark.postgres] if name == "postgresql" else [])
                         for name in DATABASES])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from crawler.replay import Exchange, write_har  # noqa: F401 - re-exported for tests
 from storage.db import session_scope
-from storage.models import Account, CrawlRun, FetchFailure, Post, PostSnapshot, ProfileSnapshot
+from storage.models import Account, AccountLink, CrawlRun, FetchFailure, Post, PostSnapshot, ProfileSnapshot
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -42,6 +42,24 @@ def fixture_exchange(platform: str, case: str, *, url: str | None = None, status
     (payload,) = [p for p in folder.iterdir() if p.name.startswith("response.")]
     return Exchange(url=url or meta["url"], status=status or meta.get("status", 200), body=payload.read_bytes(),
                     headers=headers or {})
+
+
+def crawl_replayed(tmp_path: Path, database_url: str, platform: str, account: str, exchanges: list[Exchange],
+                   *args: str, name: str = "Someone", env: dict[str, str] | None = None) -> str:
+    """Register ``name`` with one account, ``wangzi crawl --platform PLATFORM`` it from a
+    recording of ``exchanges``; returns the crawl's output (exit 0 or 1 asserted)."""
+    har = write_har(tmp_path / f"{platform}.har", exchanges)
+    added = run_wangzi("candidates", "add", name, f"--{platform.replace('_', '-')}", account, database_url=database_url)
+    assert added.returncode == 0, added.stderr
+    crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), *args, database_url=database_url, env=env)
+    assert crawled.returncode in (0, 1), crawled.stderr
+    return crawled.stdout + crawled.stderr
+
+
+def account_links(database_url: str) -> list[str]:
+    """Stored profile links, in the order they were stored."""
+    with session_scope(database_url) as session:
+        return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
 
 
 def snapshots(database_url: str) -> list[tuple[Account, ProfileSnapshot]]:

@@ -13,8 +13,7 @@ from crawler.items import Failure, FailureKind, Profile
 from spiders.bilibili import (
     BilibiliSpider, mixin_key, normalize_account, parse, sign_params, signed_url, wbi_keys_from_nav,
 )
-from storage.db import upgrade
-from tests.helpers import FIXTURES, Exchange, failures, fixture_exchange, run_wangzi, snapshots, write_har
+from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, snapshots
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "bilibili"
 
@@ -193,20 +192,8 @@ STAT = "https://api.bilibili.com/x/relation/stat?vmid=2"
 ACC_INFO = "https://api.bilibili.com/x/space/wbi/acc/info?mid=2"  # w_rid/wts take no part in matching
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange], account: str = "2") -> str:
-    har = write_har(tmp_path / "bilibili.har", exchanges)
-    added = run_wangzi("candidates", "add", "碧诗", "--bilibili", account, database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", "bilibili", "--replay", str(har), database_url=database_url)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
+    return crawl_replayed(tmp_path, database_url, "bilibili", account, exchanges, name="碧诗")
 
 
 def test_crawl_reads_nav_keys_then_card_stat_and_signed_acc_info_into_one_snapshot(tmp_path: Path, sqlite_url: str) -> None:

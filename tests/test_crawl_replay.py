@@ -3,8 +3,6 @@ snapshots in SQLite. The model for every platform's replay test."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path

@@ -5,7 +5,6 @@ finished by another."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

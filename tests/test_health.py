@@ -8,7 +8,6 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlmodel import select
 from typer.testing import CliRunner
 
 from crawler.cli import app

@@ -13,7 +13,6 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect, text
 
 from crawler.deadletter import DeadLetterBox, item_from_json, item_to_json, retry_dead_letters

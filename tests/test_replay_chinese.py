@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Exchange, failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
+from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, posts, snapshots
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -25,24 +25,9 @@ POSTS_2 = f"https://m.weibo.cn/api/container/getIndex?containerid=107603{UID}&pa
 SEC_UID = "MS4wLjABAAAAsyntheticLenaNY_0123456789abcdefGHIJ"
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    from storage.db import upgrade
-
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, platform: str, account: str, exchanges: list[Exchange],
            *args: str, env: dict[str, str] | None = None) -> str:
-    har = write_har(tmp_path / f"{platform}.har", exchanges)
-    added = run_wangzi("candidates", "add", "Creator", f"--{platform.replace('_', '-')}", account,
-                       database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), *args, database_url=database_url, env=env)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
+    return crawl_replayed(tmp_path, database_url, platform, account, exchanges, *args, name="Creator", env=env)
 
 
 def _weibo_recording(user_index: Exchange) -> list[Exchange]:

@@ -13,34 +13,18 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-from sqlmodel import select
 
 from spiders.youtube import ABOUT_URL, API_URL, CHANNEL_URL, HANDLE_URL, RSS_URL
-from storage.db import session_scope, upgrade
-from storage.models import AccountLink
-from tests.helpers import Exchange, failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
+from tests.helpers import Exchange, account_links, crawl_replayed, failures, fixture_exchange, posts, snapshots
 
 KURZGESAGT = "UCsXVk37bltHxD1rDPwtNM8Q"
 HOSPITAL = "UCw49uOTAJjGUdoAeUcp7tOg"
 NO_KEY = {"YOUTUBE_API_KEY": ""}
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, platform: str, handle: str, exchanges: list[Exchange],
            env: dict[str, str] | None = None) -> str:
-    har = write_har(tmp_path / f"{platform}.har", exchanges)
-    added = run_wangzi("candidates", "add", "Someone", f"--{platform}", handle, database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), database_url=database_url, env=env)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
+    return crawl_replayed(tmp_path, database_url, platform, handle, exchanges, env=env)
 
 
 def _about(case: str, status: int | None = None) -> Exchange:
@@ -50,11 +34,6 @@ def _about(case: str, status: int | None = None) -> Exchange:
 
 SCRAPFLY_LINKS = ["scrapfly.io", "github.com/scrapfly", "reddit.com/r/scrapfly", "linkedin.com/company/scrapfly",
                   "twitter.com/scrapfly_dev", "scrapfly.medium.com"]
-
-
-def _links(database_url: str) -> list[str]:
-    with session_scope(database_url) as session:
-        return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
 
 
 # --------------------------------------------------------------------------- YouTube
@@ -78,7 +57,7 @@ def test_youtube_channel_page_then_about_panel_post_then_feed(tmp_path: Path, sq
     assert sorted(snapshot.approximate) == ["followers", "posts"]
     assert (snapshot.views, snapshot.country) == (1_677, "FR")
     assert snapshot.parser == "youtube.channel_page+youtube.about_panel"
-    assert _links(sqlite_url) == SCRAPFLY_LINKS
+    assert account_links(sqlite_url) == SCRAPFLY_LINKS
     assert len(posts(sqlite_url)) == 15
     assert failures(sqlite_url) == []
 
@@ -97,7 +76,7 @@ def test_youtube_page_that_embeds_the_about_panel_asks_no_continuation(tmp_path:
     stored = {post.post_id: post_snapshot for post, post_snapshot in posts(sqlite_url)}
     assert len(stored) == 15
     assert (stored["zg40FHOAqC0"].views, stored["zg40FHOAqC0"].likes) == (1_086_938, 58_314)
-    assert _links(sqlite_url) == ["shop-us.kurzgesagt.org", "instagram.com/kurz_gesagt"]
+    assert account_links(sqlite_url) == ["shop-us.kurzgesagt.org", "instagram.com/kurz_gesagt"]
     assert failures(sqlite_url) == []
 
 
@@ -134,7 +113,7 @@ def test_youtube_data_api_wins_when_a_key_is_configured(tmp_path: Path, sqlite_u
     # The API's numbers win over the page's (84 subscribers) and the about panel's (1,677 views).
     assert (snapshot.followers, snapshot.posts, snapshot.views) == (10_700_000, 2678, 3_331_930_783)
     assert snapshot.parser == "youtube.data_api+youtube.channel_page+youtube.about_panel"
-    assert _links(sqlite_url) == SCRAPFLY_LINKS  # only the about panel has links
+    assert account_links(sqlite_url) == SCRAPFLY_LINKS  # only the about panel has links
     (feed,) = failures(sqlite_url)
     assert feed.kind == "network" and feed.url == RSS_URL.format(channel_id="UCK8sQmJBp8GCxrOtXWBpyEA")
 

@@ -7,12 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
 from spiders.tiktok import item_list_url
-from storage.db import session_scope, upgrade
-from storage.models import AccountLink
-from tests.helpers import Exchange, failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
+from tests.helpers import (
+    Exchange,
+    account_links,
+    crawl_replayed,
+    failures,
+    fixture_exchange,
+    posts,
+    run_wangzi,
+    snapshots,
+)
 
 PAGE = "https://www.tiktok.com/@zg.520"
 SEC_UID = "MS4wLjABAAAAkagks5n_8XDIMWf94LZDUYs54FG5bJmEFJkWtjA__uRUN8QWaavHhzSyEO6WBPQj"
@@ -20,25 +26,8 @@ ITEM_LIST = item_list_url(SEC_UID, 20)  # WANGZI_RECENT_POSTS = 20
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, handle: str, exchanges: list[Exchange], *args: str) -> str:
-    har = write_har(tmp_path / "tiktok.har", exchanges)
-    added = run_wangzi("candidates", "add", "Someone", "--tiktok", handle, database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", "tiktok", "--replay", str(har), *args, database_url=database_url)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
-
-
-def _links(database_url: str) -> list[str]:
-    with session_scope(database_url) as session:
-        return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
+    return crawl_replayed(tmp_path, database_url, "tiktok", handle, exchanges, *args)
 
 
 def _videos() -> Exchange:
@@ -56,7 +45,7 @@ def test_tiktok_profile_page_exact_stats_and_bio_link(tmp_path: Path, sqlite_url
     assert (snapshot.followers, snapshot.following, snapshot.likes, snapshot.posts) == (427_682, 176, 6_764_096, 1605)
     assert snapshot.approximate == []
     assert snapshot.parser == "tiktok.profile_page"
-    assert _links(sqlite_url) == ["zg520.example.com"]
+    assert account_links(sqlite_url) == ["zg520.example.com"]
     assert failures(sqlite_url) == []  # no browser fallback was needed
 
 

@@ -7,13 +7,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from sqlmodel import select
 
-from storage.db import session_scope, upgrade
 from spiders.x import user_tweets_url
-from storage.models import AccountLink
-from tests.helpers import Exchange, failures, fixture_exchange, json_output, posts, run_wangzi, snapshots, write_har
+from tests.helpers import (
+    Exchange,
+    account_links,
+    crawl_replayed,
+    failures,
+    fixture_exchange,
+    json_output,
+    posts,
+    run_wangzi,
+    snapshots,
+    write_har,
+)
 
 COOKIES = {"WANGZI_X_AUTH_TOKEN": "authtok-0123456789abcdef", "WANGZI_X_CT0": "ct0-fedcba9876543210"}
 NO_COOKIES = {"WANGZI_X_AUTH_TOKEN": "", "WANGZI_X_CT0": "", "WANGZI_X_COOKIE_FILE": ""}
@@ -21,26 +28,9 @@ IG_PAGE = "https://www.instagram.com/nike/"
 IG_API = "https://i.instagram.com/api/v1/users/web_profile_info/?username={}"
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, platform: str, handle: str, exchanges: list[Exchange],
            env: dict[str, str] | None = None) -> str:
-    har = write_har(tmp_path / f"{platform}.har", exchanges)
-    added = run_wangzi("candidates", "add", "Someone", f"--{platform}", handle, database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), database_url=database_url, env=env)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
-
-
-def _links(database_url: str) -> list[str]:
-    with session_scope(database_url) as session:
-        return [link.url for link in session.exec(select(AccountLink).order_by(AccountLink.id)).all()]
+    return crawl_replayed(tmp_path, database_url, platform, handle, exchanges, env=env)
 
 
 # --------------------------------------------------------------------------- X
@@ -63,7 +53,7 @@ def test_x_with_cookies_stores_counts_country_and_links(tmp_path: Path, sqlite_u
     assert snapshot.verified is True
     assert snapshot.parser == "x.user_by_screen_name+x.about_account"
     assert snapshot.source_url.startswith("https://x.com/i/api/graphql/")
-    assert _links(sqlite_url) == ["https://docs.x.com/"]
+    assert account_links(sqlite_url) == ["https://docs.x.com/"]
     assert failures(sqlite_url) == []
 
 
@@ -74,7 +64,7 @@ def test_x_current_schema_without_legacy_block_and_recent_posts_are_stored(tmp_p
     (account, snapshot), = snapshots(sqlite_url)
     assert (snapshot.followers, snapshot.following, snapshot.posts) == (128450, 612, 9876)
     assert account.platform_user_id == "1584209731400327168"  # learned from the answer
-    assert _links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://www.instagram.com/miachen.tokyo/"]
+    assert account_links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://www.instagram.com/miachen.tokyo/"]
     # UserTweets, asked once the id was known: own posts only (no retweets, no other authors).
     stored = {post.post_id: post_snapshot for post, post_snapshot in posts(sqlite_url)}
     assert set(stored) == {"1850000000000000001", "1860000000000000002", "1860000000000000005", "1860000000000000006"}
@@ -118,7 +108,7 @@ def test_instagram_api_answer_becomes_snapshot_posts_and_links_without_the_page(
     assert set(stored) == {"3481234567890123456", "3479876543210987654", "3478000000000000001"}
     assert stored["3479876543210987654"].views == 184002
     assert stored["3478000000000000001"].likes is None
-    assert _links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://x.com/miachen_tokyo"]
+    assert account_links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://x.com/miachen_tokyo"]
     assert failures(sqlite_url) == []  # the page was not requested (it is not in the recording)
 
 

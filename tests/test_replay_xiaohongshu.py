@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Exchange, failures, fixture_exchange, json_output, posts, run_wangzi, snapshots, write_har
+from tests.helpers import (
+    Exchange,
+    crawl_replayed,
+    failures,
+    fixture_exchange,
+    json_output,
+    posts,
+    run_wangzi,
+    snapshots,
+    write_har,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -21,26 +31,10 @@ PROFILE = f"https://www.xiaohongshu.com/user/profile/{UID}"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """Playwright's path does not depend on the database: SQLite only keeps the browser runs few."""
-    from storage.db import upgrade
-
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange], *args: str,
            env: dict[str, str] | None = None) -> str:
     """Register Lena's account, crawl it from the recording; returns the crawl's output."""
-    har = write_har(tmp_path / "xiaohongshu.har", exchanges)
-    added = run_wangzi("candidates", "add", "Lena", "--xiaohongshu", PROFILE, database_url=database_url)
-    assert added.returncode == 0, added.stderr
-    crawled = run_wangzi("crawl", "--platform", "xiaohongshu", "--replay", str(har), *args,
-                         database_url=database_url, env=env)
-    assert crawled.returncode in (0, 1), crawled.stderr
-    return crawled.stdout + crawled.stderr
+    return crawl_replayed(tmp_path, database_url, "xiaohongshu", PROFILE, exchanges, *args, name="Lena", env=env)
 
 
 def test_recorded_profile_page_becomes_a_snapshot_with_posts(tmp_path: Path, sqlite_url: str) -> None:
