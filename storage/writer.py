@@ -155,60 +155,48 @@ def write_posts(session: Session, account: Account, posts: Iterable[Any], run_id
 
 
 def write_failure(session: Session, account: Account | None, item: FailureItem, run_id: int | None) -> int:
-    """One row per (run, account, URL, kind): a resumed run does not repeat its failures."""
-    existing = session.exec(
-        select(FetchFailure.id).where(
-            FetchFailure.crawl_run_id == run_id,
-            FetchFailure.account_id == (account.id if account else None),
-            FetchFailure.url == item.url,
-            FetchFailure.kind == item.failure.kind.value,
-        )
-    ).first()
-    if existing is not None:
-        return 0
-    session.add(
-        FetchFailure(
-            crawl_run_id=run_id,
-            account_id=account.id if account else None,
-            platform=item.account.platform,
-            kind=item.failure.kind.value,
-            url=item.url,
-            http_status=item.failure.status,
-            detail=item.failure.detail[:500],
-            occurred_at=item.occurred_at,
-        )
-    )
-    session.flush()
-    return 1
+    """A platform's typed failure for one account (see :func:`_add_failure_once`)."""
+    return _add_failure_once(session, FetchFailure(
+        crawl_run_id=run_id,
+        account_id=account.id if account else None,
+        platform=item.account.platform,
+        kind=item.failure.kind.value,
+        url=item.url,
+        http_status=item.failure.status,
+        detail=item.failure.detail[:500],
+        occurred_at=item.occurred_at,
+    ))
 
 
 def write_feed_failure(session: Session, item: FeedFailureItem, run_id: int | None) -> int:
-    """A press feed's typed failure: one row per (run, candidate, URL, kind), like
-    :func:`write_failure` (a resumed run or a re-applied dead letter does not repeat it;
-    a later run records it again - failures are events)."""
+    """A press feed's typed failure: it names the candidate searched for, not an account."""
+    return _add_failure_once(session, FetchFailure(
+        crawl_run_id=run_id,
+        account_id=None,
+        candidate_id=item.candidate_id,
+        platform=item.source,
+        kind=item.failure.kind.value,
+        url=item.url,
+        http_status=item.failure.status,
+        detail=item.failure.detail[:500],
+        occurred_at=item.occurred_at,
+    ))
+
+
+def _add_failure_once(session: Session, row: FetchFailure) -> int:
+    """One row per (run, account, candidate, URL, kind): a resumed run or a re-applied dead
+    letter does not repeat a failure; a later run records it again (failures are events)."""
     existing = session.exec(
         select(FetchFailure.id).where(
-            FetchFailure.crawl_run_id == run_id,
-            FetchFailure.candidate_id == item.candidate_id,
-            FetchFailure.account_id == None,  # noqa: E711 - SQL "IS NULL"
-            FetchFailure.url == item.url,
-            FetchFailure.kind == item.failure.kind.value,
+            FetchFailure.crawl_run_id == row.crawl_run_id,
+            FetchFailure.account_id == row.account_id,
+            FetchFailure.candidate_id == row.candidate_id,
+            FetchFailure.url == row.url,
+            FetchFailure.kind == row.kind,
         )
     ).first()
     if existing is not None:
         return 0
-    session.add(
-        FetchFailure(
-            crawl_run_id=run_id,
-            account_id=None,
-            candidate_id=item.candidate_id,
-            platform=item.source,
-            kind=item.failure.kind.value,
-            url=item.url,
-            http_status=item.failure.status,
-            detail=item.failure.detail[:500],
-            occurred_at=item.occurred_at,
-        )
-    )
+    session.add(row)
     session.flush()
     return 1
