@@ -101,6 +101,7 @@ class Profile:
     ip_location: str | None = None  # place name, without the "IP属地：" prefix
     location: str | None = None  # self-declared location text, when the platform has one
     country: str | None = None  # ISO 3166-1 alpha-2
+    joined_at: datetime | None = None  # when the account was created, as the platform states it (UTC)
     approximate: tuple[str, ...] = ()  # count fields read from rounded display text
     lower_bound: tuple[str, ...] = ()  # count fields that are lower bounds ("10万+")
     links: tuple[str, ...] = ()  # external links shown on the profile (bio links, websites)
@@ -124,6 +125,7 @@ class Profile:
             "ip_location": self.ip_location,
             "location": self.location,
             "country": self.country,
+            "joined_at": _iso(self.joined_at),
             "approximate": list(self.approximate),
             "lower_bound": list(self.lower_bound),
             "links": list(self.links),

@@ -422,6 +422,7 @@ def user_info_profile(
         verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
         bio=clean_text(user.get("signature")),
         country=country_code(region) if region else None,
+        joined_at=epoch_utc(user.get("createTime")),  # 0 in most pages: not shown, stays None
         approximate=tuple(approximate),
         links=(bio_link,) if bio_link else (),
     )

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -376,6 +377,7 @@ def user_fields(result: dict[str, Any]) -> Profile:
         verified_reason=reason,
         bio=clean_text(_first(bio_block.get("description"), legacy.get("description"))),
         location=location,
+        joined_at=_created_at(_first(core.get("created_at"), legacy.get("created_at"))),
         links=tuple(links),
     )
 
@@ -456,6 +458,7 @@ def parse_about_account(document: dict[str, Any], status: int | None = 200) -> P
         verified_reason=reason,
         ip_location=based_in,
         country=country_code(based_in),
+        joined_at=_created_at(core.get("created_at")),
     )
 
 
@@ -489,6 +492,16 @@ def _tweet_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
         if tweet.get("rest_id") and isinstance(tweet.get("legacy"), dict):
             tweets.append(tweet)
     return tweets
+
+
+def _iso_created_at(value: Any) -> datetime | None:
+    """API v2's ``"2013-12-14T04:35:55.000Z"`` -> aware UTC datetime (None when unreadable)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def _created_at(value: Any) -> Any:
@@ -589,6 +602,7 @@ def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseRe
         verified_reason=f"{kind} account" if kind else None,
         bio=clean_text(data.get("description")),
         location=clean_text(data.get("location")),
+        joined_at=_iso_created_at(data.get("created_at")),
         links=tuple(_url_links(as_dict(entities.get("url")).get("urls"), as_dict(entities.get("description")).get("urls"))),
     )
 

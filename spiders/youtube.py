@@ -234,6 +234,7 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         views=counts.get("views"),
         bio=_text(snippet.get("description")) or _text(branding.get("description")),
         country=country_code(_text(snippet.get("country")) or _text(branding.get("country"))),
+        joined_at=_iso_datetime(snippet.get("publishedAt")),
         approximate=tuple(counts.approximate),
     )
 
@@ -388,10 +389,8 @@ def _handle_in(url: Any) -> str | None:
 
 
 def about_profile(about: dict[str, Any]) -> Profile:
-    """One ``aboutChannelViewModel`` -> Profile: the about panel's counts, country, links.
-
-    ``joinedDateText`` is not read: :class:`Profile` has no field for it.
-    """
+    """One ``aboutChannelViewModel`` -> Profile: the about panel's counts, country, links and
+    joined date (``joinedDateText``, see :func:`joined_date`)."""
     counts = _Counts()
     counts.put("followers", _text(about.get("subscriberCountText")))
     counts.put("posts", _text(about.get("videoCountText")))
@@ -405,10 +404,57 @@ def about_profile(about: dict[str, Any]) -> Profile:
         views=counts.get("views"),
         bio=_text(about.get("description")),
         country=country_code(_text(about.get("country"))),
+        joined_at=joined_date(_text(about.get("joinedDateText"))),
         approximate=tuple(counts.approximate),
         lower_bound=tuple(counts.lower_bound),
         links=tuple(_about_links(about.get("links"))),
     )
+
+
+_JOINED_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
+_NUMERIC_DATES = (
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), ("y", "m", "d")),  # zh / ja
+    (re.compile(r"(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\."), ("y", "m", "d")),  # ko "2013. 7. 9."
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), ("y", "m", "d")),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), ("d", "m", "y")),  # de / ru "09.07.2013"
+)
+
+
+def joined_date(text: str | None) -> datetime | None:
+    """The about panel's "Joined Jul 9, 2013" (English, in either day order) or a numeric
+    date in any locale ("2013年7月9日", "09.07.2013", "2013. 7. 9.") -> midnight UTC that day.
+
+    Month *names* are read in English only: "Beigetreten am 9. Juli 2013" stays None rather
+    than guessed (the Data API's exact ``publishedAt`` wins anyway when a key is set).
+    """
+    if not text:
+        return None
+    for pattern, order in _NUMERIC_DATES:
+        match = pattern.search(text)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups())))
+            try:
+                return datetime(parts["y"], parts["m"], parts["d"], tzinfo=timezone.utc)
+            except ValueError:
+                return None
+    words = re.sub(r"^\s*joined\s*", "", text, flags=re.IGNORECASE).strip()
+    for fmt in _JOINED_FORMATS:
+        try:
+            return datetime.strptime(words, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    """``"2005-09-18T22:37:10Z"`` -> aware UTC datetime; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _about_links(value: Any) -> list[str]:
@@ -441,6 +487,7 @@ def parse_about_record(payload: bytes, url: str | None = None, status: int | Non
         "viewCountText": record.get("viewCount"),
         "description": record.get("description"),
         "country": record.get("country"),
+        "joinedDateText": record.get("joinedDate"),
         "links": record.get("links"),
     }
     profile = about_profile(about)

@@ -90,6 +90,7 @@ class ProfileSnapshot(SQLModel, table=True):
     ip_location: Optional[str] = None
     location: Optional[str] = None
     country: Optional[str] = Field(default=None, max_length=2)
+    joined_at: Optional[datetime] = None  # when the account was created, as the platform states it
     approximate: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     lower_bound: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source_url: str

@@ -82,6 +82,7 @@ def write_snapshot(session: Session, account: Account, item: ProfileItem, run_id
         "ip_location": profile.ip_location,
         "location": profile.location,
         "country": profile.country,
+        "joined_at": profile.joined_at,
         "approximate": list(profile.approximate),
         "lower_bound": list(profile.lower_bound),
         "source_url": provenance.source_url,

@@ -18,7 +18,7 @@ from spiders.registry import parser_for
 FIXTURES = Path(__file__).parent / "fixtures"
 PROFILE_KEYS = {
     "platform", "platform_user_id", "handle", "display_name", "followers", "following", "posts",
-    "likes", "views", "verified", "verified_reason", "bio", "ip_location", "country", "approximate",
+    "likes", "views", "verified", "verified_reason", "bio", "ip_location", "country", "joined_at", "approximate",
 }
 
 

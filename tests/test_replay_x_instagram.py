@@ -5,6 +5,7 @@ links, typed failures)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -50,6 +51,7 @@ def test_x_with_cookies_stores_counts_country_and_links(tmp_path: Path, sqlite_u
     assert (account.platform, account.handle) == ("x", "XDevelopers")
     assert (snapshot.followers, snapshot.following, snapshot.posts) == (683277, 759, 4273)
     assert (snapshot.ip_location, snapshot.country, snapshot.location) == ("United States", "US", "127.0.0.1")
+    assert snapshot.joined_at == datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc)  # legacy.created_at
     assert snapshot.verified is True
     assert snapshot.parser == "x.user_by_screen_name+x.about_account"
     assert snapshot.source_url.startswith("https://x.com/i/api/graphql/")

@@ -234,3 +234,24 @@ def test_the_page_counts_win_and_the_about_panel_fills_country_links_and_views()
     assert (merged.followers, merged.posts, merged.handle) == (551_000, 3_400, "hospitalrecords")
     assert (merged.views, merged.country, merged.links[0]) == (1_677, "FR", "scrapfly.io")
     assert sorted(merged.approximate) == ["followers", "posts"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Joined Feb 27, 2023", (2023, 2, 27)),
+        ("Joined 9 Jul 2013", (2013, 7, 9)),
+        ("2013年7月9日に登録", (2013, 7, 9)),
+        ("Beigetreten am 09.07.2013", (2013, 7, 9)),
+        ("가입일: 2013. 7. 9.", (2013, 7, 9)),
+        ("Beigetreten am 9. Juli 2013", None),  # a month name not in English: not guessed
+        ("Joined Sep 31, 2020", None),  # no such day
+        (None, None),
+    ],
+)
+def test_the_about_panels_joined_date_in_several_locales(text: str | None, expected: tuple[int, int, int] | None) -> None:
+    from datetime import datetime, timezone
+
+    from spiders.youtube import joined_date
+
+    assert joined_date(text) == (datetime(*expected, tzinfo=timezone.utc) if expected else None)

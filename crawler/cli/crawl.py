@@ -113,6 +113,7 @@ def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
                 "verified_reason": snap.verified_reason,
                 "ip_location": snap.ip_location,
                 "country": snap.country,
+                "joined_at": snap.joined_at.isoformat() if snap.joined_at else None,
                 "approximate": snap.approximate,
                 "captured_at": snap.captured_at.isoformat(),
                 "source_url": snap.source_url,

@@ -78,7 +78,7 @@ def print_feed_failures(failures: list[dict]) -> None:
     for f in failures:
         status = f" (HTTP {f['status']})" if f["status"] else ""
         detail = f" - {f['detail']}" if f["detail"] else ""
-        err.print(f"[bold red]feed failed:[/] " + escape(f"{f['source']} {f['kind']}{status} {f['url']}{detail}"),
+        err.print("[bold red]feed failed:[/] " + escape(f"{f['source']} {f['kind']}{status} {f['url']}{detail}"),
                   highlight=False)
     if failures:
         err.print(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
