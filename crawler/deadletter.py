@@ -83,7 +83,7 @@ def item_to_json(item: Any) -> dict[str, Any]:
                 "provenance": _provenance_json(item.provenance)}
     if isinstance(item, FailureItem):
         return {"type": "failure", "account": account, "url": item.url, "occurred_at": _when(item.occurred_at),
-                "failure": _failure_json(item.failure)}
+                "failure": _failure_json(item.failure), "profile_read": item.profile_read}
     raise TypeError(f"cannot keep a {type(item).__name__} as a dead letter")
 
 
@@ -106,6 +106,7 @@ def item_from_json(data: dict[str, Any]) -> Any:
         raw = dict(data["profile"])
         profile = Profile(**{
             **raw,
+            "joined_at": _parse_when(raw.get("joined_at")),
             "approximate": tuple(raw.get("approximate") or ()),
             "lower_bound": tuple(raw.get("lower_bound") or ()),
             "links": tuple(raw.get("links") or ()),
@@ -116,7 +117,8 @@ def item_from_json(data: dict[str, Any]) -> Any:
         return PostsItem(account=account, posts=tuple(_post(p) for p in data["posts"]), provenance=_provenance(data["provenance"]))
     if kind == "failure":
         return FailureItem(account=account, failure=_failure(data["failure"]),
-                           url=data["url"], occurred_at=_parse_when(data["occurred_at"]) or datetime.now(timezone.utc))
+                           url=data["url"], occurred_at=_parse_when(data["occurred_at"]) or datetime.now(timezone.utc),
+                           profile_read=bool(data.get("profile_read", False)))
     raise ValueError(f"unknown dead letter type {kind!r}")
 
 

@@ -21,18 +21,11 @@ DISK_FULL = ("CREATE TRIGGER disk_full BEFORE INSERT ON profilesnapshot "
              "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'wangzi.db'}"
-    upgrade(url)
-    return url
-
-
 def _profile_item() -> ProfileItem:
     post = Post("x", "17", url="https://x.com/a/status/17", published_at=datetime(2026, 5, 1, 12, tzinfo=timezone.utc),
                 text="hi", likes=3, views=None, approximate=("likes",))
     profile = Profile("x", platform_user_id="42", handle="a", display_name="A", followers=12000, following=None,
-                      approximate=("followers",), lower_bound=(), links=("https://a.example",), recent_posts=(post,))
+                      joined_at=datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc), approximate=("followers",), lower_bound=(), links=("https://a.example",), recent_posts=(post,))
     return ProfileItem(AccountRef("x", handle="a", account_id=3), profile,
                        Provenance.of("https://x.com/i/api/graphql/q/UserByScreenName", "x.user", "2", b"{}", 200))
 
@@ -41,7 +34,8 @@ def test_items_survive_the_round_trip_through_json() -> None:
     profile = _profile_item()
     page = PostsItem(profile.account, profile.profile.recent_posts, profile.provenance)
     failure = FailureItem(profile.account, Failure(FailureKind.RATE_LIMITED, "error 88", 429), "https://x.com/q")
-    for item in (profile, page, failure):
+    partial = FailureItem(profile.account, Failure(FailureKind.BLOCKED, "walled", 200), "https://x.com/p", profile_read=True)
+    for item in (profile, page, failure, partial):
         again = item_from_json(json.loads(json.dumps(item_to_json(item))))
         assert again == item
 
