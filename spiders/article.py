@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler.items import Failure, FailureKind
 from spiders.google_news import iso_utc, status_failure
+from spiders.payload import parse_iso_time
 
 PARSER_VERSION = "1"
 
@@ -103,22 +104,19 @@ def strip_furigana(html: str) -> str:
 
 
 def _parse_datetime(value: str | None) -> datetime | None:
+    """An ISO time (naive = UTC), else the leading ``YYYY-MM-DD`` of a longer date string."""
     if not value:
         return None
-    value = value.strip()
+    parsed = parse_iso_time(value)
+    if parsed is not None:
+        return parsed
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not match:
+        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=timezone.utc)
     except ValueError:
-        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", value)
-        if not match:
-            return None
-        try:
-            parsed = datetime(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return None
 
 
 def _meta(soup, attr: str, value: str) -> str | None:  # type: ignore[no-untyped-def]

@@ -1,5 +1,5 @@
 """Small readers the pure parsers share: JSON bytes, dict-or-empty, a trimmed string, a key
-anywhere in a JSON tree, a Unix time. Each answers ``None``/empty for what is absent or of the wrong type,
+anywhere in a JSON tree, an ISO or Unix time. Each answers ``None``/empty for what is absent or of the wrong type,
 so a parser never raises on a payload that changed shape (and never invents a value)."""
 
 from __future__ import annotations
@@ -45,6 +45,18 @@ def find_key(value: Any, key: str) -> Iterator[Any]:
             stack.extend(v for _, v in reversed(items))
         elif isinstance(node, list):
             stack.extend(reversed(node))
+
+
+def parse_iso_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (``"2005-09-18T22:37:10Z"``, ``"…000Z"``, ``"…+09:00"``) -> aware UTC;
+    a time without an offset is taken as UTC. None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def epoch_utc(value: Any) -> datetime | None:

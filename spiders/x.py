@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -44,7 +43,7 @@ from crawler.items import AccountRef, Failure, FailureItem, FailureKind, ParseRe
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
-from spiders.payload import as_dict, clean_text, load_json
+from spiders.payload import as_dict, clean_text, load_json, parse_iso_time
 
 PARSER_VERSION = "1"
 PLATFORM = "x"
@@ -494,15 +493,6 @@ def _tweet_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
     return tweets
 
 
-def _iso_created_at(value: Any) -> datetime | None:
-    """API v2's ``"2013-12-14T04:35:55.000Z"`` -> aware UTC datetime (None when unreadable)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(timezone.utc)
-    except ValueError:
-        return None
-
 
 def _created_at(value: Any) -> Any:
     """``"Wed Oct 30 03:17:40 +0000 2024"`` -> aware datetime (None when unreadable)."""
@@ -602,7 +592,7 @@ def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseRe
         verified_reason=f"{kind} account" if kind else None,
         bio=clean_text(data.get("description")),
         location=clean_text(data.get("location")),
-        joined_at=_iso_created_at(data.get("created_at")),
+        joined_at=parse_iso_time(data.get("created_at")),
         links=tuple(_url_links(as_dict(entities.get("url")).get("urls"), as_dict(entities.get("description")).get("urls"))),
     )
 

@@ -41,7 +41,7 @@ from crawler.items import AccountRef, Failure, FailureKind, ParseResult, Post, P
 from enrichment.numbers import parse_count
 from enrichment.places import country_code
 from spiders.base import AccountSpider, Source
-from spiders.payload import as_dict, find_key, load_json
+from spiders.payload import as_dict, find_key, load_json, parse_iso_time
 
 PARSER_VERSION = "1"
 PLATFORM = "youtube"
@@ -234,7 +234,7 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         views=counts.get("views"),
         bio=_text(snippet.get("description")) or _text(branding.get("description")),
         country=country_code(_text(snippet.get("country")) or _text(branding.get("country"))),
-        joined_at=_iso_datetime(snippet.get("publishedAt")),
+        joined_at=parse_iso_time(snippet.get("publishedAt")),
         approximate=tuple(counts.approximate),
     )
 
@@ -445,16 +445,6 @@ def joined_date(text: str | None) -> datetime | None:
             continue
     return None
 
-
-def _iso_datetime(value: Any) -> datetime | None:
-    """``"2005-09-18T22:37:10Z"`` -> aware UTC datetime; None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _about_links(value: Any) -> list[str]:

@@ -32,3 +32,14 @@ def test_epoch_utc_reads_numbers_and_digit_strings_and_refuses_the_impossible() 
     assert epoch_utc(" 1700000000 ") == epoch_utc(1_700_000_000)
     assert epoch_utc(0) is None and epoch_utc(-5) is None and epoch_utc(True) is None
     assert epoch_utc(10**15) is None and epoch_utc("soon") is None
+
+
+def test_parse_iso_time_gives_aware_utc_and_takes_a_naive_time_as_utc() -> None:
+    from datetime import datetime, timezone
+
+    from spiders.payload import parse_iso_time
+
+    assert parse_iso_time("2013-12-14T04:35:55.000Z") == datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc)
+    assert parse_iso_time("2013-12-14T13:35:55+09:00") == datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc)
+    assert parse_iso_time(" 2005-09-18T22:37:10 ") == datetime(2005, 9, 18, 22, 37, 10, tzinfo=timezone.utc)
+    assert parse_iso_time("yesterday") is None and parse_iso_time(None) is None
