@@ -80,8 +80,11 @@ NOT_FOUND_CODES = {10221, 10223}
 PRIVATE_CODES = {10222}
 #: Counts TikTok rounds for display start at 1,000 ("1.2K").
 ROUNDING_FROM = 1000
-_COUNT_KEYS = {"followers": "followerCount", "following": "followingCount", "likes": "heartCount", "posts": "videoCount"}
-_POST_COUNT_KEYS = {"views": "playCount", "likes": "diggCount", "comments": "commentCount", "shares": "shareCount"}
+#: Field -> the stats keys that may hold it, first found wins (older pages say "heart").
+_COUNT_KEYS = {"followers": ("followerCount",), "following": ("followingCount",), "likes": ("heartCount", "heart"),
+               "posts": ("videoCount",)}
+_POST_COUNT_KEYS = {"views": ("playCount",), "likes": ("diggCount",), "comments": ("commentCount",),
+                    "shares": ("shareCount",)}
 _VIDEO_ID = re.compile(r"^[0-9]{6,25}$")
 
 
@@ -140,7 +143,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from TikTok", status)
     if url and "/login" in urlsplit(url).path:
         return Failure(FailureKind.LOGIN_REQUIRED, "redirected to TikTok's login page", status)
-    if url and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list"):
+    if _is_item_list(url):
         return parse_item_list(payload, url, status)
     if stripped[:1] in ("{", "["):
         return parse_api(payload, url, status)
@@ -268,14 +271,17 @@ def _unique(posts: tuple[Post, ...]) -> tuple[Post, ...]:
 # --------------------------------------------------------------------------- recent videos
 
 
-def _counts(exact: dict[str, Any], rounded: dict[str, Any], keys: dict[str, str]) -> tuple[dict[str, int | None], list[str]]:
-    """Exact ``statsV2`` strings over ``stats`` numbers; a ``stats`` value >= 1,000 is approximate."""
+def _counts(
+    exact: dict[str, Any], rounded: dict[str, Any], keys: dict[str, tuple[str, ...]]
+) -> tuple[dict[str, int | None], list[str]]:
+    """Exact ``statsV2`` strings over ``stats`` numbers (profiles and videos alike); a ``stats``
+    value >= 1,000 is approximate (TikTok shows it rounded)."""
     values: dict[str, int | None] = {}
     approximate: list[str] = []
-    for field, key in keys.items():
-        value = _int(exact.get(key))
+    for field, names in keys.items():
+        value = next((v for v in (_int(exact.get(k)) for k in names) if v is not None), None)
         if value is None:
-            value = _int(rounded.get(key))
+            value = next((v for v in (_int(rounded.get(k)) for k in names) if v is not None), None)
             if value is not None and value >= ROUNDING_FROM:
                 approximate.append(field)
         values[field] = value
@@ -305,6 +311,10 @@ def video_post(item: Any, handle: str | None = None) -> Post | None:
         shares=values["shares"],
         approximate=tuple(approximate),
     )
+
+
+def _is_item_list(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list")  # type: ignore[arg-type]
 
 
 def item_list_url(sec_uid: str, count: int) -> str:
@@ -396,18 +406,7 @@ def user_info_profile(
         return Failure(FailureKind.UNRECOGNIZED, f"TikTok statusCode {code} {message or ''}".strip()[:300], status)
     if not user:
         return Failure(FailureKind.UNRECOGNIZED, "userInfo without user", status)
-    exact = as_dict(info.get("statsV2"))
-    rounded = as_dict(info.get("stats"))
-    values: dict[str, int | None] = {}
-    approximate: list[str] = []
-    for field, key in _COUNT_KEYS.items():
-        keys = [key, "heart"] if field == "likes" else [key]
-        value = next((_int(exact[k]) for k in keys if _int(exact.get(k)) is not None), None)
-        if value is None:
-            value = next((_int(rounded[k]) for k in keys if _int(rounded.get(k)) is not None), None)
-            if value is not None and value >= ROUNDING_FROM:
-                approximate.append(field)
-        values[field] = value
+    values, approximate = _counts(as_dict(info.get("statsV2")), as_dict(info.get("stats")), _COUNT_KEYS)
     bio_link = clean_text(as_dict(user.get("bioLink")).get("link"))
     region = clean_text(user.get("region"))
     return Profile(
@@ -435,7 +434,7 @@ def _posts_limited(handle: str | None, limit: int) -> Callable[..., ParseResult]
     """:func:`parse` that knows the account's handle (for video URLs) and keeps ``limit`` videos."""
 
     def parse_for_account(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        if url and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list"):
+        if _is_item_list(url):
             return parse_item_list(payload, url, status, handle=handle)
         return parse(payload, url, status)
 
