@@ -86,6 +86,13 @@ def limit_posts(parser: Parser, limit: int) -> Parser:
     return parse_limited
 
 
+def parser_crash(parser: Any, exc: Exception, url: str, status: int | None) -> Failure:
+    """A parser raised: log the traceback once and answer ``unrecognized`` (a parser bug or a
+    format change is exactly what that kind is for)."""
+    logger.exception("parser %r raised on %s", getattr(parser, "__name__", parser), url, exc_info=exc)
+    return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
+
+
 def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseResult:
     """Run a parser and turn anything it raises into a typed failure.
 
@@ -97,8 +104,7 @@ def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseRe
     except ParseError as exc:
         return exc.failure
     except Exception as exc:  # noqa: BLE001 - the crawl must go on; the failure is stored
-        logger.exception("parser %r raised on %s", getattr(parser, "__name__", parser), url)
-        return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
+        return parser_crash(parser, exc, url, status)
     if not isinstance(result, (Profile, PostPage, Failure)):
         return Failure(FailureKind.UNRECOGNIZED, f"parser returned {type(result).__name__}", status)
     return result

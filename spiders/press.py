@@ -49,11 +49,11 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
-from crawler.items import Failure, FailureKind, FeedFailureItem
+from crawler.items import Failure, FeedFailureItem
 from spiders import article as article_parser
 from spiders import gdelt as gdelt_parser
 from spiders import google_news as google_news_parser
-from spiders.base import failure_from_exception
+from spiders.base import failure_from_exception, parser_crash
 from spiders.google_news import NewsItem, Window
 
 logger = logging.getLogger(__name__)
@@ -187,8 +187,6 @@ def promoted_brand_terms(session: Any, account_ids: list[int], *, posts: int = B
     "雪花秀"); the confidence rule counts context terms, so one brand named in two scripts can
     count twice - rare, and still evidence about the same person.
     """
-    from collections import Counter
-
     from sqlmodel import col, select
 
     from enrichment.brands import default_brands
@@ -335,11 +333,7 @@ class PressSpider(scrapy.Spider):
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
-        try:
-            result = parser(response.body, url, response.status)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
-            logger.exception("%s parser failed on %s", source, url)
-            result = Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], response.status)
+        result = self._parse_safely(parser, response, url)
         if isinstance(result, Failure):
             # Stored as the run's typed failure (with the candidate, no account), never as "no press".
             logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
@@ -443,12 +437,14 @@ class PressSpider(scrapy.Spider):
         stage = request.meta.get("press_google_stage", "Google request")
         yield self._unconfirmed(request.meta, f"Google link not resolved: {stage} not fetched ({reason})")
 
-    def _parse_safely(self, parser: Any, response: Response, url: str) -> Any:
+    @staticmethod
+    def _parse_safely(parser: Any, response: Response, url: str, **context: Any) -> Any:
+        """A feed, Google or article parser on this answer; a parser bug becomes an
+        ``unrecognized`` failure (a lost feed or mention is stored as such, never a crash)."""
         try:
-            return parser(response.body, url, response.status)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mention
-            logger.exception("%s failed on %s", parser.__name__, url)
-            return Failure(FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
+            return parser(response.body, url, response.status, **context)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
+            return parser_crash(parser, exc, url, response.status)
 
     # ------------------------------------------------------------------ articles
 
@@ -456,12 +452,8 @@ class PressSpider(scrapy.Spider):
         item: NewsItem = response.meta["press_item"]
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
-        try:
-            page = article_parser.parse(response.body, url, response.status,
-                                        aliases=list(target.aliases), context=list(target.context))
-        except Exception as exc:  # noqa: BLE001
-            logger.exception("article parser failed on %s", url)
-            page = Failure(FailureKind.UNRECOGNIZED, f"parser error: {exc}"[:200], response.status)
+        page = self._parse_safely(article_parser.parse, response, url,
+                                  aliases=list(target.aliases), context=list(target.context))
         if isinstance(page, Failure):
             yield self._unconfirmed(response.meta, f"{page.kind.value}: {page.detail}", final_url=url)
             return

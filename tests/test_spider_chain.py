@@ -83,3 +83,14 @@ def test_limit_posts_cuts_a_profiles_recent_posts_and_a_page_of_posts() -> None:
     failure = Failure(FailureKind.BLOCKED, "wall", 403)
     assert limit_posts(lambda *_: failure, 1)(b"", "u", 403) is failure
     assert limit_posts(profile_parser, 2).__name__ == "profile_parser"  # stored as the parser's name
+
+
+def test_a_parser_that_raises_is_an_unrecognized_failure_naming_the_error() -> None:
+    from spiders.base import safe_parse
+
+    def broken(payload: bytes, url: str, status: int) -> ParseResult:
+        raise KeyError("userInfo")
+
+    failure = safe_parse(broken, b"{}", "https://example.test/a", 200)
+    assert isinstance(failure, Failure) and failure.kind is FailureKind.UNRECOGNIZED
+    assert failure.detail == "parser error: KeyError: 'userInfo'" and failure.status == 200
