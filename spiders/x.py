@@ -400,19 +400,29 @@ def _protected(result: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- UserByScreenName
 
 
-def parse_user_result(document: dict[str, Any], status: int | None = 200) -> ParseResult:
-    """``UserByScreenName`` / ``UserByRestId``: ``data.user.result``."""
+def _user_result(document: dict[str, Any], key: str, label: str, empty: str, status: int | None) -> dict[str, Any] | Failure:
+    """``data.<key>.result`` of a user query, or why there is none: no data -> unrecognized,
+    an empty holder -> not_found, no result object -> unrecognized, ``UserUnavailable`` ->
+    suspended/protected/... (see :func:`_unavailable`)."""
     data = document.get("data")
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
-    holder = data.get("user")
+    holder = data.get(key)
     if not data or holder is None or holder == {}:
-        return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty data.user)", status)
+        return Failure(FailureKind.NOT_FOUND, f"X has no user with this name ({empty})", status)
     result = as_dict(holder).get("result")
     if not isinstance(result, dict):
-        return Failure(FailureKind.UNRECOGNIZED, "data.user without a result object", status)
+        return Failure(FailureKind.UNRECOGNIZED, f"{label} without a result object", status)
     if result.get("__typename") == "UserUnavailable":
         return _unavailable(result, status)
+    return result
+
+
+def parse_user_result(document: dict[str, Any], status: int | None = 200) -> ParseResult:
+    """``UserByScreenName`` / ``UserByRestId``: ``data.user.result``."""
+    result = _user_result(document, "user", "data.user", "empty data.user", status)
+    if isinstance(result, Failure):
+        return result
     if result.get("__typename") not in (None, "User"):
         return Failure(FailureKind.UNRECOGNIZED, f"unexpected result type {result.get('__typename')!r}", status)
     if "timeline" in result and not ({"legacy", "core", "relationship_counts"} & result.keys()):
@@ -433,17 +443,10 @@ def parse_user_result(document: dict[str, Any], status: int | None = 200) -> Par
 
 def parse_about_account(document: dict[str, Any], status: int | None = 200) -> ParseResult:
     """``AboutAccountQuery``: where X says the account is based (``account_based_in``)."""
-    data = document.get("data")
-    if not isinstance(data, dict):
-        return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
-    holder = data.get("user_result_by_screen_name")
-    if not data or holder is None or holder == {}:
-        return Failure(FailureKind.NOT_FOUND, "X has no user with this name (empty about answer)", status)
-    result = as_dict(holder).get("result")
-    if not isinstance(result, dict):
-        return Failure(FailureKind.UNRECOGNIZED, "user_result_by_screen_name without a result object", status)
-    if result.get("__typename") == "UserUnavailable":
-        return _unavailable(result, status)
+    result = _user_result(document, "user_result_by_screen_name", "user_result_by_screen_name",
+                          "empty about answer", status)
+    if isinstance(result, Failure):
+        return result
     about = as_dict(result.get("about_profile"))
     based_in = clean_text(about.get("account_based_in"))
     core = as_dict(result.get("core"))
