@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.replay import load_har, write_har
+from spiders.registry import PLATFORMS, available_platforms
 from tests.helpers import REPO, failures, fixture_exchange, json_output, run_wangzi, runs, snapshots
 
 API = "https://api.bilibili.com"
@@ -119,4 +120,5 @@ def test_record_saves_a_replayable_har_without_secrets(database_url: str, record
 def test_scrapy_list_shows_the_spiders() -> None:
     listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
-    assert "bilibili" in listed.stdout.split()
+    assert set(PLATFORMS) <= set(listed.stdout.split())
+    assert available_platforms() == list(PLATFORMS)  # every platform module imports

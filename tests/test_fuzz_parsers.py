@@ -32,7 +32,9 @@ STATUSES = st.sampled_from([200, 200, 200, 301, 400, 401, 403, 404, 412, 418, 42
 
 
 def _cases(platform: str) -> list[tuple[str, dict[str, Any], Any, bytes]]:
-    return [c for c in fixture_cases(platform) if c[1].get("url")]
+    """Every fixture of the platform, URL-less ones included: the parser contract says ``parse``
+    dispatches on the payload's shape when no URL is given (saved API records, proxied answers)."""
+    return fixture_cases(platform)
 
 
 def _check(result: Any) -> None:
@@ -197,8 +199,12 @@ def test_a_follower_field_that_is_absent_is_never_invented(platform: str) -> Non
             continue  # the count is display text ("1.2万"), not the exact value
         result = _parse(platform, json.dumps(stripped).encode(), meta["url"], meta.get("status", 200))
         _check(result)
-        if isinstance(result, Profile):
-            assert result.followers is None, f"{platform}/{name}: followers={result.followers} after the field was deleted"
+        if isinstance(result, Profile) and result.followers is not None:
+            # Only a second, rounded reading the payload still holds may stand in (TikTok's
+            # ``stats`` once its exact ``statsV2`` is gone), flagged as approximate.
+            remaining = json.dumps(stripped)
+            assert "followers" in result.approximate and str(result.followers) in remaining, (
+                f"{platform}/{name}: followers={result.followers} after the field was deleted")
         checked.append(name)
     if not checked:
         pytest.skip(f"{platform}: no JSON fixture holds the exact follower count")

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from spiders.registry import available_platforms
 from storage.db import upgrade
 from tests.faults.catalogue import generic_faults
 from tests.faults.crawl import FAST, register, secret_env
 from tests.faults.server import Answer, FaultServer, Routes, success_fallbacks
 from tests.helpers import run_wangzi
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif("x" not in available_platforms(), reason="needs the x spider")]
+pytestmark = pytest.mark.slow
 
 PLANTED = {
     "WANGZI_X_AUTH_TOKEN": "PLANTEDxauth9f3c2a7e51d04b8c",
@@ -41,7 +40,7 @@ def _leaks(folder: Path, needles: list[str]) -> list[str]:
 
 
 def test_planted_secrets_never_reach_logs_recordings_errors_or_the_database(tmp_path: Path) -> None:
-    platforms = [p for p in ("x", "instagram", "xiaohongshu") if p in available_platforms()]
+    platforms = ["x", "instagram", "xiaohongshu"]
     out = tmp_path / "out"
     out.mkdir()
     database_url = f"sqlite:///{out / 'wangzi.db'}"
