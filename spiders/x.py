@@ -777,14 +777,35 @@ class XSpider(AccountSpider):
             cookies=dict(cookies),
         )
 
+    def about_source(self, handle: str, cookies: dict[str, str]) -> Source:
+        """``AboutAccountQuery`` for ``handle`` (where X says the account is based)."""
+        return Source(
+            url=graphql_url("AboutAccountQuery", {"screenName": handle}),
+            parser=parse,
+            name="x.about_account",
+            headers=graphql_headers(cookies["ct0"]),
+            cookies=dict(cookies),
+        )
+
     def next_sources(
         self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
     ) -> list[Source]:
-        """Once a profile names the numeric id, ask for the account's recent posts too; after a
-        refused session or a rate limit, ask nothing more (it would only spend the quota)."""
+        """Once a profile names the numeric id, ask for the account's recent posts too; an
+        account registered by id only gets its ``AboutAccountQuery`` (the country) once
+        ``UserByRestId`` names its handle. After a refused session or a rate limit, ask
+        nothing more (it would only spend the quota)."""
         if isinstance(result, Failure) and result.kind in _SESSION_FAILURES:
             return []
         remaining = super().next_sources(account, source, result, payload, remaining)
+        if (
+            isinstance(result, Profile)
+            and result.handle
+            and source.name == "x.user_by_rest_id"
+            and not any(s.name == "x.about_account" for s in remaining)
+        ):
+            cookies = self.session_cookies()
+            if cookies:
+                remaining = [self.about_source(result.handle, cookies), *remaining]
         if (
             isinstance(result, Profile)
             and result.platform_user_id
@@ -814,11 +835,7 @@ class XSpider(AccountSpider):
                     name="x.user_by_screen_name",
                     **common,
                 ),
-                Source(
-                    url=graphql_url("AboutAccountQuery", {"screenName": account.handle}),
-                    name="x.about_account",
-                    **common,
-                ),
+                self.about_source(account.handle, cookies),
             ]
         if account.platform_user_id:
             return [

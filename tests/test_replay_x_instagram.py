@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from spiders.x import user_tweets_url
+from spiders.x import USER_FEATURES, graphql_url, user_tweets_url
 from tests.helpers import (
     Exchange,
     account_links,
@@ -73,6 +73,22 @@ def test_x_current_schema_without_legacy_block_and_recent_posts_are_stored(tmp_p
     assert (stored["1850000000000000001"].likes, stored["1850000000000000001"].views) == (4161, 1990473)
     # The AboutAccountQuery was not recorded: a replay miss is a network failure, the profile stays.
     assert [f.kind for f in failures(sqlite_url)] == ["network"]
+
+
+def test_x_account_registered_by_id_gets_its_country_from_the_about_query(tmp_path: Path, sqlite_url: str) -> None:
+    by_id = graphql_url("UserByRestId", {"userId": "2244994945", "withSafetyModeUserFields": True}, USER_FEATURES)
+    no_posts = {"data": {"user": {"result": {"__typename": "User", "timeline": {"timeline": {"instructions": []}}}}}}
+    exchanges = [
+        fixture_exchange("x", "user_by_screen_name_2026_05_core_legacy", url=by_id),
+        fixture_exchange("x", "about_account_2026_05"),
+        Exchange(url=user_tweets_url("2244994945"), body=json.dumps(no_posts).encode()),
+    ]
+    _crawl(tmp_path, sqlite_url, "x", "https://x.com/i/user/2244994945", exchanges, env=COOKIES)
+    (account, snapshot), = snapshots(sqlite_url)
+    assert (account.platform_user_id, account.handle) == ("2244994945", "XDevelopers")
+    assert (snapshot.followers, snapshot.country, snapshot.ip_location) == (683277, "US", "United States")
+    assert snapshot.parser == "x.user_by_rest_id+x.about_account"
+    assert failures(sqlite_url) == []
 
 
 def test_x_without_cookies_stores_login_required_and_sends_nothing(tmp_path: Path, sqlite_url: str) -> None:

@@ -268,6 +268,20 @@ def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pyt
     assert [s.name for s in failed] == ["x.about_account"]
 
 
+def test_an_id_only_account_gets_its_country_query_once_the_handle_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
+    monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
+    spider = XSpider()
+    account = AccountRef("x", platform_user_id="2244994945")
+    (by_id,) = spider.sources(account)
+    profile = parse((SAMPLES / "graphql-UserByScreenName-XDevelopers-2026-05-core+legacy.json").read_bytes(),
+                    by_id.url.split("?")[0])
+    grown = spider.next_sources(account, by_id, profile, None, [])
+    assert [s.name for s in grown] == ["x.about_account", "x.user_tweets"]
+    assert json.loads(parse_qs(urlsplit(grown[0].url).query)["variables"][0]) == {"screenName": "XDevelopers"}
+    assert grown[0].cookies == {"auth_token": "tok123456", "ct0": "ct0abcdef"}
+
+
 @pytest.mark.parametrize("kind", [FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED, FailureKind.BLOCKED])
 def test_after_a_rate_limit_or_refused_session_nothing_more_is_asked(monkeypatch: pytest.MonkeyPatch, kind: FailureKind) -> None:
     from crawler.items import FailureItem as Item
