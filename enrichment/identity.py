@@ -27,7 +27,7 @@ PLATFORM_DOMAINS: dict[str, tuple[str, ...]] = {
     "tiktok": ("tiktok.com",),
     "x": ("x.com", "twitter.com"),
     "weibo": ("weibo.com", "weibo.cn"),
-    "bilibili": ("space.bilibili.com",),
+    "bilibili": ("space.bilibili.com", "m.bilibili.com"),  # m.bilibili.com/space/MID
     "xiaohongshu": ("xiaohongshu.com",),
     "douyin": ("douyin.com",),
 }
@@ -49,6 +49,15 @@ _FALLBACK_PATHS: dict[str, list[tuple[re.Pattern[str], str]]] = {
     ],
     "bilibili": [(re.compile(r"^/(\d+)(?:/.*)?$"), "id")],
     "douyin": [(re.compile(r"^/user/([\w-]{6,})/?$"), "id")],
+}
+
+#: Path segments after the handle that make a link one post, not the account: the platforms'
+#: ``normalize_account`` accept such links (a post URL names its author, which is handy for
+#: ``candidates add``), but a bio linking one post claims nothing about whose account it is.
+_POST_SEGMENTS: dict[str, frozenset[str]] = {
+    "x": frozenset({"status", "statuses"}),
+    "tiktok": frozenset({"video", "photo"}),
+    "instagram": frozenset({"p", "reel", "tv"}),  # /NAME/reels/ is the account's tab
 }
 
 _HOSTS_PATTERN = "|".join(
@@ -83,6 +92,9 @@ def recognize(url: str) -> tuple[str, AccountRef] | None:
     link = url.strip().rstrip(_TRAILING)
     if "://" not in link:
         link = f"https://{link}"
+    segments = [s.lower() for s in urlsplit(link).path.split("/") if s]
+    if _POST_SEGMENTS.get(platform, frozenset()) & set(segments[1:]):
+        return None
     try:
         ref = normalize_account(platform, link)
     except UnknownPlatform:

@@ -40,6 +40,9 @@ def _ref(link: str) -> tuple[str, str | None, str | None] | None:
         ("https://weibo.com/u/1669879400", ("weibo", None, "1669879400")),
         ("https://m.weibo.cn/profile/1669879400", ("weibo", None, "1669879400")),
         ("https://space.bilibili.com/546195", ("bilibili", None, "546195")),
+        ("https://m.bilibili.com/space/546195", ("bilibili", None, "546195")),
+        ("https://www.instagram.com/miachen.tokyo/reels/", ("instagram", "miachen.tokyo", None)),  # a tab of the account
+        ("https://www.tiktok.com/@nike?lang=en", ("tiktok", "nike", None)),
         ("https://www.xiaohongshu.com/user/profile/5a1b2c3d4e5f60718293a4b5",
          ("xiaohongshu", None, "5a1b2c3d4e5f60718293a4b5")),
         ("https://www.douyin.com/user/MS4wLjABAAAAv7iSuuXDJGDvJkmH_vz1qkDZYo1apxgzaxdBSeIuPiM",
@@ -58,6 +61,15 @@ def test_profile_links_of_every_platform_are_recognised(link: str, expected: tup
         "https://www.instagram.com/p/C_aBcDeFgHi/",  # a post
         "https://www.xiaohongshu.com/explore/6740a1b2000000000c01d2e3",  # a note
         "https://x.com/search?q=nike",
+        # Posts under their author's name: the spiders' normalize_account takes them (for
+        # `candidates add`), but a bio linking one post does not claim that account.
+        "https://x.com/XDevelopers/status/1851463451929186504",
+        "https://twitter.com/XDevelopers/status/1851463451929186504/photo/1",
+        "https://www.tiktok.com/@nike/video/7301234567890123456",
+        "https://www.tiktok.com/@nike/photo/7301234567890123456",
+        "https://www.instagram.com/miachen.tokyo/p/C_aBcDeFgHi/",
+        "https://www.instagram.com/miachen.tokyo/reel/C_aBcDeFgHi/",
+        "https://www.bilibili.com/video/BV1xx411c7mD",
         "https://t.co/AbCdEf1234",  # short link: cannot be followed offline
         "https://linktr.ee/miachen",
         "https://example.com/x.com/foo",  # the platform's name in someone else's path
