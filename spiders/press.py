@@ -239,7 +239,7 @@ class PressSpider(scrapy.Spider):
         if not settings.get("WANGZI_REPLAY"):
             # GDELT's 429 answer asks for one request every 5 seconds.
             slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-            slots[GDELT_HOST] = {"concurrency": 1, "delay": 5.0, "randomize_delay": False}
+            slots[GDELT_HOST] = {"concurrency": 1, "delay": 5.0, "jitter": 0.0}
             settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     def __init__(self, candidates: str | list[int] = "", since: str | None = None, **kwargs: Any) -> None:
@@ -283,7 +283,10 @@ class PressSpider(scrapy.Spider):
                             yield request
                 if gdelt:
                     start = datetime.combine(self.since, datetime.min.time(), timezone.utc) if self.since else None
-                    yield self._feed_request(gdelt_parser.search_url(query, start=start), "gdelt", target)
+                    # AutoThrottle (on in crawler/settings.py) would lower the slot's 5 s delay
+                    # towards DOWNLOAD_DELAY after fast answers: GDELT's delay is not its to adjust.
+                    yield self._feed_request(gdelt_parser.search_url(query, start=start), "gdelt", target,
+                                             {"autothrottle_dont_adjust_delay": True})
 
     def _feed_request(self, url: str, source: str, target: PressTarget, extra: dict[str, Any] | None = None) -> Request:
         return Request(
