@@ -4,7 +4,8 @@
   ``suffix_list_urls=()``, so it never fetches anything ("www3.nhk.or.jp" -> "nhk.or.jp").
 * Country, first answer wins: GDELT's ``sourcecountry`` (a country *name*, read with
   ``enrichment.places.country_code``), then the domain's country-code TLD (".jp" -> JP,
-  ".uk" -> GB; ccTLDs sold as generic names such as .tv/.io/.co/.me are not countries),
+  ".uk" -> GB; ccTLDs sold as generic names such as .tv/.io/.co/.me are not countries,
+  except under the registry's own second level: "com.co" -> CO),
   then the maintained table ``enrichment/data/outlets.csv`` for outlets on .com/.net/.org.
 * A mention is overseas when the country is known and not CN (mainland outlets are
   domestic coverage; HK/TW/MO outlets are not mainland).
@@ -74,11 +75,17 @@ def outlet_table() -> dict[str, tuple[str, str]]:
 
 
 def cctld_country(domain: str | None) -> str | None:
-    """The ISO code of the domain's country-code TLD ("co.jp" -> JP), None for generic TLDs."""
+    """The ISO code of the domain's country-code TLD ("co.jp" -> JP), None for generic TLDs.
+
+    A ccTLD sold as a generic name still names its country under one of the registry's own
+    second-level suffixes: "eluniversal.com.co" is Colombian, "some-channel.co" says nothing.
+    """
     if not domain:
         return None
     tld = domain.rsplit(".", 1)[-1].lower()
-    if len(tld) != 2 or tld in GENERIC_CCTLDS:
+    if len(tld) != 2:
+        return None
+    if tld in GENERIC_CCTLDS and "." not in _extractor()(domain.lower()).suffix:
         return None
     if tld in CCTLD_ISO:
         return CCTLD_ISO[tld]

@@ -98,6 +98,9 @@ def test_confidence_rule_is_capped() -> None:
     ("https://edition.cnn.com/x", "cnn.com", "US"),
     ("https://finance.sina.com.cn/x", "sina.com.cn", "CN"),
     ("https://some-channel.tv/x", "some-channel.tv", None),  # .tv is sold as a generic name
+    ("https://www.eluniversal.com.co/x", "eluniversal.com.co", "CO"),  # ...but com.co is Colombia's own
+    ("https://startup.co/x", "startup.co", None),
+    ("https://www.vijesti.co.me/x", "vijesti.co.me", "ME"),
     ("https://unknown-blog.com/x", "unknown-blog.com", None),
 ])
 def test_outlet_domain_and_country(url: str, domain: str, country: str | None) -> None:
