@@ -433,6 +433,9 @@ class InstagramSpider(AccountSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": 6.0,
         "AUTOTHROTTLE_START_DELAY": 6.0,
+        # A 429 asks to wait minutes; retrying it seconds later (the project default
+        # retries 429 twice) is refused again, so it goes straight to the page fallback.
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
     }
 
     def sources(self, account: AccountRef) -> list[Source]:

@@ -727,6 +727,10 @@ class XSpider(AccountSpider):
         # over Scrapy's default 2083, and UrlLengthMiddleware would drop it (and the account's
         # pending items with it) silently.
         "URLLENGTH_LIMIT": 16384,
+        # A 429 means the session's 15-minute window is spent: retrying it seconds later
+        # (the project default retries 429 twice) only sends more logged-in requests that
+        # X refuses. Other transient statuses are still retried.
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
     }
 
     _cookies: dict[str, str] | None | bool = False  # False: not read yet

@@ -19,6 +19,7 @@ from tests.helpers import (
     json_output,
     posts,
     run_wangzi,
+    runs,
     snapshots,
     write_har,
 )
@@ -71,6 +72,12 @@ def test_x_current_schema_without_legacy_block_and_recent_posts_are_stored(tmp_p
     stored = {post.post_id: post_snapshot for post, post_snapshot in posts(sqlite_url)}
     assert set(stored) == {"1850000000000000001", "1860000000000000002", "1860000000000000005", "1860000000000000006"}
     assert (stored["1850000000000000001"].likes, stored["1850000000000000001"].views) == (4161, 1990473)
+    post = next(post for post, _ in posts(sqlite_url) if post.post_id == "1850000000000000001")
+    assert post.url == "https://x.com/miachen_tokyo/status/1850000000000000001"
+    assert post.published_at.replace(tzinfo=timezone.utc) == datetime(2024, 10, 30, 3, 17, 40, tzinfo=timezone.utc)
+    assert post.text and post.text.endswith("where to buy it abroad…")  # the long note text
+    snapshot_of = stored["1850000000000000001"]
+    assert (snapshot_of.comments, snapshot_of.shares) == (97, 310)
     # The AboutAccountQuery was not recorded: a replay miss is a network failure, the profile stays.
     assert [f.kind for f in failures(sqlite_url)] == ["network"]
 
@@ -110,6 +117,9 @@ def test_x_rate_limit_is_a_typed_failure_not_a_snapshot(tmp_path: Path, sqlite_u
     (failure,) = failures(sqlite_url)
     assert (failure.kind, failure.http_status) == ("rate_limited", 429)
     assert "/UserByScreenName?" in failure.url
+    # Nor is the 429 retried: one request was sent in all.
+    (run,) = runs(sqlite_url)
+    assert run.stats["x"]["requests"] == 1
 
 
 # --------------------------------------------------------------------------- Instagram
@@ -126,6 +136,11 @@ def test_instagram_api_answer_becomes_snapshot_posts_and_links_without_the_page(
     assert set(stored) == {"3481234567890123456", "3479876543210987654", "3478000000000000001"}
     assert stored["3479876543210987654"].views == 184002
     assert stored["3478000000000000001"].likes is None
+    first = next(post for post, _ in posts(sqlite_url) if post.post_id == "3481234567890123456")
+    assert first.url == "https://www.instagram.com/p/C_aBcDeFgHi/"
+    assert first.published_at.replace(tzinfo=timezone.utc) == datetime(2024, 11, 18, 3, 20, tzinfo=timezone.utc)
+    assert first.text and first.text.startswith("Shiseido's new summer sunscreen")
+    assert (stored["3481234567890123456"].likes, stored["3481234567890123456"].comments) == (12840, 231)
     assert account_links(sqlite_url) == ["https://www.youtube.com/@miachentokyo", "https://x.com/miachen_tokyo"]
     assert failures(sqlite_url) == []  # the page was not requested (it is not in the recording)
 
@@ -142,6 +157,19 @@ def test_instagram_throttled_api_falls_back_to_the_page(tmp_path: Path, sqlite_u
     assert snapshot.source_url == IG_PAGE
     (failure,) = failures(sqlite_url)
     assert (failure.kind, failure.http_status) == ("rate_limited", 401)
+
+
+def test_instagram_api_429_is_not_retried_and_the_page_is_asked_once(tmp_path: Path, sqlite_url: str) -> None:
+    exchanges = [
+        fixture_exchange("instagram", "rate_limited_429"),
+        fixture_exchange("instagram", "profile_page_og_description"),
+    ]
+    _crawl(tmp_path, sqlite_url, "instagram", "nike", exchanges)
+    (_, snapshot), = snapshots(sqlite_url)
+    assert snapshot.followers == 307_000_000
+    assert [(f.kind, f.http_status) for f in failures(sqlite_url)] == [("rate_limited", 429)]
+    (run,) = runs(sqlite_url)
+    assert run.stats["instagram"]["requests"] == 2
 
 
 def test_instagram_login_redirects_are_login_required(tmp_path: Path, sqlite_url: str) -> None:
