@@ -9,6 +9,8 @@
 * a bad query is answered with HTTP 200 and an HTML or plain-text message -> ``unrecognized``
   with that text as the detail;
 * HTTP 429 (it asks for one request every 5 seconds) -> ``rate_limited``;
+* a title's raw backslash or tab copied into the JSON unescaped is repaired, so one title
+  does not lose the whole answer;
 * ``sourcecountry`` is a country NAME -> ISO code via ``enrichment.places.country_code``
   (the query filter ``sourcecountry:`` takes FIPS codes instead: Japan = JA, China = CH);
 * ``language`` is an English language name -> ISO 639-1 via pycountry.
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import quote
@@ -73,6 +76,25 @@ def _seendate(value: object) -> datetime | None:
     return None
 
 
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _load_json(text: str) -> object:
+    """GDELT's JSON, also when a title carries a raw backslash or control character.
+
+    GDELT copies titles into its JSON unescaped now and then ("Invalid \\escape: line 1
+    column 99103", gdelt-doc-api issues #26/#28): one such title must not lose the other
+    articles of the answer. Only text that looks like a JSON object is repaired.
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        if not text.startswith("{"):
+            raise
+    repaired = _ESCAPE.sub(lambda m: m.group(0) if m.group(1) in '"\\/bfnrtu' else "\\\\" + m.group(1), text)
+    return json.loads(repaired, strict=False)  # strict=False: raw tabs/newlines inside strings
+
+
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> NewsFeed | Failure:
     """A GDELT DOC ``artlist`` JSON answer -> :class:`NewsFeed`; anything else -> typed failure."""
     from enrichment.outlets import clean_url, outlet_for
@@ -84,7 +106,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> N
     if not text:
         return Failure(FailureKind.UNRECOGNIZED, "empty answer, not GDELT JSON", status)
     try:
-        data = json.loads(text)
+        data = _load_json(text)
     except ValueError:
         # GDELT reports bad queries as text/HTML with status 200: keep its words.
         return Failure(FailureKind.UNRECOGNIZED, " ".join(text.split())[:300], status)

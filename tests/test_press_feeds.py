@@ -69,3 +69,16 @@ def test_wangzi_parse_article_with_alias(tmp_path: Path) -> None:
     refused = run_wangzi("parse", "gdelt", str(case / "response.html"), "--alias", "Kobe",
                          database_url=f"sqlite:///{tmp_path / 'w.db'}")
     assert refused.returncode == 2
+
+
+def test_gdelt_answer_with_a_raw_backslash_in_a_title_keeps_every_article() -> None:
+    # GDELT sometimes copies a title's backslash (or a tab) into its JSON unescaped: json.loads
+    # says "Invalid \escape" (gdelt-doc-api issues #26 and #28). Synthetic answer of that shape.
+    payload = (b'{"articles": [{"url": "https://www.nikkei.com/a", "title": "Price \\ value\tlist", '
+               b'"seendate": "20261102T090000Z", "domain": "nikkei.com", "language": "Japanese", '
+               b'"sourcecountry": "Japan"}, {"url": "https://www.bbc.co.uk/b", "title": "Path C:\\\\dir \\x", '
+               b'"seendate": "20261102T091500Z", "domain": "bbc.co.uk", "language": "English", '
+               b'"sourcecountry": "United Kingdom"}]}')
+    feed = gdelt.parse(payload)
+    assert not isinstance(feed, Failure), feed
+    assert [(i.title, i.country) for i in feed.items] == [("Price \\ value list", "JP"), ("Path C:\\dir \\x", "GB")]
