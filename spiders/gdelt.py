@@ -108,8 +108,12 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> N
     try:
         data = _load_json(text)
     except ValueError:
-        # GDELT reports bad queries as text/HTML with status 200: keep its words.
-        return Failure(FailureKind.UNRECOGNIZED, " ".join(text.split())[:300], status)
+        # GDELT reports bad queries as text/HTML with status 200: keep its words. Its
+        # rate-limit words are a rate limit whatever the status they came with.
+        words = " ".join(text.split())[:300]
+        if "limit requests to one every" in words.lower():
+            return Failure(FailureKind.RATE_LIMITED, words, status)
+        return Failure(FailureKind.UNRECOGNIZED, words, status)
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, f"GDELT answer is a JSON {type(data).__name__}", status)
     articles = data.get("articles", [])

@@ -82,3 +82,9 @@ def test_gdelt_answer_with_a_raw_backslash_in_a_title_keeps_every_article() -> N
     feed = gdelt.parse(payload)
     assert not isinstance(feed, Failure), feed
     assert [(i.title, i.country) for i in feed.items] == [("Price \\ value list", "JP"), ("Path C:\\dir \\x", "GB")]
+
+
+def test_gdelt_rate_limit_words_are_a_rate_limit_even_with_status_200() -> None:
+    body = (Path(__file__).parent / "fixtures" / "gdelt" / "rate-limited-429" / "response.txt").read_bytes()
+    result = gdelt.parse(body, status=200)
+    assert isinstance(result, Failure) and result.kind is FailureKind.RATE_LIMITED
