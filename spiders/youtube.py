@@ -194,12 +194,18 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     """``channels.list``: the first item's snippet, statistics and brandingSettings."""
     document = load_json(payload)
     if not isinstance(document, dict):
+        if status == 429:
+            return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from the Data API", status)
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API (not JSON)", status)
         return Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
     error = document.get("error")
     if isinstance(error, dict):
         reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
         detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
-        if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}:
+        if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"} or 429 in (
+            error.get("code"), status
+        ):
             return Failure(FailureKind.RATE_LIMITED, detail, status)
         key_invalid = "API_KEY_INVALID" in json.dumps(error.get("details")) or "API key not valid" in str(error.get("message"))
         if key_invalid or reasons & {"keyInvalid", "forbidden", "accessNotConfigured"} or error.get("code") in (401, 403):
@@ -751,3 +757,4 @@ class YouTubeSpider(AccountSpider):
             if source.name != "youtube.rss" and CHANNEL_ID.match(result.platform_user_id):
                 remaining = [*remaining, self._rss_source(result.platform_user_id)]
         return remaining
+

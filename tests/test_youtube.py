@@ -255,3 +255,20 @@ def test_the_about_panels_joined_date_in_several_locales(text: str | None, expec
     from spiders.youtube import joined_date
 
     assert joined_date(text) == (datetime(*expected, tzinfo=timezone.utc) if expected else None)
+
+
+# --------------------------------------------------------------------------- Data API HTTP answers
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [(429, b"<html>Too Many Requests</html>", FailureKind.RATE_LIMITED),
+     (503, b"<html>Service Unavailable</html>", FailureKind.HTTP_ERROR),
+     (429, b'{"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED"}}',
+      FailureKind.RATE_LIMITED),
+     (200, b"<html>?</html>", FailureKind.UNRECOGNIZED)],
+)
+def test_data_api_answers_that_are_not_a_channel_list_keep_their_http_meaning(status: int, body: bytes, kind: FailureKind) -> None:
+    result = parse(body, "https://youtube.googleapis.com/youtube/v3/channels?part=statistics&id=" + CHANNEL, status)
+    assert isinstance(result, Failure) and result.kind is kind, result
+
