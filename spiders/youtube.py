@@ -381,7 +381,7 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         lower_bound=tuple(counts.lower_bound),
     )
     if about is not None:
-        profile = merge_profiles([profile, about_profile(about)])
+        profile = merge_profiles(prefer_exact_counts([profile, about_profile(about)]))
     if profile.platform_user_id is None and profile.handle is None and all(
         getattr(profile, f) is None for f in ("followers", "posts", "views")
     ):
@@ -656,6 +656,51 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
     return PostPage(platform=PLATFORM, platform_user_id=channel_id, posts=tuple(posts))
 
 
+# --------------------------------------------------------------------------- merging sources
+
+
+#: Profile counts that a source may read rounded ("3.4K videos") and another exactly ("3,412 videos").
+_COUNT_FIELDS = ("followers", "following", "posts", "likes", "views")
+#: How far an exact count may be from a rounded one and still be read as the same number: the
+#: rounding itself (YouTube truncates "3,499" to "3.4K") plus what changed between two requests.
+_AGREEMENT = 0.1
+
+
+def _agrees(exact: int, rounded: int) -> bool:
+    return abs(exact - rounded) <= _AGREEMENT * max(rounded, 1)
+
+
+def prefer_exact_counts(profiles: list[Profile]) -> list[Profile]:
+    """The same profiles with each rounded count dropped where another source read it exactly.
+
+    :func:`merge_profiles` keeps the earliest value of a field; the channel page comes before
+    its about panel, but its header rounds the video count ("3.4K videos") while the about
+    panel says "3,412 videos". Dropping the rounded value first lets the exact one win. It is
+    dropped only when the exact value agrees with it (within ``_AGREEMENT``): two sources that
+    disagree more are not reading the same number, and the earlier source stands. When every
+    source rounded a field, nothing changes.
+    """
+    exact: dict[str, int] = {}
+    for profile in profiles:
+        for f in _COUNT_FIELDS:
+            value = getattr(profile, f)
+            if value is not None and f not in profile.approximate and f not in profile.lower_bound:
+                exact.setdefault(f, value)
+    kept: list[Profile] = []
+    for profile in profiles:
+        rounded = [f for f in _COUNT_FIELDS if f in exact and getattr(profile, f) is not None
+                   and (f in profile.approximate or f in profile.lower_bound) and _agrees(exact[f], getattr(profile, f))]
+        if rounded:
+            profile = dataclasses.replace(
+                profile,
+                **{f: None for f in rounded},
+                approximate=tuple(f for f in profile.approximate if f not in rounded),
+                lower_bound=tuple(f for f in profile.lower_bound if f not in rounded),
+            )
+        kept.append(profile)
+    return kept
+
+
 # --------------------------------------------------------------------------- spider
 
 
@@ -758,3 +803,10 @@ class YouTubeSpider(AccountSpider):
                 remaining = [*remaining, self._rss_source(result.platform_user_id)]
         return remaining
 
+    def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
+        """As the base class, but an exact count beats a rounded one of an earlier source
+        (:func:`prefer_exact_counts`): the about panel's "3,412 videos" over the header's "3.4K"."""
+        profiles = prefer_exact_counts([r[1] for r in results if isinstance(r[1], Profile)])
+        replaced = iter(profiles)
+        results = [(r[0], next(replaced), *r[2:]) if isinstance(r[1], Profile) else r for r in results]
+        yield from super().finish_account(account, results)

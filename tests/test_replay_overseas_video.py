@@ -52,7 +52,10 @@ def test_youtube_channel_page_then_about_panel_post_then_feed(tmp_path: Path, sq
     _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", exchanges, env=NO_KEY)
     (account, snapshot), = snapshots(sqlite_url)
     assert account.platform_user_id == HOSPITAL
-    # The page's counts win (earlier source); the about panel fills views, country and links.
+    # The page's counts win (earlier source): the about answer's exact "47 subscribers" / "4
+    # videos" are another channel's and far from the header's "551K" / "3.4K", so they do not
+    # replace them (tests/test_youtube.py pins that an agreeing exact count does). The about
+    # panel fills views, country and links.
     assert (snapshot.followers, snapshot.posts, snapshot.verified) == (551_000, 3_400, True)
     assert sorted(snapshot.approximate) == ["followers", "posts"]
     assert (snapshot.views, snapshot.country) == (1_677, "FR")
@@ -110,8 +113,11 @@ def test_youtube_data_api_wins_when_a_key_is_configured(tmp_path: Path, sqlite_u
     assert key not in output
     (account, snapshot), = snapshots(sqlite_url)
     assert key not in snapshot.source_url  # sent as the X-Goog-Api-Key header, not in the URL
-    # The API's numbers win over the page's (84 subscribers) and the about panel's (1,677 views).
+    # The API's numbers win over the page's (84 subscribers) and the about panel's (1,677 views):
+    # the API is asked first, and the exact 84 is far from its rounded 10.7M (another channel's
+    # page), so it does not replace it. Only the API's subscribers are rounded.
     assert (snapshot.followers, snapshot.posts, snapshot.views) == (10_700_000, 2678, 3_331_930_783)
+    assert snapshot.approximate == ["followers"]
     assert snapshot.parser == "youtube.data_api+youtube.channel_page+youtube.about_panel"
     assert account_links(sqlite_url) == SCRAPFLY_LINKS  # only the about panel has links
     (feed,) = failures(sqlite_url)

@@ -257,7 +257,52 @@ def test_the_about_panels_joined_date_in_several_locales(text: str | None, expec
     assert joined_date(text) == (datetime(*expected, tzinfo=timezone.utc) if expected else None)
 
 
-# --------------------------------------------------------------------------- Data API HTTP answers
+# --------------------------------------------------------------------------- exact over rounded
+
+
+def _about_answer(videos: str, subscribers: str = "551K subscribers", views: str = "123,456,789 views") -> bytes:
+    """A continuation answer in the about panel's shape (documented path, see
+    tests/fixtures/youtube/browse_about_continuation_scrapfly_values_synthetic/meta.json)."""
+    about = {"subscriberCountText": subscribers, "videoCountText": videos, "viewCountText": views, "country": "United Kingdom"}
+    return json.dumps({"onResponseReceivedEndpoints": [{"appendContinuationItemsAction": {"continuationItems": [
+        {"aboutChannelRenderer": {"metadata": {"aboutChannelViewModel": about}}}]}}]}).encode()
+
+
+def _crawled_profile(monkeypatch: pytest.MonkeyPatch, about_body: bytes) -> Profile:
+    from crawler.items import ProfileItem, Provenance
+
+    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    spider = YouTubeSpider()
+    account = AccountRef("youtube", handle="hospitalrecords")
+    (page_source,) = spider.sources(account)
+    about_source = spider._about_source("tok", None)
+    results = []
+    for source, body in ((page_source, _fixture("channel_page_html_pageheader_hospitalrecords")), (about_source, about_body)):
+        result = parse(body, source.url) if source is page_source else youtube.parse_about_panel(body, source.url)
+        results.append((source, result, Provenance.of(source.url, source.name, "1", body, 200), source.url))
+    (item,) = spider.finish_account(account, results)
+    assert isinstance(item, ProfileItem)
+    return item.profile
+
+
+def test_the_about_panels_exact_video_count_beats_the_headers_rounded_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real page's header says "3.4K videos"; the about panel says "3,412 videos" (exact).
+    profile = _crawled_profile(monkeypatch, _about_answer("3,412 videos"))
+    assert (profile.posts, profile.followers, profile.views, profile.country) == (3_412, 551_000, 123_456_789, "GB")
+    assert profile.approximate == ("followers",)  # both sources rounded the subscribers: the page's stays
+
+
+def test_when_every_source_rounded_a_count_the_earliest_still_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = _crawled_profile(monkeypatch, _about_answer("3.5K videos", subscribers="552K subscribers"))
+    assert (profile.posts, profile.followers) == (3_400, 551_000)
+    assert profile.approximate == ("followers", "posts")
+
+
+def test_a_browse_answer_with_header_and_about_panel_keeps_the_exact_count() -> None:
+    page = json.loads(_header_page(["551K subscribers", "3.4K videos"]))
+    page["contents"] = json.loads(_about_answer("3,412 videos"))
+    profile = parse(json.dumps(page).encode(), "https://www.youtube.com/youtubei/v1/browse")
+    assert (profile.posts, profile.followers, profile.approximate) == (3_412, 551_000, ("followers",))
 
 
 @pytest.mark.parametrize(
@@ -272,3 +317,9 @@ def test_data_api_answers_that_are_not_a_channel_list_keep_their_http_meaning(st
     result = parse(body, "https://youtube.googleapis.com/youtube/v3/channels?part=statistics&id=" + CHANNEL, status)
     assert isinstance(result, Failure) and result.kind is kind, result
 
+
+def test_an_exact_count_far_from_the_rounded_one_does_not_replace_it() -> None:
+    page = Profile(platform="youtube", followers=551_000, posts=3_400, approximate=("followers", "posts"))
+    about = Profile(platform="youtube", followers=47, posts=3_395)  # 47 is not "551K": another reading
+    merged = merge_profiles(youtube.prefer_exact_counts([page, about]))
+    assert (merged.followers, merged.posts, merged.approximate) == (551_000, 3_395, ("followers",))
