@@ -87,7 +87,8 @@ def make_articles(count: int, names: dict[int, list[str]], rng: random.Random, s
 
 
 def naive_matches(patterns: list[tuple[int, re.Pattern[str]]], text: str) -> set[int]:
-    """One regex per alias: \\b around Latin names, none around CJK ones; case-insensitive."""
+    """One regex per alias: \\b around Latin names, no katakana around katakana ones, nothing
+    around other CJK ones; case-insensitive."""
     folded = fold(text)
     return {owner for owner, pattern in patterns if pattern.search(folded)}
 
@@ -99,6 +100,8 @@ def naive_patterns(names: dict[int, list[str]]) -> list[tuple[int, re.Pattern[st
             key = re.escape(fold(alias))
             if alias.isascii():
                 key = rf"(?<![0-9a-z]){key}(?![0-9a-z])"
+            elif "\u30a1" <= alias[0] <= "\u30fc":  # katakana: no katakana either side (enrichment.press)
+                key = rf"(?<![\u30a1-\u30fa\u30fc]){key}(?![\u30a1-\u30fa\u30fc])"
             patterns.append((owner, re.compile(key)))
     return patterns
 

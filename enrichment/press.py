@@ -11,6 +11,10 @@ Precision matters more than recall here: a namesake counted as coverage poisons 
 * CJK names match anywhere (Chinese and Japanese have no spaces between words). A name
   whose first/last character is a Latin letter or digit must have a word boundary there:
   "Li Jiaqi" matches in "Li Jiaqi's show" and in "李佳琦Li Jiaqi" but not in "Li Jiaqiang".
+  Katakana words are the one CJK exception: a name that starts/ends in katakana must not
+  continue into more katakana, so "リー" (Li/Lee) is found in "リーさん" and "リー・ジャーチー"
+  but not inside "リーダー" or "ストーリー". A Han name inside a longer Han word still matches
+  ("李佳琦" in "小李佳琦们"): there is no boundary to tell them apart.
 * Aliases shorter than 2 characters, and aliases that are common words
   (``enrichment/data/common_words.txt``), are never searched for alone.
 
@@ -117,6 +121,21 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() and ord(char) < 0x2E80
 
 
+def _is_katakana(char: str) -> bool:
+    """A katakana letter or the long-vowel mark (not the ・ that separates names)."""
+    return "\u30a1" <= char <= "\u30fa" or char == "\u30fc" or "\u31f0" <= char <= "\u31ff" or "\uff66" <= char <= "\uff9d"
+
+
+def _word_class(char: str) -> object:
+    """What an alias's end needs a boundary against: Latin words, katakana words, or nothing
+    (Han, hiragana, hangul and the rest match anywhere)."""
+    if _is_word_char(char):
+        return _is_word_char
+    if _is_katakana(char):
+        return _is_katakana
+    return None
+
+
 # --------------------------------------------------------------------------- aliases
 
 
@@ -170,12 +189,12 @@ class NameMatcher:
 
     def __init__(self, names: Mapping[Hashable, Iterable[str]], *, filter_aliases: bool = True) -> None:
         self._automaton = ahocorasick.Automaton()
-        entries: dict[str, list[tuple[Hashable, str, bool, bool]]] = {}
+        entries: dict[str, list[tuple[Hashable, str, object, object]]] = {}
         for owner, aliases in names.items():
             aliases = searchable_aliases(aliases) if filter_aliases else [a for a in aliases if a]
             for alias in aliases:
                 key = fold(alias)
-                entry = (owner, alias, _is_word_char(key[0]), _is_word_char(key[-1]))
+                entry = (owner, alias, _word_class(key[0]), _word_class(key[-1]))
                 entries.setdefault(key, [])
                 if entry not in entries[key]:
                     entries[key].append(entry)
@@ -194,9 +213,9 @@ class NameMatcher:
         for end, (length, owners) in self._automaton.iter(folded):
             start = end - length + 1
             for owner, alias, bound_left, bound_right in owners:
-                if bound_left and start > 0 and _is_word_char(folded[start - 1]):
+                if bound_left and start > 0 and bound_left(folded[start - 1]):  # type: ignore[operator]
                     continue
-                if bound_right and end < last and _is_word_char(folded[end + 1]):
+                if bound_right and end < last and bound_right(folded[end + 1]):  # type: ignore[operator]
                     continue
                 matches.append(NameMatch(owner, alias, start, end + 1))
         matches.sort(key=lambda m: (m.start, -m.end))  # text order, longest first

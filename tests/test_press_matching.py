@@ -31,6 +31,23 @@ def test_latin_names_need_word_boundaries(matcher: NameMatcher) -> None:
     assert owners(matcher, "主播Li Jiaqi说") == [1]  # a Han character next to a Latin name is a boundary
 
 
+def test_katakana_names_do_not_match_inside_longer_katakana_words() -> None:
+    lee = NameMatcher({1: ["リー"], 2: ["リサ"]})
+    assert owners(lee, "リーさんが来日した") == [1]
+    assert owners(lee, "リー・ジャーチー氏") == [1]  # the middle dot separates names
+    assert owners(lee, "中国のリーが") == [1]
+    assert owners(lee, "チームのリーダーとストーリー") == []  # leader, story
+    assert owners(lee, "リサイクルの話") == []  # recycle
+    assert owners(NameMatcher({1: ["李佳琦"]}), "小李佳琦们") == [1]  # Han has no boundary to check
+
+
+def test_latin_tricky_neighbours_and_accents() -> None:
+    names = NameMatcher({1: ["Li"], 2: ["José"]})
+    assert owners(names, "Lisa and Oli met") == []  # "Li" is not inside other words
+    assert owners(names, "JOSE said, and josé agreed") == [2, 2]
+    assert owners(names, "ＪＯＳＥ") == [2]
+
+
 def test_latin_names_ignore_case_accents_and_full_width(matcher: NameMatcher) -> None:
     assert owners(matcher, "ZOE LIN opened a shop") == [2]
     assert owners(matcher, "zoë lin") == [2]
