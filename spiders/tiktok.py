@@ -15,10 +15,13 @@ approximate when it is 1,000 or more (TikTok rounds what it shows as "427.7K"; s
 are shown, and sent, exactly). ``user``: ``uniqueId``, ``nickname``, ``verified``, ``signature``,
 ``bioLink.link``, ``region`` (absent from newer pages), ``privateAccount``, ``id``.
 
-Failures: ``statusCode`` 10221 (10223) -> not_found; 10222 without ``userInfo`` -> private; an
-empty page, a page with no rehydration script or one with a captcha / ``SlardarWAF`` verify wall
--> blocked. A private account with ``userInfo`` (``privateAccount: true``) is still a profile:
-TikTok shows its counts; only its videos are hidden.
+Failures: ``statusCode`` 10221 (10223) or HTTP 404 -> not_found; 10222 without ``userInfo`` ->
+private; an empty page, a ``SlardarWAF`` challenge or rehydration data without
+``webapp.user-detail`` -> blocked; a captcha / "verify to continue" page -> captcha; an HTML page
+without rehydration data (a wall not recognised, or a changed page) -> unrecognized; HTTP 429 ->
+rate_limited; HTTP 5xx -> http_error; a redirect to ``/login`` -> login_required. The first three
+kinds send the chain on to Chromium. A private account with ``userInfo`` (``privateAccount:
+true``) is still a profile: TikTok shows its counts; only its videos are hidden.
 
 Recent videos (``Post``, kind ``video``, URL ``https://www.tiktok.com/@HANDLE/video/ID``):
 

@@ -104,6 +104,23 @@ def test_tiktok_unknown_user_is_not_found_without_the_browser(tmp_path: Path, sq
     assert failure.url == "https://www.tiktok.com/@nosuchuser123"
 
 
+def test_a_private_account_is_a_snapshot_and_its_hidden_videos_are_not_asked(tmp_path: Path, sqlite_url: str) -> None:
+    # privateAccount: true with userInfo. No item_list is recorded: asking for it would be a
+    # replay miss, stored as a network failure.
+    _crawl(tmp_path, sqlite_url, "@private.one", [fixture_exchange("tiktok", "profile_page_private_account_synthetic")])
+    (account, snapshot), = snapshots(sqlite_url)
+    assert (account.handle, snapshot.followers, snapshot.parser) == ("private.one", 427_682, "tiktok.profile_page")
+    assert failures(sqlite_url) == [] and posts(sqlite_url) == []
+
+
+def test_a_private_profile_without_user_info_is_a_private_failure_without_the_browser(tmp_path: Path, sqlite_url: str) -> None:
+    # Only the plain page is recorded: a Chromium request would be a second failure (a miss).
+    _crawl(tmp_path, sqlite_url, "@hiddenuser", [fixture_exchange("tiktok", "profile_page_status_10222_private_synthetic")])
+    assert snapshots(sqlite_url) == []
+    (failure,) = failures(sqlite_url)
+    assert (failure.kind, failure.url) == ("private", "https://www.tiktok.com/@hiddenuser")
+
+
 # --------------------------------------------------------------------------- browser fallback
 
 
