@@ -2,8 +2,9 @@
 
 Country names come from Babel's CLDR territory names in the locales creators and platforms
 use (Chinese in both scripts, English, Japanese, Korean and the main European languages) plus
-pycountry's official and common names, so "美国", "United States", "アメリカ合衆国" and
-"Vereinigte Staaten" are all ``US`` without a hand-written list. Mainland provinces and
+pycountry's official and common names (and their "Palestine, State of" inversions), so "美国",
+"United States", "アメリカ合衆国" and "Vereinigte Staaten" are all ``US`` without a
+hand-written list; states and provinces come from pycountry's ISO 3166-2 table. Mainland provinces and
 cities (a province list kept as data in ``data/cn_regions.txt``) are ``CN``; Hong Kong,
 Macao and Taiwan keep their own ISO codes, as the platforms themselves distinguish them.
 """
@@ -27,16 +28,53 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2066\u2067\
 _EXTRA = {
     "usa": "US", "us": "US", "u.s.": "US", "u.s.a.": "US", "america": "US",
     "uk": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
-    "korea": "KR", "south korea": "KR", "republic of korea": "KR",
+    "korea": "KR", "south korea": "KR", "republic of korea": "KR", "uae": "AE", "dr congo": "CD", "drc": "CD",
     "中国大陆": "CN", "中国内地": "CN", "大陆": "CN", "内地": "CN", "mainland china": "CN",
     "香港": "HK", "澳门": "MO", "澳門": "MO", "台湾": "TW", "臺灣": "TW", "台灣": "TW",
     "hong kong": "HK", "macau": "MO", "macao": "MO", "taiwan": "TW",
 }
 
+#: CLDR's own English ``alt="variant"``/``alt="short"`` territory names (and names it used
+#: before a country renamed itself), which Babel does not expose; people still write them.
+_CLDR_ALT_EN = {
+    "turkey": "TR", "ivory coast": "CI", "swaziland": "SZ", "east timor": "TL", "czech republic": "CZ",
+    "macedonia": "MK", "congo (drc)": "CD", "congo (republic)": "CG", "burma": "MM", "palestine": "PS",
+}
+
+#: First-level subdivision types that are towns or wards rather than states or provinces:
+#: their names are too often also a city elsewhere to say which country a text means.
+_TOWN_LIKE = frozenset({
+    "Municipality", "Local council", "District", "Parish", "Rayon", "Commune", "Quarter", "Town",
+    "Town council", "Urban municipality", "Special municipality", "Ward", "Borough", "Island council",
+    "Administrative atoll", "Popularate",
+})
+
+#: Separators between the parts of a written location ("Newark, New Jersey", "NYC | LA").
+_SEGMENTS = re.compile(r"\s*[,，、/·|;；]+\s*")
+
 
 def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).replace("\u2019", "'")
     return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _fold(key: str) -> str:
+    """Latin accents off ("türkiye" -> "turkiye", "tōkyō" -> "tokyo"); other scripts untouched
+    (a Japanese voiced mark is part of the word, not an accent)."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFD", key):
+        if unicodedata.combining(char) and kept and kept[-1].isascii():
+            continue
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """key -> code for the keys that name one code only (an ambiguous key names none)."""
+    codes: dict[str, set[str]] = {}
+    for key, code in pairs:
+        codes.setdefault(key, set()).add(code)
+    return {key: next(iter(found)) for key, found in codes.items() if len(found) == 1}
 
 
 def strip_ip_prefix(text: str | None) -> str | None:
@@ -51,25 +89,50 @@ def strip_ip_prefix(text: str | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _country_names() -> dict[str, str]:
+    """Every country name Wangzi accepts (normalised, and with Latin accents folded) -> code."""
     from babel import Locale
+    import pycountry
 
     names: dict[str, str] = {}
+    derived: list[tuple[str, str]] = []
     for locale in NAME_LOCALES:
         for code, name in Locale.parse(locale).territories.items():
             if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "XK"}:
                 names.setdefault(_key(name), code)
-    try:
-        import pycountry
-
-        for country in pycountry.countries:
-            for attr in ("name", "official_name", "common_name"):
-                value = getattr(country, attr, None)
-                if value:
-                    names.setdefault(_key(value), country.alpha_2)
-    except ImportError:  # pragma: no cover - pycountry is a declared dependency
-        pass
+                if locale == "en" and "(" in name:  # "Myanmar (Burma)": both names stand alone
+                    derived += [(_key(part), code) for part in re.split(r"\s*[()]\s*", name) if len(part) > 3]
+    for country in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            value = getattr(country, attr, None)
+            if not value:
+                continue
+            names.setdefault(_key(re.sub(r"^the ", "", value, flags=re.IGNORECASE)), country.alpha_2)
+            if ", " in value:  # "Congo, The Democratic Republic of the", "Palestine, State of"
+                head, tail = value.split(", ", 1)
+                derived += [(_key(head), country.alpha_2),
+                            (_key(re.sub(r"^the ", "", f"{tail} {head}", flags=re.IGNORECASE)), country.alpha_2)]
+    for key, code in _unique(derived).items():
+        names.setdefault(key, code)
+    names.update(_CLDR_ALT_EN)
     names.update(_EXTRA)
+    for key, code in list(names.items()):
+        names.setdefault(_fold(key), code)
     return names
+
+
+@lru_cache(maxsize=1)
+def _subdivision_names() -> dict[str, str]:
+    """First-level subdivisions (states, provinces, prefectures: pycountry's ISO 3166-2 table)
+    -> their country, for "Newark, New Jersey" or "London, Ontario"; a name two countries
+    share ("Punjab") names neither."""
+    import pycountry
+
+    pairs = []
+    for subdivision in pycountry.subdivisions:
+        if subdivision.parent_code is None and subdivision.type not in _TOWN_LIKE:
+            key = _key(subdivision.name)
+            pairs += [(key, subdivision.country_code), (_fold(key), subdivision.country_code)]
+    return _unique(pairs)
 
 
 @lru_cache(maxsize=1)
@@ -84,31 +147,61 @@ def _cn_regions() -> frozenset[str]:
 def country_code(name: str | None) -> str | None:
     """ISO 3166-1 alpha-2 for a country, province or "IP属地" text; None when unknown.
 
-    Accepts an ISO code itself, any CLDR/pycountry country name, "中国 广东"-style
-    "country region" text, and mainland provinces/cities. Never guesses: text that is not
-    recognisably a place returns None.
+    Accepts an ISO code itself, any CLDR/pycountry country name, mainland provinces and
+    cities, "中国 广东" / "美国 加利福尼亚"-style "country region" text, and written
+    locations ("Paris, France", "Newark, New Jersey", "Los Angeles, United States"): the
+    last part, then the first, must be a whole country or state/province name. Never
+    guesses: text that is not recognisably a place, or that names a place two countries
+    could mean ("Atlanta, Georgia": the US state or the country), returns None.
     """
     place = strip_ip_prefix(name)
     if place is None:
         return None
-    key = _key(place)
     if len(place) == 2 and place.isascii() and place.isupper() and place in _iso_codes():
         return place  # "US"; lower-case "la"/"in" are words or cities, not codes
-    names = _country_names()
-    if key in names:
-        return names[key]
+    key = _key(place)
+    if key.startswith("中国") and len(key) > 2 and _place(key) is None:
+        rest = key[2:].strip()  # "中国香港" / "中国 广东"
+        return country_code(rest) or ("CN" if rest in _cn_regions() else None)
+    segments = [part for part in _SEGMENTS.split(key) if part]
+    if len(segments) == 1:
+        return _place(key) or _words(key)
+    for segment in (segments[-1], segments[0]):
+        code = _place(segment, ambiguous_with_state=True) or _words(segment)
+        if code:
+            return code
+    return None
+
+
+def _place(key: str, ambiguous_with_state: bool = False) -> str | None:
+    """The code a whole (normalised) name means: a country, a mainland region, a state.
+
+    With ``ambiguous_with_state`` (the name follows a city), a country name that is also a
+    state elsewhere ("georgia") means neither."""
+    names, states = _country_names(), _subdivision_names()
+    folded = _fold(key)
+    country = names.get(key) or names.get(folded)
+    state = states.get(key) or states.get(folded)
+    if country and state and state != country and ambiguous_with_state:
+        return None
+    if country:
+        return country
     if key in _cn_regions() or key.rstrip("市省") in _cn_regions():
         return "CN"
-    # "中国香港" / "中国 广东" / "美国 加利福尼亚" / "Paris, France": try the parts.
-    if key.startswith("中国") and len(key) > 2:
-        rest = key[2:].strip()
-        return country_code(rest) or ("CN" if rest in _cn_regions() else None)
-    parts = [p for p in re.split(r"[\s,，、/·|]+", key) if p]
-    if len(parts) > 1:
-        for part in (parts[0], parts[-1]):
-            code = names.get(part) or ("CN" if part in _cn_regions() else None)
-            if code:
-                return code
+    return state
+
+
+def _words(key: str) -> str | None:
+    """A name at the start or end of a space-separated text ("美国 加利福尼亚",
+    "los angeles united states"), longest first; None unless exactly one code is named."""
+    words = key.split(" ")
+    for size in range(len(words) - 1, 0, -1):
+        found = {code for part in (" ".join(words[-size:]), " ".join(words[:size]))
+                 if (code := _place(part, ambiguous_with_state=True))}
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return None
     return None
 
 

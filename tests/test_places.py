@@ -31,6 +31,27 @@ def test_country_names_in_many_scripts_become_iso_codes(text: str, code: str) ->
     assert country_code(text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Newark, New Jersey", "US"), ("Los Angeles, United States", "US"), ("London, Ontario", "CA"),
+        ("Tbilisi, Georgia", "GE"), ("Sydney, Australia", "AU"), ("Los Angeles United States", "US"),
+        ("Democratic Republic of the Congo", "CD"), ("DR Congo", "CD"), ("Congo", "CG"),
+        ("Turkey", "TR"), ("Türkiye", "TR"), ("Turkiye", "TR"), ("Ivory Coast", "CI"), ("Côte d’Ivoire", "CI"),
+        ("UAE", "AE"), ("Burma", "MM"), ("Swaziland", "SZ"), ("Macedonia", "MK"), ("Palestine", "PS"),
+        ("Iran", "IR"), ("Tōkyō", "JP"), ("Georgia", "GE"),
+    ],
+)
+def test_written_locations_name_the_country_of_their_last_or_first_part(text: str, code: str) -> None:
+    """Only a whole part counts: "New Jersey" is a US state, never the island of Jersey."""
+    assert country_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["Atlanta, Georgia", "Atlanta Georgia", "Punjab", "NYC | LA", "Brooklyn, NY", "she/her"])
+def test_a_place_two_countries_could_mean_is_none(text: str) -> None:
+    assert country_code(text) is None
+
+
 @pytest.mark.parametrize("text", ["火星", "hello world", "la", "in", "somewhere nice", None, ""])
 def test_unknown_places_are_none_not_a_guess(text: str | None) -> None:
     assert country_code(text) is None
