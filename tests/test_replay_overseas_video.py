@@ -2,8 +2,10 @@
 loopback replay server, the pure parsers, and what lands in SQLite (snapshots, recent videos as
 posts, profile links, typed failures). TikTok: tests/test_replay_tiktok.py.
 
-The replay server matches method + URL and ignores POST bodies: the about panel's JSON body
-(token and client version taken from the page) is pinned by tests/test_youtube.py. Every
+The replay server matches method + URL and ignores POST bodies and request headers, so the first
+and the Data API test also record what the spider sent (WANGZI_RECORD, after Scrapy's cookie
+middleware) and assert the SOCS cookie, the about panel's JSON body and the API key header on
+the wire; tests/test_youtube.py pins the body's construction. Every
 request a crawl makes here is either recorded or asserted as a stored ``network`` failure, so
 no test passes on an unnoticed replay miss.
 """
@@ -11,6 +13,7 @@ no test passes on an unnoticed replay miss.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 
@@ -23,8 +26,17 @@ NO_KEY = {"YOUTUBE_API_KEY": ""}
 
 
 def _crawl(tmp_path: Path, database_url: str, platform: str, handle: str, exchanges: list[Exchange],
-           env: dict[str, str] | None = None) -> str:
-    return crawl_replayed(tmp_path, database_url, platform, handle, exchanges, env=env)
+           *args: str, env: dict[str, str] | None = None) -> str:
+    return crawl_replayed(tmp_path, database_url, platform, handle, exchanges, *args, env=env)
+
+
+def _sent(har: Path) -> list[dict]:
+    """The requests as they left Scrapy's downloader middlewares (after the cookie middleware),
+    recorded with WANGZI_RECORD and WANGZI_RECORD_SECRETS: method, URL, headers, body."""
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    return [{"method": e["request"]["method"], "url": e["request"]["url"],
+             "headers": {h["name"].lower(): h["value"] for h in e["request"]["headers"]},
+             "body": e["request"].get("postData", {}).get("text")} for e in entries]
 
 
 def _about(case: str, status: int | None = None) -> Exchange:
@@ -49,7 +61,16 @@ def test_youtube_channel_page_then_about_panel_post_then_feed(tmp_path: Path, sq
         _about("browse_about_continuation_scrapfly_values_synthetic"),
         fixture_exchange("youtube", "rss_kurzgesagt", url=RSS_URL.format(channel_id=HOSPITAL)),
     ]
-    _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", exchanges, env=NO_KEY)
+    sent_har = tmp_path / "sent.har"
+    _crawl(tmp_path, sqlite_url, "youtube", "@hospitalrecords", exchanges,
+           "-s", f"WANGZI_RECORD={sent_har}", "-s", "WANGZI_RECORD_SECRETS=true", env=NO_KEY)
+    page, about, feed = _sent(sent_har)
+    assert [(r["method"], r["url"]) for r in (page, about, feed)] == [
+        ("GET", HANDLE_URL.format(handle="hospitalrecords")), ("POST", ABOUT_URL), ("GET", RSS_URL.format(channel_id=HOSPITAL))]
+    assert all("SOCS=CAI" in r["headers"].get("cookie", "") for r in (page, about, feed))  # on the wire, not just planned
+    body = json.loads(about["body"])
+    assert body["context"]["client"]["clientVersion"] == "2.20250618.01.00" and body["continuation"].startswith("4qmFsgJg")
+    assert about["headers"]["x-youtube-client-version"] == "2.20250618.01.00"
     (account, snapshot), = snapshots(sqlite_url)
     assert account.platform_user_id == HOSPITAL
     # The page's counts win (earlier source): the about answer's exact "47 subscribers" / "4
@@ -109,8 +130,13 @@ def test_youtube_data_api_wins_when_a_key_is_configured(tmp_path: Path, sqlite_u
         _about("browse_about_continuation_scrapfly_values_synthetic"),
         # The feed is not recorded: its miss is asserted below.
     ]
-    output = _crawl(tmp_path, sqlite_url, "youtube", "UCK8sQmJBp8GCxrOtXWBpyEA", exchanges, env={"YOUTUBE_API_KEY": key})
+    sent_har = tmp_path / "sent.har"
+    output = _crawl(tmp_path, sqlite_url, "youtube", "UCK8sQmJBp8GCxrOtXWBpyEA", exchanges,
+                    "-s", f"WANGZI_RECORD={sent_har}", "-s", "WANGZI_RECORD_SECRETS=true", env={"YOUTUBE_API_KEY": key})
     assert key not in output
+    api_request = _sent(sent_har)[0]
+    assert (api_request["url"], api_request["headers"]["x-goog-api-key"]) == (api, key)
+    assert "cookie" not in api_request["headers"]  # the consent cookie is YouTube's, not googleapis.com's
     (account, snapshot), = snapshots(sqlite_url)
     assert key not in snapshot.source_url  # sent as the X-Goog-Api-Key header, not in the URL
     # The API's numbers win over the page's (84 subscribers) and the about panel's (1,677 views):
