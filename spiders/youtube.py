@@ -220,7 +220,7 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     items = document.get("items")
     if not items:  # the API answers 200 with no items for an unknown id or handle
         return Failure(FailureKind.NOT_FOUND, "the Data API knows no channel with this id or handle", status)
-    item = as_dict(items[0]) if isinstance(items, list) else {}
+    item = _requested_item(items, url)
     snippet = as_dict(item.get("snippet"))
     stats = as_dict(item.get("statistics"))
     branding = as_dict(as_dict(item.get("brandingSettings")).get("channel"))
@@ -243,6 +243,20 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         joined_at=parse_iso_time(snippet.get("publishedAt")),
         approximate=tuple(counts.approximate),
     )
+
+
+def _requested_item(items: Any, url: str | None) -> dict[str, Any]:
+    """The item the URL asked for: ``id=`` names one channel (or several, comma-separated: the
+    first is meant), ``forHandle=@name`` one handle; the first item when none matches."""
+    listed = [as_dict(i) for i in items] if isinstance(items, list) else []
+    query = parse_qs(urlsplit(url).query) if url else {}
+    wanted_id = (query.get("id") or [""])[0].split(",")[0].strip()
+    wanted_handle = (query.get("forHandle") or [""])[0].strip().removeprefix("@").lower()
+    for item in listed:
+        custom = str(as_dict(item.get("snippet")).get("customUrl") or "").removeprefix("@").lower()
+        if (wanted_id and item.get("id") == wanted_id) or (wanted_handle and custom == wanted_handle):
+            return item
+    return listed[0] if listed else {}
 
 
 # --------------------------------------------------------------------------- page / browse

@@ -323,3 +323,15 @@ def test_an_exact_count_far_from_the_rounded_one_does_not_replace_it() -> None:
     about = Profile(platform="youtube", followers=47, posts=3_395)  # 47 is not "551K": another reading
     merged = merge_profiles(youtube.prefer_exact_counts([page, about]))
     assert (merged.followers, merged.posts, merged.approximate) == (551_000, 3_395, ("followers",))
+
+
+def test_a_data_api_answer_gives_the_channel_the_url_asked_for() -> None:
+    # The real two-channel channels.list answer: Google first, Google Developers second.
+    listed = _fixture("dataapi_channels_list_google")
+    api = "https://youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,brandingSettings"
+    developers = parse(listed, f"{api}&id=UC_x5XG1OV2P6uZZ5FSM9Ttw")
+    assert (developers.platform_user_id, developers.handle, developers.country) == ("UC_x5XG1OV2P6uZZ5FSM9Ttw", "googledevelopers", "US")
+    assert (developers.followers, developers.posts, developers.views) == (2_260_000, 5652, 208_790_084)
+    assert parse(listed, f"{api}&forHandle=%40GoogleDevelopers").platform_user_id == "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+    assert parse(listed, f"{api}&id=UCK8sQmJBp8GCxrOtXWBpyEA,UC_x5XG1OV2P6uZZ5FSM9Ttw").handle == "google"
+    assert parse(listed, None).handle == "google"  # no URL: the first item
