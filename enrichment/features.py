@@ -36,6 +36,7 @@ from typing import Any
 from enrichment.brands import BrandFinder, default_brands
 from enrichment.keywords import KeywordGroups, PhraseMatcher, default_keywords, normalize_text
 from enrichment.language import detect_languages
+from enrichment.press import MIN_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -530,20 +531,29 @@ def overseas_living_features(snapshots: Sequence[SnapshotRow], as_of: datetime) 
 
 
 def press_features(press: Sequence[PressRow] | None, as_of: datetime) -> dict[str, Any]:
-    """Confirmed overseas press mentions (outlet country not CN) over 30/90/365 days, distinct
-    outlets, countries and languages, and a score weighting each by confidence and recency
-    (halved every PRESS_HALF_LIFE_DAYS). All NULL when there is no press data."""
+    """Confirmed overseas press mentions over 30/90/365 days, distinct outlets, countries and
+    languages, and a score weighting each by confidence and recency (halved every
+    PRESS_HALF_LIFE_DAYS). All NULL when there is no press data.
+
+    A mention counts when it is confirmed, not a possible namesake (confidence at least
+    ``MIN_CONFIDENCE``; NULL counts as 0.5) and its outlet's country is known and not CN: an
+    outlet of unknown country is not evidence of *overseas* coverage."""
     keys = [f"press_{d}d" for d in PRESS_WINDOWS] + [
         "press_weighted_365d", "press_outlets_365d", "press_countries_365d", "press_languages_365d",
         "press_unconfirmed_365d", "press_last_at",
     ]
     if press is None:
         return dict.fromkeys(keys)
-    dated = [m for m in press if m.published_at is not None and _utc(m.published_at) <= as_of and m.country != "CN"]
+    dated = [m for m in press if m.published_at is not None and _utc(m.published_at) <= as_of
+             and m.country is not None and m.country != "CN"]
+
+    def counted(mention: PressRow) -> bool:
+        return mention.status == "confirmed" and (mention.confidence is None or mention.confidence >= MIN_CONFIDENCE)
 
     def within(days: int, status: str = "confirmed") -> list[PressRow]:
         start = as_of - timedelta(days=days)
-        return [m for m in dated if m.status == status and _utc(m.published_at) > start]  # type: ignore[arg-type]
+        kept = [m for m in dated if _utc(m.published_at) > start]  # type: ignore[arg-type]
+        return [m for m in kept if counted(m)] if status == "confirmed" else [m for m in kept if m.status == status]
 
     out: dict[str, Any] = {f"press_{d}d": len(within(d)) for d in PRESS_WINDOWS}
     year = within(365)
@@ -556,7 +566,7 @@ def press_features(press: Sequence[PressRow] | None, as_of: datetime) -> dict[st
     out["press_countries_365d"] = len({m.country for m in year if m.country})
     out["press_languages_365d"] = len({m.language for m in year if m.language})
     out["press_unconfirmed_365d"] = len(within(365, "unconfirmed"))
-    confirmed = [m for m in dated if m.status == "confirmed"]
+    confirmed = [m for m in dated if counted(m)]
     out["press_last_at"] = max(_utc(m.published_at) for m in confirmed).isoformat() if confirmed else None  # type: ignore[arg-type]
     return out
 

@@ -298,3 +298,16 @@ def test_press_counts_weights_and_null_without_press_data() -> None:
     assert press["press_outlets_365d"] == 2 and press["press_countries_365d"] == 2 and press["press_languages_365d"] == 2
     assert press["press_unconfirmed_365d"] == 1
     assert press_features([], AS_OF)["press_365d"] == 0  # searched, nothing found: a real zero
+
+
+def test_a_possible_namesake_and_an_outlet_of_unknown_country_are_not_overseas_press() -> None:
+    mentions = [
+        PressRow(day(5), "https://a.example/1", "a.example", "US", "en", 0.7),
+        PressRow(day(6), "https://g.example/2", "g.example", "GB", "en", 0.3),  # the name, no creator context
+        PressRow(day(7), "https://u.example/3", "u.example", None, "en", 0.9),  # country not known
+        PressRow(day(8), "https://n.example/4", "n.example", "JP", "ja", None),  # confidence not scored: counts 0.5
+    ]
+    press = press_features(mentions, AS_OF)
+    assert (press["press_30d"], press["press_365d"]) == (2, 2)
+    assert press["press_outlets_365d"] == 2 and press["press_countries_365d"] == 2
+    assert press["press_last_at"] == day(5).isoformat()
