@@ -40,6 +40,7 @@ def test_country_names_in_many_scripts_become_iso_codes(text: str, code: str) ->
         ("Turkey", "TR"), ("Türkiye", "TR"), ("Turkiye", "TR"), ("Ivory Coast", "CI"), ("Côte d’Ivoire", "CI"),
         ("UAE", "AE"), ("Burma", "MM"), ("Swaziland", "SZ"), ("Macedonia", "MK"), ("Palestine", "PS"),
         ("Iran", "IR"), ("Tōkyō", "JP"), ("Georgia", "GE"),
+        ("Korea, North", "KP"), ("Korea, South", "KR"), ("Bahamas, The", "BS"), ("East Timor", "TL"),
     ],
 )
 def test_written_locations_name_the_country_of_their_last_or_first_part(text: str, code: str) -> None:
