@@ -41,7 +41,8 @@ def test_recordings_redact_cookies_authorization_and_api_keys(tmp_path: Path) ->
     exchange = Exchange(
         url=f"https://youtube.googleapis.com/youtube/v3/channels?id=UC1&key={secret}",
         headers={"Set-Cookie": f"sid={secret}"},
-        request_headers={"Cookie": f"SESSDATA={secret}", "Authorization": f"Bearer {secret}", "Accept": "*/*"},
+        request_headers={"Cookie": f"SESSDATA={secret}", "Authorization": f"Bearer {secret}", "Accept": "*/*",
+                         "X-Goog-Api-Key": secret},  # how the YouTube spider sends YOUTUBE_API_KEY
     )
     text = write_har(tmp_path / "r.har", [exchange]).read_text(encoding="utf-8")
     assert secret not in text
