@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.items import FEED_SOURCES
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
@@ -278,10 +279,11 @@ def lookup(
         with session_scope(database_url) as session:
             candidate, targets = resolve_lookup(session, who, platforms)
             candidate_info = {"id": candidate.id, "display_name": candidate.display_name} if candidate else None
-        if not any(targets.values()):
-            raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
         # A candidate's lookup also searches the press (unless narrowed to some platforms).
         extra = [(name, {"candidates": str(candidate.id)}) for name in _press_spiders()] if candidate and not platform else []
+        press_only = not any(targets.values())
+        if press_only and not extra:
+            raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
         run_id = run_crawl(
             targets, trigger="lookup", database_url=database_url, replay=replay, extra_spiders=extra,
             overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json and not log_json), **_json_logs(log_json), **_settings(setting)},
@@ -295,7 +297,11 @@ def lookup(
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
+        if press_only:
+            err.print(f"{who!r} has no platform accounts: only the press was searched")
         _print_lookup(summary)
+    if press_only:  # nothing to read but the press: it failed when a feed did
+        raise typer.Exit(PROBLEM if any(f["platform"] in FEED_SOURCES for f in summary["failures"]) else OK)
     raise typer.Exit(OK if summary["profiles"] else PROBLEM)
 
 
