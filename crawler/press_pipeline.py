@@ -5,7 +5,10 @@ the item pass: it is neither a profile nor a failure). The key is (candidate,
 canonical URL), so the same article found through Google News and GDELT, or again in a
 later run, stays one row: a later sighting fills fields that are still empty, may
 promote ``unconfirmed`` to ``confirmed`` (with its alias, snippet and confidence), never
-demotes, and never changes ``first_seen_at``.
+demotes, and never changes ``first_seen_at``. An article whose page could not be read in
+one run is keyed by its feed link; when a later run reads the page and finds another
+canonical link, the row is found again by the same feed link (its ``url``) and takes the
+page's canonical URL, so a fetch that failed once never leaves a second row behind.
 
 A feed that failed (``crawler.items.FeedFailureItem``: Google News or GDELT answered
 rate_limited, blocked, unrecognized, ... or could not be fetched) is not stored here but by
@@ -30,6 +33,8 @@ logger = logging.getLogger(__name__)
 FILLABLE = ("outlet_domain", "outlet_name", "country", "language", "published_at", "title")
 #: Fields that come with a confirmation and are replaced together.
 CONFIRMATION = ("matched_alias", "snippet", "confidence")
+#: Item fields that say how the item was made, not what the row holds.
+NOT_STORED = ("detail", "page_read")
 
 
 def store_mention(session: Any, item: Any) -> str:
@@ -39,17 +44,18 @@ def store_mention(session: Any, item: Any) -> str:
     from storage.models import utcnow
     from storage.press import CONFIRMED, PressMention
 
-    row = session.exec(
-        select(PressMention).where(
-            PressMention.candidate_id == item.candidate_id,
-            PressMention.canonical_url == item.canonical_url,
-        )
-    ).first()
+    mine = select(PressMention).where(PressMention.candidate_id == item.candidate_id)
+    row = session.exec(mine.where(PressMention.canonical_url == item.canonical_url)).first()
+    outcome = "unchanged"
+    if row is None:  # the same feed link seen before, keyed then by another URL
+        row = session.exec(mine.where(PressMention.url == item.url).order_by(PressMention.id)).first()
+        if row is not None and item.page_read:
+            row.canonical_url = item.canonical_url  # the page's own link beats a feed link
+            outcome = "updated"
     if row is None:
-        values = {f.name: getattr(item, f.name) for f in fields(item) if f.name != "detail"}
+        values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in NOT_STORED}
         session.add(PressMention(**values))
         return "inserted"
-    outcome = "unchanged"
     for name in FILLABLE:
         if getattr(row, name) is None and getattr(item, name) is not None:
             setattr(row, name, getattr(item, name))

@@ -93,6 +93,7 @@ class PressMentionItem:
     confidence: float | None = None
     parser_version: str = PARSER_VERSION
     detail: str | None = None  # why it stayed unconfirmed (not stored)
+    page_read: bool = False  # canonical_url is the article page's own (not stored)
 
 
 @dataclass(frozen=True)
@@ -479,6 +480,7 @@ class PressSpider(scrapy.Spider):
             snippet=page.snippet,
             confidence=page.confidence,
             detail=None if page.confirmed else "no alias in the article's own title or text",
+            page_read=True,
         )
 
     def feed_failed(self, failure: Any) -> Iterator[FeedFailureItem]:
