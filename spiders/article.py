@@ -48,6 +48,7 @@ _DATE_META = (
     ("name", "date"),
     ("name", "dc.date"),
     ("name", "DC.date.issued"),
+    ("property", "DC.date.issued"),
     ("property", "og:published_time"),
 )
 
@@ -180,15 +181,14 @@ def parse(
     if not title:
         title = _meta(soup, "property", "og:title") or (soup.title.get_text(" ", strip=True) if soup.title else None)
     title = " ".join(title.split()) if title else None
-    # An explicit article:published_time (with its time) first, then trafilatura's date
-    # (it weighs many signals and skips "updated"/sidebar dates), then other date meta.
+    # An explicit article:published_time (with its time) first, then trafilatura's date (it
+    # weighs many signals and skips "updated"/sidebar dates, but gives the day only), made
+    # exact by a date meta of the same day, then other date meta.
     published = _parse_datetime(_meta(soup, "property", "article:published_time"))
-    if published is None and document is not None:
-        published = _parse_datetime(getattr(document, "date", None))
-    for attr, value in _DATE_META:
-        if published:
-            break
-        published = _parse_datetime(_meta(soup, attr, value))
+    if published is None:
+        day = _parse_datetime(getattr(document, "date", None)) if document is not None else None
+        metas = (_parse_datetime(_meta(soup, attr, value)) for attr, value in _DATE_META)
+        published = next((t for t in metas if t and (day is None or t.date() == day.date())), day)
     if not text and not title:
         return Failure(FailureKind.UNRECOGNIZED, "no article text or title found", status)
 
