@@ -8,7 +8,7 @@ same verdict the parser test pins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from crawler.items import AccountRef
@@ -117,7 +117,19 @@ def _redirect_fault(platform: str, label: str, kind: str, word: str, page: bytes
 
 
 def faults_for(platform: str) -> list[Fault]:
-    return generic_faults() + platform_faults(platform)
+    """Every fault for one platform, ``retried`` as that platform's spider retries: X and
+    Instagram leave 429 out of their RETRY_HTTP_CODES (a spent window is refused again)."""
+    retried = retried_statuses(platform)
+    return [replace(f, retried=f.retried and f.answer.status in retried)
+            for f in generic_faults() + platform_faults(platform)]
+
+
+def retried_statuses(platform: str) -> frozenset[int]:
+    """The statuses the platform's crawl retries: its spider's RETRY_HTTP_CODES, else the project's."""
+    from crawler.runner import spider_class
+
+    codes = (spider_class(platform).custom_settings or {}).get("RETRY_HTTP_CODES")
+    return frozenset(int(c) for c in codes) if codes is not None else frozenset(RETRIED)
 
 
 # --------------------------------------------------------------------------- accounts

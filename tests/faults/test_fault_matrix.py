@@ -198,7 +198,7 @@ def test_retries_follow_the_settings(matrix: dict[str, Any]) -> None:
 
 def test_retry_after_is_waited_and_backoff_is_exponential_otherwise(matrix: dict[str, Any]) -> None:
     for (platform, name), (fault, token) in matrix["cells"].items():
-        if name == "429 + Retry-After":
+        if name == "429 + Retry-After" and fault.retried:  # X, Instagram: one attempt, nothing to wait
             for url, times in _hits_by_url(matrix, token).items():
                 gaps = [b - a for a, b in zip(times, times[1:])]
                 assert gaps and min(gaps) >= 0.9, f"{platform}: Retry-After: 1 not waited at {url}: {gaps}"
