@@ -27,7 +27,7 @@ import logging
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -550,10 +550,9 @@ def press_features(press: Sequence[PressRow] | None, as_of: datetime) -> dict[st
     def counted(mention: PressRow) -> bool:
         return mention.status == "confirmed" and (mention.confidence is None or mention.confidence >= MIN_CONFIDENCE)
 
-    def within(days: int, status: str = "confirmed") -> list[PressRow]:
+    def within(days: int, keep: Callable[[PressRow], bool] = counted) -> list[PressRow]:
         start = as_of - timedelta(days=days)
-        kept = [m for m in dated if _utc(m.published_at) > start]  # type: ignore[arg-type]
-        return [m for m in kept if counted(m)] if status == "confirmed" else [m for m in kept if m.status == status]
+        return [m for m in dated if keep(m) and _utc(m.published_at) > start]  # type: ignore[arg-type]
 
     out: dict[str, Any] = {f"press_{d}d": len(within(d)) for d in PRESS_WINDOWS}
     year = within(365)
@@ -565,7 +564,7 @@ def press_features(press: Sequence[PressRow] | None, as_of: datetime) -> dict[st
     out["press_outlets_365d"] = len({m.outlet_domain for m in year if m.outlet_domain})
     out["press_countries_365d"] = len({m.country for m in year if m.country})
     out["press_languages_365d"] = len({m.language for m in year if m.language})
-    out["press_unconfirmed_365d"] = len(within(365, "unconfirmed"))
+    out["press_unconfirmed_365d"] = len(within(365, lambda m: m.status == "unconfirmed"))
     confirmed = [m for m in dated if counted(m)]
     out["press_last_at"] = max(_utc(m.published_at) for m in confirmed).isoformat() if confirmed else None  # type: ignore[arg-type]
     return out

@@ -167,9 +167,9 @@ def country_code(name: str | None) -> str | None:
     if len(segments) == 1:
         return _place(key) or _words(key)
     if len(segments) == 2:  # a gazetteer's "Korea, North" / "Bahamas, The"
-        inverted = re.sub(r"^the ", "", f"{segments[1]} {segments[0]}")
-        if inverted in _country_names():
-            return _country_names()[inverted]
+        inverted = _country_names().get(re.sub(r"^the ", "", f"{segments[1]} {segments[0]}"))
+        if inverted:
+            return inverted
     for segment in (segments[-1], segments[0]):
         code = _place(segment, ambiguous_with_state=True) or _words(segment)
         if code:
