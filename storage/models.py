@@ -1,4 +1,6 @@
-"""Core tables: candidates, their accounts, append-only snapshots, posts, runs and failures.
+"""Every table: candidates, their accounts, append-only snapshots, posts, runs and failures,
+press mentions, feature snapshots, crawl leases and lookup jobs. Queries live in the modules
+named for what they read and write (``candidates``, ``snapshots``, ``runs``, ``leases`` ...).
 
 Counts are nullable everywhere: NULL means "not read", and no code path writes 0 for a
 number it did not see. Snapshots are append-only: rows are inserted, never updated,
@@ -163,3 +165,145 @@ class FetchFailure(SQLModel, table=True):
     http_status: Optional[int] = None
     detail: str = ""
     occurred_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --------------------------------------------------------------------------- press
+# One row per (candidate, canonical article URL), found by the press spider. A row is written
+# when a feed (Google News, GDELT) lists an article for one of the candidate's aliases.
+# ``status`` says whether the article's own title or main text names the candidate
+# (``confirmed``) or not (``unconfirmed``: kept as a lead, never counted). ``confidence``
+# follows the rule in ``enrichment/press.py`` (docs/press.md). Idempotent across runs and
+# sources: the unique key is (candidate_id, canonical_url); a later sighting fills fields still
+# empty and may promote ``unconfirmed`` to ``confirmed``, never the reverse, and never changes
+# ``first_seen_at``.
+
+CONFIRMED = "confirmed"
+UNCONFIRMED = "unconfirmed"
+
+
+class PressMention(SQLModel, table=True):
+    """An article that (maybe) names a candidate."""
+
+    __table_args__ = (
+        UniqueConstraint("candidate_id", "canonical_url", name="uq_pressmention_candidate_canonical_url"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    source: str = Field(max_length=32)  # google_news | gdelt (the first feed that listed it)
+    url: str  # the URL the feed gave (a Google link when it could not be resolved)
+    canonical_url: str = Field(max_length=2000)
+    outlet_domain: Optional[str] = Field(default=None, max_length=255, index=True)
+    outlet_name: Optional[str] = Field(default=None, max_length=255)
+    country: Optional[str] = Field(default=None, max_length=2, index=True)  # ISO 3166-1 alpha-2
+    language: Optional[str] = Field(default=None, max_length=8)  # ISO 639-1
+    published_at: Optional[datetime] = Field(default=None, index=True)
+    title: Optional[str] = None
+    matched_alias: Optional[str] = Field(default=None, max_length=200)
+    snippet: Optional[str] = None
+    confidence: Optional[float] = None
+    status: str = Field(default=UNCONFIRMED, max_length=16, index=True)  # confirmed | unconfirmed
+    parser_version: Optional[str] = Field(default=None, max_length=16)
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def overseas(self) -> Optional[bool]:
+        """True when the outlet's country is known and is not mainland China."""
+        return None if self.country is None else self.country != "CN"
+
+
+# --------------------------------------------------------------------------- features
+# One FeatureSnapshot row per candidate per enrich run that found new data for them.
+# ``features`` holds every feature (``docs/features.md`` lists them, column by column); the most
+# used ones are also real columns so SQL and the ``candidate_features_latest`` view can filter
+# and sort on them. Feature values are never changed after insert, except the cohort-relative
+# ones: the indices, coverages, top contributors and the ``earliness_*`` features of each
+# candidate's newest row are re-ranked (``ranked_at``) whenever an enrich run changes the cohort.
+# ``max_snapshot_id`` / ``max_post_snapshot_id`` / ``max_press_id`` are the newest source rows
+# the features saw: ``wangzi enrich`` only recomputes candidates with newer rows.
+
+#: Name of the SQL view holding the newest FeatureSnapshot of every candidate.
+LATEST_VIEW = "candidate_features_latest"
+
+
+class FeatureSnapshot(SQLModel, table=True):
+    """A candidate's features and indices as computed at ``computed_at`` for time ``as_of``."""
+
+    __table_args__ = (Index("ix_featuresnapshot_candidate_as_of", "candidate_id", "as_of"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    computed_at: datetime = Field(default_factory=utcnow)
+    as_of: datetime
+    ranked_at: Optional[datetime] = None
+    schema_version: str = Field(max_length=16)
+    features: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    followers_total: Optional[int] = None
+    followers_domestic: Optional[int] = None
+    followers_overseas: Optional[int] = None
+    overseas_share: Optional[float] = None
+    growth_30d_rel: Optional[float] = None
+    engagement_median: Optional[float] = None
+    posts_per_week: Optional[float] = None
+    foreign_language_share: Optional[float] = None
+    brands_distinct: Optional[int] = None
+    brand_countries_distinct: Optional[int] = None
+    press_365d: Optional[int] = None
+
+    leadership_index: Optional[float] = None
+    sales_driving_index: Optional[float] = None
+    influence_index: Optional[float] = None
+    composite_index: Optional[float] = None
+    leadership_coverage: Optional[float] = None
+    sales_driving_coverage: Optional[float] = None
+    influence_coverage: Optional[float] = None
+    composite_coverage: Optional[float] = None
+    # {"leadership": [{"component": ..., "value": ..., "percentile": ..., "weight": ..., "points": ...}], ...}
+    top_contributors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    max_snapshot_id: Optional[int] = None
+    max_post_snapshot_id: Optional[int] = None
+    max_press_id: Optional[int] = None
+
+
+# --------------------------------------------------------------------------- operations
+# A Lease row exists per (platform, subject): the subject is an account id for the social
+# platforms, a candidate id for ``press``. It remembers when each kind of data (``profiles``,
+# ``posts``, ``press``) was last refreshed and, while a crawl holds it, who holds it and until
+# when (storage/leases.py claims and settles them).
+
+class Lease(SQLModel, table=True):
+    """Refresh state of one account (or, for press, one candidate) and who is crawling it."""
+
+    __table_args__ = (UniqueConstraint("platform", "subject_id", name="uq_lease_platform_subject"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32, index=True)
+    subject_id: int = Field(index=True)  # account.id; candidate.id for platform "press"
+    owner: Optional[str] = Field(default=None, max_length=200, index=True)  # "host:pid:token" while held
+    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    acquired_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None
+    version: int = 0
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # kinds being refreshed
+    # {"profiles": "2026-11-25T07:00:00+00:00", "posts": ...}: when each kind was last refreshed
+    refreshed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    not_before: Optional[datetime] = None  # after a transient failure: not due before this
+    last_outcome: Optional[str] = Field(default=None, max_length=32)  # snapshot | <failure kind> | nothing
+
+
+class LookupJob(SQLModel, table=True):
+    """An on-demand lookup requested over HTTP (``POST /lookups``)."""
+
+    id: str = Field(primary_key=True, max_length=36)
+    status: str = Field(default="queued", max_length=16, index=True)  # queued | running | finished | failed
+    candidate_id: Optional[int] = Field(default=None, foreign_key="candidate.id", index=True)
+    platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: Optional[str] = None

@@ -20,52 +20,17 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, func, or_, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, select
 
-from storage.models import CrawlRun, FetchFailure, ProfileSnapshot, utcnow
+from storage.models import CrawlRun, FetchFailure, Lease, LookupJob, ProfileSnapshot, utcnow
 from storage.queries import insert_ignore
 
 #: Failure kinds that say nothing about the account (the network or the server hiccuped):
 #: the account is retried after ``transient_retry`` instead of waiting a whole interval.
 TRANSIENT_FAILURES = frozenset({"network", "http_error"})
-
-
-class Lease(SQLModel, table=True):
-    """Refresh state of one account (or, for press, one candidate) and who is crawling it."""
-
-    __table_args__ = (UniqueConstraint("platform", "subject_id", name="uq_lease_platform_subject"),)
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=32, index=True)
-    subject_id: int = Field(index=True)  # account.id; candidate.id for platform "press"
-    owner: Optional[str] = Field(default=None, max_length=200, index=True)  # "host:pid:token" while held
-    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
-    acquired_at: Optional[datetime] = None
-    expires_at: Optional[datetime] = None
-    version: int = 0
-    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # kinds being refreshed
-    # {"profiles": "2026-11-25T07:00:00+00:00", "posts": ...}: when each kind was last refreshed
-    refreshed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    not_before: Optional[datetime] = None  # after a transient failure: not due before this
-    last_outcome: Optional[str] = Field(default=None, max_length=32)  # snapshot | <failure kind> | nothing
-
-
-class LookupJob(SQLModel, table=True):
-    """An on-demand lookup requested over HTTP (``POST /lookups``)."""
-
-    id: str = Field(primary_key=True, max_length=36)
-    status: str = Field(default="queued", max_length=16, index=True)  # queued | running | finished | failed
-    candidate_id: Optional[int] = Field(default=None, foreign_key="candidate.id", index=True)
-    platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    started_at: Optional[datetime] = None
-    finished_at: Optional[datetime] = None
-    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    error: Optional[str] = None
 
 
 # --------------------------------------------------------------------------- lease owners

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
-from crawler.items import AccountRef
+from records import AccountRef, profile_url
 from storage.models import Account, Candidate, CrawlRun, FetchFailure, ProfileSnapshot, utcnow
 
 
@@ -108,17 +108,6 @@ def attach_account(session: Session, candidate: Candidate, ref: AccountRef) -> A
     session.add(account)
     session.flush()
     return account
-
-
-def profile_url(ref: AccountRef) -> str | None:
-    from spiders.registry import UnknownPlatform, platform_module
-
-    try:
-        module = platform_module(ref.platform)
-    except UnknownPlatform:
-        return None
-    build = getattr(module, "profile_url", None)
-    return build(ref) if build else None
 
 
 def account_for_ref(session: Session, ref: AccountRef) -> Account:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crawler.items import FailureItem, FeedFailureItem, PostsItem, ProfileItem
+from records import FailureItem, FeedFailureItem, PostsItem, ProfileItem
 from storage.models import Account, AccountLink, FetchFailure, Post, PostSnapshot, ProfileSnapshot, utcnow
 from storage.queries import account_for_ref, insert_ignore
 

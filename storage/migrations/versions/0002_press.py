@@ -4,7 +4,7 @@ Revision ID: 0002_press
 Revises: 0001_foundation
 
 ``pressmention``: articles that name (or may name) a candidate, one row per
-(candidate, canonical URL) - storage/press.py.
+(candidate, canonical URL) - storage/models.py (PressMention).
 """
 
 from __future__ import annotations

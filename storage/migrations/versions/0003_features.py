@@ -3,7 +3,7 @@
 Revision ID: 0003_features
 Revises: 0002_press
 
-``featuresnapshot``: features and indices per candidate per enrich run (storage/features.py).
+``featuresnapshot``: features and indices per candidate per enrich run (storage/models.py).
 ``ix_profilesnapshot_account_captured``: (account_id, captured_at) on profile snapshots, so
 the snapshot nearest a growth window start is an index seek.
 ``candidate_features_latest``: a view with the newest feature snapshot of every candidate,
