@@ -55,7 +55,7 @@ PRESS_HALF_LIFE_DAYS = 180.0
 
 
 def _platforms() -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
-    from spiders.registry import DOMESTIC_PLATFORMS, OVERSEAS_PLATFORMS, PLATFORMS
+    from records import DOMESTIC_PLATFORMS, OVERSEAS_PLATFORMS, PLATFORMS
 
     return tuple(PLATFORMS), DOMESTIC_PLATFORMS, OVERSEAS_PLATFORMS
 
@@ -116,7 +116,7 @@ class PostRow:
 
 @dataclass(frozen=True)
 class PressRow:
-    """An overseas press mention (from ``storage.press.PressMention``)."""
+    """An overseas press mention (from ``storage.models.PressMention``)."""
 
     published_at: datetime | None
     canonical_url: str | None = None
@@ -735,9 +735,9 @@ def _flags(raw: Any) -> tuple[str, ...]:
 
 
 def _press_model():  # type: ignore[no-untyped-def]
-    """storage.press.PressMention, or None when press storage is not installed."""
+    """storage.models.PressMention, or None when press storage is not installed."""
     try:
-        from storage.press import PressMention  # type: ignore[import-not-found]
+        from storage.models import PressMention  # type: ignore[import-not-found]
     except ImportError:
         return None
     return PressMention
@@ -884,7 +884,7 @@ def _load_press(session: Any, inputs: dict[int, CandidateInput], marks: dict[int
             ))
     # A candidate whose press search ran and found nothing has zero mentions, not unknown ones.
     try:
-        from storage.ops import Lease
+        from storage.models import Lease
     except ImportError:
         return
     if not _has_table(session, Lease.__tablename__):
@@ -911,7 +911,7 @@ def changed_candidates(session: Any, candidate_ids: Sequence[int]) -> list[int]:
     feature snapshot saw (and those never enriched)."""
     from sqlalchemy import func, select
 
-    from storage.features import FeatureSnapshot as FS
+    from storage.models import FeatureSnapshot as FS
     from storage.models import Account, Post, PostSnapshot, ProfileSnapshot
 
     newest = select(func.max(FS.id)).group_by(FS.candidate_id)
@@ -960,7 +960,8 @@ def enrich(
     from sqlalchemy import insert, select
 
     from enrichment.indices import load_weights
-    from storage.features import FEATURE_COLUMNS, FeatureSnapshot
+    from storage.features import FEATURE_COLUMNS
+    from storage.models import FeatureSnapshot
     from storage.models import Candidate
     from storage.models import utcnow
 
@@ -1034,7 +1035,7 @@ def rank_cohort(session: Any, cohort: Sequence[int], *, weights: Any = None) -> 
     from sqlalchemy import bindparam, func, select, update
 
     from enrichment.indices import earliness, load_weights, score_cohort
-    from storage.features import FeatureSnapshot as FS
+    from storage.models import FeatureSnapshot as FS
     from storage.models import utcnow
 
     weights = weights or load_weights(known_features=FEATURE_NAMES)
@@ -1082,7 +1083,7 @@ def feature_table(session: Any, as_of: datetime | None = None) -> list[dict[str,
     or before the given time (default: the newest)."""
     from sqlalchemy import func, select
 
-    from storage.features import FeatureSnapshot as FS
+    from storage.models import FeatureSnapshot as FS
     from storage.models import Candidate
 
     newest = select(func.max(FS.id)).group_by(FS.candidate_id)

@@ -61,7 +61,7 @@ def load_report(session: Any, candidate_id: int) -> ReportData:
 
     from enrichment.features import FEATURE_NAMES, _has_table, _press_model
     from enrichment.indices import load_weights, percentile_ranks
-    from storage.features import FeatureSnapshot as FS
+    from storage.models import FeatureSnapshot as FS
     from storage.models import Account, Candidate, FetchFailure, ProfileSnapshot as PS
 
     candidate = session.get(Candidate, candidate_id)
@@ -132,7 +132,7 @@ def _press_searched(session: Any, candidate_id: int) -> bool:  # noqa: D401
     from enrichment.features import _has_table
 
     try:
-        from storage.ops import Lease
+        from storage.models import Lease
     except ImportError:
         return False
     if not _has_table(session, Lease.__tablename__):

@@ -5,10 +5,10 @@ A platform spider only declares *what to request* for one account: an ordered li
 for each account (accounts run concurrently), hands every response to the source's
 parser, and yields items:
 
-* one :class:`~crawler.items.ProfileItem` per account when at least one source gave a
+* one :class:`~records.ProfileItem` per account when at least one source gave a
   profile (several sources are merged, earlier sources winning field by field);
-* a :class:`~crawler.items.PostsItem` for each page of posts;
-* a :class:`~crawler.items.FailureItem` for each source that gave a typed failure.
+* a :class:`~records.PostsItem` for each page of posts;
+* a :class:`~records.FailureItem` for each source that gave a typed failure.
 
 A failure never becomes a snapshot and a parser bug never stops the crawl: an
 unexpected exception in a parser is logged and stored as ``unrecognized``.
@@ -16,10 +16,9 @@ unexpected exception in a parser is logged and stored as ``unrecognized``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -27,12 +26,11 @@ import scrapy
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure as TwistedFailure
 
-from crawler.items import (
+from records import (
     AccountRef,
     Failure,
     FailureItem,
     FailureKind,
-    ParseError,
     ParseResult,
     PostPage,
     PostsItem,
@@ -41,11 +39,10 @@ from crawler.items import (
     Provenance,
     merge_profiles,
 )
+from spiders.pages.parsing import Parser, safe_parse
+from spiders.pages.registry import normalize_account
 
 logger = logging.getLogger(__name__)
-
-#: A pure parser: payload bytes, the response URL and HTTP status in, a record out.
-Parser = Callable[[bytes, str, int], ParseResult]
 
 #: Statuses handed to parsers instead of being dropped: every 4xx/5xx (a 418 or 461 *is* the
 #: answer "blocked"). 3xx are not listed, so redirects are followed and the parser sees the
@@ -68,46 +65,6 @@ class Source:
     method: str = "GET"
     body: bytes | str | None = None
     cookies: dict[str, str] | None = None
-
-
-def limit_posts(parser: Parser, limit: int) -> Parser:
-    """``parser``, keeping at most ``limit`` posts of what it reads (a profile's recent posts
-    or a page of posts): the platforms send a fixed page size, ``WANGZI_RECENT_POSTS`` decides."""
-
-    def parse_limited(payload: bytes, url: str, status: int) -> ParseResult:
-        result = parser(payload, url, status)
-        if isinstance(result, Profile) and len(result.recent_posts) > limit:
-            return dataclasses.replace(result, recent_posts=result.recent_posts[:limit])
-        if isinstance(result, PostPage) and len(result.posts) > limit:
-            return dataclasses.replace(result, posts=result.posts[:limit])
-        return result
-
-    parse_limited.__name__ = getattr(parser, "__name__", "parse")
-    return parse_limited
-
-
-def parser_crash(parser: Any, exc: Exception, url: str, status: int | None) -> Failure:
-    """A parser raised: log the traceback once and answer ``unrecognized`` (a parser bug or a
-    format change is exactly what that kind is for)."""
-    logger.exception("parser %r raised on %s", getattr(parser, "__name__", parser), url, exc_info=exc)
-    return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
-
-
-def safe_parse(parser: Parser, payload: bytes, url: str, status: int) -> ParseResult:
-    """Run a parser and turn anything it raises into a typed failure.
-
-    ``ParseError`` carries its own kind; any other exception is a parser bug or a
-    format change, which is exactly what ``unrecognized`` is for.
-    """
-    try:
-        result = parser(payload, url, status)
-    except ParseError as exc:
-        return exc.failure
-    except Exception as exc:  # noqa: BLE001 - the crawl must go on; the failure is stored
-        return parser_crash(parser, exc, url, status)
-    if not isinstance(result, (Profile, PostPage, Failure)):
-        return Failure(FailureKind.UNRECOGNIZED, f"parser returned {type(result).__name__}", status)
-    return result
 
 
 def failure_from_exception(failure: TwistedFailure) -> Failure:
@@ -143,6 +100,11 @@ class AccountSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._targets = targets
 
+    @property
+    def recent_posts(self) -> int:
+        """How many recent posts to ask for per account (``WANGZI_RECENT_POSTS``)."""
+        return self.settings.getint("WANGZI_RECENT_POSTS")
+
     # ---------------------------------------------------------------- for subclasses
 
     def sources(self, account: AccountRef) -> list[Source]:
@@ -152,8 +114,6 @@ class AccountSpider(scrapy.Spider):
     @classmethod
     def normalize_account(cls, text: str) -> AccountRef:
         """Turn user input (handle, id or profile URL) into an account reference."""
-        from spiders.registry import normalize_account
-
         return normalize_account(cls.platform, text)
 
     # ---------------------------------------------------------------- targets
@@ -219,14 +179,10 @@ class AccountSpider(scrapy.Spider):
 
     @staticmethod
     def real_response_url(response: Response) -> str:
-        """The URL the platform answered from: under replay, the real URL behind the loopback
-        one (after redirects too, including those Chromium followed itself)."""
-        meta = response.meta
-        if "wangzi_replay_url" not in meta:
-            return response.url
-        from crawler.replay import real_url
-
-        return real_url(response.url, meta["wangzi_replay_url"]) or meta.get("wangzi_original_url", response.url)
+        """The URL the platform answered from. Under replay the replay middleware names the
+        real URL behind the loopback one (after redirects too, including those Chromium
+        followed itself) in ``meta["wangzi_real_url"]``."""
+        return response.meta.get("wangzi_real_url") or response.url
 
     def _on_error(self, failure: TwistedFailure) -> Iterable[Any]:
         request = failure.request

@@ -17,7 +17,7 @@ For every candidate (``-a candidates=1,2``):
    that could not be decoded offline are fetched as they are: Google's redirect is followed
    to the article, and when Google answers with its article page instead, the page's
    signature is posted to Google's batchexecute call, whose answer names the article.
-4. Confirm (``spiders.article.parse`` with the aliases and, as context, the candidate's
+4. Confirm (``spiders.pages.article.parse`` with the aliases and, as context, the candidate's
    handles and the international brands their recent posts mention) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
    idempotently. An article that could not be fetched (robots.txt, 4xx, network) or a
    Google link that could not be resolved is kept as ``unconfirmed`` with what the feed said.
@@ -49,12 +49,13 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
-from crawler.items import Failure, FeedFailureItem
-from spiders import article as article_parser
-from spiders import gdelt as gdelt_parser
-from spiders import google_news as google_news_parser
-from spiders.base import failure_from_exception, parser_crash
-from spiders.google_news import NewsItem, Window
+from records import Failure, FeedFailureItem, PressMentionItem
+from spiders.pages import article as article_parser
+from spiders.pages import gdelt as gdelt_parser
+from spiders.pages import google_news as google_news_parser
+from spiders.base import failure_from_exception
+from spiders.pages.parsing import parser_crash
+from spiders.pages.google_news import NewsItem, Window
 
 logger = logging.getLogger(__name__)
 
@@ -71,29 +72,6 @@ DEFAULT_FEED_CAP = 100  # Google News RSS returns at most ~100 items per feed
 DEFAULT_MAX_FEEDS_PER_ALIAS = 100
 GOOGLE_HOPS = 2  # news.google.com -> news.google.com redirects followed before giving up
 PRESS_META = ("press_item", "press_target", "press_source")
-
-
-@dataclass
-class PressMentionItem:
-    """One article for one candidate, confirmed or not (see storage.press.PressMention)."""
-
-    candidate_id: int
-    source: str
-    url: str
-    canonical_url: str
-    status: str  # confirmed | unconfirmed
-    outlet_domain: str | None = None
-    outlet_name: str | None = None
-    country: str | None = None
-    language: str | None = None
-    published_at: datetime | None = None
-    title: str | None = None
-    matched_alias: str | None = None
-    snippet: str | None = None
-    confidence: float | None = None
-    parser_version: str = PARSER_VERSION
-    detail: str | None = None  # why it stayed unconfirmed (not stored)
-    page_read: bool = False  # canonical_url is the article page's own (not stored)
 
 
 @dataclass(frozen=True)
@@ -225,12 +203,7 @@ class PressSpider(scrapy.Spider):
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
-        from crawler.settings import ITEM_PIPELINES
-
         super().update_settings(settings)
-        pipelines = dict(settings.getdict("ITEM_PIPELINES") or ITEM_PIPELINES)
-        pipelines["crawler.press_pipeline.PressMentionPipeline"] = 400
-        settings.set("ITEM_PIPELINES", pipelines, priority="spider")
         # Robots.txt is obeyed on article hosts even when a replay turns it off for platforms:
         # recordings then hold the robots.txt answers too. WANGZI_PRESS_ROBOTSTXT_OBEY=false opts out.
         obey = setting(settings, "WANGZI_PRESS_ROBOTSTXT_OBEY", "true")
@@ -380,15 +353,13 @@ class PressSpider(scrapy.Spider):
 
     def resolve_google_link(self, response: Response) -> Iterator[Request | PressMentionItem]:
         """Google's redirect -> the article request; Google's article page -> its batchexecute
-        call (see spiders.google_news); anything else stays unconfirmed with the Google URL."""
-        from crawler.replay import real_url
-
+        call (see spiders.pages.google_news); anything else stays unconfirmed with the Google URL."""
         meta = {k: response.meta[k] for k in PRESS_META}
         page_url = response.meta.get("wangzi_original_url", response.url)
         location = response.headers.get("Location")
         if 300 <= response.status < 400 and location:
-            target = urljoin(response.url, location.decode("latin-1"))
-            target = real_url(target, response.meta.get("wangzi_replay_url")) or target
+            # Under replay the middleware names the real target behind the loopback Location.
+            target = response.meta.get("wangzi_real_location") or urljoin(response.url, location.decode("latin-1"))
             host = (urlsplit(target).hostname or "").lower()
             hops = response.meta.get("press_google_hops", 0)
             if host in google_news_parser.GOOGLE_NEWS_HOSTS and hops < GOOGLE_HOPS:
@@ -479,6 +450,7 @@ class PressSpider(scrapy.Spider):
             matched_alias=page.matched_alias,
             snippet=page.snippet,
             confidence=page.confidence,
+            parser_version=PARSER_VERSION,
             detail=None if page.confirmed else "no alias in the article's own title or text",
             page_read=True,
         )
@@ -522,5 +494,6 @@ class PressSpider(scrapy.Spider):
             language=item.language,
             published_at=item.published_at,
             title=item.title,
+            parser_version=PARSER_VERSION,
             detail=detail[:300],
         )

@@ -18,7 +18,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from crawler.items import AccountRef
+from records import AccountRef
+from spiders.pages.registry import normalize_account
 
 #: Platform -> the registrable domains of its profile pages.
 PLATFORM_DOMAINS: dict[str, tuple[str, ...]] = {
@@ -30,25 +31,6 @@ PLATFORM_DOMAINS: dict[str, tuple[str, ...]] = {
     "bilibili": ("space.bilibili.com", "m.bilibili.com"),  # m.bilibili.com/space/MID
     "xiaohongshu": ("xiaohongshu.com",),
     "douyin": ("douyin.com",),
-}
-
-#: Used only while a platform's module is not available: the profile-path shapes each
-#: platform documents, as (pattern on the URL path, "handle" | "id").
-_FALLBACK_PATHS: dict[str, list[tuple[re.Pattern[str], str]]] = {
-    "youtube": [
-        (re.compile(r"^/@([\w.\-]{3,30})/?"), "handle"),
-        (re.compile(r"^/channel/(UC[\w-]{22})/?"), "id"),
-        (re.compile(r"^/(?:c|user)/([\w.\-]+)/?"), "handle"),
-    ],
-    "tiktok": [(re.compile(r"^/@([\w.]{2,24})/?$"), "handle")],
-    "weibo": [
-        (re.compile(r"^/u/(\d{5,})/?$"), "id"),
-        (re.compile(r"^/profile/(\d{5,})/?$"), "id"),
-        (re.compile(r"^/(\d{5,})/?$"), "id"),
-        (re.compile(r"^/n/([^/]+)/?$"), "handle"),
-    ],
-    "bilibili": [(re.compile(r"^/(\d+)(?:/.*)?$"), "id")],
-    "douyin": [(re.compile(r"^/user/([\w-]{6,})/?$"), "id")],
 }
 
 #: Path segments after the handle that make a link one post, not the account: the platforms'
@@ -84,8 +66,6 @@ def platform_of(url: str) -> str | None:
 
 def recognize(url: str) -> tuple[str, AccountRef] | None:
     """A profile link -> ``(platform, AccountRef)``; None for anything that is not one."""
-    from spiders.registry import UnknownPlatform, normalize_account
-
     platform = platform_of(url)
     if platform is None:
         return None
@@ -97,25 +77,11 @@ def recognize(url: str) -> tuple[str, AccountRef] | None:
         return None
     try:
         ref = normalize_account(platform, link)
-    except UnknownPlatform:
-        ref = _fallback(platform, link)
     except ValueError:
         return None
-    if ref is None or not (ref.handle or ref.platform_user_id):
+    if not (ref.handle or ref.platform_user_id):
         return None
     return platform, ref
-
-
-def _fallback(platform: str, link: str) -> AccountRef | None:
-    path = urlsplit(link).path or "/"
-    for pattern, kind in _FALLBACK_PATHS.get(platform, []):
-        match = pattern.match(path)
-        if match:
-            value = match.group(1)
-            if kind == "handle":
-                return AccountRef(platform=platform, handle=value)
-            return AccountRef(platform=platform, platform_user_id=value)
-    return None
 
 
 def links_in_text(text: str | None) -> list[str]:

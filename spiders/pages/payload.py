@@ -1,6 +1,7 @@
-"""Small readers the pure parsers share: JSON bytes, dict-or-empty, a trimmed string, a key
-anywhere in a JSON tree, an ISO or Unix time. Each answers ``None``/empty for what is absent or of the wrong type,
-so a parser never raises on a payload that changed shape (and never invents a value)."""
+"""Small readers the pure parsers share: JSON bytes, a JSON object or a typed failure,
+dict-or-empty, a trimmed string, a count, a key anywhere in a JSON tree, an ISO or Unix time.
+Each answers ``None``/empty for what is absent or of the wrong type, so a parser never raises
+on a payload that changed shape (and never invents a value)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from enrichment.numbers import count_value, parse_count
+from records import Failure, FailureKind
+
 
 def load_json(payload: bytes) -> Any:
     """The decoded JSON document (a BOM is allowed), or None when the bytes are not JSON."""
@@ -16,6 +20,26 @@ def load_json(payload: bytes) -> Any:
         return json.loads(payload.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+def json_object(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
+    """The answer's JSON object, or an ``unrecognized`` failure saying what came instead
+    (not JSON at all, or JSON of another type: an API envelope is always an object)."""
+    try:
+        document = json.loads(payload.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
+    if not isinstance(document, dict):
+        return Failure(FailureKind.UNRECOGNIZED, f"JSON {type(document).__name__}, expected an object", status)
+    return document
+
+
+def count(value: Any) -> int | None:
+    """An API or display count (``12``, ``"12"``, ``"1.2万"``) as an integer through the one
+    number parser, :func:`enrichment.numbers.parse_count`; None when absent, negative (a
+    hidden count), a boolean or unreadable. For counts whose rounding flags matter, call
+    ``parse_count`` itself."""
+    return count_value(parse_count(value))
 
 
 def as_dict(value: Any) -> dict[str, Any]:

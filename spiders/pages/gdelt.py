@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from urllib.parse import quote
 
-from crawler.items import Failure, FailureKind
-from spiders.google_news import NewsFeed, NewsItem, status_failure
+from records import Failure, FailureKind
+from spiders.pages.google_news import NewsFeed, NewsItem, status_failure
 
 PARSER_VERSION = "1"
 

@@ -25,9 +25,9 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.items import Failure, FailureKind
-from spiders.google_news import iso_utc, status_failure
-from spiders.payload import parse_iso_time
+from records import Failure, FailureKind
+from spiders.pages.google_news import iso_utc, status_failure
+from spiders.pages.payload import parse_iso_time
 
 PARSER_VERSION = "1"
 

@@ -43,7 +43,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from crawler.items import Failure, FailureKind
+from records import Failure, FailureKind
 
 PARSER_VERSION = "2"
 

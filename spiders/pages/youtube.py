@@ -1,0 +1,714 @@
+"""YouTube: channel numbers, about panel facts, links and recent videos.
+
+What is read, and from where (best available wins, in this order):
+
+1. the Data API v3 ``youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,
+   brandingSettings&id=UC...|forHandle=@name`` when ``YOUTUBE_API_KEY`` is configured:
+   ``statistics.subscriberCount`` (YouTube rounds it to 3 significant digits, so it is marked
+   approximate), ``hiddenSubscriberCount`` (followers stay ``None``), ``videoCount`` (posts),
+   ``viewCount`` (views), ``snippet.country``, ``snippet.customUrl`` (handle), ``description``;
+2. the channel page's ``var ytInitialData = {...}`` or the same JSON answered by InnerTube
+   ``youtubei/v1/browse``, in both header generations: the old ``header.c4TabbedHeaderRenderer``
+   (``subscriberCountText``, ``videosCountText``, ``BADGE_STYLE_TYPE_VERIFIED`` badge) and the
+   current ``header.pageHeaderRenderer.content.pageHeaderViewModel`` (metadata rows "551K
+   subscribers" / "3.4K videos"; verified = ``CHECK_CIRCLE_FILLED`` image); the channel id from
+   ``metadata.channelMetadataRenderer.externalId``; ``alerts`` saying the channel does not exist
+   or was terminated -> not_found;
+3. the about panel ``aboutChannelViewModel`` (``country`` name -> ISO code, ``viewCountText``,
+   ``subscriberCountText``, ``videoCountText``, ``links``), found anywhere in a browse answer,
+   and scrapfly-scrapers' derived records of it. The spider asks for it the way YouTube's web
+   client does: the channel page's header names the about panel's continuation token
+   (:func:`about_continuation`), which is POSTed to ``youtubei/v1/browse``
+   (:func:`about_request_body`); :func:`parse_about_panel` reads the answer;
+4. recent videos from the channel RSS feed ``feeds/videos.xml?channel_id=UC...`` (feedparser):
+   video id, URL, published time, title, ``media:statistics`` views, ``media:starRating`` count.
+
+Display counts go through :func:`enrichment.numbers.parse_count` (locales, invisible marks) and
+are marked approximate when rounded. Everything above :class:`YouTubeSpider` is pure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from records import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile, merge_profiles
+from enrichment.numbers import parse_count
+from enrichment.places import country_code
+from spiders.pages.payload import as_dict, find_key, load_json, parse_iso_time
+
+PARSER_VERSION = "1"
+PLATFORM = "youtube"
+
+API_URL = "https://youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,brandingSettings&{key}={value}"
+CHANNEL_URL = "https://www.youtube.com/channel/{channel_id}"
+HANDLE_URL = "https://www.youtube.com/@{handle}"
+LEGACY_URL = "https://www.youtube.com/{kind}/{name}"
+RSS_URL = "https://www.youtube.com/feeds/videos.xml?channel_id={channel_id}"
+RSS_USER_URL = "https://www.youtube.com/feeds/videos.xml?user={name}"
+VIDEO_URL = "https://www.youtube.com/watch?v={video_id}"
+#: InnerTube browse, where the web client POSTs the about panel's continuation token.
+ABOUT_URL = "https://www.youtube.com/youtubei/v1/browse?prettyPrint=false"
+#: WEB client version sent when the page names none (the newest one seen in our samples, 2026-01).
+DEFAULT_CLIENT_VERSION = "2.20260123.01.00"
+#: Google's consent cookie ("reject all" answered): without it EU visitors get consent.youtube.com.
+CONSENT_COOKIES = {"SOCS": "CAI"}
+
+CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+#: Handles: 3-30 letters, digits, '.', '_', '-' (YouTube's rules); legacy names are similar.
+HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com"}
+_INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\])\s*=\s*")
+_CLIENT_VERSION = re.compile(r'"INNERTUBE_(?:CONTEXT_)?CLIENT_VERSION"\s*:\s*"([0-9]+(?:\.[0-9]+){1,4})"')
+_VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){1,4}$")
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def normalize_account(text: str) -> AccountRef:
+    """``@handle``, ``UC...`` id, ``youtube.com/@h``, ``/channel/UC...``, ``/c/name``, ``/user/name``.
+
+    Legacy ``/c/`` and ``/user/`` names are kept as ``c/name`` / ``user/name`` handles so the
+    spider asks for the right page; plain handles are stored without ``@``.
+    """
+    value = text.strip()
+    if "/" in value or "youtube.com" in value.lower():
+        url = value if "://" in value else f"https://{value}"
+        parts = urlsplit(url)
+        host = parts.netloc.lower().removeprefix("www.")
+        segments = [s for s in parts.path.split("/") if s]
+        if host in _HOSTS and segments:
+            first = segments[0]
+            if first.startswith("@") and HANDLE.match(first[1:]):
+                return AccountRef(platform=PLATFORM, handle=first[1:])
+            if first == "channel" and len(segments) > 1 and CHANNEL_ID.match(segments[1]):
+                return AccountRef(platform=PLATFORM, platform_user_id=segments[1])
+            if first in ("c", "user") and len(segments) > 1 and HANDLE.match(segments[1]):
+                return AccountRef(platform=PLATFORM, handle=f"{first}/{segments[1]}")
+        raise ValueError(
+            f"{value!r} is not a YouTube channel URL; expected https://www.youtube.com/@handle, "
+            "/channel/UC..., /c/name or /user/name"
+        )
+    if CHANNEL_ID.match(value):
+        return AccountRef(platform=PLATFORM, platform_user_id=value)
+    handle = value.removeprefix("@")
+    if value.startswith("@") and HANDLE.match(handle) and 3 <= len(handle) <= 30:
+        return AccountRef(platform=PLATFORM, handle=handle)
+    if HANDLE.match(handle) and 3 <= len(handle) <= 30:
+        return AccountRef(platform=PLATFORM, handle=handle)
+    raise ValueError(
+        f"{value!r} is not a YouTube handle (@name, 3-30 letters, digits, '.', '_', '-'), "
+        "channel id (UC + 22 characters) or channel URL"
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _text(value: Any) -> str | None:
+    """A plain string, ``{"simpleText"}``, ``{"runs": [...]}`` or ``{"content"}`` -> text."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, dict):
+        if "simpleText" in value:
+            return _text(value["simpleText"])
+        if "content" in value:
+            return _text(value["content"])
+        runs = value.get("runs")
+        if isinstance(runs, list):
+            return _text("".join(str(as_dict(r).get("text") or "") for r in runs))
+    return None
+
+
+class _Counts:
+    """Collects display counts and which of them were rounded."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int | None] = {}
+        self.approximate: list[str] = []
+        self.lower_bound: list[str] = []
+
+    def put(self, field: str, text: Any, *, approximate: bool | None = None) -> None:
+        if self.values.get(field) is not None or text is None or isinstance(text, bool):
+            return
+        count = parse_count(text)
+        if count is None or count.value < 0:
+            return
+        self.values[field] = count.value
+        if count.approximate if approximate is None else approximate:
+            self.approximate.append(field)
+        if count.lower_bound:
+            self.lower_bound.append(field)
+
+    def get(self, field: str) -> int | None:
+        return self.values.get(field)
+
+
+def _rounded_label(text: str | None, word: str) -> bool:
+    return bool(text) and word in text.lower()
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """Any YouTube answer -> Profile, PostPage or typed Failure. Never raises for bad input."""
+    parts = urlsplit(url) if url else None
+    host = parts.netloc.lower() if parts else ""
+    path = parts.path if parts else ""
+    if host.startswith("consent.") or path.startswith("/consent"):
+        return Failure(FailureKind.BLOCKED, "redirected to Google's consent page (send the SOCS cookie)", status)
+    if path.startswith("/youtube/v3/") or "googleapis.com" in host:
+        return parse_data_api(payload, url, status)
+    if path.startswith("/feeds/videos.xml"):
+        return parse_rss(payload, url, status)
+    head = payload.lstrip()[:1]
+    if head in (b"{", b"["):
+        document = load_json(payload)
+        if path.startswith("/youtubei/") and _is_continuation_answer(document):
+            return parse_about_panel(payload, url, status)
+        if isinstance(document, dict) and (
+            str(document.get("kind", "")).startswith("youtube#") or "error" in document and "code" in as_dict(document.get("error"))
+        ):
+            return parse_data_api(payload, url, status)
+        if isinstance(document, list) or (isinstance(document, dict) and "subscriberCount" in document):
+            return parse_about_record(payload, url, status)
+        return parse_browse(payload, url, status)
+    if head == b"<" and (b"<feed" in payload[:2000] or b"<rss" in payload[:2000]):
+        return parse_rss(payload, url, status)
+    return parse_channel_page(payload, url, status)
+
+
+# --------------------------------------------------------------------------- Data API
+
+
+def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``channels.list``: the first item's snippet, statistics and brandingSettings."""
+    document = load_json(payload)
+    if not isinstance(document, dict):
+        if status == 429:
+            return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from the Data API", status)
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API (not JSON)", status)
+        return Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
+    error = document.get("error")
+    if isinstance(error, dict):
+        reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
+        detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
+        if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"} or 429 in (
+            error.get("code"), status
+        ):
+            return Failure(FailureKind.RATE_LIMITED, detail, status)
+        key_invalid = "API_KEY_INVALID" in json.dumps(error.get("details")) or "API key not valid" in str(error.get("message"))
+        if key_invalid or reasons & {"keyInvalid", "forbidden", "accessNotConfigured"} or error.get("code") in (401, 403):
+            return Failure(FailureKind.LOGIN_REQUIRED, detail + " (check YOUTUBE_API_KEY)", status)
+        if error.get("code") == 404:
+            return Failure(FailureKind.NOT_FOUND, detail, status)
+        return Failure(FailureKind.HTTP_ERROR, detail, status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API", status)
+    if document.get("kind") != "youtube#channelListResponse":
+        return Failure(FailureKind.UNRECOGNIZED, "not a Data API channels.list answer", status)
+    items = document.get("items")
+    if not items:  # the API answers 200 with no items for an unknown id or handle
+        return Failure(FailureKind.NOT_FOUND, "the Data API knows no channel with this id or handle", status)
+    item = _requested_item(items, url)
+    snippet = as_dict(item.get("snippet"))
+    stats = as_dict(item.get("statistics"))
+    branding = as_dict(as_dict(item.get("brandingSettings")).get("channel"))
+    counts = _Counts()
+    if stats.get("hiddenSubscriberCount") is not True:
+        counts.put("followers", stats.get("subscriberCount"), approximate=True)
+    counts.put("posts", stats.get("videoCount"), approximate=False)
+    counts.put("views", stats.get("viewCount"), approximate=False)
+    custom = _text(snippet.get("customUrl"))
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(item.get("id")),
+        handle=custom.removeprefix("@") if custom else None,
+        display_name=_text(snippet.get("title")) or _text(branding.get("title")),
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        bio=_text(snippet.get("description")) or _text(branding.get("description")),
+        country=country_code(_text(snippet.get("country")) or _text(branding.get("country"))),
+        joined_at=parse_iso_time(snippet.get("publishedAt")),
+        approximate=tuple(counts.approximate),
+    )
+
+
+def _requested_item(items: Any, url: str | None) -> dict[str, Any]:
+    """The item the URL asked for: ``id=`` names one channel (or several, comma-separated: the
+    first is meant), ``forHandle=@name`` one handle; the first item when none matches."""
+    listed = [as_dict(i) for i in items] if isinstance(items, list) else []
+    query = parse_qs(urlsplit(url).query) if url else {}
+    wanted_id = (query.get("id") or [""])[0].split(",")[0].strip()
+    wanted_handle = (query.get("forHandle") or [""])[0].strip().removeprefix("@").lower()
+    for item in listed:
+        custom = str(as_dict(item.get("snippet")).get("customUrl") or "").removeprefix("@").lower()
+        if (wanted_id and item.get("id") == wanted_id) or (wanted_handle and custom == wanted_handle):
+            return item
+    return listed[0] if listed else {}
+
+
+# --------------------------------------------------------------------------- page / browse
+
+
+def initial_data(html: str) -> dict[str, Any] | None:
+    """The ``ytInitialData`` object of a channel page (decoded with raw_decode, not a regex)."""
+    for match in _INITIAL_DATA.finditer(html):
+        start = match.end()
+        if html.startswith("'", start):  # some pages embed it as a JS string: not handled
+            continue
+        try:
+            value, _ = json.JSONDecoder().raw_decode(html, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def parse_channel_page(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``www.youtube.com/@handle`` (or ``/channel/UC...``): ``ytInitialData``."""
+    html = payload.decode("utf-8", errors="replace")
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
+    if not html.strip():
+        return Failure(FailureKind.UNRECOGNIZED, "empty page", status)
+    data = initial_data(html)
+    if data is None:
+        if "consent.youtube.com" in html or "consent.google.com" in html:
+            return Failure(FailureKind.BLOCKED, "Google's consent page instead of the channel (SOCS cookie refused?)", status)
+        if "/sorry/" in html or "unusual traffic" in html:
+            return Failure(FailureKind.CAPTCHA, "Google's 'unusual traffic' page", status)
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
+        return Failure(FailureKind.UNRECOGNIZED, "page without ytInitialData", status)
+    return browse_profile(data, url, status)
+
+
+def parse_browse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``)."""
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
+    document = load_json(payload)
+    if not isinstance(document, dict):
+        if payload.lstrip()[:1] == b"<":
+            return parse_channel_page(payload, url, status)
+        return Failure(FailureKind.UNRECOGNIZED, "browse answer is not JSON", status)
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
+    if "channel" in document and "image" in document and "header" not in document:
+        return Failure(
+            FailureKind.UNRECOGNIZED,
+            "a Data API brandingSettings fragment alone: no channel id and no counts",
+            status,
+        )
+    return browse_profile(document, url, status)
+
+
+def _alert_failure(data: dict[str, Any], status: int | None) -> Failure | None:
+    for alert in data.get("alerts") or []:
+        renderer = as_dict(as_dict(alert).get("alertRenderer")) or as_dict(as_dict(alert).get("alertWithButtonRenderer"))
+        if renderer.get("type") == "ERROR":
+            text = _text(renderer.get("text")) or "YouTube shows an error alert"
+            return Failure(FailureKind.NOT_FOUND, f"channel unavailable: {text}"[:300], status)
+    return None
+
+
+def browse_profile(data: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
+    """Header (either generation) + channelMetadataRenderer + about panel, when present.
+
+    The header and metadata win field by field; the about panel (:func:`about_profile`) fills
+    what they leave unread (views, country, links), as :func:`merge_profiles` does for sources.
+    """
+    failure = _alert_failure(data, status)
+    if failure is not None:
+        return failure
+    header = as_dict(data.get("header"))
+    metadata = as_dict(as_dict(data.get("metadata")).get("channelMetadataRenderer"))
+    about = next((v for v in find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
+    if not header and not metadata and about is None:
+        if status is not None and status >= 400:
+            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
+        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without a channel header, metadata or about panel", status)
+    counts = _Counts()
+    handle: str | None = None
+    display_name: str | None = None
+    verified: bool | None = None
+    channel_id = _text(metadata.get("externalId"))
+    c4 = as_dict(header.get("c4TabbedHeaderRenderer"))
+    page = as_dict(as_dict(as_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    if c4:
+        channel_id = channel_id or _text(c4.get("channelId"))
+        display_name = _text(c4.get("title"))
+        handle_text = _text(c4.get("channelHandleText"))
+        handle = handle_text.removeprefix("@") if handle_text and handle_text.startswith("@") else None
+        counts.put("followers", _text(c4.get("subscriberCountText")))
+        counts.put("posts", _text(c4.get("videosCountText")))
+        styles = [as_dict(as_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
+        verified = any(s in ("BADGE_STYLE_TYPE_VERIFIED", "BADGE_STYLE_TYPE_VERIFIED_ARTIST") for s in styles)
+    elif page:
+        display_name = _text(as_dict(as_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
+        verified = "CHECK_CIRCLE_FILLED" in json.dumps(page.get("title"))
+        rows = as_dict(as_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
+        for row in rows:
+            for part in as_dict(row).get("metadataParts") or []:
+                text = _text(as_dict(part).get("text"))
+                if not text:
+                    continue
+                if text.startswith("@") and handle is None:
+                    handle = text[1:]
+                    continue
+                lowered = text.lower()
+                if any(w in lowered for w in ("subscriber", "订阅", "abonnent", "suscriptor", "abonné", "登録者")):
+                    counts.put("followers", text)
+                elif any(w in lowered for w in ("video", "视频", "動画", "vídeo")):
+                    counts.put("posts", text)
+    display_name = display_name or _text(metadata.get("title"))
+    if handle is None:
+        for owner in metadata.get("ownerUrls") or []:
+            handle = _handle_in(owner)
+            if handle:
+                break
+    profile = Profile(
+        platform=PLATFORM,
+        platform_user_id=channel_id,
+        handle=handle,
+        display_name=display_name,
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        verified=verified,
+        bio=_text(metadata.get("description")),
+        approximate=tuple(counts.approximate),
+        lower_bound=tuple(counts.lower_bound),
+    )
+    if about is not None:
+        profile = merge_profiles(prefer_exact_counts([profile, about_profile(about)]))
+    if profile.platform_user_id is None and profile.handle is None and all(
+        getattr(profile, f) is None for f in ("followers", "posts", "views")
+    ):
+        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without channel id, handle or counts", status)
+    return profile
+
+
+def _handle_in(url: Any) -> str | None:
+    match = re.search(r"youtube\.com/@([A-Za-z0-9._-]+)", str(url or ""))
+    return match.group(1) if match else None
+
+
+def about_profile(about: dict[str, Any]) -> Profile:
+    """One ``aboutChannelViewModel`` -> Profile: the about panel's counts, country, links and
+    joined date (``joinedDateText``, see :func:`joined_date`)."""
+    counts = _Counts()
+    counts.put("followers", _text(about.get("subscriberCountText")))
+    counts.put("posts", _text(about.get("videoCountText")))
+    counts.put("views", _text(about.get("viewCountText")))
+    return Profile(
+        platform=PLATFORM,
+        platform_user_id=_text(about.get("channelId")),
+        handle=_handle_in(about.get("canonicalChannelUrl")) or _handle_in(about.get("displayCanonicalChannelUrl")),
+        followers=counts.get("followers"),
+        posts=counts.get("posts"),
+        views=counts.get("views"),
+        bio=_text(about.get("description")),
+        country=country_code(_text(about.get("country"))),
+        joined_at=joined_date(_text(about.get("joinedDateText"))),
+        approximate=tuple(counts.approximate),
+        lower_bound=tuple(counts.lower_bound),
+        links=tuple(_about_links(about.get("links"))),
+    )
+
+
+_JOINED_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
+_NUMERIC_DATES = (
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), ("y", "m", "d")),  # zh / ja
+    (re.compile(r"(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\."), ("y", "m", "d")),  # ko "2013. 7. 9."
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), ("y", "m", "d")),
+    (re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"), ("d", "m", "y")),  # de / ru "09.07.2013"
+)
+
+
+def joined_date(text: str | None) -> datetime | None:
+    """The about panel's "Joined Jul 9, 2013" (English, in either day order) or a numeric
+    date in any locale ("2013年7月9日", "09.07.2013", "2013. 7. 9.") -> midnight UTC that day.
+
+    Month *names* are read in English only: "Beigetreten am 9. Juli 2013" stays None rather
+    than guessed (the Data API's exact ``publishedAt`` wins anyway when a key is set).
+    """
+    if not text:
+        return None
+    for pattern, order in _NUMERIC_DATES:
+        match = pattern.search(text)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups())))
+            try:
+                return datetime(parts["y"], parts["m"], parts["d"], tzinfo=timezone.utc)
+            except ValueError:
+                return None
+    words = re.sub(r"^\s*joined\s*", "", text, flags=re.IGNORECASE).strip()
+    for fmt in _JOINED_FORMATS:
+        try:
+            return datetime.strptime(words, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+
+def _about_links(value: Any) -> list[str]:
+    """``links[].channelExternalLinkViewModel.link.content`` (InnerTube) or ``links[].url`` (derived)."""
+    links: list[str] = []
+    for item in value if isinstance(value, list) else []:
+        item = as_dict(item)
+        model = as_dict(item.get("channelExternalLinkViewModel"))
+        link = _text(model.get("link")) if model else _text(item.get("url"))
+        if link and link not in links:
+            links.append(link)
+    return links
+
+
+def parse_about_record(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """scrapfly-scrapers' reduced about-panel records (``subscriberCount`` <- ``subscriberCountText``...).
+
+    The record's keys are mapped back to the ``aboutChannelViewModel`` names they were projected
+    from, so one function (:func:`about_profile`) reads both.
+    """
+    document = load_json(payload)
+    record = document[0] if isinstance(document, list) and document else document
+    if not isinstance(record, dict) or "subscriberCount" not in record:
+        return Failure(FailureKind.UNRECOGNIZED, "not an about-panel record", status)
+    about = {
+        "channelId": record.get("channelId"),
+        "displayCanonicalChannelUrl": record.get("url"),
+        "subscriberCountText": record.get("subscriberCount"),
+        "videoCountText": record.get("videoCount"),
+        "viewCountText": record.get("viewCount"),
+        "description": record.get("description"),
+        "country": record.get("country"),
+        "joinedDateText": record.get("joinedDate"),
+        "links": record.get("links"),
+    }
+    profile = about_profile(about)
+    return dataclasses.replace(profile, display_name=_text(record.get("title")))
+
+
+# --------------------------------------------------------------------------- about panel continuation
+
+
+def _is_continuation_answer(document: Any) -> bool:
+    """A browse answer to a continuation (or an InnerTube error), not a whole channel tab."""
+    if not isinstance(document, dict) or "header" in document or "metadata" in document:
+        return False
+    return "onResponseReceivedEndpoints" in document or isinstance(document.get("error"), dict)
+
+
+def _about_panel_endpoints(header: dict[str, Any]) -> Iterator[Any]:
+    """``showEngagementPanelEndpoint``s of the channel header, the about panel's own first.
+
+    The about panel opens from the description's "...more" (``pageHeaderViewModel``) or the
+    tagline's "more" (old ``c4TabbedHeaderRenderer``); the links line ("and 5 more links") opens
+    the same panel. Only the header is searched: the videos grid's continuation lives in
+    ``contents`` and is never taken.
+    """
+    page = as_dict(as_dict(as_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    preview = as_dict(as_dict(page.get("description")).get("descriptionPreviewViewModel"))
+    yield as_dict(as_dict(as_dict(as_dict(preview.get("rendererContext")).get("commandContext")).get("onTap")).get(
+        "innertubeCommand")).get("showEngagementPanelEndpoint")
+    tagline = as_dict(as_dict(as_dict(header.get("c4TabbedHeaderRenderer")).get("tagline")).get("channelTaglineRenderer"))
+    yield as_dict(tagline.get("moreEndpoint")).get("showEngagementPanelEndpoint")
+    yield from find_key(header, "showEngagementPanelEndpoint")
+
+
+def _panel_token(endpoint: Any) -> str | None:
+    """``engagementPanel...continuationItemRenderer.continuationEndpoint.continuationCommand.token``."""
+    endpoint = as_dict(endpoint)
+    if as_dict(endpoint.get("identifier")).get("surface", "ENGAGEMENT_PANEL_SURFACE_BROWSE") != "ENGAGEMENT_PANEL_SURFACE_BROWSE":
+        return None
+    panel = as_dict(as_dict(endpoint.get("engagementPanel")).get("engagementPanelSectionListRenderer"))
+    sections = as_dict(as_dict(panel.get("content")).get("sectionListRenderer")).get("contents")
+    section = as_dict(sections[0]) if isinstance(sections, list) and sections else {}
+    items = as_dict(section.get("itemSectionRenderer")).get("contents")
+    item = as_dict(items[0]) if isinstance(items, list) and items else {}
+    continuation = as_dict(as_dict(item.get("continuationItemRenderer")).get("continuationEndpoint"))
+    api_url = as_dict(as_dict(continuation.get("commandMetadata")).get("webCommandMetadata")).get("apiUrl")
+    if api_url not in (None, "/youtubei/v1/browse"):
+        return None
+    token = as_dict(continuation.get("continuationCommand")).get("token")
+    return token.strip() if isinstance(token, str) and token.strip() else None
+
+
+def about_continuation(payload: bytes) -> tuple[str, str | None] | None:
+    """(the about panel's continuation token, the page's WEB client version or None).
+
+    ``payload`` is a channel page (``ytInitialData`` + ytcfg's ``INNERTUBE_CLIENT_VERSION``) or
+    the same browse JSON (version from ``responseContext``'s CSI ``cver``). None when the
+    header names no about panel: nothing to ask.
+    """
+    head = payload.lstrip()[:1]
+    version: str | None = None
+    if head == b"{":
+        data = load_json(payload)
+        for service in as_dict(as_dict(data).get("responseContext")).get("serviceTrackingParams") or []:
+            for param in as_dict(service).get("params") or []:
+                if as_dict(param).get("key") == "cver" and isinstance(as_dict(param).get("value"), str):
+                    version = version or as_dict(param)["value"]
+    else:
+        html = payload.decode("utf-8", errors="replace")
+        data = initial_data(html)
+        match = _CLIENT_VERSION.search(html)
+        version = match.group(1) if match else None
+    if not isinstance(data, dict):
+        return None
+    header = as_dict(data.get("header"))
+    token = next((t for t in map(_panel_token, _about_panel_endpoints(header)) if t), None)
+    if token is None:
+        return None
+    return token, version if version and _VERSION.match(version) else None
+
+
+def about_request_body(token: str, client_version: str | None) -> bytes:
+    """The JSON the web client POSTs to ``youtubei/v1/browse`` for the about panel."""
+    client = {"clientName": "WEB", "clientVersion": client_version or DEFAULT_CLIENT_VERSION, "hl": "en", "gl": "US"}
+    return json.dumps({"context": {"client": client}, "continuation": token}, separators=(",", ":")).encode()
+
+
+def parse_about_panel(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """The continuation answer ``onResponseReceivedEndpoints[].appendContinuationItemsAction
+    .continuationItems[].aboutChannelRenderer.metadata.aboutChannelViewModel`` -> Profile.
+
+    The channel page already proved the channel exists, so a 404 here is a stale token or
+    endpoint (``http_error``), never ``not_found``: that would end the account's chain.
+    """
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the about panel", status)
+    document = load_json(payload)
+    error = as_dict(document).get("error")
+    if isinstance(error, dict):
+        detail = f"InnerTube error {error.get('code')} {error.get('status') or ''}: {error.get('message') or ''}"
+        return Failure(FailureKind.HTTP_ERROR, f"about panel refused: {detail} (the page's profile is kept)"[:300], status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation (stale token? "
+                       "the page's profile is kept)", status)
+    if not isinstance(document, dict):
+        return Failure(FailureKind.UNRECOGNIZED, "about panel answer is not JSON", status)
+    about = next((v for v in find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
+                  if isinstance(v, dict)), None)
+    if about is None:
+        return Failure(FailureKind.UNRECOGNIZED, "continuation answer without an aboutChannelViewModel", status)
+    profile = about_profile(about)
+    if profile.platform_user_id is None and profile.handle is None and all(
+        getattr(profile, f) is None for f in ("followers", "posts", "views")
+    ) and profile.country is None and not profile.links:
+        return Failure(FailureKind.UNRECOGNIZED, "about panel without channel id, handle, counts, country or links", status)
+    return profile
+
+
+# --------------------------------------------------------------------------- RSS
+
+
+def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """``feeds/videos.xml``: the latest videos (YouTube sends up to 15)."""
+    import feedparser
+
+    if status == 404:
+        return Failure(FailureKind.NOT_FOUND, "HTTP 404 for the channel feed: channel missing or terminated", status)
+    if status == 429:
+        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the channel feed", status)
+    if status is not None and status >= 400:
+        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the channel feed", status)
+    head = payload.lstrip()[:200].lower()
+    if not head.startswith(b"<?xml") and b"<feed" not in head:
+        return Failure(FailureKind.UNRECOGNIZED, "not an Atom feed", status)
+    feed = feedparser.parse(payload)
+    if feed.bozo and not feed.entries:  # truncated or broken XML (a real empty channel is well-formed)
+        return Failure(FailureKind.UNRECOGNIZED, f"broken feed: {feed.get('bozo_exception')}"[:300], status)
+    channel_id: str | None = None
+    posts: list[Post] = []
+    for entry in feed.entries:
+        video_id = entry.get("yt_videoid")
+        if not video_id:
+            continue
+        channel_id = channel_id or entry.get("yt_channelid")
+        stats = as_dict(entry.get("media_statistics"))
+        rating = as_dict(entry.get("media_starrating"))
+        views = parse_count(stats.get("views")) if stats.get("views") else None
+        likes = parse_count(rating.get("count")) if rating.get("count") else None
+        published = entry.get("published_parsed")
+        link = entry.get("link") or VIDEO_URL.format(video_id=video_id)
+        posts.append(
+            Post(
+                platform=PLATFORM,
+                post_id=video_id,
+                url=link,
+                published_at=datetime(*published[:6], tzinfo=timezone.utc) if published else None,
+                title=entry.get("title") or None,
+                text=as_dict(entry.get("media_group")).get("media_description") or entry.get("summary") or None,
+                kind="video",
+                likes=likes.value if likes else None,
+                views=views.value if views else None,
+            )
+        )
+    if channel_id is None:
+        feed_id = str(feed.feed.get("yt_channelid") or "")
+        channel_id = f"UC{feed_id}" if feed_id and not feed_id.startswith("UC") else (feed_id or None)
+    if channel_id is None and url:
+        channel_id = (parse_qs(urlsplit(url).query).get("channel_id") or [None])[0]
+    if not posts and not feed.feed:
+        return Failure(FailureKind.UNRECOGNIZED, "feed without channel or entries", status)
+    return PostPage(platform=PLATFORM, platform_user_id=channel_id, posts=tuple(posts))
+
+
+# --------------------------------------------------------------------------- merging sources
+
+
+#: Profile counts that a source may read rounded ("3.4K videos") and another exactly ("3,412 videos").
+_COUNT_FIELDS = ("followers", "following", "posts", "likes", "views")
+#: How far an exact count may be from a rounded one and still be read as the same number: the
+#: rounding itself (YouTube truncates "3,499" to "3.4K") plus what changed between two requests.
+_AGREEMENT = 0.1
+
+
+def _agrees(exact: int, rounded: int) -> bool:
+    return abs(exact - rounded) <= _AGREEMENT * max(rounded, 1)
+
+
+def prefer_exact_counts(profiles: list[Profile]) -> list[Profile]:
+    """The same profiles with each rounded count dropped where another source read it exactly.
+
+    :func:`merge_profiles` keeps the earliest value of a field; the channel page comes before
+    its about panel, but its header rounds the video count ("3.4K videos") while the about
+    panel says "3,412 videos". Dropping the rounded value first lets the exact one win. It is
+    dropped only when the exact value agrees with it (within ``_AGREEMENT``): two sources that
+    disagree more are not reading the same number, and the earlier source stands. When every
+    source rounded a field, nothing changes.
+    """
+    exact: dict[str, int] = {}
+    for profile in profiles:
+        for f in _COUNT_FIELDS:
+            value = getattr(profile, f)
+            if value is not None and f not in profile.approximate and f not in profile.lower_bound:
+                exact.setdefault(f, value)
+    kept: list[Profile] = []
+    for profile in profiles:
+        rounded = [f for f in _COUNT_FIELDS if f in exact and getattr(profile, f) is not None
+                   and (f in profile.approximate or f in profile.lower_bound) and _agrees(exact[f], getattr(profile, f))]
+        if rounded:
+            profile = dataclasses.replace(
+                profile,
+                **{f: None for f in rounded},
+                approximate=tuple(f for f in profile.approximate if f not in rounded),
+                lower_bound=tuple(f for f in profile.lower_bound if f not in rounded),
+            )
+        kept.append(profile)
+    return kept
