@@ -52,7 +52,7 @@ def _fixture(case: str) -> bytes:
 def build_recording(path: Path, mids: list[int]) -> tuple[Path, list[str]]:
     """A HAR answering nav and every account's three calls; returns it and the URLs ours requests."""
     from crawler.replay import Exchange, write_har
-    from spiders.bilibili import ACC_INFO_URL, CARD_URL, NAV_URL, RELATION_STAT_URL, signed_url, wbi_keys_from_nav
+    from spiders.pages.bilibili import ACC_INFO_URL, CARD_URL, NAV_URL, RELATION_STAT_URL, signed_url, wbi_keys_from_nav
 
     nav = _fixture("nav_not_logged_in_code_-101")
     keys = wbi_keys_from_nav(nav)

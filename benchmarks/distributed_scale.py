@@ -33,7 +33,7 @@ def register(database_url: str, platform: str, count: int) -> list[Any]:
     """``count`` candidates with one account each on the platform, inserted in bulk."""
     from sqlmodel import select
 
-    from crawler.items import AccountRef
+    from records import AccountRef
     from storage.db import session_scope
     from storage.models import Account, Candidate, utcnow
     from storage.queries import account_refs

@@ -26,12 +26,10 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from crawler.items import Failure, FailureItem, FailureKind, ProfileItem
+from records import CIRCUIT_DETAIL, Failure, FailureItem, FailureKind, ProfileItem
 
 logger = logging.getLogger(__name__)
 
-#: Detail prefix of failures the breaker itself produced (they never count as refusals).
-CIRCUIT_DETAIL = "circuit open"
 
 
 class CircuitOpen(IgnoreRequest):

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from crawler.items import (
+from records import (
     AccountRef,
     Failure,
     FailureItem,

@@ -38,7 +38,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from scrapy_redis.spiders import RedisMixin
 
-from crawler.items import AccountRef, FailureItem, ProfileItem
+from records import AccountRef, FailureItem, ProfileItem
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from crawler.replay import Exchange, Recording, ReplayMiss, ReplayServer, loopback_url, real_url, write_har
 
@@ -83,6 +83,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
 
+def name_real_urls(request: Request, response: Response, base_url: str) -> Response:
+    """Name, in the request's meta, the real URLs behind an answer from a loopback server:
+    the page's own (``wangzi_real_url``, also after redirects Chromium followed itself) and a
+    redirect's target (``wangzi_real_location``). Spiders read these two keys and so never
+    need to know about the replay server."""
+    request.meta["wangzi_real_url"] = real_url(response.url, base_url) or request.meta.get(
+        "wangzi_original_url", response.url
+    )
+    location = response.headers.get("Location")
+    if location:
+        target = urljoin(response.url, location.decode("latin-1"))
+        request.meta["wangzi_real_location"] = real_url(target, base_url) or target
+    return response
+
+
 class ReplayMiddleware:
     """Serve every request from a HAR recording through a loopback server.
 
@@ -110,6 +125,9 @@ class ReplayMiddleware:
 
     def spider_closed(self, spider: Spider) -> None:
         self.server.stop()
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        return name_real_urls(request, response, self.server.base_url)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         if request.url == request.meta.get("wangzi_replay_url"):

@@ -18,7 +18,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from crawler.items import COUNT_FIELDS, Failure, FailureItem, FailureKind, PostsItem, ProfileItem
+from records import COUNT_FIELDS, Failure, FailureItem, FailureKind, PostsItem, ProfileItem
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ one run is keyed by its feed link; when a later run reads the page and finds ano
 canonical link, the row is found again by the same feed link (its ``url``) and takes the
 page's canonical URL, so a fetch that failed once never leaves a second row behind.
 
-A feed that failed (``crawler.items.FeedFailureItem``: Google News or GDELT answered
+A feed that failed (``records.FeedFailureItem``: Google News or GDELT answered
 rate_limited, blocked, unrecognized, ... or could not be fetched) is not stored here but by
 the lead's ``StoragePipeline`` through ``storage.writer.write_items``, like every other
 failure: in the run's batches, with its retries and dead letters (``wangzi crawl
@@ -27,6 +27,8 @@ from typing import Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 
+from records import PressMentionItem
+
 logger = logging.getLogger(__name__)
 
 #: Fields filled from a later sighting only while they are still NULL.
@@ -42,7 +44,7 @@ def store_mention(session: Any, item: Any) -> str:
     from sqlmodel import select
 
     from storage.models import utcnow
-    from storage.press import CONFIRMED, PressMention
+    from storage.models import CONFIRMED, PressMention
 
     mine = select(PressMention).where(PressMention.candidate_id == item.candidate_id)
     row = session.exec(mine.where(PressMention.canonical_url == item.canonical_url)).first()
@@ -87,7 +89,6 @@ class PressMentionPipeline:
         return cls(crawler, crawler.settings.get("WANGZI_DATABASE_URL") or None)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        from spiders.press import PressMentionItem
         from storage.db import session_scope
 
         if not isinstance(item, PressMentionItem):

@@ -10,7 +10,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.items import FailureItem, PostsItem, ProfileItem
+from records import FailureItem, PostsItem, ProfileItem
 
 _PROGRESS: Progress | None = None
 

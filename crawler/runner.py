@@ -16,7 +16,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
-from crawler.items import AccountRef
+from records import AccountRef
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 ``wangzi crawl --due`` (from cron, a systemd timer, a Kubernetes CronJob, Airflow...) asks
 :func:`claim_due` for the accounts whose data is older than the policy allows, crawls only
 those, and :func:`settle_owner` records the outcome. Each account is claimed through its
-:class:`storage.ops.Lease` row, so two overlapping runs never crawl the same account, and a
+:class:`storage.models.Lease` row, so two overlapping runs never crawl the same account, and a
 run killed with SIGKILL leaves leases that expire (or whose process is visibly gone) and are
 settled by the next run from what the database holds: finished accounts are not crawled
 again, the others are.
@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import OperationalError
 
-from crawler.items import AccountRef
+from records import AccountRef
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class RefreshPolicy:
 
     @classmethod
     def from_dict(cls, document: dict[str, Any], source: str = "dict") -> "RefreshPolicy":
-        from spiders.registry import PLATFORMS
+        from records import PLATFORMS
 
         unknown = set(document) - {"default", "platforms", "lease"}
         if unknown:
@@ -454,7 +454,7 @@ class ResumeFinishedAccounts:
         return (account.platform, None, account.handle, account.platform_user_id)
 
     def _note(self, output: Any) -> None:
-        from crawler.items import FailureItem, PostsItem, ProfileItem
+        from records import FailureItem, PostsItem, ProfileItem
 
         if isinstance(output, (ProfileItem, PostsItem, FailureItem)):
             self._finished().add(self._key(output.account))

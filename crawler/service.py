@@ -214,7 +214,7 @@ class LookupQueue:
     def _update(self, job_id: str, **values: Any) -> None:
         from storage.db import session_scope
         from storage.models import utcnow
-        from storage.ops import LookupJob
+        from storage.models import LookupJob
 
         with session_scope(self.database_url) as session:
             job = session.get(LookupJob, job_id)
@@ -230,7 +230,7 @@ class LookupQueue:
 
     def _job(self, job_id: str) -> Any:
         from storage.db import session_scope
-        from storage.ops import LookupJob
+        from storage.models import LookupJob
 
         with session_scope(self.database_url) as session:
             return session.get(LookupJob, job_id)
@@ -372,7 +372,7 @@ def create_app(
     async def start_lookup(body: LookupRequest, request: Request) -> JSONResponse:
         candidate_id, platforms = await asyncio.to_thread(_resolve, url, body)
         from storage.db import session_scope
-        from storage.ops import LookupJob
+        from storage.models import LookupJob
 
         job_id = str(uuid.uuid4())
 
@@ -390,7 +390,7 @@ def create_app(
              name="lookup_status", summary="A lookup's status and per-platform results and failures")
     async def lookup_status(job_id: str) -> LookupStatus:
         from storage.db import session_scope
-        from storage.ops import LookupJob
+        from storage.models import LookupJob
 
         def load() -> Any:
             with session_scope(url) as session:
@@ -443,21 +443,19 @@ def _resolve(url: str, body: LookupRequest) -> tuple[int, list[str]]:
     """The candidate to look up (registered now for name + handles) and its platforms.
 
     Raises HTTPException 404/409/422 with a message a caller can act on."""
-    from spiders.registry import PLATFORMS, available_platforms, normalize_account
+    from records import PLATFORMS
+    from spiders.pages.registry import normalize_account
     from storage.db import session_scope
     from storage.models import Candidate
     from storage.queries import attach_account, find_account
 
-    available = available_platforms()
     for name in body.platforms or []:
-        if name not in available:
-            raise HTTPException(422, f"platform {name!r} is not available; available: {', '.join(available)}")
+        if name not in PLATFORMS:
+            raise HTTPException(422, f"platform {name!r} is not available; available: {', '.join(PLATFORMS)}")
     refs = []
     for platform, text in (body.handles or {}).items():
         if platform not in PLATFORMS:
             raise HTTPException(422, f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
-        if platform not in available:
-            raise HTTPException(422, f"platform {platform!r} is not implemented yet")
         try:
             refs.append(normalize_account(platform, text))
         except ValueError as exc:
@@ -485,9 +483,9 @@ def _resolve(url: str, body: LookupRequest) -> tuple[int, list[str]]:
         from storage.models import Account
 
         accounts = set(session.exec(select(Account.platform).where(Account.candidate_id == candidate.id)).all())
-        platforms = [p for p in (body.platforms or available) if p in accounts or p in {r.platform for r in refs}]
+        platforms = [p for p in (body.platforms or PLATFORMS) if p in accounts or p in {r.platform for r in refs}]
         if not platforms:
-            raise HTTPException(422, f"candidate {candidate.id} has no account on {', '.join(body.platforms or available)}")
+            raise HTTPException(422, f"candidate {candidate.id} has no account on {', '.join(body.platforms or PLATFORMS)}")
         return int(candidate.id), platforms  # type: ignore[arg-type]
 
 
@@ -518,7 +516,7 @@ def _candidates(url: str, limit: int, offset: int, active: bool | None, candidat
 
 def _features(url: str, candidate_id: int) -> dict[str, Any]:
     try:
-        from storage.features import FeatureSnapshot  # type: ignore[attr-defined]
+        from storage.models import FeatureSnapshot  # type: ignore[attr-defined]
     except (ModuleNotFoundError, ImportError):
         raise HTTPException(404, "features are not available in this installation (storage.features is missing)") from None
     from sqlmodel import select

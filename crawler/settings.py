@@ -64,6 +64,8 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
+    # Stores the press spider's mentions; every other item passes through untouched.
+    "crawler.press_pipeline.PressMentionPipeline": 400,
     "crawler.pipelines.StoragePipeline": 500,
 }
 

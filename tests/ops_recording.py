@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.items import AccountRef
+from records import AccountRef
 from crawler.replay import Exchange, request_key, write_har
 from tests.helpers import FIXTURES, fixture_exchange
 
@@ -113,7 +113,7 @@ def ops_platform() -> str:
 def account_text(platform: str, number: int) -> str:
     """What a user would type for test account ``number``: an id where the platform takes
     ids (Bilibili), a username otherwise."""
-    from spiders.registry import normalize_account
+    from spiders.pages.registry import normalize_account
 
     try:
         ref = normalize_account(platform, str(number))
@@ -123,7 +123,7 @@ def account_text(platform: str, number: int) -> str:
 
 
 def account_ref(platform: str, number: int) -> AccountRef:
-    from spiders.registry import normalize_account
+    from spiders.pages.registry import normalize_account
 
     return normalize_account(platform, account_text(platform, number))
 

@@ -9,10 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler.items import Failure, FailureKind, Profile
-from spiders.bilibili import (
-    BilibiliSpider, mixin_key, normalize_account, parse, sign_params, signed_url, wbi_keys_from_nav,
-)
+from records import Failure, FailureKind, Profile
+from spiders.bilibili import BilibiliSpider
+from spiders.pages.bilibili import mixin_key, normalize_account, parse, sign_params, signed_url, wbi_keys_from_nav
 from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, snapshots
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "bilibili"

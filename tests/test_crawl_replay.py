@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from crawler.replay import load_har, write_har
-from spiders.registry import PLATFORMS, available_platforms
+from records import PLATFORMS
+from spiders.pages.registry import platform_module
 from tests.helpers import REPO, failures, fixture_exchange, json_output, run_wangzi, runs, snapshots
 
 API = "https://api.bilibili.com"
@@ -121,4 +122,4 @@ def test_scrapy_list_shows_the_spiders() -> None:
     listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0, listed.stderr
     assert set(PLATFORMS) <= set(listed.stdout.split())
-    assert available_platforms() == list(PLATFORMS)  # every platform module imports
+    assert all(platform_module(p).PARSER_VERSION for p in PLATFORMS)  # every page module imports

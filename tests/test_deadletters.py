@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from crawler.deadletter import DeadLetterBox, item_from_json, item_to_json, retry_dead_letters
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
+from records import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
 from storage.db import get_engine, upgrade
 from tests.helpers import failures, fixture_exchange, posts, run_wangzi, snapshots, write_har
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from crawler.distributed import Job, JobQueue, TokenBucket, busiest_second, enqueue, measured_rate, queue_depths
-from crawler.items import AccountRef
+from records import AccountRef
 from tests.helpers import REPO, snapshots
 
 pytestmark = pytest.mark.redis
@@ -199,7 +199,7 @@ def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_kill
     assert window <= rate + 1, f"{window} snapshots within one second with a shared limit of {rate}/s"
 
     from storage.db import session_scope
-    from storage.ops import Lease
+    from storage.models import Lease
     from sqlmodel import select
 
     with session_scope(database_url) as session:

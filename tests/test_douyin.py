@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from crawler.items import Failure, FailureKind, PostPage, Profile
-from spiders.douyin import normalize_account, parse, render_data
+from records import Failure, FailureKind, PostPage, Profile
+from spiders.pages.douyin import normalize_account, parse, render_data
 
 SEC = "MS4wLjABAAAAsyntheticLenaNY_0123456789abcdefGHIJ"
 PAGE = f"https://www.douyin.com/user/{SEC}"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from enrichment.features import EXPORT_COLUMNS, SCHEMA_VERSION, enrich, enrich_all
 from storage.db import get_engine, session_scope
-from storage.features import FeatureSnapshot
+from storage.models import FeatureSnapshot
 from storage.models import Account, Candidate, Post, PostSnapshot, ProfileSnapshot
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -221,7 +221,7 @@ def test_press_mentions_are_read_when_press_storage_exists(database_url: str, mo
 
     import enrichment.features as features_module
     from enrichment.report import load_report
-    from storage.ops import Lease
+    from storage.models import Lease
 
     class Base(DeclarativeBase):
         pass

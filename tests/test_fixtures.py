@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import Failure
-from spiders.registry import parser_for
+from records import Failure
+from spiders.pages.registry import parser_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROFILE_KEYS = {

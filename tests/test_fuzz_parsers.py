@@ -18,12 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.items import COUNT_FIELDS, Failure, ParseError, PostPage, Profile
+from records import COUNT_FIELDS, Failure, ParseError, PostPage, Profile
 from enrichment.numbers import parse_count
-from spiders.registry import available_platforms, parser_for
+from records import PLATFORMS as _PLATFORM_TABLE
+from spiders.pages.registry import parser_for
 from tests.faults.server import fixture_cases
 
-PLATFORMS = available_platforms()
+PLATFORMS = list(_PLATFORM_TABLE)
 #: CI explores the same examples every run (a red build is reproducible, never a coin toss);
 #: WANGZI_FUZZ_RANDOM=1 explores new ones, as a developer hunting bugs would.
 FAST = settings(max_examples=120, deadline=None, derandomize=os.environ.get("WANGZI_FUZZ_RANDOM") != "1",

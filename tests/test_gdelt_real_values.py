@@ -15,7 +15,7 @@ from datetime import timezone
 from pathlib import Path
 
 from enrichment.outlets import outlet_for
-from spiders.gdelt import _seendate, language_code
+from spiders.pages.gdelt import _seendate, language_code
 
 NOTEBOOK = Path(__file__).parent / "fixtures" / "samples_reference" / "gdeltdoc-artlist-dataframe-outputs-2023-09-18-notebook.txt"
 ROW = re.compile(r"^\d+\s+(\S+)\s+([A-Z][a-z]+)\s+([A-Z][A-Za-z ]+?)\s*$")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from crawler.cli import app
 from crawler.cli.runs import assess
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Profile, ProfileItem, Provenance
+from records import AccountRef, Failure, FailureItem, FailureKind, Profile, ProfileItem, Provenance
 from crawler.logging import JsonFormatter, install_json_logging
 from storage.db import session_scope
 from storage.models import CrawlRun, utcnow

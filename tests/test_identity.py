@@ -11,9 +11,9 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from crawler.cli import app
-from crawler.items import AccountRef
-from enrichment.identity import account_key, linked_accounts, links_in_text, platform_of, recognize, same_account
-from spiders.registry import parser_for
+from records import AccountRef
+from spiders.pages.identity import account_key, linked_accounts, links_in_text, platform_of, recognize, same_account
+from spiders.pages.registry import parser_for
 from storage.db import session_scope, upgrade
 from storage.models import Account, AccountLink, Candidate, ProfileSnapshot
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import AccountRef, Failure, FailureKind, Profile
-from spiders.instagram import API_URL, PAGE_URL, WEB_APP_ID, InstagramSpider, normalize_account, parse
+from records import AccountRef, Failure, FailureKind, Profile
+from spiders.instagram import InstagramSpider
+from spiders.pages.instagram import API_URL, PAGE_URL, WEB_APP_ID, normalize_account, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
 API = API_URL.format(handle="miachen.tokyo")
@@ -135,7 +136,7 @@ def _advance(result: object) -> list[object]:
 def test_the_page_is_only_requested_when_the_api_gave_no_follower_count() -> None:
     from scrapy.http import Request
 
-    from crawler.items import ProfileItem
+    from records import ProfileItem
 
     answered = _advance(parse(_fixture("web_profile_info_synthetic"), API))
     assert [type(item) for item in answered] == [ProfileItem]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spiders.payload import as_dict, clean_text, find_key, load_json
+from spiders.pages.payload import as_dict, clean_text, find_key, load_json
 
 
 def test_load_json_accepts_a_bom_and_answers_none_for_anything_else() -> None:
@@ -26,7 +26,7 @@ def test_find_key_walks_the_tree_in_document_order() -> None:
 def test_epoch_utc_reads_numbers_and_digit_strings_and_refuses_the_impossible() -> None:
     from datetime import datetime, timezone
 
-    from spiders.payload import epoch_utc
+    from spiders.pages.payload import epoch_utc
 
     assert epoch_utc(1_700_000_000) == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
     assert epoch_utc(" 1700000000 ") == epoch_utc(1_700_000_000)
@@ -37,7 +37,7 @@ def test_epoch_utc_reads_numbers_and_digit_strings_and_refuses_the_impossible() 
 def test_parse_iso_time_gives_aware_utc_and_takes_a_naive_time_as_utc() -> None:
     from datetime import datetime, timezone
 
-    from spiders.payload import parse_iso_time
+    from spiders.pages.payload import parse_iso_time
 
     assert parse_iso_time("2013-12-14T04:35:55.000Z") == datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc)
     assert parse_iso_time("2013-12-14T13:35:55+09:00") == datetime(2013, 12, 14, 4, 35, 55, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect
 
-from crawler.items import AccountRef
+from records import AccountRef
 from storage.db import current_revision, get_engine, head_revision, upgrade
 from tests.helpers import run_wangzi
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.article import ArticlePage, parse, strip_furigana
+from spiders.pages.article import ArticlePage, parse, strip_furigana
 
 FIXTURES = Path(__file__).parent / "fixtures" / "article"
 SEGMENTS = json.loads((FIXTURES / "_segments" / "trafilatura-evaldata-subset-for-staged-pages.json").read_text(encoding="utf-8"))

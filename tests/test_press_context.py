@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from crawler.items import AccountRef
+from records import AccountRef
 from enrichment.press import confirm_mention
 from spiders.press import load_targets
 from storage.db import session_scope, upgrade

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 
 from crawler.deadletter import DeadLetterBox, item_from_json, item_to_json, retry_dead_letters
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, FeedFailureItem
-from spiders import gdelt
+from records import AccountRef, Failure, FailureItem, FailureKind, FeedFailureItem
+from spiders.pages import gdelt
 from storage.db import get_engine, session_scope, upgrade
 from storage.models import FetchFailure
 from storage.queries import add_candidate, run_feed_failures, start_run

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.items import Failure, FailureKind
-from spiders import gdelt, google_news
-from spiders.google_news import decode_google_news_url
+from records import Failure, FailureKind
+from spiders.pages import gdelt, google_news
+from spiders.pages.google_news import decode_google_news_url
 from tests.helpers import run_wangzi
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,5 +1,5 @@
 """Current Google News links (``CBMi`` + ``AU_yqL…``) resolved as Google's web client does:
-the article page's signature, then the batchexecute "garturlreq" call (spiders.google_news),
+the article page's signature, then the batchexecute "garturlreq" call (spiders.pages.google_news),
 and the press spider driving both through replay.
 
 No real Google article page or batchexecute answer is in ../shared/samples/: the fixtures
@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.items import Failure, FailureKind
-from spiders import google_news
-from spiders.google_news import ArticleSignature, GoogleLink
+from records import Failure, FailureKind
+from spiders.pages import google_news
+from spiders.pages.google_news import ArticleSignature, GoogleLink
 from tests.helpers import Exchange, run_wangzi, write_har
 from tests.test_press_replay import (
     ALLOW, ARTICLES, CONFIRMED_URL, GOOGLE_ENV, HTML, LATIN, NAME, add_candidate, google_search_url,

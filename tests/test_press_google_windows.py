@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from spiders import google_news
-from spiders.google_news import Window, search_window
+from spiders.pages import google_news
+from spiders.pages.google_news import Window, search_window
 from spiders.press import int_setting, press_today
 from tests.helpers import Exchange, run_wangzi, write_har
 from tests.test_press_replay import GOOGLE_ENV, LATIN, NAME, TODAY, add_candidate, mentions

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.replay import load_har, request_key
-from spiders import gdelt
+from spiders.pages import gdelt
 from tests.helpers import Exchange, fixture_exchange, json_output, run_wangzi, write_har
 from tests.test_press_replay import CONFIRMED_URL, LATIN, NAME, mentions, recording
 

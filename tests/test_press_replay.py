@@ -15,9 +15,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from spiders import gdelt, google_news
+from spiders.pages import gdelt, google_news
 from storage.db import session_scope
-from storage.press import PressMention
+from storage.models import PressMention
 from tests.helpers import Exchange, run_wangzi, write_har
 
 NAME, LATIN = "李佳琦", "Li Jiaqi"

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 from sqlmodel import select
 
 from crawler.press_pipeline import store_mention
-from spiders.press import PressMentionItem
+from records import PressMentionItem
 from storage.db import session_scope
 from storage.models import Candidate
-from storage.press import PressMention
+from storage.models import PressMention
 
 FEED_LINK = "https://www.lemonde.fr/m-le-mag/article/2026/11/02/li-jiaqi_123.html?utm_source=gdelt"
 FEED_CLEAN = "https://www.lemonde.fr/m-le-mag/article/2026/11/02/li-jiaqi_123.html"

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 
-from spiders.youtube import ABOUT_URL, API_URL, CHANNEL_URL, HANDLE_URL, RSS_URL
+from spiders.pages.youtube import ABOUT_URL, API_URL, CHANNEL_URL, HANDLE_URL, RSS_URL
 from tests.helpers import Exchange, account_links, crawl_replayed, failures, fixture_exchange, posts, snapshots
 
 KURZGESAGT = "UCsXVk37bltHxD1rDPwtNM8Q"

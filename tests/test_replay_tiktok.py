@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spiders.tiktok import item_list_url
+from spiders.pages.tiktok import item_list_url
 from tests.helpers import (
     Exchange,
     account_links,

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from spiders.x import USER_FEATURES, graphql_url, user_tweets_url
+from spiders.x import graphql_url, user_tweets_url
+from spiders.pages.x import USER_FEATURES
 from tests.helpers import (
     Exchange,
     account_links,

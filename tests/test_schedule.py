@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Profile, ProfileItem, Provenance
+from records import AccountRef, Failure, FailureItem, FailureKind, Profile, ProfileItem, Provenance
 from crawler.schedule import PolicyError, RefreshPolicy, claim_due, parse_duration, settle_owner
 from storage.db import session_scope
 from storage.models import utcnow
-from storage.ops import Lease, new_owner
+from storage.models import Lease
+from storage.ops import new_owner
 from storage.queries import add_candidate, start_run
 from storage.writer import write_items
 from tests.helpers import REPO

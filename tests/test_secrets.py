@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.secrets import InsecureSecretsFile, RedactingFilter, get_secret, load_secrets_file, redact
+from crawler.secrets import RedactingFilter, redact
+from spiders.credentials import InsecureSecretsFile, get_secret, load_secrets_file
 
 
 def test_a_secrets_file_readable_by_others_is_refused(tmp_path: Path) -> None:

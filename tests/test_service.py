@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from crawler.items import AccountRef
+from records import AccountRef
 from crawler.service import create_app
 from storage.db import session_scope
 from storage.queries import add_candidate
@@ -108,7 +108,7 @@ def test_features_are_read_from_the_feature_table_or_404_with_a_reason(client: T
         candidate_id = add_candidate(session, "碧诗").id
     answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
     try:
-        from storage.features import FeatureSnapshot
+        from storage.models import FeatureSnapshot
     except ImportError:
         assert answer.status_code == 404 and "storage.features is missing" in answer.json()["detail"]
         return

@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Request
 
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile
+from records import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile
 from spiders.base import AccountSpider, Source
 
 
@@ -67,8 +67,8 @@ def test_after_a_download_error_the_hook_sees_no_payload() -> None:
 
 
 def test_limit_posts_cuts_a_profiles_recent_posts_and_a_page_of_posts() -> None:
-    from crawler.items import Post, PostPage
-    from spiders.base import limit_posts
+    from records import Post, PostPage
+    from spiders.pages.parsing import limit_posts
 
     posts = tuple(Post(platform="chain_test", post_id=str(n)) for n in range(5))
 
@@ -86,7 +86,7 @@ def test_limit_posts_cuts_a_profiles_recent_posts_and_a_page_of_posts() -> None:
 
 
 def test_a_parser_that_raises_is_an_unrecognized_failure_naming_the_error() -> None:
-    from spiders.base import safe_parse
+    from spiders.pages.parsing import safe_parse
 
     def broken(payload: bytes, url: str, status: int) -> ParseResult:
         raise KeyError("userInfo")

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
+from records import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
 from storage.db import get_engine, import_models, session_scope
 from storage.models import Account, AccountLink, FetchFailure, PostSnapshot, ProfileSnapshot
 from storage.queries import DuplicateAccount, add_candidate, start_run

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.items import Failure, FailureKind, Profile
-from spiders import taobao_live, youku
+from records import Failure, FailureKind, Profile
+from spiders.pages import taobao_live, youku
 
 YOUKU = "https://www.youku.com/profile/index?uid=UMTIzNDU2Nzg5MA=="
 TAOBAO = "https://huodong.m.taobao.com/act/talent/live.html?id=2200123456789"

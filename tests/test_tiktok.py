@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, PostPage, Profile, ProfileItem, Provenance
+from records import AccountRef, Failure, FailureItem, FailureKind, PostPage, Profile, ProfileItem, Provenance
 from spiders.base import Source
-from spiders.tiktok import TikTokSpider, item_list_url, normalize_account, parse, parse_item_list, profile_user
+from spiders.tiktok import TikTokSpider
+from spiders.pages.tiktok import item_list_url, normalize_account, parse, parse_item_list, profile_user
 from tests.helpers import FIXTURES, json_output, run_wangzi
 
 

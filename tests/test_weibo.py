@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crawler.items import Failure, FailureKind, PostPage, Profile
-from spiders.weibo import WeiboSpider, configured_cookie, html_text, normalize_account, parse, parse_created_at
+from records import Failure, FailureKind, PostPage, Profile
+from spiders.weibo import WeiboSpider, configured_cookie
+from spiders.pages.weibo import html_text, normalize_account, parse, parse_created_at
 
 INDEX = "https://m.weibo.cn/api/container/getIndex?type=uid&value=5876543210"
 
@@ -93,7 +94,7 @@ def test_cookie_from_file_must_be_owner_only(tmp_path) -> None:
 
 
 def test_spider_chain_pages_posts_and_adds_weibo_com_only_with_a_cookie(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler.items import AccountRef
+    from records import AccountRef
 
     monkeypatch.delenv("WANGZI_WEIBO_COOKIE", raising=False)
     monkeypatch.delenv("WANGZI_WEIBO_COOKIE_FILE", raising=False)

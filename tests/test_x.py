@@ -11,14 +11,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler.items import AccountRef, Failure, FailureItem, FailureKind, Profile
-from crawler.secrets import InsecureSecretsFile
+from records import AccountRef, Failure, FailureItem, FailureKind, Profile
+from spiders.credentials import InsecureSecretsFile
 from spiders import x
-from spiders.x import CookieProblem, XSpider, configured_cookies, cookie_pairs, normalize_account, parse
+from spiders.x import CookieProblem, XSpider, configured_cookies, cookie_pairs
+from spiders.pages.x import USER_FEATURES, normalize_account, parse
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "x"
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
-BY_NAME = x.graphql_url("UserByScreenName", {"screen_name": "XDevelopers", "withSafetyModeUserFields": True}, x.USER_FEATURES)
+BY_NAME = x.graphql_url("UserByScreenName", {"screen_name": "XDevelopers", "withSafetyModeUserFields": True}, USER_FEATURES)
 
 
 @pytest.mark.parametrize(
@@ -244,7 +245,7 @@ def test_user_tweets_from_either_timeline_key_keep_only_the_accounts_own_posts()
     result = payload["data"]["user"]["result"]
     result["timeline_v2"] = result.pop("timeline")  # the key until 2025
     page = parse(json.dumps(payload).encode(), url)
-    from crawler.items import PostPage
+    from records import PostPage
 
     assert isinstance(page, PostPage) and page.platform_user_id == "1584209731400327168"
     assert [p.post_id for p in page.posts] == [
@@ -284,7 +285,7 @@ def test_an_id_only_account_gets_its_country_query_once_the_handle_is_known(monk
 
 @pytest.mark.parametrize("kind", [FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED, FailureKind.BLOCKED])
 def test_after_a_rate_limit_or_refused_session_nothing_more_is_asked(monkeypatch: pytest.MonkeyPatch, kind: FailureKind) -> None:
-    from crawler.items import FailureItem as Item
+    from records import FailureItem as Item
 
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import Failure, FailureKind, Profile
-from crawler.secrets import InsecureSecretsFile
+from records import Failure, FailureKind, Profile
+from spiders.credentials import InsecureSecretsFile
 from spiders import xiaohongshu as xhs
-from spiders.base import limit_posts
-from spiders.registry import normalize_account
+from spiders.pages import xiaohongshu as page
+from spiders.pages.parsing import limit_posts
+from spiders.pages.registry import normalize_account
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xiaohongshu"
 UID = "5a1b2c3d4e5f60718293a4b5"
@@ -72,7 +73,7 @@ def test_undefined_is_replaced_outside_strings_only() -> None:
         '<script>window.__INITIAL_STATE__={"a":undefined,"b":"undefined text","c":[undefined,1],'
         '"d":"say \\"undefined\\"","e":true};</script>'
     )
-    assert xhs.initial_state(html) == {
+    assert page.initial_state(html) == {
         "a": None, "b": "undefined text", "c": [None, 1], "d": 'say "undefined"', "e": True,
     }
 
@@ -80,18 +81,18 @@ def test_undefined_is_replaced_outside_strings_only() -> None:
 def test_the_first_readable_state_assignment_wins() -> None:
     html = ('<script>window.__INITIAL_STATE__=window.__INITIAL_STATE__||{}</script>'
             '<script>window.__INITIAL_STATE__={"user":{"n":1}}</script>')
-    assert xhs.initial_state(html) == {"user": {"n": 1}}
+    assert page.initial_state(html) == {"user": {"n": 1}}
 
 
 def test_a_page_without_or_with_broken_state_is_unrecognized() -> None:
-    assert xhs.initial_state("<html></html>") is None
-    assert xhs.initial_state("<script>window.__INITIAL_STATE__={\"a\":</script>") is None
-    result = xhs.parse(b"<html><body>hi</body></html>", f"https://www.xiaohongshu.com/user/profile/{UID}")
+    assert page.initial_state("<html></html>") is None
+    assert page.initial_state("<script>window.__INITIAL_STATE__={\"a\":</script>") is None
+    result = page.parse(b"<html><body>hi</body></html>", f"https://www.xiaohongshu.com/user/profile/{UID}")
     assert isinstance(result, Failure) and result.kind is FailureKind.UNRECOGNIZED
 
 
 def test_profile_page_reads_counts_place_and_only_the_users_own_notes() -> None:
-    profile = xhs.parse(PAGE, f"https://www.xiaohongshu.com/user/profile/{UID}")
+    profile = page.parse(PAGE, f"https://www.xiaohongshu.com/user/profile/{UID}")
     assert isinstance(profile, Profile)
     assert (profile.followers, profile.following, profile.likes) == (100_000, 215, 12_000)
     assert profile.lower_bound == ("followers",)  # "10万+"
@@ -115,7 +116,7 @@ def test_vue_ref_wrapped_state_is_unwrapped() -> None:
         }
     }
     html = f"<script>window.__INITIAL_STATE__={json.dumps(state)}</script>".encode()
-    profile = xhs.parse(html, f"https://www.xiaohongshu.com/user/profile/{UID}")
+    profile = page.parse(html, f"https://www.xiaohongshu.com/user/profile/{UID}")
     assert isinstance(profile, Profile)
     assert (profile.display_name, profile.followers, profile.ip_location, profile.country) == ("n", 42, "日本", "JP")
     assert [p.title for p in profile.recent_posts] == ["t"]
@@ -123,19 +124,19 @@ def test_vue_ref_wrapped_state_is_unwrapped() -> None:
 
 def test_state_without_user_data_is_unrecognized_or_not_found_when_the_page_says_so() -> None:
     empty = b'<script>window.__INITIAL_STATE__={"user":{"userPageData":{}}}</script>'
-    assert xhs.parse(empty, f"https://www.xiaohongshu.com/user/profile/{UID}").kind is FailureKind.UNRECOGNIZED
+    assert page.parse(empty, f"https://www.xiaohongshu.com/user/profile/{UID}").kind is FailureKind.UNRECOGNIZED
     gone = empty + "<div>用户不存在</div>".encode()
-    assert xhs.parse(gone, f"https://www.xiaohongshu.com/user/profile/{UID}").kind is FailureKind.NOT_FOUND
+    assert page.parse(gone, f"https://www.xiaohongshu.com/user/profile/{UID}").kind is FailureKind.NOT_FOUND
 
 
 def test_payload_shape_picks_the_parser_when_no_url_is_given() -> None:
-    assert isinstance(xhs.parse(PAGE), Profile)
+    assert isinstance(page.parse(PAGE), Profile)
     otherinfo = (FIXTURES / "otherinfo_submato" / "response.json").read_bytes()
-    assert xhs.parse(otherinfo).display_name == "我要去捉鱼"
+    assert page.parse(otherinfo).display_name == "我要去捉鱼"
     search = (FIXTURES / "usersearch_by_red_id" / "response.json").read_bytes()
-    assert xhs.parse(search).kind is FailureKind.UNRECOGNIZED  # two users, no keyword
-    assert xhs.parse(b"").kind is FailureKind.UNRECOGNIZED
-    assert xhs.parse(b"[1, 2]").kind is FailureKind.UNRECOGNIZED
+    assert page.parse(search).kind is FailureKind.UNRECOGNIZED  # two users, no keyword
+    assert page.parse(b"").kind is FailureKind.UNRECOGNIZED
+    assert page.parse(b"[1, 2]").kind is FailureKind.UNRECOGNIZED
 
 
 # --------------------------------------------------------------------------- API failures
@@ -160,7 +161,7 @@ API = f"https://edith.xiaohongshu.com/api/sns/web/v1/user/otherinfo?target_user_
 )
 def test_api_codes_become_typed_failures(code: int, msg: str, kind: FailureKind) -> None:
     payload = json.dumps({"code": code, "success": False, "msg": msg, "data": {}}, ensure_ascii=False).encode()
-    result = xhs.parse(payload, API, 200)
+    result = page.parse(payload, API, 200)
     assert isinstance(result, Failure)
     assert result.kind is kind
     assert str(code) in result.detail
@@ -170,20 +171,20 @@ def test_api_codes_become_typed_failures(code: int, msg: str, kind: FailureKind)
                                               (429, FailureKind.RATE_LIMITED), (404, FailureKind.NOT_FOUND),
                                               (500, FailureKind.HTTP_ERROR)])
 def test_statuses_win_over_any_body(status: int, kind: FailureKind) -> None:
-    assert xhs.parse(PAGE, f"https://www.xiaohongshu.com/user/profile/{UID}", status).kind is kind
+    assert page.parse(PAGE, f"https://www.xiaohongshu.com/user/profile/{UID}", status).kind is kind
 
 
 def test_the_final_url_says_login_or_captcha_whatever_the_body() -> None:
-    login = xhs.parse(PAGE, "https://www.xiaohongshu.com/login?redirectPath=x", 200)
+    login = page.parse(PAGE, "https://www.xiaohongshu.com/login?redirectPath=x", 200)
     assert login.kind is FailureKind.LOGIN_REQUIRED
-    captcha = xhs.parse(PAGE, "https://www.xiaohongshu.com/website-login/captcha?verifyType=124", 200)
+    captcha = page.parse(PAGE, "https://www.xiaohongshu.com/website-login/captcha?verifyType=124", 200)
     assert captcha.kind is FailureKind.CAPTCHA
 
 
 def test_interaction_counts_are_none_when_absent_never_zero() -> None:
     payload = json.dumps({"code": 0, "success": True, "data": {"basic_info": {"nickname": "x"},
                                                                "interactions": [{"type": "fans", "count": ""}]}}).encode()
-    profile = xhs.parse(payload, API)
+    profile = page.parse(payload, API)
     assert isinstance(profile, Profile)
     assert (profile.followers, profile.following, profile.likes) == (None, None, None)
     assert profile.platform_user_id == UID
@@ -225,7 +226,7 @@ def test_spider_sends_a_configured_cookie_and_limits_posts(monkeypatch: pytest.M
     spider = xhs.XiaohongshuSpider(targets=[])
     (source,) = spider.sources(normalize_account("xiaohongshu", UID))
     assert source.cookies == {"web_session": "abc123456"}
-    limited = limit_posts(xhs.parse_profile_page, 2)(PAGE, source.url, 200)
+    limited = limit_posts(page.parse_profile_page, 2)(PAGE, source.url, 200)
     assert [p.post_id for p in limited.recent_posts] == ["6740a1b2000000000c01d2e3", "6731f0c4000000001a03b4c5"]
 
 

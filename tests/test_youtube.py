@@ -9,9 +9,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from crawler.items import AccountRef, Failure, FailureKind, PostPage, Profile, merge_profiles
-from spiders import youtube
-from spiders.youtube import YouTubeSpider, about_continuation, normalize_account, parse
+from records import AccountRef, Failure, FailureKind, PostPage, Profile, merge_profiles
+from spiders.pages import youtube
+from spiders import youtube as youtube_spider
+from spiders.youtube import YouTubeSpider
+from spiders.pages.youtube import about_continuation, normalize_account, parse
 
 CHANNEL = "UCsXVk37bltHxD1rDPwtNM8Q"
 
@@ -40,7 +42,7 @@ def test_rejected_account_forms_say_what_is_expected(text: str) -> None:
 
 
 def _spider_sources(monkeypatch: pytest.MonkeyPatch, ref: AccountRef, key: str | None) -> list:
-    monkeypatch.setattr(youtube, "api_key", lambda: key)
+    monkeypatch.setattr(youtube_spider, "api_key", lambda: key)
     return YouTubeSpider().sources(ref)
 
 
@@ -165,7 +167,7 @@ def _page_profile(payload: bytes) -> Profile:
 
 
 def test_after_the_channel_page_the_about_panel_is_posted_before_the_feed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
     spider = YouTubeSpider()
     account = AccountRef("youtube", handle="hospitalrecords")
     (page_source,) = spider.sources(account)
@@ -185,7 +187,7 @@ def test_after_the_channel_page_the_about_panel_is_posted_before_the_feed(monkey
 
 
 def test_a_page_without_the_token_asks_no_about_panel_and_stores_no_failure(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
     spider = YouTubeSpider()
     account = AccountRef("youtube", platform_user_id=CHANNEL)
     page_source, rss = spider.sources(account)
@@ -218,7 +220,7 @@ def test_about_panel_failures_are_typed_and_never_not_found(status: int, body: b
 
 
 def test_an_about_panel_failure_never_ends_the_chain(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
     spider = YouTubeSpider()
     account = AccountRef("youtube", platform_user_id=HOSPITAL)
     about = spider._about_source("tok", None)
@@ -252,7 +254,7 @@ def test_the_page_counts_win_and_the_about_panel_fills_country_links_and_views()
 def test_the_about_panels_joined_date_in_several_locales(text: str | None, expected: tuple[int, int, int] | None) -> None:
     from datetime import datetime, timezone
 
-    from spiders.youtube import joined_date
+    from spiders.pages.youtube import joined_date
 
     assert joined_date(text) == (datetime(*expected, tzinfo=timezone.utc) if expected else None)
 
@@ -269,9 +271,9 @@ def _about_answer(videos: str, subscribers: str = "551K subscribers", views: str
 
 
 def _crawled_profile(monkeypatch: pytest.MonkeyPatch, about_body: bytes) -> Profile:
-    from crawler.items import ProfileItem, Provenance
+    from records import ProfileItem, Provenance
 
-    monkeypatch.setattr(youtube, "api_key", lambda: None)
+    monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
     spider = YouTubeSpider()
     account = AccountRef("youtube", handle="hospitalrecords")
     (page_source,) = spider.sources(account)

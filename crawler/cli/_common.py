@@ -24,7 +24,7 @@ def fail(message: str, code: int = PROBLEM) -> "typer.Exit":
 def friendly_errors() -> Iterator[None]:
     """Known error types become one-line messages and exit codes, never tracebacks."""
     from crawler.replay import RecordingError
-    from spiders.registry import UnknownPlatform
+    from spiders.pages.registry import UnknownPlatform
     from storage.db import SchemaOutOfDate
     from storage.queries import DuplicateAccount
 

@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
-from spiders.registry import PLATFORMS
+from records import PLATFORMS
 
 candidates_app = typer.Typer(help="Register candidates and their platform accounts.", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[Any]:
 
     Raises ValueError naming the platform and the input when one does not parse.
     """
-    from spiders.registry import normalize_account
+    from spiders.pages.registry import normalize_account
 
     refs = []
     for platform, raw in values.items():
@@ -124,7 +124,7 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
     from storage.db import session_scope
-    from spiders.registry import UnknownPlatform
+    from spiders.pages.registry import UnknownPlatform
     from storage.queries import DuplicateAccount, add_candidate
 
     report = ImportReport()

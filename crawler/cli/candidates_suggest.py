@@ -3,7 +3,7 @@
 The crawl stores every link a profile shows (``AccountLink`` rows: Instagram ``external_url``
 and bio links, X's website and bio links, TikTok's ``bioLink``, YouTube's links); the bio of
 each account's newest snapshot is read for links too. Links that name an account on a
-platform Wangzi tracks (:mod:`enrichment.identity`) and that is not yet registered for the
+platform Wangzi tracks (:mod:`spiders.pages.identity`) and that is not yet registered for the
 candidate are listed, with the account that linked it. Nothing is registered automatically:
 a link is a claim made by the profile, so a person confirms it with ``candidates add`` or
 by editing the candidate.
@@ -48,8 +48,8 @@ def suggestions(session: Any, candidate_id: int) -> list[Suggestion]:
     """Accounts linked from the candidate's accounts and not registered for the candidate."""
     from sqlmodel import select
 
-    from crawler.items import AccountRef
-    from enrichment.identity import account_key, linked_accounts, same_account
+    from records import AccountRef
+    from spiders.pages.identity import account_key, linked_accounts, same_account
     from storage.models import Account, AccountLink, Candidate, ProfileSnapshot
     from storage.queries import find_account
 
@@ -97,7 +97,7 @@ def confirm(session: Any, candidate_id: int, rows: list[Suggestion], wanted: lis
     Returns what was registered; raises ValueError (nothing registered) when one is not among
     the suggestions or already belongs to another candidate.
     """
-    from crawler.items import AccountRef
+    from records import AccountRef
     from storage.models import Candidate
     from storage.queries import attach_account
 

@@ -77,16 +77,14 @@ def _crawl_due(
 
 
 def _platforms(requested: list[str] | None) -> list[str]:
-    from spiders.registry import PLATFORMS, UnknownPlatform, available_platforms
+    from records import PLATFORMS
+    from spiders.pages.registry import UnknownPlatform
 
-    available = available_platforms()
     if not requested:
-        return available
+        return list(PLATFORMS)
     for name in requested:
         if name not in PLATFORMS:
             raise UnknownPlatform(f"unknown platform {name!r}; known: {', '.join(PLATFORMS)}")
-        if name not in available:
-            raise UnknownPlatform(f"platform {name!r} is not implemented yet")
     return list(dict.fromkeys(requested))
 
 
@@ -226,7 +224,8 @@ def _retry_dead_letters(database_url: str | None, directory: Path | None) -> Non
 def resolve_lookup(session: Any, text: str, platforms: list[str]) -> tuple[Any, dict[str, list[Any]]]:
     """(candidate or None, platform -> account refs) for a candidate id/name/alias, a
     ``platform:handle`` pair or a profile URL."""
-    from spiders.registry import PLATFORMS, normalize_account
+    from records import PLATFORMS
+    from spiders.pages.registry import normalize_account
     from storage.queries import account_refs, find_account, find_candidate
 
     candidate = find_candidate(session, text)
@@ -315,7 +314,7 @@ def _press_spiders() -> list[str]:
 def _press_mentions(database_url: str | None, candidate_id: int) -> list[dict[str, Any]]:
     """The candidate's stored press mentions, newest first (empty when press is not installed)."""
     try:
-        from storage.press import PressMention
+        from storage.models import PressMention
     except ImportError:
         return []
     from sqlmodel import select
@@ -403,7 +402,7 @@ def demo(
     store the snapshots and print follower counts per platform."""
     from crawler.cli.candidates import candidate_rows, followers_table, import_rows
     from crawler.runner import run_crawl
-    from spiders.registry import available_platforms
+    from records import PLATFORMS
     from storage.db import session_scope
     from storage.queries import account_refs, find_candidate
 
@@ -419,7 +418,7 @@ def demo(
                     err.print(f"demo candidates row {number}: {message}")
         with session_scope(database_url) as session:
             ids = [c.id for c in (find_candidate(session, n) for n in names) if c is not None]
-            targets = {p: account_refs(session, p, candidate_ids=ids) for p in available_platforms()}
+            targets = {p: account_refs(session, p, candidate_ids=ids) for p in PLATFORMS}
         run_id = run_crawl(
             targets, trigger="demo", database_url=database_url, replay=replay,
             overrides=_log_overrides(verbose, sys.stderr.isatty()),

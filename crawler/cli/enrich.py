@@ -85,7 +85,7 @@ def print_ranking(session: Any, by: str = "composite", top: int = 10) -> int:
     from sqlalchemy import func, select
 
     from enrichment.indices import RANK_COLUMNS
-    from storage.features import FeatureSnapshot as FS
+    from storage.models import FeatureSnapshot as FS
     from storage.models import Candidate
 
     column = getattr(FS, RANK_COLUMNS[by])

@@ -25,8 +25,8 @@ def parse(
     """
     import sys
 
-    from crawler.items import Failure
-    from spiders.registry import UnknownPlatform, platform_module
+    from records import Failure
+    from spiders.pages.registry import UnknownPlatform, platform_module
 
     try:
         module = platform_module(platform)
@@ -52,8 +52,8 @@ def parse(
 
 
 def _safe(run, payload: bytes, url: str | None, status: int):  # type: ignore[no-untyped-def]
-    """Run the parser; exceptions become typed failures (as ``spiders.base.safe_parse`` does)."""
-    from crawler.items import Failure, FailureKind, ParseError
+    """Run the parser; exceptions become typed failures (as ``spiders.pages.parsing.safe_parse`` does)."""
+    from records import Failure, FailureKind, ParseError
 
     try:
         result = run(payload, url, status)

@@ -90,7 +90,7 @@ def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool
     from sqlmodel import select
 
     from storage.db import session_scope
-    from storage.press import CONFIRMED, PressMention
+    from storage.models import CONFIRMED, PressMention
 
     with session_scope(database_url) as session:
         statement = select(PressMention).where(PressMention.candidate_id == candidate_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from crawler.items import AccountRef
+from records import AccountRef
 from tests.faults.server import Answer, content_type, fixture_answer, fixture_cases
 
 JSON = (("Content-Type", "application/json; charset=utf-8"),)
@@ -140,7 +140,7 @@ def account_input(platform: str, number: int) -> tuple[str, str]:
 
     Tries a lowercase handle, a numeric id and a 24-hex id (Xiaohongshu) until the platform's
     ``normalize_account`` accepts one and keeps the token."""
-    from spiders.registry import normalize_account
+    from spiders.pages.registry import normalize_account
 
     forms = [f"wzfault{number:03d}q", f"77{number:05d}3", f"fa{number:04x}" + "0" * 16 + "ab",
              f"MS4wLjABAAAAwzfault{number:04d}zzzzzzzzzz"]  # Douyin sec_uid

@@ -10,10 +10,11 @@ ones and per-host politeness still applies; only the answers differ.
 from __future__ import annotations
 
 from scrapy import Request, Spider
+from scrapy.http import Response
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.middlewares import ReplayMiddleware
+from crawler.middlewares import ReplayMiddleware, name_real_urls
 from crawler.replay import loopback_url, real_url
 
 
@@ -27,6 +28,9 @@ class FaultServerMiddleware:
         if not base:
             raise NotConfigured()
         return cls(base)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        return name_real_urls(request, response, self.base_url)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         if request.url == request.meta.get("wangzi_replay_url"):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from spiders.registry import available_platforms
+from records import PLATFORMS
 from storage.db import upgrade
 from tests.faults.catalogue import Fault, account_input, faults_for
 from tests.faults.crawl import crawl, logged_stat, outcomes, register, run_stats
@@ -36,7 +36,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("faults")
     database_url = f"sqlite:///{tmp / 'wangzi.db'}"
     upgrade(database_url)
-    platforms = available_platforms()
+    platforms = list(PLATFORMS)
     routes = Routes(fallback=success_fallbacks(platforms))
     cells: dict[tuple[str, str], tuple[Fault, str]] = {}  # (platform, fault name) -> (fault, token)
     accounts: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -171,7 +171,7 @@ def test_every_fault_is_stored_as_its_typed_failure_and_never_as_a_snapshot(matr
 def test_every_failure_kind_of_the_data_model_is_produced(matrix: dict[str, Any]) -> None:
     """Coverage of FailureKind by real crawls: each kind is stored for at least one cell
     (kinds no platform produces would show here as missing)."""
-    from crawler.items import FailureKind
+    from records import FailureKind
 
     stored = {kind for outcome in matrix["outcomes"].values() for kind in outcome.kinds}
     assert {k.value for k in FailureKind} - stored == set()
