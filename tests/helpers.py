@@ -85,3 +85,18 @@ def posts(database_url: str) -> list[tuple[Post, PostSnapshot]]:
 def json_output(process: subprocess.CompletedProcess[str]) -> Any:
     assert process.stdout.strip(), f"no output; stderr:\n{process.stderr}"
     return json.loads(process.stdout)
+
+
+def make_spider(spider_cls: type[Any], settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A spider built the way Scrapy builds one (``from_crawler``, the project's settings plus
+    ``settings``), for unit tests of ``sources()`` and ``next_sources()``: the spider reads its
+    settings (``WANGZI_RECENT_POSTS`` ...) with no defaults of its own."""
+    from scrapy.settings import BaseSettings
+    from scrapy.utils.test import get_crawler
+
+    project = BaseSettings()
+    project.setmodule("crawler.settings", priority="project")
+    values = {**project.copy_to_dict(), **(settings or {})}
+    values["TWISTED_REACTOR_ENABLED"] = False  # no reactor runs in a unit test; nothing is downloaded
+    crawler = get_crawler(spider_cls, values)
+    return spider_cls.from_crawler(crawler, **kwargs)
