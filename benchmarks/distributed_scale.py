@@ -36,7 +36,7 @@ def register(database_url: str, platform: str, count: int) -> list[Any]:
     from records import AccountRef
     from storage.db import session_scope
     from storage.models import Account, Candidate, utcnow
-    from storage.queries import account_refs
+    from storage.candidates import account_refs
     from tests.ops_recording import account_ref
 
     with session_scope(database_url) as session:

@@ -360,7 +360,7 @@ class DistributedMixin(RedisMixin):
 
         from crawler.schedule import RefreshPolicy
         from storage.db import session_scope
-        from storage.ops import mark_done, outcomes_since
+        from storage.leases import mark_done, outcomes_since
 
         database_url = self.crawler.settings.get("WANGZI_DATABASE_URL") or None
         with session_scope(database_url) as session:
@@ -487,7 +487,7 @@ class JobAckPipeline:
         if leased:
             from crawler.schedule import with_retries
             from storage.db import session_scope
-            from storage.ops import mark_done
+            from storage.leases import mark_done
 
             def work() -> None:
                 with session_scope(self.database_url) as session:
@@ -563,7 +563,7 @@ def run_worker(
     from crawler.runner import REPLAY_SETTINGS, crawl_settings
     from storage.db import database_url as resolve_url
     from storage.db import session_scope
-    from storage.queries import finish_run, start_run
+    from storage.runs import finish_run, start_run
 
     redis_client(redis_url)  # fail early, with a clear message, when Redis is unreachable
     url = resolve_url(database_url)

@@ -125,7 +125,7 @@ class StoragePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         from storage.db import session_scope
-        from storage.queries import start_run
+        from storage.runs import start_run
 
         if self.run_id is None:
             with session_scope(self.database_url) as session:
@@ -174,7 +174,7 @@ class StoragePipeline:
         if not self.owns_run or self.run_id is None:
             return
         from storage.db import session_scope
-        from storage.queries import finish_run
+        from storage.runs import finish_run
 
         with session_scope(self.database_url) as session:
             finish_run(session, self.run_id, "finished" if reason == "finished" else "interrupted")

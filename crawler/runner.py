@@ -69,7 +69,7 @@ def run_crawl(
     """
     from storage.db import database_url as resolve_url
     from storage.db import session_scope
-    from storage.queries import finish_run, start_run
+    from storage.runs import finish_run, start_run
 
     url = resolve_url(database_url)
     if run_id is None:

@@ -178,7 +178,7 @@ def with_retries(work: Callable[[], T], attempts: int = 5) -> T:
 
 
 def new_lease_owner(process: bool = True) -> str:
-    from storage.ops import new_owner
+    from storage.leases import new_owner
 
     return new_owner(uuid.uuid4().hex[:12], process=process)
 
@@ -187,7 +187,7 @@ def settle_stale(database_url: str | None, policy: RefreshPolicy, now: datetime 
     """Settle leases left by dead crawls from what they stored (see module docstring)."""
     from storage.db import session_scope
     from storage.models import utcnow
-    from storage.ops import settle_accounts, stale_leases
+    from storage.leases import settle_accounts, stale_leases
 
     def work() -> dict[str, int]:
         with session_scope(database_url) as session:
@@ -217,8 +217,8 @@ def claim_due(
     search is due. Stale leases are settled first."""
     from storage.db import session_scope
     from storage.models import Candidate, utcnow
-    from storage.ops import claim, ensure_leases, leases
-    from storage.queries import account_refs
+    from storage.leases import claim, ensure_leases, leases
+    from storage.candidates import account_refs
     from sqlmodel import select
 
     now = now or utcnow()
@@ -267,7 +267,7 @@ def settle_owner(database_url: str | None, owner: str, policy: RefreshPolicy, *,
     were claimed are refreshed, the rest stay due (transient failures after ``transient_retry``)."""
     from storage.db import session_scope
     from storage.models import utcnow
-    from storage.ops import held_by, settle, settle_accounts
+    from storage.leases import held_by, settle, settle_accounts
 
     def work() -> dict[str, int]:
         with session_scope(database_url) as session:
@@ -287,8 +287,8 @@ def due_overview(database_url: str | None, policy: RefreshPolicy, platforms: Ite
     """Per platform: accounts of active candidates, how many are due, how many are leased now."""
     from storage.db import session_scope
     from storage.models import utcnow
-    from storage.ops import leases
-    from storage.queries import account_refs
+    from storage.leases import leases
+    from storage.candidates import account_refs
 
     now = now or utcnow()
     overview = {}
@@ -342,7 +342,7 @@ class LeaseHeartbeat:
 
     def beat(self) -> None:
         from storage.db import session_scope
-        from storage.ops import renew
+        from storage.leases import renew
 
         try:
             with session_scope(self.database_url) as session:
@@ -391,8 +391,8 @@ def run_due_crawl(
     from crawler.runner import run_crawl
     from storage.db import database_url as resolve_url
     from storage.db import session_scope
-    from storage.ops import assign_run
-    from storage.queries import start_run
+    from storage.leases import assign_run
+    from storage.runs import start_run
 
     url = resolve_url(database_url)
     owner = new_lease_owner()

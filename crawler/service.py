@@ -174,7 +174,7 @@ class LookupQueue:
 
     async def start(self) -> None:
         from storage.db import session_scope
-        from storage.ops import unfinished_jobs
+        from storage.lookup_jobs import unfinished_jobs
 
         def pending() -> list[str]:
             with session_scope(self.database_url) as session:
@@ -355,7 +355,7 @@ def create_app(
     @app.get("/health", tags=["service"], summary="Liveness and queue depth (no authentication)")
     async def health() -> dict[str, Any]:
         from storage.db import session_scope
-        from storage.ops import count_jobs
+        from storage.lookup_jobs import count_jobs
 
         def counts() -> dict[str, int]:
             with session_scope(url) as session:
@@ -447,7 +447,7 @@ def _resolve(url: str, body: LookupRequest) -> tuple[int, list[str]]:
     from spiders.pages.registry import normalize_account
     from storage.db import session_scope
     from storage.models import Candidate
-    from storage.queries import attach_account, find_account
+    from storage.candidates import attach_account, find_account
 
     for name in body.platforms or []:
         if name not in PLATFORMS:

@@ -125,7 +125,7 @@ class AccountSpider(scrapy.Spider):
         if raw:
             return [self.normalize_account(part.strip()) for part in str(raw).split(",") if part.strip()]
         from storage.db import session_scope
-        from storage.queries import account_refs
+        from storage.candidates import account_refs
 
         candidate = getattr(self, "candidate", None)
         database_url = self.settings.get("WANGZI_DATABASE_URL") if hasattr(self, "settings") else None

@@ -9,14 +9,16 @@ command and a running crawl can share the file. Schema changes go through Alembi
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_DATABASE_URL = "sqlite:///wangzi.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -121,3 +123,27 @@ def ensure_schema(url: str | None = None) -> None:
                 f"{current!r}, the code needs {head!r}: run `wangzi db upgrade`"
             )
     _checked.add(key)
+
+
+# --------------------------------------------------------------------------- idempotent writes
+# Inserts that must be idempotent (snapshots, posts, links, leases) use the dialect's
+# ``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL both have it), so a resumed
+# or concurrent crawl can never write a second identical row.
+
+
+def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping any that would violate a unique constraint. Returns rows inserted."""
+    if not rows:
+        return 0
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
+    else:  # pragma: no cover - other databases are not supported
+        raise NotImplementedError(f"insert_ignore does not support {dialect}")
+    # Count the inserted rows with RETURNING: PostgreSQL drivers report rowcount -1 for
+    # INSERT ... ON CONFLICT DO NOTHING with SQLAlchemy 2.1.
+    result = session.execute(statement.returning(*table.primary_key.columns))
+    return len(result.all())

@@ -21,6 +21,14 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_naive_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo else value
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class Candidate(SQLModel, table=True):
     """A person the talent team is considering."""
 

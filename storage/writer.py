@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from records import FailureItem, FeedFailureItem, PostsItem, ProfileItem
 from storage.models import Account, AccountLink, FetchFailure, Post, PostSnapshot, ProfileSnapshot, utcnow
-from storage.queries import account_for_ref, insert_ignore
+from storage.candidates import account_for_ref
+from storage.db import insert_ignore
 
 
 def write_items(session: Session, items: Iterable[Any], run_id: int | None) -> Counter[str]:

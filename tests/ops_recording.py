@@ -131,7 +131,7 @@ def account_ref(platform: str, number: int) -> AccountRef:
 def register_accounts(database_url: str, platform: str, count: int, first_id: int = 100000) -> list[AccountRef]:
     """``count`` candidates with one account each (numbers first_id, first_id+1, ...)."""
     from storage.db import session_scope
-    from storage.queries import add_candidate, account_refs
+    from storage.candidates import add_candidate, account_refs
 
     with session_scope(database_url) as session:
         for n in range(count):

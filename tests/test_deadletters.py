@@ -85,7 +85,8 @@ def test_an_item_the_database_refuses_is_kept_and_re_applied_once(tmp_path: Path
 def test_dead_letters_of_every_item_type_are_stored_idempotently(tmp_path: Path, database_url: str) -> None:
     """On SQLite and PostgreSQL: profile + posts + failure letters, applied twice, stored once."""
     from storage.db import session_scope
-    from storage.queries import add_candidate, start_run
+    from storage.candidates import add_candidate
+    from storage.runs import start_run
 
     with session_scope(database_url) as session:
         candidate = add_candidate(session, "A", accounts=[AccountRef("x", handle="a")])

@@ -16,7 +16,7 @@ from records import AccountRef, Failure, FailureItem, FailureKind, Profile, Prof
 from crawler.logging import JsonFormatter, install_json_logging
 from storage.db import session_scope
 from storage.models import CrawlRun, utcnow
-from storage.queries import finish_run, start_run
+from storage.runs import finish_run, start_run
 from storage.writer import write_items
 
 runner = CliRunner()

@@ -45,7 +45,7 @@ def test_migrations_go_down_to_nothing_and_back_up(postgres_url: str) -> None:
 def test_the_cli_works_against_postgresql(postgres_url: str) -> None:
     assert run_wangzi("db", "upgrade", database_url=postgres_url).returncode == 0
     from storage.db import session_scope
-    from storage.queries import add_candidate
+    from storage.candidates import add_candidate
 
     with session_scope(postgres_url) as session:
         add_candidate(session, "碧诗", accounts=[AccountRef("bilibili", platform_user_id="2")])

@@ -13,7 +13,7 @@ from enrichment.press import confirm_mention
 from spiders.press import load_targets
 from storage.db import session_scope, upgrade
 from storage.models import Account, Post
-from storage.queries import add_candidate
+from storage.candidates import add_candidate
 
 
 def _database(tmp_path: Path) -> str:

@@ -20,7 +20,8 @@ from records import AccountRef, Failure, FailureItem, FailureKind, FeedFailureIt
 from spiders.pages import gdelt
 from storage.db import get_engine, session_scope, upgrade
 from storage.models import FetchFailure
-from storage.queries import add_candidate, run_feed_failures, start_run
+from storage.candidates import add_candidate
+from storage.runs import run_feed_failures, start_run
 from storage.writer import write_items
 from tests.helpers import Exchange, failures, run_wangzi, write_har
 
@@ -157,7 +158,7 @@ def _register(database_url: str) -> int:
     added = run_wangzi("candidates", "add", NAME, "--alias", LATIN, "--alias", OTHER, database_url=database_url)
     assert added.returncode == 0, added.stderr
     with session_scope(database_url) as session:
-        from storage.queries import find_candidate
+        from storage.candidates import find_candidate
 
         found = find_candidate(session, NAME)
         assert found is not None and found.id is not None

@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 from crawler.settings import AUTOTHROTTLE_ENABLED
 from spiders.press import GDELT_HOST, PressSpider
 from storage.db import session_scope
-from storage.queries import add_candidate
+from storage.candidates import add_candidate
 
 
 def test_autothrottle_never_shortens_the_five_seconds_between_gdelt_requests(sqlite_url: str) -> None:

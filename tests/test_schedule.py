@@ -18,8 +18,9 @@ from crawler.schedule import PolicyError, RefreshPolicy, claim_due, parse_durati
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.models import Lease
-from storage.ops import new_owner
-from storage.queries import add_candidate, start_run
+from storage.leases import new_owner
+from storage.candidates import add_candidate
+from storage.runs import start_run
 from storage.writer import write_items
 from tests.helpers import REPO
 
@@ -170,7 +171,7 @@ def test_an_expired_lease_of_another_machine_is_taken_over(database_url: str) ->
 CLAIMER = """
 import json, sys
 from crawler.schedule import RefreshPolicy, claim_due
-from storage.ops import new_owner
+from storage.leases import new_owner
 sys.stdin.readline()  # start together
 claimed = claim_due(sys.argv[1], RefreshPolicy.load(), ["bilibili"], owner=new_owner(sys.argv[2]))
 print(json.dumps([r.account_id for r in claimed.accounts["bilibili"]]))

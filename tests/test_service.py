@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from records import AccountRef
 from crawler.service import create_app
 from storage.db import session_scope
-from storage.queries import add_candidate
+from storage.candidates import add_candidate
 from tests.helpers import REPO
 
 TOKEN = "test-token-0123456789"

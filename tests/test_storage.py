@@ -13,7 +13,8 @@ from sqlmodel import SQLModel, select
 from records import AccountRef, Failure, FailureItem, FailureKind, Post, PostsItem, Profile, ProfileItem, Provenance
 from storage.db import get_engine, import_models, session_scope
 from storage.models import Account, AccountLink, FetchFailure, PostSnapshot, ProfileSnapshot
-from storage.queries import DuplicateAccount, add_candidate, start_run
+from storage.candidates import DuplicateAccount, add_candidate
+from storage.runs import start_run
 from storage.writer import write_items
 
 

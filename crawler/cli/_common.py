@@ -26,7 +26,7 @@ def friendly_errors() -> Iterator[None]:
     from crawler.replay import RecordingError
     from spiders.pages.registry import UnknownPlatform
     from storage.db import SchemaOutOfDate
-    from storage.queries import DuplicateAccount
+    from storage.candidates import DuplicateAccount
 
     try:
         yield

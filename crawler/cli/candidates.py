@@ -61,7 +61,7 @@ FORMULA_ERROR = "name starts like a spreadsheet formula (= + - @); write it with
 
 def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
     from storage.db import session_scope
-    from storage.queries import add_candidate
+    from storage.candidates import add_candidate
 
     if not display_name.strip():
         raise fail("the candidate's name is empty", USAGE)
@@ -125,7 +125,7 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
     from storage.db import session_scope
     from spiders.pages.registry import UnknownPlatform
-    from storage.queries import DuplicateAccount, add_candidate
+    from storage.candidates import DuplicateAccount, add_candidate
 
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text))
@@ -212,7 +212,7 @@ def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = N
 
     from storage.db import session_scope
     from storage.models import Account, Candidate
-    from storage.queries import latest_snapshots
+    from storage.candidates import latest_snapshots
 
     with session_scope(database_url) as session:
         statement = select(Candidate).order_by(Candidate.id)

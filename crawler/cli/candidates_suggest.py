@@ -51,7 +51,7 @@ def suggestions(session: Any, candidate_id: int) -> list[Suggestion]:
     from records import AccountRef
     from spiders.pages.identity import account_key, linked_accounts, same_account
     from storage.models import Account, AccountLink, Candidate, ProfileSnapshot
-    from storage.queries import find_account
+    from storage.candidates import find_account
 
     accounts = list(session.exec(select(Account).where(Account.candidate_id == candidate_id).order_by(Account.id)).all())
     own = [(a.platform, AccountRef(platform=a.platform, handle=a.handle, platform_user_id=a.platform_user_id)) for a in accounts]
@@ -99,7 +99,7 @@ def confirm(session: Any, candidate_id: int, rows: list[Suggestion], wanted: lis
     """
     from records import AccountRef
     from storage.models import Candidate
-    from storage.queries import attach_account
+    from storage.candidates import attach_account
 
     chosen: list[Suggestion] = []
     for text in wanted:
@@ -138,7 +138,7 @@ def suggest(
     --confirm value is not one of the suggestions.
     """
     from storage.db import session_scope
-    from storage.queries import find_candidate
+    from storage.candidates import find_candidate
 
     if not candidate.strip():
         raise fail("the candidate is empty; give an id, display name or alias", USAGE)

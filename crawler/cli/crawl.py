@@ -92,7 +92,7 @@ def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
     """What one run stored: snapshots and failures, JSON-ready."""
     from storage.db import session_scope
     from storage.models import CrawlRun
-    from storage.queries import run_failures, run_snapshots
+    from storage.runs import run_failures, run_snapshots
 
     with session_scope(database_url) as session:
         run = session.get(CrawlRun, run_id)
@@ -165,7 +165,7 @@ def crawl(
     With --due only what the refresh policy says is due (safe to start every few minutes from cron); with --due --distributed redis://HOST:6379/0 the due accounts are queued for `wangzi worker` processes."""
     from crawler.runner import run_crawl
     from storage.db import session_scope
-    from storage.queries import account_refs, find_candidate
+    from storage.candidates import account_refs, find_candidate
 
     if retry_dead_letters:
         _retry_dead_letters(database_url, dead_letter_dir)
@@ -226,7 +226,7 @@ def resolve_lookup(session: Any, text: str, platforms: list[str]) -> tuple[Any, 
     ``platform:handle`` pair or a profile URL."""
     from records import PLATFORMS
     from spiders.pages.registry import normalize_account
-    from storage.queries import account_refs, find_account, find_candidate
+    from storage.candidates import account_refs, find_account, find_candidate
 
     candidate = find_candidate(session, text)
     if candidate is not None:
@@ -404,7 +404,7 @@ def demo(
     from crawler.runner import run_crawl
     from records import PLATFORMS
     from storage.db import session_scope
-    from storage.queries import account_refs, find_candidate
+    from storage.candidates import account_refs, find_candidate
 
     with friendly_errors():
         text = (DEMO_DIR / "candidates.csv").read_text(encoding="utf-8")

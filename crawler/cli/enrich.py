@@ -50,7 +50,7 @@ def _weights(path: Path | None) -> Any:
 
 
 def _candidate_id(session: Any, text: str) -> int:
-    from storage.queries import find_candidate
+    from storage.candidates import find_candidate
 
     found = find_candidate(session, text)
     if found is None:

@@ -30,7 +30,7 @@ def press(
     from crawler.runner import run_crawl
     from storage.db import database_url as resolve_url
     from storage.db import session_scope
-    from storage.queries import find_candidate
+    from storage.candidates import find_candidate
 
     if since:
         try:
@@ -62,7 +62,7 @@ def press(
 def feed_failure_rows(database_url: str, run_id: int, candidate_id: int) -> list[dict]:
     """The feeds of this run that failed for the candidate, as plain dicts."""
     from storage.db import session_scope
-    from storage.queries import run_feed_failures
+    from storage.runs import run_feed_failures
 
     with session_scope(database_url) as session:
         return [

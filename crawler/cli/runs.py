@@ -73,7 +73,7 @@ class PlatformHealth:
 
 def window_stats(session: Any, start: datetime, end: datetime) -> dict[str, PlatformWindow]:
     """Per platform: the runs that started in [start, end), summed."""
-    from storage.ops import run_account_outcomes, runs_between
+    from storage.runs import run_account_outcomes, runs_between
 
     runs = runs_between(session, start, end)
     windows: dict[str, PlatformWindow] = {}
@@ -160,7 +160,7 @@ def runs(
     """Recent crawl runs: trigger, status, duration and per platform requests, snapshots,
     failures by kind and success rate."""
     from storage.db import session_scope
-    from storage.ops import recent_runs
+    from storage.runs import recent_runs
 
     with friendly_errors():
         with session_scope(database_url) as session:

@@ -1,6 +1,6 @@
-"""Operations tables and their queries: crawl leases (refresh state) and HTTP lookup jobs.
+"""Crawl leases: each account's refresh state and who is crawling it.
 
-A :class:`Lease` row exists per (platform, subject): the subject is an account id for the
+A :class:`~storage.models.Lease` row exists per (platform, subject): the subject is an account id for the
 social platforms, a candidate id for ``press``. It remembers when each kind of data
 (``profiles``, ``posts``, ``press``) was last refreshed and, while a crawl holds it, who
 holds it and until when. Claiming is an optimistic compare-and-set on ``version``
@@ -19,14 +19,14 @@ resumes without repeating or losing work.
 import os
 import socket
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
-from storage.models import CrawlRun, FetchFailure, Lease, LookupJob, ProfileSnapshot, utcnow
-from storage.queries import insert_ignore
+from storage.models import FetchFailure, Lease, ProfileSnapshot, utcnow
+from storage.db import insert_ignore
 
 #: Failure kinds that say nothing about the account (the network or the server hiccuped):
 #: the account is retried after ``transient_retry`` instead of waiting a whole interval.
@@ -213,75 +213,7 @@ def mark_done(session: Session, platform: str, subject_id: int, owner: str, outc
 # --------------------------------------------------------------------------- run health
 
 
-def recent_runs(session: Session, limit: int = 20, since: datetime | None = None) -> list[CrawlRun]:
-    statement = select(CrawlRun)
-    if since is not None:
-        statement = statement.where(CrawlRun.started_at >= since)
-    return list(session.exec(statement.order_by(CrawlRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
-
-
-def runs_between(session: Session, start: datetime, end: datetime) -> list[CrawlRun]:
-    return list(
-        session.exec(
-            select(CrawlRun).where(CrawlRun.started_at >= start, CrawlRun.started_at < end).order_by(CrawlRun.id)
-        ).all()
-    )
-
-
-def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, dict[str, int]]:
-    """Per platform: accounts with a snapshot and accounts with only failures in these runs
-    (press feed failures, which name a candidate instead of an account, are not outcomes).
-
-    Read from the stored rows, so it holds for runs whose stats predate the ``accounts``
-    counters too."""
-    result: dict[str, dict[str, int]] = {}
-    if not run_ids:
-        return result
-    from storage.models import Account
-
-    ok: dict[str, set[int]] = {}
-    for platform, account_id in session.execute(
-        select(Account.platform, ProfileSnapshot.account_id)
-        .join(Account, Account.id == ProfileSnapshot.account_id)
-        .where(ProfileSnapshot.crawl_run_id.in_(list(run_ids)))  # type: ignore[union-attr]
-        .distinct()
-    ):
-        ok.setdefault(platform, set()).add(account_id)
-    failed: dict[str, set[Any]] = {}
-    for platform, account_id, failure_id in session.execute(
-        select(FetchFailure.platform, FetchFailure.account_id, FetchFailure.id).where(
-            FetchFailure.crawl_run_id.in_(list(run_ids)),  # type: ignore[union-attr]
-            # Press feed failures name a candidate, not an account: not an account outcome.
-            FetchFailure.candidate_id.is_(None),  # type: ignore[union-attr]
-        )
-    ):
-        failed.setdefault(platform, set()).add(account_id if account_id is not None else f"failure:{failure_id}")
-    for platform in set(ok) | set(failed):
-        good = ok.get(platform, set())
-        bad = failed.get(platform, set()) - good
-        result[platform] = {"accounts_ok": len(good), "accounts_failed": len(bad)}
-    return result
-
-
 # --------------------------------------------------------------------------- lookup jobs
-
-
-def lookup_job(session: Session, job_id: str) -> LookupJob | None:
-    return session.get(LookupJob, job_id)
-
-
-def unfinished_jobs(session: Session) -> list[LookupJob]:
-    return list(
-        session.exec(select(LookupJob).where(or_(LookupJob.status == "queued", LookupJob.status == "running"))).all()
-    )
-
-
-def count_jobs(session: Session, status: str) -> int:
-    return session.exec(select(func.count()).select_from(LookupJob).where(LookupJob.status == status)).one()
-
-
-def as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def assign_run(session: Session, owner: str, run_id: int) -> None:

@@ -1,47 +1,22 @@
-"""The few queries the rest of Wangzi needs. Nothing outside ``storage/`` writes SQL.
+"""Candidates and their accounts: registering, finding and listing them.
 
-Inserts that must be idempotent (snapshots, posts, links) use the dialect's
-``INSERT ... ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL both have it), so a resumed
-or concurrent crawl can never write a second identical row.
+A candidate is a person; an account is one of their platform accounts. An account first
+seen in an ad-hoc crawl is stored unowned and adopted when someone registers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import func, or_
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from records import AccountRef, profile_url
-from storage.models import Account, Candidate, CrawlRun, FetchFailure, ProfileSnapshot, utcnow
+from storage.models import Account, Candidate, ProfileSnapshot
 
 
 class DuplicateAccount(ValueError):
     """The account is already registered (to this or another candidate)."""
-
-
-def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
-    """Insert rows, skipping any that would violate a unique constraint. Returns rows inserted."""
-    if not rows:
-        return 0
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases are not supported
-        raise NotImplementedError(f"insert_ignore does not support {dialect}")
-    # Count the inserted rows with RETURNING: PostgreSQL drivers report rowcount -1 for
-    # INSERT ... ON CONFLICT DO NOTHING with SQLAlchemy 2.1.
-    result = session.execute(statement.returning(*table.primary_key.columns))
-    return len(result.all())
-
-
-# --------------------------------------------------------------------------- candidates and accounts
 
 
 def find_candidate(session: Session, text: str) -> Candidate | None:
@@ -140,24 +115,6 @@ def account_refs(
     ]
 
 
-# --------------------------------------------------------------------------- runs and results
-
-
-def start_run(session: Session, trigger: str) -> CrawlRun:
-    run = CrawlRun(trigger=trigger)
-    session.add(run)
-    session.flush()
-    return run
-
-
-def finish_run(session: Session, run_id: int, status: str) -> None:
-    run = session.get(CrawlRun, run_id)
-    if run is not None:
-        run.status = status
-        run.finished_at = utcnow()
-        session.add(run)
-
-
 def latest_snapshots(session: Session, candidate_ids: Iterable[int] | None = None) -> list[tuple[Account, ProfileSnapshot]]:
     """The newest snapshot of every account (of the given candidates)."""
     newest = (
@@ -172,32 +129,3 @@ def latest_snapshots(session: Session, candidate_ids: Iterable[int] | None = Non
     if ids:
         statement = statement.where(Account.candidate_id.in_(ids))  # type: ignore[union-attr]
     return list(session.exec(statement).all())
-
-
-def run_failures(session: Session, run_id: int) -> list[FetchFailure]:
-    return list(session.exec(select(FetchFailure).where(FetchFailure.crawl_run_id == run_id).order_by(FetchFailure.id)).all())
-
-
-def run_feed_failures(session: Session, run_id: int, candidate_id: int | None = None) -> list[FetchFailure]:
-    """The press feed failures of one run (rows that name a candidate), oldest first."""
-    statement = select(FetchFailure).where(
-        FetchFailure.crawl_run_id == run_id,
-        FetchFailure.candidate_id.is_not(None),  # type: ignore[union-attr]
-    )
-    if candidate_id is not None:
-        statement = statement.where(FetchFailure.candidate_id == candidate_id)
-    return list(session.exec(statement.order_by(FetchFailure.id)).all())
-
-
-def run_snapshots(session: Session, run_id: int) -> list[tuple[Account, ProfileSnapshot]]:
-    statement = (
-        select(Account, ProfileSnapshot)
-        .join(ProfileSnapshot, ProfileSnapshot.account_id == Account.id)
-        .where(ProfileSnapshot.crawl_run_id == run_id)
-        .order_by(ProfileSnapshot.id)
-    )
-    return list(session.exec(statement).all())
-
-
-def as_naive_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=None) if value.tzinfo else value

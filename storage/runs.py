@@ -1,0 +1,100 @@
+"""Crawl runs and what each stored: starting and finishing a run, its snapshots and
+failures, and the runs of a time window with their per-platform account outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from storage.models import Account, CrawlRun, FetchFailure, ProfileSnapshot, utcnow
+
+
+def start_run(session: Session, trigger: str) -> CrawlRun:
+    run = CrawlRun(trigger=trigger)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, run_id: int, status: str) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is not None:
+        run.status = status
+        run.finished_at = utcnow()
+        session.add(run)
+
+
+def run_failures(session: Session, run_id: int) -> list[FetchFailure]:
+    return list(session.exec(select(FetchFailure).where(FetchFailure.crawl_run_id == run_id).order_by(FetchFailure.id)).all())
+
+
+def run_feed_failures(session: Session, run_id: int, candidate_id: int | None = None) -> list[FetchFailure]:
+    """The press feed failures of one run (rows that name a candidate), oldest first."""
+    statement = select(FetchFailure).where(
+        FetchFailure.crawl_run_id == run_id,
+        FetchFailure.candidate_id.is_not(None),  # type: ignore[union-attr]
+    )
+    if candidate_id is not None:
+        statement = statement.where(FetchFailure.candidate_id == candidate_id)
+    return list(session.exec(statement.order_by(FetchFailure.id)).all())
+
+
+def run_snapshots(session: Session, run_id: int) -> list[tuple[Account, ProfileSnapshot]]:
+    statement = (
+        select(Account, ProfileSnapshot)
+        .join(ProfileSnapshot, ProfileSnapshot.account_id == Account.id)
+        .where(ProfileSnapshot.crawl_run_id == run_id)
+        .order_by(ProfileSnapshot.id)
+    )
+    return list(session.exec(statement).all())
+
+
+def recent_runs(session: Session, limit: int = 20, since: datetime | None = None) -> list[CrawlRun]:
+    statement = select(CrawlRun)
+    if since is not None:
+        statement = statement.where(CrawlRun.started_at >= since)
+    return list(session.exec(statement.order_by(CrawlRun.id.desc()).limit(limit)).all())  # type: ignore[union-attr]
+
+
+def runs_between(session: Session, start: datetime, end: datetime) -> list[CrawlRun]:
+    return list(
+        session.exec(
+            select(CrawlRun).where(CrawlRun.started_at >= start, CrawlRun.started_at < end).order_by(CrawlRun.id)
+        ).all()
+    )
+
+
+def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, dict[str, int]]:
+    """Per platform: accounts with a snapshot and accounts with only failures in these runs
+    (press feed failures, which name a candidate instead of an account, are not outcomes).
+
+    Read from the stored rows, so it holds for runs whose stats predate the ``accounts``
+    counters too."""
+    result: dict[str, dict[str, int]] = {}
+    if not run_ids:
+        return result
+    ok: dict[str, set[int]] = {}
+    for platform, account_id in session.execute(
+        select(Account.platform, ProfileSnapshot.account_id)
+        .join(Account, Account.id == ProfileSnapshot.account_id)
+        .where(ProfileSnapshot.crawl_run_id.in_(list(run_ids)))  # type: ignore[union-attr]
+        .distinct()
+    ):
+        ok.setdefault(platform, set()).add(account_id)
+    failed: dict[str, set[Any]] = {}
+    for platform, account_id, failure_id in session.execute(
+        select(FetchFailure.platform, FetchFailure.account_id, FetchFailure.id).where(
+            FetchFailure.crawl_run_id.in_(list(run_ids)),  # type: ignore[union-attr]
+            # Press feed failures name a candidate, not an account: not an account outcome.
+            FetchFailure.candidate_id.is_(None),  # type: ignore[union-attr]
+        )
+    ):
+        failed.setdefault(platform, set()).add(account_id if account_id is not None else f"failure:{failure_id}")
+    for platform in set(ok) | set(failed):
+        good = ok.get(platform, set())
+        bad = failed.get(platform, set()) - good
+        result[platform] = {"accounts_ok": len(good), "accounts_failed": len(bad)}
+    return result
