@@ -21,14 +21,30 @@ COMMON_STATUSES: StatusTable = {
 }
 
 
-def status_failure(status: int | None, table: StatusTable = COMMON_STATUSES, what: str = "") -> Failure | None:
-    """The typed failure for an HTTP error status, or None for 2xx/3xx and an unknown status.
+#: What an error status not in a platform's table means unless it says otherwise.
+UNLISTED_STATUS: tuple[FailureKind, str] = (FailureKind.HTTP_ERROR, "HTTP {status}")
+
+
+def status_failure(
+    status: int | None,
+    table: StatusTable = COMMON_STATUSES,
+    what: str = "",
+    *,
+    otherwise: tuple[FailureKind, str] | None = UNLISTED_STATUS,
+) -> Failure | None:
+    """The typed failure for an HTTP error status, or None for 2xx/3xx.
 
     ``table`` is the platform's own meaning of a status; a status it does not list is
-    ``http_error`` ("HTTP 503"). ``what`` prefixes the detail ("feed: HTTP 429").
+    ``otherwise``: ``http_error`` ("HTTP 503") unless the platform words it its own way
+    ("HTTP 503 for the channel feed"), or None where the body of such an answer says what
+    it is (a wall page sent with a 403) and the parser reads it. ``what`` prefixes the
+    detail ("feed: HTTP 429").
     """
     if status is None or status < 400:
         return None
-    kind, detail = table.get(status, (FailureKind.HTTP_ERROR, "HTTP {status}"))
+    meaning = table.get(status, otherwise)
+    if meaning is None:
+        return None
+    kind, detail = meaning
     detail = detail.format(status=status)
     return Failure(kind, f"{what}: {detail}" if what else detail, status)
