@@ -1,11 +1,13 @@
 """Small readers the pure parsers share: JSON bytes, a JSON object or a typed failure,
-dict-or-empty, a trimmed string, a count, a key anywhere in a JSON tree, an ISO or Unix time.
+dict-or-empty, a boolean, the first value present, a trimmed string, a count, a key anywhere
+in a JSON tree, an ISO, Unix or X/Weibo ``created_at`` time.
 Each answers ``None``/empty for what is absent or of the wrong type, so a parser never raises
 on a payload that changed shape (and never invents a value)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -14,10 +16,11 @@ from enrichment.numbers import count_value, parse_count
 from records import Failure, FailureKind
 
 
-def load_json(payload: bytes) -> Any:
-    """The decoded JSON document (a BOM is allowed), or None when the bytes are not JSON."""
+def load_json(payload: bytes | str) -> Any:
+    """The decoded JSON document of bytes (a BOM is allowed) or of text a parser already
+    decoded (a script element's body), or None when it is not JSON."""
     try:
-        return json.loads(payload.decode("utf-8-sig"))
+        return json.loads(payload.decode("utf-8-sig") if isinstance(payload, bytes) else payload)
     except (UnicodeDecodeError, ValueError):
         return None
 
@@ -45,6 +48,17 @@ def count(value: Any) -> int | None:
 def as_dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one (so ``.get`` chains stay safe)."""
     return value if isinstance(value, dict) else {}
+
+
+def as_bool(value: Any) -> bool | None:
+    """``value`` when it is a JSON boolean, else None (a flag sent as 0/1 or "true" is not read)."""
+    return value if isinstance(value, bool) else None
+
+
+def first(*values: Any) -> Any:
+    """The first value that is not None (0 and "" are kept: they were read), or None. For a
+    field a platform moved between schema generations: the newer path first, the older after."""
+    return next((value for value in values if value is not None), None)
 
 
 def clean_text(value: Any) -> str | None:
@@ -81,6 +95,23 @@ def parse_iso_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+#: The ``created_at`` format X's user and tweet objects and Weibo's posts share.
+_CREATED_AT = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$")
+
+
+def parse_created_at(value: Any) -> datetime | None:
+    """``"Wed Oct 30 03:17:40 +0000 2024"`` (X) or ``"Tue Oct 29 20:15:00 +0800 2019"`` (Weibo)
+    -> aware UTC time. Anything else is None: Weibo's relative times ("5分钟前", "昨天 12:00",
+    "06-14") depend on when the page was fetched and lack a year, so they are not read."""
+    text = clean_text(value)
+    if text is None or not _CREATED_AT.match(text):
+        return None
+    try:
+        return datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def epoch_utc(value: Any) -> datetime | None:
