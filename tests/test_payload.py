@@ -77,7 +77,6 @@ def test_parse_created_at_reads_the_x_and_weibo_format_as_utc_and_nothing_else()
 
 def test_field_counts_keep_the_first_reading_and_name_rounded_fields_sorted() -> None:
     from enrichment.numbers import Count
-
     from spiders.pages.payload import FieldCounts
 
     counts = FieldCounts.read({"likes": "10万+", "followers": "1.2万", "posts": 7, "views": None, "following": -1})

@@ -1,6 +1,7 @@
 """Small readers the pure parsers share: JSON bytes, a JSON object or a typed failure,
-dict-or-empty, a boolean, the first value present, a trimmed string, a count, a key anywhere
-in a JSON tree, an ISO, Unix or X/Weibo ``created_at`` time.
+dict-or-empty, a boolean, the first value present, a trimmed string, a count (alone or several
+with their rounding flags), a key anywhere in a JSON tree, an ISO, Unix or X/Weibo
+``created_at`` time.
 Each answers ``None``/empty for what is absent or of the wrong type, so a parser never raises
 on a payload that changed shape (and never invents a value)."""
 
@@ -8,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from enrichment.numbers import count_value, parse_count
+from enrichment.numbers import Count, count_value, parse_count
 from records import Failure, FailureKind
 
 
@@ -43,6 +45,41 @@ def count(value: Any) -> int | None:
     hidden count), a boolean or unreadable. For counts whose rounding flags matter, call
     ``parse_count`` itself."""
     return count_value(parse_count(value))
+
+
+@dataclass
+class FieldCounts:
+    """Counts by record field (``followers``, ``likes`` ...) that keep their rounding flags:
+    ``approximate`` names the fields read from rounded text ("1.2万"), ``lower_bound`` those
+    shown as a floor ("10万+"), each sorted, as ``Profile``/``Post`` store them. The first
+    reading of a field wins (a page may repeat a number further down)."""
+
+    counts: dict[str, Count] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any]) -> FieldCounts:
+        """Field -> raw API or display value, each through :func:`enrichment.numbers.parse_count`."""
+        found = cls()
+        for name, value in raw.items():
+            found.add(name, parse_count(value))
+        return found
+
+    def add(self, name: str, count: Count | None) -> None:
+        """Keep ``count`` for ``name`` unless absent or ``name`` was read already."""
+        if count is not None:
+            self.counts.setdefault(name, count)
+
+    def get(self, name: str) -> int | None:
+        """The value read for ``name``, or None (not read, never 0)."""
+        return count_value(self.counts.get(name))
+
+    @property
+    def approximate(self) -> tuple[str, ...]:
+        return tuple(sorted(name for name, count in self.counts.items() if count.approximate))
+
+    @property
+    def lower_bound(self) -> tuple[str, ...]:
+        return tuple(sorted(name for name, count in self.counts.items() if count.lower_bound))
 
 
 def as_dict(value: Any) -> dict[str, Any]:
