@@ -35,6 +35,51 @@ def find_candidate(session: Session, text: str) -> Candidate | None:
     return None
 
 
+def get_candidate(session: Session, candidate_id: int) -> Candidate | None:
+    return session.get(Candidate, candidate_id)
+
+
+def list_candidates(
+    session: Session,
+    *,
+    ids: Iterable[int] | None = None,
+    active: bool | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Candidate]:
+    """Candidates by id: the given ones (every one when ``ids`` is empty), only active or
+    inactive ones when ``active`` says so, a page of them with ``offset``/``limit``."""
+    statement = select(Candidate).order_by(Candidate.id)
+    wanted = list(ids or [])
+    if wanted:
+        statement = statement.where(Candidate.id.in_(wanted))  # type: ignore[union-attr]
+    if active is not None:
+        statement = statement.where(Candidate.active == active)
+    if offset:
+        statement = statement.offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement).all())
+
+
+def candidate_accounts(session: Session, candidate_ids: Iterable[int]) -> dict[int, list[Account]]:
+    """Each of the candidates' accounts, in the order they were registered (candidates
+    without accounts are absent)."""
+    ids = list(candidate_ids)
+    accounts: dict[int, list[Account]] = {}
+    if not ids:
+        return accounts
+    statement = select(Account).where(Account.candidate_id.in_(ids)).order_by(Account.id)  # type: ignore[union-attr]
+    for account in session.exec(statement):
+        accounts.setdefault(account.candidate_id, []).append(account)  # type: ignore[arg-type]
+    return accounts
+
+
+def account_platforms(session: Session, candidate_id: int) -> set[str]:
+    """The platforms the candidate has an account on."""
+    return set(session.exec(select(Account.platform).where(Account.candidate_id == candidate_id)).all())
+
+
 def find_account(session: Session, ref: AccountRef) -> Account | None:
     conditions = []
     if ref.platform_user_id:

@@ -18,11 +18,13 @@ resumes without repeating or losing work.
 
 import os
 import socket
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from storage.models import FetchFailure, Lease, ProfileSnapshot, utcnow
@@ -31,6 +33,8 @@ from storage.db import insert_ignore
 #: Failure kinds that say nothing about the account (the network or the server hiccuped):
 #: the account is retried after ``transient_retry`` instead of waiting a whole interval.
 TRANSIENT_FAILURES = frozenset({"network", "http_error"})
+
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- lease owners
@@ -210,12 +214,22 @@ def mark_done(session: Session, platform: str, subject_id: int, owner: str, outc
     return True
 
 
-# --------------------------------------------------------------------------- run health
-
-
-# --------------------------------------------------------------------------- lookup jobs
-
-
 def assign_run(session: Session, owner: str, run_id: int) -> None:
     """Record which run crawls the leases an owner holds."""
     session.execute(update(Lease).where(Lease.owner == owner).values(run_id=run_id))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- write races
+
+
+def with_retries(work: Callable[[], T], attempts: int = 5) -> T:
+    """Run a unit of work again when it lost a write race on SQLite ("database is locked"):
+    overlapping crawls and workers claim and settle leases in the same file at once."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")

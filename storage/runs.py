@@ -27,6 +27,19 @@ def finish_run(session: Session, run_id: int, status: str) -> None:
         session.add(run)
 
 
+def get_run(session: Session, run_id: int) -> CrawlRun | None:
+    return session.get(CrawlRun, run_id)
+
+
+def merge_run_stats(session: Session, run_id: int, platform: str, stats: dict[str, Any]) -> None:
+    """Set one platform's statistics in the run's ``stats``, keeping the other platforms'
+    (every spider of a run closes on its own and adds its platform)."""
+    run = session.get(CrawlRun, run_id)
+    if run is not None:
+        run.stats = {**(run.stats or {}), platform: stats}
+        session.add(run)
+
+
 def run_failures(session: Session, run_id: int) -> list[FetchFailure]:
     return list(session.exec(select(FetchFailure).where(FetchFailure.crawl_run_id == run_id).order_by(FetchFailure.id)).all())
 
