@@ -1,7 +1,8 @@
-"""X: what to request for an account, and in which order.
+"""X: the logged-in session's cookies, and what to request for an account, in which order.
 
-How each answer is read (field paths, error codes) is in :mod:`spiders.pages.x`;
-this module only builds the requests and hands the responses to those parsers.
+How each answer is read (field paths, error codes) and how a GraphQL request is spelled (query
+ids, feature switches, headers) is in :mod:`spiders.pages.x`; this module reads the configured
+session (:func:`configured_cookies`) and plans the requests.
 """
 
 from __future__ import annotations
@@ -10,22 +11,23 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from records import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile
+from records import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile, profile_url
 from spiders.base import AccountSpider, Source
+from spiders.credentials import check_owner_only, get_secret
 from spiders.pages.x import (
-    _SESSION_FAILURES,
-    GRAPHQL_URL,
     PARSER_VERSION,
     PLATFORM,
-    QUERY_IDS,
-    TIMELINE_FEATURES,
     USER_FEATURES,
-    WEB_BEARER_TOKEN,
+    graphql_headers,
+    graphql_url,
     parse,
-    profile_url,
+    user_tweets_url,
 )
+
+#: Failures after which the spider asks X nothing more about the account in this crawl: the
+#: session is refused or its quota spent, and every further call would only spend more of it.
+SESSION_FAILURES = frozenset({FailureKind.LOGIN_REQUIRED, FailureKind.RATE_LIMITED, FailureKind.BLOCKED})
 
 
 # --------------------------------------------------------------------------- configuration
@@ -71,11 +73,7 @@ def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] 
     from the file named by ``WANGZI_X_COOKIE_FILE`` (owner-only). Each name is looked up in the
     environment, then in ``WANGZI_SECRETS_FILE`` (``environ`` replaces both, for tests). None when not configured;
     :class:`CookieProblem`, :class:`~spiders.credentials.InsecureSecretsFile` or OSError when configured but unusable."""
-    from spiders.credentials import check_owner_only
-
     if environ is None:
-        from spiders.credentials import get_secret
-
         def lookup(name: str) -> str:
             return get_secret(name) or ""  # the environment, then WANGZI_SECRETS_FILE
     else:
@@ -99,38 +97,6 @@ def configured_cookies(environ: dict[str, str] | None = None) -> dict[str, str] 
     if missing_names:
         raise CookieProblem(f"{file} has no {' or '.join(missing_names)} cookie")
     return {"auth_token": pairs["auth_token"], "ct0": pairs["ct0"]}
-
-
-def graphql_url(operation: str, variables: dict[str, Any], features: dict[str, bool] | None = None) -> str:
-    """``x.com/i/api/graphql/<id>/<operation>?variables=...&features=...`` (compact JSON)."""
-    query = "variables=" + quote(json.dumps(variables, separators=(",", ":")), safe="")
-    if features:
-        query += "&features=" + quote(json.dumps(features, separators=(",", ":")), safe="")
-    return GRAPHQL_URL.format(query_id=QUERY_IDS[operation], operation=operation) + "?" + query
-
-
-def user_tweets_url(user_id: str, count: int = 20) -> str:
-    """The ``UserTweets`` request for an account's latest posts."""
-    variables = {
-        "userId": user_id,
-        "count": count,
-        "includePromotedContent": False,
-        "withQuickPromoteEligibilityTweetFields": False,
-        "withVoice": True,
-        "withV2Timeline": True,
-    }
-    return graphql_url("UserTweets", variables, TIMELINE_FEATURES)
-
-
-def graphql_headers(ct0: str) -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {WEB_BEARER_TOKEN}",
-        "x-csrf-token": ct0,
-        "x-twitter-auth-type": "OAuth2Session",
-        "x-twitter-active-user": "yes",
-        "x-twitter-client-language": "en",
-        "Content-Type": "application/json",
-    }
 
 
 # --------------------------------------------------------------------------- spider
@@ -193,12 +159,11 @@ class XSpider(AccountSpider):
         for request in self.account_requests():
             yield request
 
-    def recent_posts_limit(self) -> int:
-        return self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
-
     def tweets_source(self, user_id: str) -> Source | None:
+        """``UserTweets`` for the account's ``WANGZI_RECENT_POSTS`` latest posts (at most 100, what
+        X answers in one page), or None when the setting is 0 or there is no session."""
         cookies = self.session_cookies()
-        limit = self.recent_posts_limit()
+        limit = self.recent_posts
         if not cookies or limit <= 0:
             return None
         return Source(
@@ -226,7 +191,7 @@ class XSpider(AccountSpider):
         account registered by id only gets its ``AboutAccountQuery`` (the country) once
         ``UserByRestId`` names its handle. After a refused session or a rate limit, ask
         nothing more (it would only spend the quota)."""
-        if isinstance(result, Failure) and result.kind in _SESSION_FAILURES:
+        if isinstance(result, Failure) and result.kind in SESSION_FAILURES:
             return []
         remaining = super().next_sources(account, source, result, payload, remaining)
         if (

@@ -9,8 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from spiders.x import graphql_url, user_tweets_url
-from spiders.pages.x import USER_FEATURES
+from spiders.pages.x import USER_FEATURES, graphql_url, user_tweets_url
 from tests.helpers import (
     Exchange,
     account_links,

@@ -13,9 +13,10 @@ import pytest
 
 from records import AccountRef, Failure, FailureItem, FailureKind, Profile
 from spiders.credentials import InsecureSecretsFile
-from spiders import x
-from spiders.x import CookieProblem, XSpider, configured_cookies, cookie_pairs
+from spiders.pages import x
 from spiders.pages.x import USER_FEATURES, normalize_account, parse
+from spiders.x import CookieProblem, XSpider, configured_cookies, cookie_pairs
+from tests.helpers import make_spider
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "x"
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
@@ -192,7 +193,7 @@ def test_without_cookies_every_account_fails_login_required_and_nothing_is_reque
     for name in ("WANGZI_X_AUTH_TOKEN", "WANGZI_X_CT0", "WANGZI_X_COOKIE_FILE"):
         monkeypatch.delenv(name, raising=False)
     targets = [AccountRef("x", handle="XDevelopers"), AccountRef("x", platform_user_id="2244994945")]
-    items = _start_items(XSpider(targets=targets))
+    items = _start_items(make_spider(XSpider, targets=targets))
     assert all(isinstance(item, FailureItem) for item in items) and len(items) == 2
     assert {item.failure.kind for item in items} == {FailureKind.LOGIN_REQUIRED}  # type: ignore[attr-defined]
     assert [item.url for item in items] == ["https://x.com/XDevelopers", "https://x.com/i/user/2244994945"]  # type: ignore[attr-defined]
@@ -203,7 +204,7 @@ def test_with_cookies_the_graphql_requests_carry_them_and_the_csrf_header(monkey
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
     monkeypatch.delenv("WANGZI_X_COOKIE_FILE", raising=False)
-    requests = _start_items(XSpider(targets=[AccountRef("x", handle="XDevelopers")]))
+    requests = _start_items(make_spider(XSpider, targets=[AccountRef("x", handle="XDevelopers")]))
     (request,) = requests
     assert request.url == BY_NAME  # type: ignore[attr-defined]
     query = parse_qs(urlsplit(request.url).query)  # type: ignore[attr-defined]
@@ -219,7 +220,7 @@ def test_with_cookies_the_graphql_requests_carry_them_and_the_csrf_header(monkey
 def test_an_id_only_account_is_read_with_user_by_rest_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
-    (source,) = XSpider().sources(AccountRef("x", platform_user_id="2244994945"))
+    (source,) = make_spider(XSpider).sources(AccountRef("x", platform_user_id="2244994945"))
     assert source.name == "x.user_by_rest_id" and "/UserByRestId?" in source.url
 
 
@@ -232,7 +233,7 @@ def test_an_unusable_cookie_file_is_a_login_required_failure_naming_the_problem(
     for name in ("WANGZI_X_AUTH_TOKEN", "WANGZI_X_CT0"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WANGZI_X_COOKIE_FILE", str(file))
-    (item,) = _start_items(XSpider(targets=[AccountRef("x", handle="XDevelopers")]))
+    (item,) = _start_items(make_spider(XSpider, targets=[AccountRef("x", handle="XDevelopers")]))
     assert isinstance(item, FailureItem) and item.failure.kind is FailureKind.LOGIN_REQUIRED
     assert "chmod 600" in item.failure.detail and "tok123456" not in item.failure.detail
     assert os.environ["WANGZI_X_COOKIE_FILE"] == str(file)
@@ -257,7 +258,7 @@ def test_user_tweets_from_either_timeline_key_keep_only_the_accounts_own_posts()
 def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
-    spider = XSpider()
+    spider = make_spider(XSpider)
     account = AccountRef("x", handle="XDevelopers")
     chain = spider.sources(account)
     profile = parse((SAMPLES / "graphql-UserByScreenName-XDevelopers-2025-03-legacy.json").read_bytes(), BY_NAME)
@@ -272,7 +273,7 @@ def test_after_a_profile_the_spider_asks_for_the_accounts_posts(monkeypatch: pyt
 def test_an_id_only_account_gets_its_country_query_once_the_handle_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
-    spider = XSpider()
+    spider = make_spider(XSpider)
     account = AccountRef("x", platform_user_id="2244994945")
     (by_id,) = spider.sources(account)
     profile = parse((SAMPLES / "graphql-UserByScreenName-XDevelopers-2026-05-core+legacy.json").read_bytes(),
@@ -289,7 +290,7 @@ def test_after_a_rate_limit_or_refused_session_nothing_more_is_asked(monkeypatch
 
     monkeypatch.setenv("WANGZI_X_AUTH_TOKEN", "tok123456")
     monkeypatch.setenv("WANGZI_X_CT0", "ct0abcdef")
-    spider = XSpider()
+    spider = make_spider(XSpider)
     account = AccountRef("x", handle="XDevelopers")
     chain = spider.sources(account)
     meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}

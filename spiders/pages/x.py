@@ -23,29 +23,43 @@ What is read, and from where:
   for saved answers of the paid official API (``wangzi parse``); the spider does not call it.
 
 The GraphQL API needs a logged-in session: the ``auth_token`` and ``ct0`` cookies (see
-:func:`configured_cookies`). Without them the spider records ``login_required`` for every
-account and sends nothing: X answers anonymous calls with errors or a login wall, and a
+:func:`spiders.x.configured_cookies`). Without them the spider records ``login_required`` for
+every account and sends nothing: X answers anonymous calls with errors or a login wall, and a
 crawl that pretends otherwise would only fill the failure table with noise.
 
-Everything above :class:`XSpider` is pure: bytes in, a record out.
+Failures: ``errors[].code`` (see ``_ERROR_CODES``) and ``UserUnavailable`` results before the
+status; HTTP 401/403 -> login_required (the session cookies were refused), 429 ->
+rate_limited, 404 -> not_found except from GraphQL, where it means a stale query id
+(http_error); another error status -> http_error.
+
+Everything here is pure: bytes in, a record out (and the GraphQL request it answers, built from
+the query ids and feature switches below); :mod:`spiders.x` decides what to request.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import parse_qs, quote, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Profile
-from enrichment.numbers import parse_count
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.places import country_code
-from spiders.pages.payload import as_dict, clean_text, load_json, parse_iso_time
+from spiders.pages.payload import (
+    as_bool,
+    as_dict,
+    clean_text,
+    count,
+    first,
+    load_json,
+    parse_created_at,
+    parse_iso_time,
+)
+from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "x"
 
-PROFILE_URL = "https://x.com/{handle}"
 GRAPHQL_URL = "https://x.com/i/api/graphql/{query_id}/{operation}"
 
 #: GraphQL query ids of the web app. X changes them when it redeploys; a stale id answers
@@ -119,8 +133,8 @@ WEB_BEARER_TOKEN = (
     "AAAAAAAAAAAAAAAAAAAAANRILgAAAAAAnNwIzUejRCOuH5E6I8xnZz4puTs%3D1Zv7ttfk8LF81IUq16cHjhLTvJu4FA33AGWWjCpTnA"
 )
 
-#: X handles: 1-15 letters, digits or underscores.
-HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+#: X handles: 1-15 letters, digits or underscores (the platform table's pattern).
+HANDLE = cast(re.Pattern[str], PLATFORM_TABLE[PLATFORM].handle)
 _HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com", "m.twitter.com"}
 #: First path segments that are X pages, not accounts.
 _RESERVED = {
@@ -143,9 +157,51 @@ _ERROR_CODES: dict[int, FailureKind] = {
     326: FailureKind.BLOCKED,
 }
 
+#: HTTP status -> failure, once the body named no error of its own (a 404 from GraphQL is
+#: checked before: it means a stale query id, not a missing account).
+STATUSES: StatusTable = {
+    401: (FailureKind.LOGIN_REQUIRED, "HTTP {status}: the session cookies were refused"),
+    403: (FailureKind.LOGIN_REQUIRED, "HTTP {status}: the session cookies were refused"),
+    404: (FailureKind.NOT_FOUND, "HTTP 404"),
+    429: (FailureKind.RATE_LIMITED, "HTTP 429 Too Many Requests"),
+}
 
-#: Failures after which the spider asks X nothing more about the account in this crawl.
-_SESSION_FAILURES = frozenset({FailureKind.LOGIN_REQUIRED, FailureKind.RATE_LIMITED, FailureKind.BLOCKED})
+
+# --------------------------------------------------------------------------- requests
+
+
+def graphql_url(operation: str, variables: dict[str, Any], features: dict[str, bool] | None = None) -> str:
+    """``x.com/i/api/graphql/<id>/<operation>?variables=...&features=...`` (compact JSON)."""
+    query = "variables=" + quote(json.dumps(variables, separators=(",", ":")), safe="")
+    if features:
+        query += "&features=" + quote(json.dumps(features, separators=(",", ":")), safe="")
+    return GRAPHQL_URL.format(query_id=QUERY_IDS[operation], operation=operation) + "?" + query
+
+
+def user_tweets_url(user_id: str, count: int = 20) -> str:
+    """The ``UserTweets`` request for an account's latest posts."""
+    variables = {
+        "userId": user_id,
+        "count": count,
+        "includePromotedContent": False,
+        "withQuickPromoteEligibilityTweetFields": False,
+        "withVoice": True,
+        "withV2Timeline": True,
+    }
+    return graphql_url("UserTweets", variables, TIMELINE_FEATURES)
+
+
+def graphql_headers(ct0: str) -> dict[str, str]:
+    """What the web app sends with a GraphQL call: its bearer token and the session's CSRF token
+    (``ct0``, also sent as a cookie; X refuses a call whose two copies differ, error 353)."""
+    return {
+        "Authorization": f"Bearer {WEB_BEARER_TOKEN}",
+        "x-csrf-token": ct0,
+        "x-twitter-auth-type": "OAuth2Session",
+        "x-twitter-active-user": "yes",
+        "x-twitter-client-language": "en",
+        "Content-Type": "application/json",
+    }
 
 
 # --------------------------------------------------------------------------- accounts
@@ -177,14 +233,6 @@ def normalize_account(text: str) -> AccountRef:
     )
 
 
-def profile_url(ref: AccountRef) -> str | None:
-    if ref.handle:
-        return PROFILE_URL.format(handle=ref.handle)
-    if ref.platform_user_id:
-        return f"https://x.com/i/user/{ref.platform_user_id}"
-    return None
-
-
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -198,7 +246,13 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         failure = _errors_failure(document, status)
         if failure is not None:
             return failure
-    failure = _status_failure(status, path, document)
+    if status == 404 and "/graphql/" in path:
+        return Failure(
+            FailureKind.HTTP_ERROR,
+            "HTTP 404 from GraphQL: the query id is probably outdated (update spiders.x.QUERY_IDS)",
+            status,
+        )
+    failure = status_failure(status, STATUSES)
     if failure is not None:
         return failure
     if not isinstance(document, dict):
@@ -224,24 +278,6 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
         if "public_metrics" in data:
             return parse_v2_user(document, status)
     return Failure(FailureKind.UNRECOGNIZED, "JSON that is not an X user answer", status)
-
-
-def _status_failure(status: int | None, path: str, document: Any) -> Failure | None:
-    if status is None or status < 400:
-        return None
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 Too Many Requests", status)
-    if status in (401, 403):
-        return Failure(FailureKind.LOGIN_REQUIRED, f"HTTP {status}: the session cookies were refused", status)
-    if status == 404 and "/graphql/" in path:
-        return Failure(
-            FailureKind.HTTP_ERROR,
-            "HTTP 404 from GraphQL: the query id is probably outdated (update spiders.x.QUERY_IDS)",
-            status,
-        )
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404", status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
 
 
 def _errors_failure(document: dict[str, Any], status: int | None) -> Failure | None:
@@ -277,8 +313,8 @@ def _errors_failure(document: dict[str, Any], status: int | None) -> Failure | N
             return Failure(FailureKind.RATE_LIMITED, message[:300], status)
         if "authenticat" in lowered or "csrf" in lowered:
             return Failure(FailureKind.LOGIN_REQUIRED, message[:300], status)
-    first = errors[0] if isinstance(errors[0], dict) else {}
-    detail = f"error {first.get('code')}: {first.get('message') or first.get('detail') or ''}"
+    first_error = as_dict(errors[0])
+    detail = f"error {first_error.get('code')}: {first_error.get('message') or first_error.get('detail') or ''}"
     if "query" in detail.lower() and "not found" in detail.lower():
         detail += " (update spiders.x.QUERY_IDS)"
     return Failure(FailureKind.UNRECOGNIZED, detail[:300], status)
@@ -298,16 +334,6 @@ def _has_user(document: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _first(*values: Any) -> Any:
-    """The first value that is not None (0 and "" are kept: they were read)."""
-    return next((v for v in values if v is not None), None)
-
-
-def _count(value: Any) -> int | None:
-    count = parse_count(value)
-    return None if count is None else count.value
-
-
 def _url_links(*entity_lists: Any) -> list[str]:
     """``entities.*.urls[]`` -> expanded URLs (never the t.co short links)."""
     links: list[str] = []
@@ -324,9 +350,9 @@ def _url_links(*entity_lists: Any) -> list[str]:
 def _verification(result: dict[str, Any], legacy: dict[str, Any]) -> tuple[bool | None, str | None]:
     """Any badge (legacy verified, Premium blue check, Business/Government type) counts."""
     verification = as_dict(result.get("verification"))
-    verified = _first(verification.get("verified"), legacy.get("verified"))
+    verified = first(verification.get("verified"), legacy.get("verified"))
     blue = result.get("is_blue_verified")
-    kind = clean_text(_first(verification.get("verified_type"), legacy.get("verified_type")))
+    kind = clean_text(first(verification.get("verified_type"), legacy.get("verified_type")))
     reason = clean_text(as_dict(as_dict(as_dict(result.get("verification_info")).get("reason")).get("description")).get("text"))
     flags = [v for v in (verified, blue) if isinstance(v, bool)]
     if not flags and kind is None:
@@ -364,16 +390,16 @@ def user_fields(result: dict[str, Any]) -> Profile:
     return Profile(
         platform=PLATFORM,
         platform_user_id=user_id,
-        handle=clean_text(_first(core.get("screen_name"), legacy.get("screen_name"))),
-        display_name=clean_text(_first(core.get("name"), legacy.get("name"))),
-        followers=_count(_first(counts.get("followers"), legacy.get("followers_count"))),
-        following=_count(_first(counts.get("following"), legacy.get("friends_count"))),
-        posts=_count(_first(tweets.get("tweets"), legacy.get("statuses_count"))),
+        handle=clean_text(first(core.get("screen_name"), legacy.get("screen_name"))),
+        display_name=clean_text(first(core.get("name"), legacy.get("name"))),
+        followers=count(first(counts.get("followers"), legacy.get("followers_count"))),
+        following=count(first(counts.get("following"), legacy.get("friends_count"))),
+        posts=count(first(tweets.get("tweets"), legacy.get("statuses_count"))),
         verified=verified,
         verified_reason=reason,
-        bio=clean_text(_first(bio_block.get("description"), legacy.get("description"))),
+        bio=clean_text(first(bio_block.get("description"), legacy.get("description"))),
         location=location,
-        joined_at=_created_at(_first(core.get("created_at"), legacy.get("created_at"))),
+        joined_at=parse_created_at(first(core.get("created_at"), legacy.get("created_at"))),
         links=tuple(links),
     )
 
@@ -457,7 +483,7 @@ def parse_about_account(document: dict[str, Any], status: int | None = 200) -> P
         verified_reason=reason,
         ip_location=based_in,
         country=country_code(based_in),
-        joined_at=_created_at(core.get("created_at")),
+        joined_at=parse_created_at(core.get("created_at")),
     )
 
 
@@ -493,21 +519,8 @@ def _tweet_entries(result: dict[str, Any]) -> list[dict[str, Any]]:
     return tweets
 
 
-
-def _created_at(value: Any) -> Any:
-    """``"Wed Oct 30 03:17:40 +0000 2024"`` -> aware datetime (None when unreadable)."""
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value) if isinstance(value, str) else None
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: int | None = 200) -> ParseResult:
     """``UserTweets``: the account's own recent posts (retweets of others are left out)."""
-    from records import Post, PostPage
-
     data = document.get("data")
     if not isinstance(data, dict):
         return Failure(FailureKind.UNRECOGNIZED, "GraphQL answer without data", status)
@@ -530,7 +543,7 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
         if isinstance(legacy.get("retweeted_status_result"), dict):
             continue  # a retweet: someone else's content
         post_id = str(tweet["rest_id"])
-        handle = clean_text(_first(as_dict(author.get("core")).get("screen_name"), as_dict(author.get("legacy")).get("screen_name")))
+        handle = clean_text(first(as_dict(author.get("core")).get("screen_name"), as_dict(author.get("legacy")).get("screen_name")))
         note = as_dict(as_dict(as_dict(tweet.get("note_tweet")).get("note_tweet_results")).get("result"))
         posts.setdefault(
             post_id,
@@ -538,12 +551,12 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
                 platform=PLATFORM,
                 post_id=post_id,
                 url=f"https://x.com/{handle or 'i/web'}/status/{post_id}",
-                published_at=_created_at(legacy.get("created_at")),
+                published_at=parse_created_at(legacy.get("created_at")),
                 text=clean_text(note.get("text")) or clean_text(legacy.get("full_text")),
-                likes=_count(legacy.get("favorite_count")),
-                comments=_count(legacy.get("reply_count")),
-                shares=_count(legacy.get("retweet_count")),
-                views=_count(as_dict(tweet.get("views")).get("count")),
+                likes=count(legacy.get("favorite_count")),
+                comments=count(legacy.get("reply_count")),
+                shares=count(legacy.get("retweet_count")),
+                views=count(as_dict(tweet.get("views")).get("count")),
             ),
         )
     return PostPage(platform=PLATFORM, platform_user_id=str(owner) if owner else None, posts=tuple(posts.values()))
@@ -551,16 +564,10 @@ def parse_user_tweets(document: dict[str, Any], url: str | None = None, status: 
 
 def _variables(url: str | None) -> dict[str, Any]:
     """The ``variables`` JSON of a GraphQL URL ({} when absent or unreadable)."""
-    from urllib.parse import parse_qs
-
     if not url:
         return {}
     values = parse_qs(urlsplit(url).query).get("variables")
-    try:
-        parsed = json.loads(values[0]) if values else {}
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    return as_dict(load_json(values[0])) if values else {}
 
 
 # --------------------------------------------------------------------------- API v2
@@ -575,7 +582,6 @@ def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseRe
         return Failure(FailureKind.UNRECOGNIZED, "v2 answer without one data object", status)
     metrics = as_dict(data.get("public_metrics"))
     entities = as_dict(data.get("entities"))
-    verified = data.get("verified")
     kind = clean_text(data.get("verified_type"))
     if kind == "none":
         kind = None
@@ -584,11 +590,11 @@ def parse_v2_user(document: dict[str, Any], status: int | None = 200) -> ParseRe
         platform_user_id=clean_text(data.get("id")),
         handle=clean_text(data.get("username")),
         display_name=clean_text(data.get("name")),
-        followers=_count(metrics.get("followers_count")),
-        following=_count(metrics.get("following_count")),
-        posts=_count(metrics.get("tweet_count")),
+        followers=count(metrics.get("followers_count")),
+        following=count(metrics.get("following_count")),
+        posts=count(metrics.get("tweet_count")),
         likes=None,  # like_count is likes *given*, not received
-        verified=verified if isinstance(verified, bool) else None,
+        verified=as_bool(data.get("verified")),
         verified_reason=f"{kind} account" if kind else None,
         bio=clean_text(data.get("description")),
         location=clean_text(data.get("location")),
