@@ -202,3 +202,33 @@ WANGZI_STORAGE_RETRY_DELAY = 0.5
 from scrapy.settings.default_settings import RETRY_EXCEPTIONS as _SCRAPY_RETRY_EXCEPTIONS  # noqa: E402
 
 RETRY_EXCEPTIONS = [*_SCRAPY_RETRY_EXCEPTIONS, "playwright._impl._errors.Error"]
+
+
+# --------------------------------------------------------------------------- press (spiders/press.py)
+# The press spider's settings (docs/press.md, "Configuration"). The spider reads them here
+# with no default of its own; `wangzi` copies a same-named environment variable over each.
+
+#: Query Google News RSS. Off: Google's terms allow its feeds for personal, non-commercial use only.
+WANGZI_GOOGLE_NEWS_ENABLED = False
+#: Google News editions searched (``lang-COUNTRY``); comma-separated in the environment.
+WANGZI_NEWS_EDITIONS = ["en-US", "en-GB", "ja-JP", "ko-KR", "de-DE", "fr-FR", "es-ES"]
+#: Query the GDELT DOC 2.0 API.
+WANGZI_GDELT_ENABLED = True
+#: Obey robots.txt on article hosts, also under replay (recordings then hold the robots.txt answers).
+WANGZI_PRESS_ROBOTSTXT_OBEY = True
+#: Without ``--since``, how many days back Google News is searched.
+WANGZI_PRESS_LOOKBACK_DAYS = 365
+#: A Google window whose feed has at least this many items is split in two (Google's search
+#: feeds stop at ~100 items).
+WANGZI_GOOGLE_NEWS_FEED_CAP = 100
+#: Google News feed requests per alias and candidate, all editions and windows together.
+WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS = 100
+#: The last day searched (``YYYY-MM-DD``; tests, re-running a past search); empty means today in UTC.
+WANGZI_PRESS_TODAY = ""
+#: What a press number above falls back to, with a warning, when it is set to something that
+#: is not a whole number ("lots"): its default, so a typo does not stop the search.
+WANGZI_PRESS_DEFAULTS = {
+    "WANGZI_PRESS_LOOKBACK_DAYS": WANGZI_PRESS_LOOKBACK_DAYS,
+    "WANGZI_GOOGLE_NEWS_FEED_CAP": WANGZI_GOOGLE_NEWS_FEED_CAP,
+    "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS": WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS,
+}
