@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from records import Failure, FailureKind
-from spiders.pages.google_news import iso_utc, status_failure
+from spiders.pages.news import NEWS_STATUSES, iso_utc
 from spiders.pages.payload import parse_iso_time
+from spiders.pages.status import status_failure
 
 PARSER_VERSION = "1"
 
@@ -163,7 +164,7 @@ def parse(
     from enrichment.outlets import outlet_for
     from enrichment.press import confirm_mention
 
-    failure = status_failure(status, "article page")
+    failure = status_failure(status, NEWS_STATUSES, "article page")
     if failure:
         return failure
     if not payload or not payload.strip():

@@ -25,7 +25,8 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from records import Failure, FailureKind
-from spiders.pages.google_news import NewsFeed, NewsItem, status_failure
+from spiders.pages.news import NEWS_STATUSES, NewsFeed, NewsItem
+from spiders.pages.status import status_failure
 
 PARSER_VERSION = "1"
 
@@ -99,7 +100,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> N
     """A GDELT DOC ``artlist`` JSON answer -> :class:`NewsFeed`; anything else -> typed failure."""
     from enrichment.outlets import clean_url, outlet_for
 
-    failure = status_failure(status, "GDELT")
+    failure = status_failure(status, NEWS_STATUSES, "GDELT")
     if failure:
         return failure
     text = payload.decode("utf-8", "replace").strip() if payload else ""

@@ -44,6 +44,8 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from records import Failure, FailureKind
+from spiders.pages.news import NEWS_STATUSES, NewsFeed, NewsItem
+from spiders.pages.status import status_failure
 
 PARSER_VERSION = "2"
 
@@ -61,61 +63,6 @@ GARTURLREQ_CONTEXT: list[Any] = [
     "X", "X", 1, [1, 1, 1], 1, 1, None, 0, 0, None, 0,
 ]
 XSSI_PREFIX = ")]}'"
-
-
-@dataclass(frozen=True)
-class NewsItem:
-    """One search hit from a news feed (Google News or GDELT), before the article is fetched."""
-
-    title: str | None
-    url: str  # the article URL when known, else the Google URL
-    outlet: str | None
-    outlet_url: str | None
-    published_at: datetime | None
-    language: str | None  # ISO 639-1
-    country: str | None  # ISO 3166-1 alpha-2 of the outlet
-    source: str = "google_news"
-    google_url: str | None = None  # the feed's own link, kept for resolution/provenance
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "url": self.url,
-            "outlet": self.outlet,
-            "outlet_url": self.outlet_url,
-            "published_at": iso_utc(self.published_at),
-            "language": self.language,
-            "country": self.country,
-        }
-
-
-@dataclass(frozen=True)
-class NewsFeed:
-    """A parsed feed/answer: its items in feed order."""
-
-    items: tuple[NewsItem, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"items": [item.to_json() for item in self.items]}
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def status_failure(status: int | None, what: str) -> Failure | None:
-    """The typed failure for an HTTP error status (None for 2xx/3xx/unknown)."""
-    if status is None or status < 400:
-        return None
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, f"{what}: HTTP 429 (slow down)", status)
-    if status in (404, 410):
-        return Failure(FailureKind.NOT_FOUND, f"{what}: HTTP {status}", status)
-    if status in (401, 403, 451):
-        return Failure(FailureKind.BLOCKED, f"{what}: HTTP {status}", status)
-    return Failure(FailureKind.HTTP_ERROR, f"{what}: HTTP {status}", status)
 
 
 # --------------------------------------------------------------------------- tokens
@@ -185,6 +132,13 @@ def decode_google_news_url(url: str) -> str | None:
     return None
 
 
+def google_host(host: str) -> bool:
+    """www.google.com, consent.google.de, www.google.co.jp (Google's captcha/consent pages),
+    not an article host such as blog.google."""
+    labels = host.lower().split(".")
+    return "google" in labels[:-1]
+
+
 def article_token(url: str | None) -> str | None:
     """The token of a Google News article link (``/rss/articles/T``, ``/articles/T``, ``/read/T``)."""
     if not url:
@@ -227,7 +181,7 @@ def parse_article_page(payload: bytes, url: str | None = None, status: int | Non
     """Google's article page -> the signature/timestamp its web client posts to resolve the token."""
     from bs4 import BeautifulSoup
 
-    failure = status_failure(status, "Google News article page")
+    failure = status_failure(status, NEWS_STATUSES, "Google News article page")
     if failure:
         return failure
     if not payload or not payload.strip():
@@ -291,7 +245,7 @@ def _batchexecute_rows(text: str) -> list[list[Any]]:
 def parse_batchexecute(payload: bytes, url: str | None = None, status: int | None = 200) -> GoogleLink | Failure:
     """Google's batchexecute answer to "garturlreq" -> the article URL, or why there is none."""
     text = payload.decode("utf-8", "replace").lstrip() if payload else ""
-    failure = status_failure(status, "Google batchexecute")
+    failure = status_failure(status, NEWS_STATUSES, "Google batchexecute")
     if failure and not text.startswith(XSSI_PREFIX):  # an error status with Google's rows says more
         return failure
     if not text.startswith(XSSI_PREFIX):
@@ -371,7 +325,7 @@ def parse_feed(payload: bytes, url: str | None = None, status: int | None = 200)
 
     from enrichment.outlets import clean_url, outlet_for
 
-    failure = status_failure(status, "Google News")
+    failure = status_failure(status, NEWS_STATUSES, "Google News")
     if failure:
         return failure
     if not payload or not payload.strip():
