@@ -1,7 +1,8 @@
 """The parser contract's edges: running a parser safely and trimming what it read.
 
 A pure parser takes ``(payload, url, status)`` and returns a record (``Profile``,
-``PostPage`` or ``Failure``). :func:`safe_parse` is how spiders, ``wangzi parse`` and the
+``PostPage`` or ``Failure``; the press parsers return their own records: ``NewsFeed``,
+``ArticlePage``, ...). :func:`safe_parse` is how spiders, ``wangzi parse`` and the
 fixture tests call one: whatever the parser raises becomes a typed failure, so a parser bug
 or a format change is stored as ``unrecognized`` and never stops a crawl.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from records import Failure, FailureKind, ParseError, ParseResult, PostPage, Profile
 
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 #: A pure parser: payload bytes, the response URL and HTTP status in, a record out.
 Parser = Callable[[bytes, str, int], ParseResult]
+#: What an account parser returns besides a ``Failure``: the records ``safe_parse`` expects by default.
+ACCOUNT_RESULTS: tuple[type, ...] = (Profile, PostPage)
+
+R = TypeVar("R")
 
 
 def parser_crash(parser: Any, exc: Exception, url: str | None, status: int | None) -> Failure:
@@ -28,19 +33,31 @@ def parser_crash(parser: Any, exc: Exception, url: str | None, status: int | Non
     return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
 
 
-def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None) -> ParseResult:
+@overload
+def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None) -> ParseResult: ...
+
+
+@overload
+def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None, *,
+               expected: tuple[type[R], ...], **parser_kwargs: Any) -> R | Failure: ...
+
+
+def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None, *,
+               expected: tuple[type, ...] = ACCOUNT_RESULTS, **parser_kwargs: Any) -> Any:
     """Run a parser and turn anything it raises into a typed failure.
 
     ``ParseError`` carries its own kind; any other exception is a parser bug or a
-    format change, which is exactly what ``unrecognized`` is for.
+    format change, which is exactly what ``unrecognized`` is for. A result that is neither
+    a ``Failure`` nor one of the ``expected`` records is ``unrecognized`` too, so the caller
+    can rely on its type. ``parser_kwargs`` go to the parser (an article page's ``aliases``).
     """
     try:
-        result = parser(payload, url, status)
+        result = parser(payload, url, status, **parser_kwargs)
     except ParseError as exc:
         return exc.failure
     except Exception as exc:  # noqa: BLE001 - the crawl must go on; the failure is stored
         return parser_crash(parser, exc, url, status)
-    if not isinstance(result, (Profile, PostPage, Failure)):
+    if not isinstance(result, (*expected, Failure)):
         return Failure(FailureKind.UNRECOGNIZED, f"parser returned {type(result).__name__}", status)
     return result
 
