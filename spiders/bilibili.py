@@ -12,8 +12,8 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure as TwistedFailure
 
-from records import AccountRef
-from spiders.base import AccountSpider, Source
+from records import AccountRef, profile_url
+from spiders.base import HANDLED_STATUSES, AccountSpider, Source
 from spiders.pages.bilibili import (
     ACC_INFO_URL,
     CARD_URL,
@@ -21,14 +21,10 @@ from spiders.pages.bilibili import (
     PARSER_VERSION,
     PLATFORM,
     RELATION_STAT_URL,
-    SPACE_URL,
     parse,
     signed_url,
     wbi_keys_from_nav,
 )
-
-
-# --------------------------------------------------------------------------- spider
 
 
 class BilibiliSpider(AccountSpider):
@@ -64,7 +60,7 @@ class BilibiliSpider(AccountSpider):
             callback=self._on_nav,
             errback=self._on_nav_error,
             dont_filter=True,
-            meta={"handle_httpstatus_list": list(range(400, 600)), "wangzi_source": "bilibili.nav"},
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "wangzi_source": "bilibili.nav"},
         )
 
     def _on_nav(self, response: Response) -> Iterator[Request]:
@@ -88,7 +84,8 @@ class BilibiliSpider(AccountSpider):
         """Referer/Origin as the web pages send them (space pages for account calls)."""
         if mid is None:
             return {"Referer": "https://www.bilibili.com/", "Origin": "https://www.bilibili.com"}
-        return {"Referer": SPACE_URL.format(mid=mid) + "/", "Origin": "https://space.bilibili.com"}
+        space = profile_url(AccountRef(platform=PLATFORM, platform_user_id=mid))
+        return {"Referer": f"{space}/", "Origin": "https://space.bilibili.com"}
 
     def sources(self, account: AccountRef) -> list[Source]:
         mid = account.platform_user_id

@@ -12,7 +12,7 @@ import pytest
 from records import Failure, FailureKind, Profile
 from spiders.bilibili import BilibiliSpider
 from spiders.pages.bilibili import mixin_key, normalize_account, parse, sign_params, signed_url, wbi_keys_from_nav
-from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, snapshots
+from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, make_spider, snapshots
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "bilibili"
 
@@ -169,7 +169,7 @@ def test_a_login_redirect_is_login_required() -> None:
 
 
 def test_sources_sign_acc_info_with_the_nav_keys_and_skip_it_without_them() -> None:
-    spider = BilibiliSpider()
+    spider = make_spider(BilibiliSpider)
     ref = normalize_account("https://space.bilibili.com/2")
     assert [s.name for s in spider.sources(ref)] == ["bilibili.card", "bilibili.relation_stat"]
     spider.wbi_keys = (DOC_IMG_KEY, DOC_SUB_KEY)

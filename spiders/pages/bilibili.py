@@ -27,7 +27,7 @@ Error codes (``code`` in the JSON envelope, see ``docs/bilibili.md``):
 ``v_voucher`` is risk control too (``blocked``). HTTP 412 -> ``blocked``, 429 ->
 ``rate_limited``. Any other nonzero code -> ``unrecognized`` naming the code and message.
 
-Everything above :class:`BilibiliSpider` is pure: bytes in, a record out.
+Everything here is pure: bytes in, a record out; :mod:`spiders.bilibili` decides what to request.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-
-from records import AccountRef, Failure, FailureKind, ParseResult, Profile
-from enrichment.numbers import parse_count
-from spiders.pages.payload import clean_text, load_json
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Profile
+from spiders.pages.payload import clean_text, count, load_json
+from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "bilibili"
@@ -52,7 +51,6 @@ CARD_URL = API + "/x/web-interface/card?mid={mid}"
 RELATION_STAT_URL = API + "/x/relation/stat?vmid={mid}"
 ACC_INFO_URL = API + "/x/space/wbi/acc/info"
 NAV_URL = API + "/x/web-interface/nav"
-SPACE_URL = "https://space.bilibili.com/{mid}"
 
 #: ``code`` -> failure kind. Meanings from bilibili-API-collect docs/misc/errcode.md.
 ERROR_CODES: dict[int, FailureKind] = {
@@ -70,6 +68,13 @@ ERROR_CODES: dict[int, FailureKind] = {
     -8888: FailureKind.HTTP_ERROR,  # 对不起，服务器开小差了~
 }
 
+#: HTTP status -> failure. Bilibili names a missing user by its code (-404/-626) inside the JSON;
+#: an HTTP 404 is not read as one and stays ``http_error``.
+STATUSES: StatusTable = {
+    412: (FailureKind.BLOCKED, "HTTP 412: request blocked by risk control"),
+    429: (FailureKind.RATE_LIMITED, "HTTP 429 Too Many Requests"),
+}
+
 #: The permutation WBI applies to ``img_key + sub_key`` (docs/misc/sign/wbi.md, MIXIN_KEY_ENC_TAB).
 MIXIN_KEY_ENC_TAB: tuple[int, ...] = (
     46, 47, 18, 2, 53, 8, 23, 32, 15, 50, 10, 31, 58, 3, 45, 35, 27, 43, 5, 49,
@@ -80,7 +85,8 @@ MIXIN_KEY_ENC_TAB: tuple[int, ...] = (
 #: Characters the web app strips from parameter values before signing.
 WBI_FILTERED_CHARS = "!'()*"
 
-_MID = re.compile(r"^\d{1,20}$")
+#: A mid (the platform table's pattern).
+_MID = PLATFORM_TABLE[PLATFORM].user_id
 _UID_PREFIX = re.compile(r"^(?:uid|mid)\s*[:：=]?\s*", re.IGNORECASE)
 _KEY_FROM_URL = re.compile(r"/([0-9A-Za-z]+)\.\w+$")
 
@@ -168,10 +174,6 @@ def normalize_account(text: str) -> AccountRef:
     )
 
 
-def profile_url(ref: AccountRef) -> str | None:
-    return SPACE_URL.format(mid=ref.platform_user_id) if ref.platform_user_id else None
-
-
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -185,7 +187,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     document = load_json(payload)
     if isinstance(document, dict) and isinstance(document.get("code"), int) and document["code"] != 0:
         return code_failure(document, status)
-    failure = _status_failure(status)
+    failure = status_failure(status, STATUSES)
     if failure is not None:
         return failure
     if not isinstance(document, dict):
@@ -224,16 +226,6 @@ def code_failure(document: Mapping[str, Any], status: int | None) -> Failure:
     return Failure(kind, f"code {code}: {message}"[:300], status)
 
 
-def _status_failure(status: int | None) -> Failure | None:
-    if status is None or status < 400:
-        return None
-    if status == 412:
-        return Failure(FailureKind.BLOCKED, "HTTP 412: request blocked by risk control", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 Too Many Requests", status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
-
-
 # --------------------------------------------------------------------------- endpoints
 
 
@@ -242,18 +234,18 @@ def parse_card(data: dict[str, Any], query_mid: str | None = None, status: int |
     card = data.get("card")
     if not isinstance(card, dict):
         return Failure(FailureKind.UNRECOGNIZED, "card answer without data.card", status)
-    followers = _count(data.get("follower"))
+    followers = count(data.get("follower"))
     if followers is None:
-        followers = _count(card.get("fans"))
+        followers = count(card.get("fans"))
     verified, reason = _official(card.get("Official"))
     return Profile(
         platform=PLATFORM,
         platform_user_id=_mid(card.get("mid")) or query_mid,
         display_name=clean_text(card.get("name")),
         followers=followers,
-        following=_count(card.get("attention")),
-        posts=_count(data.get("archive_count")),
-        likes=_count(data.get("like_num")),
+        following=count(card.get("attention")),
+        posts=count(data.get("archive_count")),
+        likes=count(data.get("like_num")),
         verified=verified,
         verified_reason=reason,
         bio=clean_text(card.get("sign")),
@@ -267,8 +259,8 @@ def parse_relation_stat(data: dict[str, Any], query_mid: str | None = None, stat
     return Profile(
         platform=PLATFORM,
         platform_user_id=_mid(data.get("mid")) or query_mid,
-        followers=_count(data.get("follower")),
-        following=_count(data.get("following")),
+        followers=count(data.get("follower")),
+        following=count(data.get("following")),
     )
 
 
@@ -281,8 +273,8 @@ def parse_acc_info(data: dict[str, Any], query_mid: str | None = None, status: i
         platform=PLATFORM,
         platform_user_id=_mid(data.get("mid")) or query_mid,
         display_name=clean_text(data.get("name")),
-        followers=_count(data.get("follower")),
-        following=_count(data.get("following")),
+        followers=count(data.get("follower")),
+        following=count(data.get("following")),
         verified=verified,
         verified_reason=reason,
         bio=clean_text(data.get("sign")),
@@ -293,7 +285,7 @@ def parse_navnum(data: dict[str, Any], query_mid: str | None = None, status: int
     """``x/space/navnum``: ``data.video``, the number of videos, as ``posts``."""
     if "video" not in data:
         return Failure(FailureKind.UNRECOGNIZED, "navnum answer without data.video", status)
-    return Profile(platform=PLATFORM, platform_user_id=query_mid, posts=_count(data.get("video")))
+    return Profile(platform=PLATFORM, platform_user_id=query_mid, posts=count(data.get("video")))
 
 
 def parse_upstat(data: dict[str, Any], query_mid: str | None = None, status: int | None = 200) -> ParseResult:
@@ -304,8 +296,8 @@ def parse_upstat(data: dict[str, Any], query_mid: str | None = None, status: int
     return Profile(
         platform=PLATFORM,
         platform_user_id=query_mid,
-        views=_count(archive.get("view")) if isinstance(archive, dict) else None,
-        likes=_count(data.get("likes")),
+        views=count(archive.get("view")) if isinstance(archive, dict) else None,
+        likes=count(data.get("likes")),
     )
 
 
@@ -375,12 +367,6 @@ def _endpoint_from_shape(data: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 # --------------------------------------------------------------------------- values
-
-
-def _count(value: Any) -> int | None:
-    """An API count (int or digit string) through the one number parser; ``None`` when absent."""
-    count = parse_count(value)
-    return None if count is None else count.value
 
 
 def _mid(value: Any) -> str | None:
