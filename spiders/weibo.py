@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import math
 
-
-from records import AccountRef, Failure, ParseResult, PostPage
-from spiders.credentials import cookie_dict, platform_cookie
+from records import AccountRef, Failure, FailureKind, ParseResult, PostPage
 from spiders.base import AccountSpider, Source
+from spiders.credentials import cookie_dict, platform_cookie
 from spiders.pages.parsing import limit_posts
 from spiders.pages.weibo import (
-    _WALL_FAILURES,
     AJAX_DETAIL_URL,
     AJAX_INFO_URL,
     INFO_URL,
@@ -26,6 +24,9 @@ from spiders.pages.weibo import (
     USER_INDEX_URL,
     parse,
 )
+
+#: After one of these on m.weibo.cn, its other requests for the account would meet the same wall.
+WALL_FAILURES = frozenset({FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED})
 
 
 # --------------------------------------------------------------------------- configuration
@@ -74,7 +75,7 @@ class WeiboSpider(AccountSpider):
         if not uid or not UID.match(uid):
             self.logger.warning("weibo account %r has no numeric uid; skipped", account.handle)
             return []
-        limit = self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
+        limit = self.recent_posts
         mobile = {"Referer": f"https://m.weibo.cn/u/{uid}", "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
         chain: list[Source] = []
         cookie = self.login_cookie()
@@ -100,7 +101,7 @@ class WeiboSpider(AccountSpider):
     ) -> list[Source]:
         """A captcha, block or rate limit on m.weibo.cn ends the account's m.weibo.cn chain:
         the next requests would meet the same wall and only prolong the ban."""
-        if isinstance(result, Failure) and result.kind in _WALL_FAILURES and "m.weibo.cn" in source.url:
+        if isinstance(result, Failure) and result.kind in WALL_FAILURES and "m.weibo.cn" in source.url:
             return []
         if isinstance(result, PostPage) and len(result.posts) < POSTS_PER_PAGE:
             # A short page is the last one: asking for the next would only return nothing.

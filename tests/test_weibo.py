@@ -8,8 +8,10 @@ from datetime import datetime, timezone
 import pytest
 
 from records import Failure, FailureKind, PostPage, Profile
+from spiders.pages.payload import parse_created_at
+from spiders.pages.weibo import html_text, normalize_account, parse
 from spiders.weibo import WeiboSpider, configured_cookie
-from spiders.pages.weibo import html_text, normalize_account, parse, parse_created_at
+from tests.helpers import make_spider
 
 INDEX = "https://m.weibo.cn/api/container/getIndex?type=uid&value=5876543210"
 
@@ -98,10 +100,10 @@ def test_spider_chain_pages_posts_and_adds_weibo_com_only_with_a_cookie(monkeypa
 
     monkeypatch.delenv("WANGZI_WEIBO_COOKIE", raising=False)
     monkeypatch.delenv("WANGZI_WEIBO_COOKIE_FILE", raising=False)
-    names = [s.name for s in WeiboSpider().sources(AccountRef(platform="weibo", platform_user_id="1669879400"))]
+    names = [s.name for s in make_spider(WeiboSpider).sources(AccountRef(platform="weibo", platform_user_id="1669879400"))]
     assert names == ["weibo.user_index", "weibo.info_container", "weibo.posts", "weibo.posts"]
     monkeypatch.setenv("WANGZI_WEIBO_COOKIE", "SUB=x")
-    names = [s.name for s in WeiboSpider().sources(AccountRef(platform="weibo", platform_user_id="1669879400"))]
+    names = [s.name for s in make_spider(WeiboSpider).sources(AccountRef(platform="weibo", platform_user_id="1669879400"))]
     assert names[:2] == ["weibo.ajax_profile_info", "weibo.ajax_profile_detail"]
 
 

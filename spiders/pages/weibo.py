@@ -15,28 +15,24 @@ What is read, and from where:
 
 Failures: ``{"ok": -100, "url": ".../api/geetest..."}`` -> captcha (a ``-100`` pointing
 at a login page -> login_required); ``{"ok": 0, "msg": "这里还没有内容"}`` -> not_found;
-HTTP 403/418/432 -> blocked (418 is m.weibo.cn's answer to a burst from one IP).
+HTTP 403/418/432 -> blocked (418 is m.weibo.cn's answer to a burst from one IP), 429 ->
+rate_limited, 404 -> not_found.
 
-Everything here above :class:`WeiboSpider` is pure: bytes in, a record out.
+Everything here is pure: bytes in, a record out; :mod:`spiders.weibo` decides what to request.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
-from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.pages.payload import clean_text
-
-logger = logging.getLogger(__name__)
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
+from spiders.pages.payload import FieldCounts, as_bool, clean_text, json_object, parse_created_at
+from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "weibo"
@@ -51,20 +47,24 @@ POST_URL = "https://m.weibo.cn/detail/{post_id}"
 #: m.weibo.cn answers about ten posts per page of the 107603 container.
 POSTS_PER_PAGE = 10
 
-UID = re.compile(r"^\d{5,12}$")
+#: A numeric uid (the platform table's pattern).
+UID = PLATFORM_TABLE[PLATFORM].user_id
 _UID_PATHS = (
     re.compile(r"^/u/(\d{5,12})/?$"),
     re.compile(r"^/profile/(\d{5,12})/?$"),
     re.compile(r"^/(\d{5,12})/?$"),
 )
 
-#: After one of these on m.weibo.cn, its other requests for the account would meet the same wall.
-_WALL_FAILURES = frozenset({FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED})
-
-#: HTTP statuses Weibo answers to traffic it distrusts (418 on m.weibo.cn, 432 on weibo.com).
-_BLOCK_STATUSES = {403, 418, 432}
+#: HTTP status -> failure. Weibo answers 403, 418 (m.weibo.cn) and 432 (weibo.com) to traffic
+#: it distrusts.
+STATUSES: StatusTable = {
+    **COMMON_STATUSES,
+    **{
+        blocked: (FailureKind.BLOCKED, "HTTP {status}: Weibo refuses this client (too many requests or risk control)")
+        for blocked in (403, 418, 432)
+    },
+}
 _NOT_FOUND_WORDS = ("这里还没有内容", "用户不存在", "该用户不存在", "已注销")
-_WEIBO_TIME = "%a %b %d %H:%M:%S %z %Y"  # "Tue Oct 29 20:15:00 +0800 2019"
 
 
 # --------------------------------------------------------------------------- accounts
@@ -105,7 +105,7 @@ def normalize_account(text: str) -> AccountRef:
 
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """Any Weibo answer -> Profile, PostPage or typed Failure. Never raises for bad input."""
-    failure = _failure_from_status(status)
+    failure = status_failure(status, STATUSES)
     if failure is not None:
         return failure
     document = _json(payload, status)
@@ -146,33 +146,16 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     return Failure(FailureKind.UNRECOGNIZED, "JSON of no Weibo endpoint this parser knows", status)
 
 
-def _failure_from_status(status: int | None) -> Failure | None:
-    if status is None or status < 400:
-        return None
-    if status in _BLOCK_STATUSES:
-        return Failure(FailureKind.BLOCKED, f"HTTP {status}: Weibo refuses this client (too many requests or risk control)", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429", status)
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404", status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
-
-
 def _json(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
-    try:
-        document = json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        if re.match(rb"\s*\{'", payload):
-            # Samples saved with print(dict): Weibo never answers so; convert, don't guess.
-            return Failure(
-                FailureKind.UNRECOGNIZED,
-                "not JSON: a Python repr dump, not a Weibo answer (convert it with ast.literal_eval + json.dumps)",
-                status,
-            )
-        return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
-    if not isinstance(document, dict):
-        return Failure(FailureKind.UNRECOGNIZED, f"JSON {type(document).__name__}, expected an object", status)
-    return document
+    """The answer's JSON object. A payload opening with ``{'`` (never JSON) is named as what it
+    is: a sample saved with ``print(dict)``; Weibo never answers so. Convert it, don't guess."""
+    if re.match(rb"\s*\{'", payload):
+        return Failure(
+            FailureKind.UNRECOGNIZED,
+            "not JSON: a Python repr dump, not a Weibo answer (convert it with ast.literal_eval + json.dumps)",
+            status,
+        )
+    return json_object(payload, status)
 
 
 def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
@@ -223,32 +206,6 @@ def _id(value: Any) -> str | None:
     return text if text and text.isdigit() else None
 
 
-class _Counts:
-    """Collects counts read through parse_count with their approximate/lower-bound flags."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-        self.approximate: set[str] = set()
-        self.lower_bound: set[str] = set()
-
-    def read(self, field: str, raw: Any) -> None:
-        count = parse_count(raw)
-        if count is None:
-            return
-        self.values[field] = count.value
-        if count.approximate:
-            self.approximate.add(field)
-        if count.lower_bound:
-            self.lower_bound.add(field)
-
-    def get(self, field: str) -> int | None:
-        return self.values.get(field)
-
-
-def _verified(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
 # --------------------------------------------------------------------------- m.weibo.cn
 
 
@@ -258,11 +215,12 @@ def parse_user_index(document: dict[str, Any], url: str | None = None, status: i
     user = data.get("userInfo") if isinstance(data, dict) else None
     if not isinstance(user, dict):
         return Failure(FailureKind.UNRECOGNIZED, "getIndex without data.userInfo", status)
-    counts = _Counts()
-    counts.read("followers", user.get("followers_count"))
-    counts.read("following", user.get("follow_count"))
-    counts.read("posts", user.get("statuses_count"))
-    verified = _verified(user.get("verified"))
+    counts = FieldCounts.read({
+        "followers": user.get("followers_count"),
+        "following": user.get("follow_count"),
+        "posts": user.get("statuses_count"),
+    })
+    verified = as_bool(user.get("verified"))
     return Profile(
         platform=PLATFORM,
         platform_user_id=_id(user.get("id")) or _uid_from_url(url),
@@ -273,8 +231,8 @@ def parse_user_index(document: dict[str, Any], url: str | None = None, status: i
         verified=verified,
         verified_reason=clean_text(user.get("verified_reason")) if verified else None,
         bio=clean_text(user.get("description")),
-        approximate=tuple(sorted(counts.approximate)),
-        lower_bound=tuple(sorted(counts.lower_bound)),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
     )
 
 
@@ -308,24 +266,6 @@ def parse_info_container(document: dict[str, Any], url: str | None = None, statu
     )
 
 
-_WEIBO_DATE = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$")
-
-
-def parse_created_at(value: Any) -> datetime | None:
-    """Weibo's absolute "Tue Oct 29 20:15:00 +0800 2019" -> UTC datetime.
-
-    m.weibo.cn also shows relative text ("刚刚", "5分钟前", "昨天 12:00", "06-14"); those
-    depend on when the page was fetched and lack a year, so they are not read (None).
-    """
-    text = clean_text(value)
-    if text is None or not _WEIBO_DATE.match(text):
-        return None
-    try:
-        return datetime.strptime(text, _WEIBO_TIME).astimezone(timezone.utc)
-    except ValueError:
-        return None
-
-
 def html_text(value: Any) -> str | None:
     """Post HTML -> plain text: emoticon images become their ``alt`` ("[偷笑]"), ``<br>`` a newline."""
     text = clean_text(value)
@@ -343,10 +283,11 @@ def post_from_mblog(mblog: dict[str, Any]) -> Post | None:
     post_id = _id(mblog.get("idstr")) or _id(mblog.get("id")) or _id(mblog.get("mid"))
     if post_id is None:
         return None
-    counts = _Counts()
-    counts.read("likes", mblog.get("attitudes_count"))
-    counts.read("comments", mblog.get("comments_count"))
-    counts.read("shares", mblog.get("reposts_count"))
+    counts = FieldCounts.read({
+        "likes": mblog.get("attitudes_count"),
+        "comments": mblog.get("comments_count"),
+        "shares": mblog.get("reposts_count"),
+    })
     return Post(
         platform=PLATFORM,
         post_id=post_id,
@@ -356,7 +297,7 @@ def post_from_mblog(mblog: dict[str, Any]) -> Post | None:
         likes=counts.get("likes"),
         comments=counts.get("comments"),
         shares=counts.get("shares"),
-        approximate=tuple(sorted(counts.approximate)),
+        approximate=counts.approximate,
     )
 
 
@@ -389,11 +330,12 @@ def parse_ajax_info(document: dict[str, Any], url: str | None = None, status: in
     user = data.get("user") if isinstance(data, dict) else None
     if not isinstance(user, dict):
         return Failure(FailureKind.UNRECOGNIZED, "profile/info without data.user", status)
-    counts = _Counts()
-    counts.read("followers", user.get("followers_count"))
-    counts.read("following", user.get("friends_count"))
-    counts.read("posts", user.get("statuses_count"))
-    verified = _verified(user.get("verified"))
+    counts = FieldCounts.read({
+        "followers": user.get("followers_count"),
+        "following": user.get("friends_count"),
+        "posts": user.get("statuses_count"),
+    })
+    verified = as_bool(user.get("verified"))
     return Profile(
         platform=PLATFORM,
         platform_user_id=_id(user.get("idstr")) or _id(user.get("id")) or _uid_from_url(url),
@@ -405,8 +347,8 @@ def parse_ajax_info(document: dict[str, Any], url: str | None = None, status: in
         verified_reason=clean_text(user.get("verified_reason")) if verified else None,
         bio=clean_text(user.get("description")),
         location=clean_text(user.get("location")),
-        approximate=tuple(sorted(counts.approximate)),
-        lower_bound=tuple(sorted(counts.lower_bound)),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
     )
 
 
