@@ -19,7 +19,11 @@ What is read, and from where:
   the page's JavaScript, so the spider never calls it; the parser serves saved responses
   (``wangzi parse``) and ``aweme/v1/web/aweme/post/`` (``aweme_list[]``) likewise.
 
-``status_code`` other than 0 is a typed failure. Everything above :class:`DouyinSpider` is pure.
+Failures: HTTP 403/444 -> blocked, 429 -> rate_limited, 404 -> not_found; an empty body (what
+the API answers to unsigned requests) -> unrecognized; ``status_code`` (``statusCode`` in the
+page) other than 0 -> a typed failure from words of ``status_msg``; the verification page
+("验证码中间页") -> captcha. Everything here is pure: bytes in, a record out;
+:mod:`spiders.douyin` decides what to request.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
-from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.pages.payload import clean_text, epoch_utc
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
+from spiders.pages.payload import FieldCounts, clean_text, epoch_utc, json_object
+from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "douyin"
@@ -40,8 +44,9 @@ PLATFORM = "douyin"
 PROFILE_URL = "https://www.douyin.com/user/{sec_uid}"
 VIDEO_URL = "https://www.douyin.com/video/{aweme_id}"
 
-#: sec_uid: "MS4wLjABAAAA" (base64 of a fixed header) followed by URL-safe base64.
-SEC_UID = re.compile(r"^MS4wLjABAAAA[A-Za-z0-9_-]{20,}$")
+#: sec_uid: "MS4wLjABAAAA" (base64 of a fixed header) followed by URL-safe base64 (the platform
+#: table's pattern).
+SEC_UID = PLATFORM_TABLE[PLATFORM].user_id
 _USER_PATH = re.compile(r"/user/(MS4wLjABAAAA[A-Za-z0-9_-]{20,})")
 _RENDER_DATA = re.compile(r'<script[^>]*\bid="RENDER_DATA"[^>]*>(.*?)</script>', re.S)
 
@@ -56,6 +61,15 @@ _MESSAGE_KINDS: tuple[tuple[tuple[str, ...], FailureKind], ...] = (
 )
 #: Text of the verification page Douyin shows instead of a profile ("验证码中间页").
 _CAPTCHA_WORDS = ("验证码中间页", "captcha_container", "verifycenter", "请完成下列验证")
+
+#: HTTP status -> failure: 403 and 444 refuse this client.
+STATUSES: StatusTable = {
+    **COMMON_STATUSES,
+    403: (FailureKind.BLOCKED, "HTTP 403"),
+    444: (FailureKind.BLOCKED, "HTTP 444"),
+}
+#: What the API answers when a_bogus/msToken are missing or refused: 200 and no body.
+_EMPTY_BODY = "empty body (Douyin answers so to unsigned requests)"
 
 
 # --------------------------------------------------------------------------- accounts
@@ -95,7 +109,7 @@ def normalize_account(text: str) -> AccountRef:
 
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """Any Douyin answer -> Profile, PostPage or typed Failure. Never raises for bad input."""
-    failure = _failure_from_status(status)
+    failure = status_failure(status, STATUSES)
     if failure is not None:
         return failure
     path = urlsplit(url).path if url else ""
@@ -117,36 +131,18 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     if head == b"<":
         return parse_profile_page(payload, url, status)
     if not payload.strip():
-        return Failure(FailureKind.UNRECOGNIZED, "empty body (Douyin answers so to unsigned requests)", status)
+        return Failure(FailureKind.UNRECOGNIZED, _EMPTY_BODY, status)
     return Failure(FailureKind.UNRECOGNIZED, "neither a Douyin page nor API JSON", status)
 
 
-def _failure_from_status(status: int | None) -> Failure | None:
-    if status is None or status < 400:
-        return None
-    if status in (403, 444):
-        return Failure(FailureKind.BLOCKED, f"HTTP {status}", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429", status)
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404", status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
-
-
 def _json(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
+    """The API's JSON object; an empty body is named as the signature refusal it is."""
     if not payload.strip():
-        # What the API answers when a_bogus/msToken are missing or refused: 200 and no body.
-        return Failure(FailureKind.UNRECOGNIZED, "empty body (Douyin answers so to unsigned requests)", status)
-    try:
-        document = json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
-    if not isinstance(document, dict):
-        return Failure(FailureKind.UNRECOGNIZED, f"JSON {type(document).__name__}, expected an object", status)
-    return document
+        return Failure(FailureKind.UNRECOGNIZED, _EMPTY_BODY, status)
+    return json_object(payload, status)
 
 
-def _status_failure(code: Any, message: Any, status: int | None) -> Failure | None:
+def _code_failure(code: Any, message: Any, status: int | None) -> Failure | None:
     """``status_code`` (API) / ``statusCode`` (render data) other than 0 -> typed failure."""
     if code in (0, None, "0"):
         return None
@@ -173,18 +169,7 @@ def _sec_uid_from_url(url: str | None) -> str | None:
 
 def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts: tuple[Post, ...] = ()) -> Profile:
     """One user object -> Profile; ``keys`` maps our field names to the object's key names."""
-    values: dict[str, int] = {}
-    approximate: set[str] = set()
-    lower: set[str] = set()
-    for field in ("followers", "following", "posts", "likes"):
-        count = parse_count(user.get(keys[field]))
-        if count is None:
-            continue
-        values[field] = count.value
-        if count.approximate:
-            approximate.add(field)
-        if count.lower_bound:
-            lower.add(field)
+    counts = FieldCounts.read({field: user.get(keys[field]) for field in ("followers", "following", "posts", "likes")})
     reason = clean_text(user.get(keys["custom_verify"])) or clean_text(user.get(keys["enterprise_verify_reason"]))
     place = strip_ip_prefix(clean_text(user.get(keys["ip_location"])))
     uid = clean_text(user.get(keys["sec_uid"])) or _sec_uid_from_url(url)
@@ -193,18 +178,18 @@ def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts:
         platform_user_id=uid,
         handle=clean_text(user.get(keys["unique_id"])) or _short_id(user.get(keys["short_id"])),
         display_name=clean_text(user.get(keys["nickname"])),
-        followers=values.get("followers"),
-        following=values.get("following"),
-        posts=values.get("posts"),
-        likes=values.get("likes"),
+        followers=counts.get("followers"),
+        following=counts.get("following"),
+        posts=counts.get("posts"),
+        likes=counts.get("likes"),
         # Douyin shows no "unverified" flag: a verification text is a yes, its absence unknown.
         verified=True if reason else None,
         verified_reason=reason,
         bio=clean_text(user.get(keys["signature"])),
         ip_location=place,
         country=country_code(place),
-        approximate=tuple(sorted(approximate)),
-        lower_bound=tuple(sorted(lower)),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
         recent_posts=posts,
     )
 
@@ -236,7 +221,7 @@ def _post(aweme_id: Any, desc: Any, created: Any, stats: Any, keys: tuple[str, s
     if not post_id or not post_id.isdigit():
         return None
     stats = stats if isinstance(stats, dict) else {}
-    counts = {name: parse_count(stats.get(key)) for name, key in zip(("likes", "comments", "shares", "views"), keys)}
+    counts = FieldCounts.read({name: stats.get(key) for name, key in zip(("likes", "comments", "shares", "views"), keys)})
     return Post(
         platform=PLATFORM,
         post_id=post_id,
@@ -244,12 +229,12 @@ def _post(aweme_id: Any, desc: Any, created: Any, stats: Any, keys: tuple[str, s
         published_at=epoch_utc(created),
         text=clean_text(desc),
         kind="video",
-        likes=None if counts["likes"] is None else counts["likes"].value,
-        comments=None if counts["comments"] is None else counts["comments"].value,
-        shares=None if counts["shares"] is None else counts["shares"].value,
+        likes=counts.get("likes"),
+        comments=counts.get("comments"),
+        shares=counts.get("shares"),
         # play_count is 0 for every video on the web API (it is not served); 0 is not read.
-        views=counts["views"].value if counts["views"] is not None and counts["views"].value > 0 else None,
-        approximate=tuple(sorted(n for n, c in counts.items() if c is not None and c.approximate)),
+        views=counts.get("views") or None,
+        approximate=counts.approximate,
     )
 
 
@@ -261,7 +246,7 @@ def parse_profile_other(payload: bytes, url: str | None = None, status: int | No
     document = _json(payload, status)
     if isinstance(document, Failure):
         return document
-    failure = _status_failure(document.get("status_code"), document.get("status_msg"), status)
+    failure = _code_failure(document.get("status_code"), document.get("status_msg"), status)
     if failure is not None:
         return failure
     user = document.get("user")
@@ -275,7 +260,7 @@ def parse_aweme_post(payload: bytes, url: str | None = None, status: int | None 
     document = _json(payload, status)
     if isinstance(document, Failure):
         return document
-    failure = _status_failure(document.get("status_code"), document.get("status_msg"), status)
+    failure = _code_failure(document.get("status_code"), document.get("status_msg"), status)
     if failure is not None:
         return failure
     items = document.get("aweme_list")
@@ -335,7 +320,7 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         return Failure(FailureKind.UNRECOGNIZED, "RENDER_DATA without a user object (secUid)", status)
     user_block = holder["user"]
     user = user_block.get("user") if isinstance(user_block.get("user"), dict) else user_block
-    failure = _status_failure(user_block.get("statusCode"), user_block.get("statusMsg"), status)
+    failure = _code_failure(user_block.get("statusCode"), user_block.get("statusMsg"), status)
     if failure is not None:
         return failure
     posts: list[Post] = []

@@ -14,23 +14,28 @@ What is read, and from where:
   its parser exists for saved responses (``wangzi parse``) and the shared samples.
 * ``/api/sns/web/v1/search/usersearch`` results (``data.users[]``), for saved searches.
 
-Everything here above :class:`XiaohongshuSpider` is pure: bytes in, a record out.
+Failures: a final URL on ``/website-login/captcha`` (or with ``verifyType``/``verifyUuid``)
+-> captcha, on ``/website-login``, ``/login`` or ``/signin`` -> login_required; HTTP 461/471 ->
+blocked, 429 -> rate_limited, 404 -> not_found; an API answer with ``success: false`` -> its
+``code`` (300011, 300012, 300015 blocked; 300013 rate_limited; -100/-101 login_required;
+-510001 not_found) or the words of its ``msg``; a page saying the user is gone -> not_found, a
+risk-control page -> blocked.
+
+Everything here is pure: bytes in, a record out; :mod:`spiders.xiaohongshu` decides what to request.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
 from enrichment.places import country_code, strip_ip_prefix
-from spiders.pages.payload import clean_text
-
-logger = logging.getLogger(__name__)
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, Profile
+from spiders.pages.payload import FieldCounts, as_bool, clean_text, json_object
+from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "xiaohongshu"
@@ -39,16 +44,24 @@ PROFILE_URL = "https://www.xiaohongshu.com/user/profile/{user_id}"
 OTHERINFO_URL = "https://edith.xiaohongshu.com/api/sns/web/v1/user/otherinfo?target_user_id={user_id}"
 NOTE_URL = "https://www.xiaohongshu.com/explore/{note_id}"
 
-#: Xiaohongshu user and note ids are 24 lower-case hex digits (a MongoDB ObjectId).
-USER_ID = re.compile(r"^[0-9a-f]{24}$")
+#: Xiaohongshu user and note ids are 24 lower-case hex digits (a MongoDB ObjectId); the user id
+#: pattern is the platform table's.
+USER_ID = PLATFORM_TABLE[PLATFORM].user_id
 _PROFILE_PATH = re.compile(r"/user/profile/([0-9a-fA-F]{24})(?:[/?#]|$)")
 
 #: ``interactions[].type`` -> Profile field. "interaction" is 获赞与收藏 (likes + collects).
 _INTERACTION_FIELDS = {"fans": "followers", "follows": "following", "interaction": "likes"}
 
-#: HTTP statuses the site answers to traffic it distrusts (ReaJason/xhs raises NeedVerifyError
-#: on both; the ``Verifytype``/``Verifyuuid`` headers name a verification the browser must pass).
-_BLOCK_STATUSES = {461, 471}
+#: HTTP status -> failure. The site answers 461 and 471 to traffic it distrusts (ReaJason/xhs
+#: raises NeedVerifyError on both; the ``Verifytype``/``Verifyuuid`` headers name a verification
+#: the browser must pass).
+STATUSES: StatusTable = {
+    **COMMON_STATUSES,
+    **{
+        blocked: (FailureKind.BLOCKED, "HTTP {status}: the site demands a verification (risk control)")
+        for blocked in (461, 471)
+    },
+}
 
 #: API ``code`` values (``success: false``) and what they mean for us.
 #: 300012 "网络连接异常" / "IP存在风险" and 300015 "浏览器异常" (signature refused) are
@@ -112,7 +125,7 @@ def normalize_account(text: str) -> AccountRef:
 
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """Any Xiaohongshu answer -> Profile or typed Failure. Never raises for bad input."""
-    failure = _failure_from_location(url, status) or _failure_from_status(status)
+    failure = _failure_from_location(url, status) or status_failure(status, STATUSES)
     if failure is not None:
         return failure
     path = urlsplit(url).path if url else ""
@@ -127,7 +140,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     if head == b"<":
         return parse_profile_page(payload, url, status)
     if head == b"{":
-        document = _json(payload, status)
+        document = json_object(payload, status)
         if isinstance(document, Failure):
             return document
         data = document.get("data") if isinstance(document.get("data"), dict) else document
@@ -148,28 +161,6 @@ def _failure_from_location(url: str | None, status: int | None) -> Failure | Non
     if parts.path.startswith("/website-login") or parts.path.rstrip("/") in {"/login", "/signin"}:
         return Failure(FailureKind.LOGIN_REQUIRED, f"redirected to the login page ({parts.path})", status)
     return None
-
-
-def _failure_from_status(status: int | None) -> Failure | None:
-    if status is None or status < 400:
-        return None
-    if status in _BLOCK_STATUSES:
-        return Failure(FailureKind.BLOCKED, f"HTTP {status}: the site demands a verification (risk control)", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429", status)
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404", status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status}", status)
-
-
-def _json(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
-    try:
-        document = json.loads(payload.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return Failure(FailureKind.UNRECOGNIZED, "not JSON", status)
-    if not isinstance(document, dict):
-        return Failure(FailureKind.UNRECOGNIZED, f"JSON {type(document).__name__}, expected an object", status)
-    return document
 
 
 def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
@@ -207,26 +198,16 @@ def _user_id_from_url(url: str | None) -> str | None:
     return None
 
 
-def _counts(interactions: Any) -> tuple[dict[str, int], set[str], set[str]]:
-    """``interactions[]`` -> counts by Profile field, plus approximate/lower-bound field names."""
-    counts: dict[str, int] = {}
-    approximate: set[str] = set()
-    lower: set[str] = set()
-    if not isinstance(interactions, list):
-        return counts, approximate, lower
-    for entry in interactions:
+def _counts(interactions: Any) -> FieldCounts:
+    """``interactions[]`` -> counts by Profile field (the first entry of a type wins)."""
+    counts = FieldCounts()
+    for entry in interactions if isinstance(interactions, list) else []:
         if not isinstance(entry, dict):
             continue
         field = _INTERACTION_FIELDS.get(str(entry.get("type")))
-        count = parse_count(entry.get("count"))
-        if field is None or count is None or field in counts:
-            continue
-        counts[field] = count.value
-        if count.approximate:
-            approximate.add(field)
-        if count.lower_bound:
-            lower.add(field)
-    return counts, approximate, lower
+        if field is not None:
+            counts.add(field, parse_count(entry.get("count")))
+    return counts
 
 
 def _location_tag(tags: Any) -> str | None:
@@ -250,7 +231,7 @@ def _profile(
     tags: Any,
     posts: tuple[Post, ...] = (),
 ) -> Profile:
-    counts, approximate, lower = _counts(interactions)
+    counts = _counts(interactions)
     place = strip_ip_prefix(clean_text(ip_location))
     return Profile(
         platform=PLATFORM,
@@ -264,8 +245,8 @@ def _profile(
         ip_location=place,
         location=_location_tag(tags),
         country=country_code(place),
-        approximate=tuple(sorted(approximate)),
-        lower_bound=tuple(sorted(lower)),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
         recent_posts=posts,
     )
 
@@ -275,7 +256,7 @@ def _profile(
 
 def parse_otherinfo(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``/api/sns/web/v1/user/otherinfo`` (whole answer, or its bare ``data`` object)."""
-    document = _json(payload, status)
+    document = json_object(payload, status)
     if isinstance(document, Failure):
         return document
     failure = _api_failure(document, status)
@@ -308,7 +289,7 @@ def parse_usersearch(payload: bytes, url: str | None = None, status: int | None 
     ``note_count`` is not read: it is 0 for every user in the samples we have, which looks
     like an unfilled field rather than a count.
     """
-    document = _json(payload, status)
+    document = json_object(payload, status)
     if isinstance(document, Failure):
         return document
     failure = _api_failure(document, status)
@@ -333,18 +314,17 @@ def parse_usersearch(payload: bytes, url: str | None = None, status: int | None 
             status,
         )
     user = chosen[0]
-    fans = parse_count(user.get("fans"))
+    counts = FieldCounts.read({"followers": user.get("fans")})
     user_id = str(user.get("id") or "").lower()
-    verified = user.get("red_official_verified")
     return Profile(
         platform=PLATFORM,
         platform_user_id=user_id if USER_ID.match(user_id) else None,
         handle=clean_text(user.get("red_id")),
         display_name=clean_text(user.get("name")),
-        followers=None if fans is None else fans.value,
-        verified=verified if isinstance(verified, bool) else None,
-        approximate=("followers",) if fans is not None and fans.approximate else (),
-        lower_bound=("followers",) if fans is not None and fans.lower_bound else (),
+        followers=counts.get("followers"),
+        verified=as_bool(user.get("red_official_verified")),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
     )
 
 
