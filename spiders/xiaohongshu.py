@@ -6,22 +6,11 @@ this module only builds the requests and hands the responses to those parsers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from records import AccountRef
+from spiders.base import Source
 from spiders.credentials import cookie_dict, platform_cookie
-from spiders.base import AccountSpider, Source
-from spiders.pages.parsing import limit_posts
-from spiders.pages.xiaohongshu import (
-    PARSER_VERSION,
-    PLATFORM,
-    PROFILE_URL,
-    USER_ID,
-    parse,
-)
-
-
-# --------------------------------------------------------------------------- configuration
+from spiders.pages.xiaohongshu import PARSER_VERSION, PLATFORM, PROFILE_URL, USER_ID, parse
+from spiders.playwright_spider import PlaywrightSpider
 
 
 def configured_cookie(environ: dict[str, str] | None = None) -> str | None:
@@ -30,20 +19,9 @@ def configured_cookie(environ: dict[str, str] | None = None) -> str | None:
     return platform_cookie("xiaohongshu", environ)
 
 
-def _abort_unneeded_requests(request: Any) -> bool:
-    """Only the document and its scripts matter: images, media, fonts and styles are aborted."""
-    return request.resource_type in {"image", "media", "font", "stylesheet", "texttrack", "manifest"}
-
-
-# --------------------------------------------------------------------------- spider
-
-
-class XiaohongshuSpider(AccountSpider):
+class XiaohongshuSpider(PlaywrightSpider):
     """Profiles through Chromium: the page's own ``__INITIAL_STATE__`` is the source.
 
-    One named browser context (``xiaohongshu``) is shared by the spider's pages; every page
-    is closed by scrapy-playwright as soon as its HTML is read (``playwright_include_page``
-    is off), so a long crawl holds at most ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` pages.
     Sub-requests the page makes itself (scripts, the signed ``otherinfo`` XHR) go to the real
     hosts; under replay they fail at once, which the HTML path does not need.
     """
@@ -52,14 +30,8 @@ class XiaohongshuSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["xiaohongshu.com"]
-    custom_settings = {
-        # One profile page at a time, a few seconds apart: the site's risk control (461/471,
-        # 300012) reacts to bursts from one IP.
-        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-        "DOWNLOAD_DELAY": 5.0,
-        "AUTOTHROTTLE_START_DELAY": 5.0,
-        "PLAYWRIGHT_ABORT_REQUEST": _abort_unneeded_requests,
-    }
+    # The site's risk control (461/471, 300012) reacts to bursts from one IP.
+    page_delay = 5.0
 
     _cookie: str | None | bool = False  # False: not read yet
 
@@ -82,22 +54,11 @@ class XiaohongshuSpider(AccountSpider):
         if not user_id or not USER_ID.match(user_id):
             self.logger.warning("xiaohongshu account %r has no 24-hex user id; skipped", account.handle)
             return []
-        limit = self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
         cookie = self.login_cookie()
-        return [
-            Source(
-                url=PROFILE_URL.format(user_id=user_id),
-                # `parse`, not parse_profile_page: the final URL (login/captcha redirects) and
-                # the status (461/471) are checked before the page is read.
-                parser=limit_posts(parse, limit),
-                name="xiaohongshu.profile_page",
-                cookies=cookie_dict(cookie) if cookie else None,
-                meta={
-                    "playwright": True,
-                    "playwright_include_page": False,
-                    "playwright_context": "xiaohongshu",
-                    # The state is in the server's HTML: no need to wait for every script.
-                    "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
-                },
-            )
-        ]
+        # `parse`, not parse_profile_page: the final URL (login/captcha redirects) and the
+        # status (461/471) are checked before the page is read. The state is in the server's
+        # HTML, so the page is read once its DOM is (the default wait).
+        return [self.page_source(
+            PROFILE_URL.format(user_id=user_id), "xiaohongshu.profile_page", parse,
+            cookies=cookie_dict(cookie) if cookie else None,
+        )]

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from records import Failure, FailureKind, Profile
-from spiders.credentials import InsecureSecretsFile
 from spiders import xiaohongshu as xhs
+from spiders.credentials import InsecureSecretsFile
 from spiders.pages import xiaohongshu as page
 from spiders.pages.parsing import limit_posts
 from spiders.pages.registry import normalize_account
+from spiders.playwright_spider import abort_unneeded_requests
+from tests.helpers import make_spider
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xiaohongshu"
 UID = "5a1b2c3d4e5f60718293a4b5"
@@ -209,7 +211,7 @@ def test_cookie_comes_from_environment_or_an_owner_only_file(tmp_path: Path) -> 
 def test_spider_opens_the_profile_page_in_chromium_and_closes_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WANGZI_XIAOHONGSHU_COOKIE", raising=False)
     monkeypatch.delenv("WANGZI_XIAOHONGSHU_COOKIE_FILE", raising=False)
-    spider = xhs.XiaohongshuSpider(targets=[])
+    spider = make_spider(xhs.XiaohongshuSpider, targets=[])
     (source,) = spider.sources(normalize_account("xiaohongshu", UID))
     assert source.url == f"https://www.xiaohongshu.com/user/profile/{UID}"
     assert source.meta["playwright"] is True
@@ -223,7 +225,7 @@ def test_spider_opens_the_profile_page_in_chromium_and_closes_it(monkeypatch: py
 
 def test_spider_sends_a_configured_cookie_and_limits_posts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANGZI_XIAOHONGSHU_COOKIE", "web_session=abc123456")
-    spider = xhs.XiaohongshuSpider(targets=[])
+    spider = make_spider(xhs.XiaohongshuSpider, targets=[])
     (source,) = spider.sources(normalize_account("xiaohongshu", UID))
     assert source.cookies == {"web_session": "abc123456"}
     limited = limit_posts(page.parse_profile_page, 2)(PAGE, source.url, 200)
@@ -238,7 +240,7 @@ def test_an_unreadable_cookie_file_is_reported_and_the_crawl_goes_on(
     os.chmod(file, 0o644)
     monkeypatch.delenv("WANGZI_XIAOHONGSHU_COOKIE", raising=False)
     monkeypatch.setenv("WANGZI_XIAOHONGSHU_COOKIE_FILE", str(file))
-    spider = xhs.XiaohongshuSpider(targets=[])
+    spider = make_spider(xhs.XiaohongshuSpider, targets=[])
     (source,) = spider.sources(normalize_account("xiaohongshu", UID))
     assert source.cookies is None
     assert "chmod 600" in caplog.text
@@ -250,8 +252,8 @@ def test_only_heavy_resources_are_aborted() -> None:
         def __init__(self, resource_type: str) -> None:
             self.resource_type = resource_type
 
-    assert xhs._abort_unneeded_requests(Request("image"))
-    assert xhs._abort_unneeded_requests(Request("stylesheet"))
-    assert not xhs._abort_unneeded_requests(Request("document"))
-    assert not xhs._abort_unneeded_requests(Request("script"))
-    assert not xhs._abort_unneeded_requests(Request("xhr"))
+    assert abort_unneeded_requests(Request("image"))
+    assert abort_unneeded_requests(Request("stylesheet"))
+    assert not abort_unneeded_requests(Request("document"))
+    assert not abort_unneeded_requests(Request("script"))
+    assert not abort_unneeded_requests(Request("xhr"))

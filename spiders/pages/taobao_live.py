@@ -8,12 +8,14 @@ documented and no real sample is shared.
 **Assumption, stated because it could not be checked against a live page:** the rendered
 page shows each number next to its Chinese label ("粉丝 12.3万", "1.2万 获赞",
 ``<div><span>356</span><span>场直播</span></div>``), read by
-:func:`spiders.youku.labelled_counts`; past and current live streams are links to
+:func:`spiders.pages.creator_page.labelled_counts`; past and current live streams are links to
 ``taobaolive.taobao.com/room/index.htm?feedId=ID`` (title from the link). A page without a
 粉丝 number, or with one label carrying different numbers, is ``unrecognized``.
 
-Failures: a redirect to ``login.taobao.com``/``login.m.taobao.com`` -> login_required; Taobao's
-anti-bot "punish" page (``/punish``, ``x5secdata``, "亲，请拖动下方滑块完成验证") -> captcha.
+Failures: HTTP 403/418 -> blocked, 429 -> rate_limited, 404 -> not_found; a redirect to
+``login.taobao.com``/``login.m.taobao.com`` -> login_required; Taobao's anti-bot "punish" page
+(``/punish``, ``x5secdata``, "亲，请拖动下方滑块完成验证") -> captcha; "主播不存在"/"用户不存在"/
+"账号已注销" on the page -> not_found.
 """
 
 from __future__ import annotations
@@ -23,14 +25,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post
-from spiders.pages.youku import (
-    counts_profile,
-    labelled_counts,
-    page_title,
-    status_failure,
-    verification,
-)
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post
+from spiders.pages.creator_page import counts_profile, labelled_counts, page_title, verification
+from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "taobao_live"
@@ -38,10 +35,18 @@ PLATFORM = "taobao_live"
 PROFILE_URL = "https://huodong.m.taobao.com/act/talent/live.html?id={anchor_id}"
 LIVE_URL = "https://taobaolive.taobao.com/room/index.htm?feedId={feed_id}"
 
-ANCHOR_ID = re.compile(r"^\d{5,15}$")
+#: The anchor's numeric Taobao user id (the platform table's pattern).
+ANCHOR_ID = PLATFORM_TABLE[PLATFORM].user_id
 LABELS = {"粉丝": "followers", "关注": "following", "获赞": "likes", "场直播": "posts", "直播": "posts"}
 _TITLE_SUFFIXES = re.compile(r"\s*(?:的直播间|的淘宝直播)?\s*(?:[-_|—]\s*(?:淘宝直播|手机淘宝|淘宝).*)?$")
 _CAPTCHA_WORDS = ("请拖动下方滑块完成验证", "亲，请拖动", "x5secdata", "nc_1_n1z")
+
+#: HTTP status -> failure: a 403 or 418 refuses this client.
+STATUSES: StatusTable = {
+    **COMMON_STATUSES,
+    403: (FailureKind.BLOCKED, "HTTP 403"),
+    418: (FailureKind.BLOCKED, "HTTP 418"),
+}
 
 
 def normalize_account(text: str) -> AccountRef:
@@ -67,7 +72,7 @@ def normalize_account(text: str) -> AccountRef:
 
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """A rendered Taobao Live anchor page -> Profile, or a typed Failure. Never raises for bad input."""
-    failure = status_failure(status)
+    failure = status_failure(status, STATUSES)
     if failure is not None:
         return failure
     parts = urlsplit(url) if url else None
@@ -86,7 +91,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     found = labelled_counts(soup, LABELS)
     if isinstance(found, str):
         return Failure(FailureKind.UNRECOGNIZED, found, status)
-    if "followers" not in found:
+    if found.get("followers") is None:
         return Failure(FailureKind.UNRECOGNIZED, "no 粉丝 (followers) count on the page", status)
     anchor = (parse_qs(parts.query).get("id") or [None])[0] if parts is not None else None
     reason = verification(soup)
