@@ -6,39 +6,14 @@ this module only builds the requests and hands the responses to those parsers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from records import CIRCUIT_DETAIL, AccountRef, Failure, FailureKind, ParseResult, Profile
 from spiders.base import AccountSpider, Source
 from spiders.pages.parsing import limit_posts
 from spiders.pages.payload import clean_text
-from spiders.pages.tiktok import (
-    PAGE_URL,
-    PARSER_VERSION,
-    PLATFORM,
-    _is_item_list,
-    item_list_url,
-    parse,
-    parse_item_list,
-    profile_user,
-)
-
-
-# --------------------------------------------------------------------------- spider
-
-
-def _posts_limited(handle: str | None, limit: int) -> Callable[..., ParseResult]:
-    """:func:`parse` that knows the account's handle (for video URLs) and keeps ``limit`` videos."""
-
-    def parse_for_account(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-        if _is_item_list(url):
-            return parse_item_list(payload, url, status, handle=handle)
-        return parse(payload, url, status)
-
-    parse_for_account.__name__ = "parse"
-    return limit_posts(parse_for_account, limit)
-
+from spiders.pages.tiktok import PAGE_URL, PARSER_VERSION, PLATFORM, account_parser, item_list_url, profile_user
 
 #: Failures that say nothing about what TikTok answered (the request never got a page).
 _NO_ANSWER = frozenset({FailureKind.NETWORK, FailureKind.HTTP_ERROR})
@@ -86,15 +61,12 @@ class TikTokSpider(AccountSpider):
     PROFILE_SOURCES = ("tiktok.profile_page", "tiktok.profile_page_browser")
     ITEM_LIST_SOURCE = "tiktok.item_list"
 
-    def recent_posts_limit(self) -> int:
-        return self.settings.getint("WANGZI_RECENT_POSTS", 20) if hasattr(self, "settings") else 20
-
     def sources(self, account: AccountRef) -> list[Source]:
         if not account.handle:
             self.logger.warning("tiktok account %r has no username; skipped", account.platform_user_id)
             return []
         url = PAGE_URL.format(handle=account.handle.lower())
-        parser = _posts_limited(account.handle.lower(), max(self.recent_posts_limit(), 0))
+        parser = limit_posts(account_parser(account.handle.lower()), max(self.recent_posts, 0))
         return [
             Source(url=url, parser=parser, name="tiktok.profile_page"),
             Source(
@@ -108,7 +80,7 @@ class TikTokSpider(AccountSpider):
     def item_list_source(self, account: AccountRef, profile: Profile, payload: bytes | None) -> Source | None:
         """The item_list request for an account whose profile was just read, or None when
         there is nothing to ask (see the class docstring)."""
-        limit = self.recent_posts_limit()
+        limit = self.recent_posts
         user = profile_user(payload)
         sec_uid = clean_text(user.get("secUid"))
         if limit <= 0 or not sec_uid or user.get("privateAccount") is True or profile.posts == 0 or profile.recent_posts:
@@ -116,7 +88,7 @@ class TikTokSpider(AccountSpider):
         handle = profile.handle or (account.handle or "").lower() or None
         return Source(
             url=item_list_url(sec_uid, limit),
-            parser=_posts_limited(handle, limit),
+            parser=limit_posts(account_parser(handle), limit),
             name=self.ITEM_LIST_SOURCE,
             headers={"Accept": "application/json", "Referer": PAGE_URL.format(handle=handle)} if handle else {},
         )

@@ -9,13 +9,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from scrapy.settings import Settings
 
 from records import AccountRef, Failure, FailureItem, FailureKind, PostPage, Profile, ProfileItem, Provenance
 from spiders.base import Source
 from spiders.tiktok import TikTokSpider
 from spiders.pages.tiktok import item_list_url, normalize_account, parse, parse_item_list, profile_user
-from tests.helpers import FIXTURES, json_output, run_wangzi
+from tests.helpers import FIXTURES, json_output, make_spider, run_wangzi
 
 
 @pytest.mark.parametrize(
@@ -68,7 +67,7 @@ def test_rehydration_without_user_detail_is_blocked() -> None:
 
 
 def test_plain_page_first_then_the_browser() -> None:
-    chain = TikTokSpider().sources(AccountRef("tiktok", handle="zg.520"))
+    chain = make_spider(TikTokSpider).sources(AccountRef("tiktok", handle="zg.520"))
     assert [s.url for s in chain] == ["https://www.tiktok.com/@zg.520"] * 2
     assert "playwright" not in chain[0].meta and chain[1].meta["playwright"] is True
 
@@ -169,9 +168,7 @@ def test_wangzi_parse_reads_a_saved_item_list(tmp_path: Path) -> None:
 
 
 def _spider(recent_posts: int = 20) -> TikTokSpider:
-    spider = TikTokSpider()
-    spider.settings = Settings({"WANGZI_RECENT_POSTS": recent_posts})
-    return spider
+    return make_spider(TikTokSpider, {"WANGZI_RECENT_POSTS": recent_posts})
 
 
 def _after_profile(spider: TikTokSpider, case: str = "profile_page_statsv2_synthetic") -> list[Source]:

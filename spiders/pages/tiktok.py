@@ -43,7 +43,8 @@ captcha page -> captcha; ``statusCode`` 10221/10223 -> not_found, 10222 -> priva
 ``statusCode``, non-JSON or items without an id -> unrecognized. An explicit empty last page
 (``itemList: []``, ``hasMore: false``) is an empty page of posts, which stores nothing.
 
-Everything above :class:`TikTokSpider` is pure: bytes in, a record out.
+Everything here is pure: bytes in, a record out (and the item_list request a profile names);
+:mod:`spiders.tiktok` decides what to request.
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
-from enrichment.numbers import parse_count
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.places import country_code
-from spiders.pages.payload import as_dict, clean_text, epoch_utc
+from spiders.pages.parsing import Parser
+from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, first, load_json
+from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "tiktok"
@@ -67,8 +69,8 @@ ITEM_LIST_URL = "https://www.tiktok.com/api/post/item_list/"
 VIDEO_URL = "https://www.tiktok.com/@{handle}/video/{video_id}"
 #: The web app asks item_list for at most 35 videos a page.
 ITEM_LIST_MAX_COUNT = 35
-#: TikTok usernames: letters, digits, '_' and '.', at most 24 characters.
-HANDLE = re.compile(r"^[A-Za-z0-9_.]{1,24}$")
+#: TikTok usernames: letters, digits, '_' and '.', at most 24 characters (the platform table's pattern).
+HANDLE = cast(re.Pattern[str], PLATFORM_TABLE[PLATFORM].handle)
 _HOSTS = {"tiktok.com", "m.tiktok.com", "vm.tiktok.com"}
 _REHYDRATION = re.compile(
     r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
@@ -87,6 +89,17 @@ _COUNT_KEYS = {"followers": ("followerCount",), "following": ("followingCount",)
 _POST_COUNT_KEYS = {"views": ("playCount",), "likes": ("diggCount",), "comments": ("commentCount",),
                     "shares": ("shareCount",)}
 _VIDEO_ID = re.compile(r"^[0-9]{6,25}$")
+
+#: HTTP status -> failure. An unlisted 4xx is read like a 200: the page says what it is (a WAF
+#: or captcha page, an empty body), which the walls below tell apart; a 5xx is TikTok's error.
+STATUSES: StatusTable = {
+    404: (FailureKind.NOT_FOUND, "HTTP 404: no such TikTok account"),
+    429: (FailureKind.RATE_LIMITED, "HTTP 429 from TikTok"),
+}
+SERVER_ERROR = (FailureKind.HTTP_ERROR, "HTTP {status} from TikTok")
+#: item_list's own wording of a rate limit; any other status is read like a 200 (the spider
+#: hands item_list answers to :func:`parse_item_list` directly).
+ITEM_LIST_STATUSES: StatusTable = {429: (FailureKind.RATE_LIMITED, "HTTP 429 from TikTok (item_list)")}
 
 
 # --------------------------------------------------------------------------- accounts
@@ -112,23 +125,6 @@ def normalize_account(text: str) -> AccountRef:
     )
 
 
-# --------------------------------------------------------------------------- helpers
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    count = parse_count(value)
-    return None if count is None or count.value < 0 else count.value
-
-
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -136,12 +132,9 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     """Any TikTok answer -> Profile or typed Failure. Never raises for bad input."""
     text = payload.decode("utf-8-sig", errors="replace")
     stripped = text.lstrip()
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from TikTok", status)
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such TikTok account", status)
-    if status is not None and status >= 500:
-        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from TikTok", status)
+    failure = status_failure(status, STATUSES, otherwise=SERVER_ERROR if (status or 0) >= 500 else None)
+    if failure is not None:
+        return failure
     if url and "/login" in urlsplit(url).path:
         return Failure(FailureKind.LOGIN_REQUIRED, "redirected to TikTok's login page", status)
     if _is_item_list(url):
@@ -153,7 +146,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
 
 def parse_api(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``api/user/detail`` JSON (bare or wrapped in ``data``), or a saved ``userInfo`` object/list."""
-    document = _json(payload.decode("utf-8-sig", errors="replace"))
+    document = load_json(payload.decode("utf-8-sig", errors="replace"))
     if isinstance(document, list):
         document = document[0] if document and isinstance(document[0], dict) else None
     if not isinstance(document, dict):
@@ -170,7 +163,7 @@ def parse_api(payload: bytes, url: str | None = None, status: int | None = 200) 
 
 def rehydration_data(html: str) -> dict[str, Any] | None:
     match = _REHYDRATION.search(html)
-    document = _json(match.group(1)) if match else None
+    document = load_json(match.group(1)) if match else None
     return document if isinstance(document, dict) else None
 
 
@@ -224,7 +217,7 @@ def _own_posts(items: list[Any], profile: Profile) -> tuple[Post, ...]:
 def sigi_state(html: str) -> dict[str, Any] | None:
     """Older pages' ``<script id="SIGI_STATE">`` store, or None."""
     match = _SIGI.search(html)
-    document = _json(match.group(1)) if match else None
+    document = load_json(match.group(1)) if match else None
     return document if isinstance(document, dict) else None
 
 
@@ -280,9 +273,9 @@ def _counts(
     values: dict[str, int | None] = {}
     approximate: list[str] = []
     for field, names in keys.items():
-        value = next((v for v in (_int(exact.get(k)) for k in names) if v is not None), None)
+        value = first(*(count(exact.get(k)) for k in names))
         if value is None:
-            value = next((v for v in (_int(rounded.get(k)) for k in names) if v is not None), None)
+            value = first(*(count(rounded.get(k)) for k in names))
             if value is not None and value >= ROUNDING_FROM:
                 approximate.append(field)
         values[field] = value
@@ -318,10 +311,23 @@ def _is_item_list(url: str | None) -> bool:
     return bool(url) and urlsplit(url).path.rstrip("/").endswith("/api/post/item_list")  # type: ignore[arg-type]
 
 
-def item_list_url(sec_uid: str, count: int) -> str:
-    """``api/post/item_list`` for one account's newest ``count`` videos (first page)."""
-    query = {"aid": "1988", "secUid": sec_uid, "count": str(max(1, min(count, ITEM_LIST_MAX_COUNT))), "cursor": "0"}
+def item_list_url(sec_uid: str, videos: int) -> str:
+    """``api/post/item_list`` for one account's newest ``videos`` videos (first page)."""
+    query = {"aid": "1988", "secUid": sec_uid, "count": str(max(1, min(videos, ITEM_LIST_MAX_COUNT))), "cursor": "0"}
     return f"{ITEM_LIST_URL}?{urlencode(query)}"
+
+
+def account_parser(handle: str | None) -> Parser:
+    """:func:`parse` for one account's answers: item_list videos that do not name their author
+    get their URLs from ``handle`` (``wangzi parse`` knows no handle and guesses no URL)."""
+
+    def parse_for_account(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+        if _is_item_list(url):
+            return parse_item_list(payload, url, status, handle=handle)
+        return parse(payload, url, status)
+
+    parse_for_account.__name__ = "parse"
+    return parse_for_account
 
 
 def parse_item_list(
@@ -332,12 +338,13 @@ def parse_item_list(
     ``handle`` builds the video URLs when the items do not name their author.
     """
     text = payload.decode("utf-8-sig", errors="replace").strip()
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from TikTok (item_list)", status)
+    failure = status_failure(status, ITEM_LIST_STATUSES, otherwise=None)
+    if failure is not None:
+        return failure
     if not text:
         return Failure(FailureKind.BLOCKED, "empty answer to api/post/item_list: TikTok withholds videos from "
                        "unsigned requests (no X-Bogus/X-Gnarly); the videos are unknown, not zero", status)
-    document = _json(text)
+    document = load_json(text)
     if not isinstance(document, dict):
         lowered = text[:5000].lower()
         if any(mark in lowered for mark in ("_wafchallengeid", "slardarwaf")):
@@ -376,7 +383,7 @@ def profile_user(payload: bytes | None) -> dict[str, Any]:
         return {}
     text = payload.decode("utf-8-sig", errors="replace")
     if text.lstrip()[:1] in ("{", "["):
-        document = _json(text)
+        document = load_json(text)
         if isinstance(document, list):
             document = document[0] if document else None
         document = as_dict(document)
@@ -419,7 +426,7 @@ def user_info_profile(
         following=values["following"],
         posts=values["posts"],
         likes=values["likes"],
-        verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
+        verified=as_bool(user.get("verified")),
         bio=clean_text(user.get("signature")),
         country=country_code(region) if region else None,
         joined_at=epoch_utc(user.get("createTime")),  # 0 in most pages: not shown, stays None
