@@ -6,17 +6,9 @@ this module only builds the requests and hands the responses to those parsers.
 
 from __future__ import annotations
 
-
 from records import AccountRef, ParseResult, Profile
 from spiders.base import AccountSpider, Source
-from spiders.pages.instagram import (
-    API_URL,
-    PAGE_URL,
-    PARSER_VERSION,
-    PLATFORM,
-    WEB_APP_ID,
-    parse,
-)
+from spiders.pages.instagram import API_URL, PAGE_URL, PARSER_VERSION, PLATFORM, WEB_APP_ID, parse
 
 
 # --------------------------------------------------------------------------- spider

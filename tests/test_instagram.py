@@ -11,6 +11,7 @@ import pytest
 from records import AccountRef, Failure, FailureKind, Profile
 from spiders.instagram import InstagramSpider
 from spiders.pages.instagram import API_URL, PAGE_URL, WEB_APP_ID, normalize_account, parse
+from tests.helpers import make_spider
 
 FIXTURES = Path(__file__).parent / "fixtures" / "instagram"
 API = API_URL.format(handle="miachen.tokyo")
@@ -118,15 +119,15 @@ def test_parser_never_raises_on_mangled_input() -> None:
 
 
 def test_spider_asks_the_api_with_the_web_app_id_then_the_page() -> None:
-    api, page = InstagramSpider().sources(AccountRef("instagram", handle="Nike"))
+    api, page = make_spider(InstagramSpider).sources(AccountRef("instagram", handle="Nike"))
     assert api.url == "https://i.instagram.com/api/v1/users/web_profile_info/?username=nike"
     assert api.headers["x-ig-app-id"] == WEB_APP_ID
     assert page.url == "https://www.instagram.com/nike/"
-    assert InstagramSpider().sources(AccountRef("instagram", platform_user_id="123")) == []
+    assert make_spider(InstagramSpider).sources(AccountRef("instagram", platform_user_id="123")) == []
 
 
 def _advance(result: object) -> list[object]:
-    spider = InstagramSpider()
+    spider = make_spider(InstagramSpider)
     account = AccountRef("instagram", handle="nike")
     chain = spider.sources(account)
     meta = {"wangzi_account": account, "wangzi_chain": chain, "wangzi_index": 0, "wangzi_results": []}

@@ -18,20 +18,27 @@ What is read, and from where:
 * records in scrapfly-scrapers' reduced output shape (``followers``/``follows``/``bio``),
   a projection of ``xig_user_by_username`` kept for ``wangzi parse`` of such exports.
 
-Everything above :class:`InstagramSpider` is pure: bytes in, a record out.
+Failures: a redirect to ``/accounts/login`` -> login_required, to ``/challenge`` or
+``/checkpoint`` -> captcha; the web API's ``{"message": ..., "status": "fail"}`` answers by their
+message ("checkpoint_required" -> captcha, "Please wait a few minutes" or HTTP 429 ->
+rate_limited, "login_required" -> login_required); then HTTP 404 -> not_found, 401 ->
+login_required, another error status -> http_error (each naming the API's message); Graph API
+``error.code`` 4/17/32/613 -> rate_limited, 190 -> login_required, 100/2207013 -> not_found.
+
+Everything here is pure: bytes in, a record out; :mod:`spiders.instagram` decides what to request.
 """
 
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, Profile
+from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
-from spiders.pages.payload import as_dict, clean_text, epoch_utc, find_key, load_json
+from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, find_key, load_json
+from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "instagram"
@@ -43,8 +50,8 @@ POST_URL = "https://www.instagram.com/p/{shortcode}/"
 #: API answers 400/403 (scrapfly-scrapers instagram.py ``INSTAGRAM_APP_ID``).
 WEB_APP_ID = "936619743392459"
 
-#: Instagram usernames: up to 30 letters, digits, periods and underscores.
-HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
+#: Instagram usernames: up to 30 letters, digits, periods and underscores (the platform table's pattern).
+HANDLE = cast(re.Pattern[str], PLATFORM_TABLE[PLATFORM].handle)
 _HOSTS = {"instagram.com", "m.instagram.com", "instagr.am"}
 #: First path segments that are Instagram pages, not accounts.
 _RESERVED = {
@@ -61,6 +68,13 @@ _OG_NAME = re.compile(r"from\s+(?P<name>.*?)\s*\(@(?P<handle>[A-Za-z0-9._]+)\)")
 _META = re.compile(r"<meta\s+[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'([\w:-]+)\s*=\s*"([^"]*)"|([\w:-]+)\s*=\s*\'([^\']*)\'')
 _SJS_SCRIPT = re.compile(r"<script\b[^>]*\bdata-sjs\b[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+#: HTTP status -> failure, when the answer's message named no checkpoint, rate limit or login
+#: wall of its own. The detail adds that message, except after a 404, which says it all.
+STATUSES: StatusTable = {
+    401: (FailureKind.LOGIN_REQUIRED, "HTTP 401"),
+    404: (FailureKind.NOT_FOUND, "HTTP 404: no such account"),
+}
 
 
 # --------------------------------------------------------------------------- accounts
@@ -87,10 +101,6 @@ def normalize_account(text: str) -> AccountRef:
         f"{value!r} is not an Instagram username (letters, digits, '.' and '_', at most 30) "
         "or profile URL (https://www.instagram.com/<username>/)"
     )
-
-
-def profile_url(ref: AccountRef) -> str | None:
-    return PAGE_URL.format(handle=ref.handle) if ref.handle else None
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -134,7 +144,7 @@ def _location_failure(path: str, status: int | None) -> Failure | None:
 
 def _answer_failure(text: str, status: int | None) -> Failure | None:
     """Statuses and the ``{"message": ..., "status": "fail"}`` answers the web API gives."""
-    document = load_json(text.encode("utf-8")) if text.lstrip()[:1] == "{" else None
+    document = load_json(text) if text.lstrip()[:1] == "{" else None
     message = ""
     if isinstance(document, dict):
         message = str(document.get("message") or "")
@@ -150,13 +160,10 @@ def _answer_failure(text: str, status: int | None) -> Failure | None:
         isinstance(document, dict) and document.get("require_login") is True
     ):
         return Failure(FailureKind.LOGIN_REQUIRED, (message or "the API asks for a login")[:300], status)
-    if status is None or status < 400:
-        return None
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such account", status)
-    if status == 401:
-        return Failure(FailureKind.LOGIN_REQUIRED, f"HTTP 401 {message}".strip()[:300], status)
-    return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} {message}".strip()[:300], status)
+    failure = status_failure(status, STATUSES)
+    if failure is not None and status != 404:
+        return Failure(failure.kind, f"{failure.detail} {message}".strip()[:300], status)
+    return failure
 
 
 def _graph_error(error: dict[str, Any], status: int | None) -> Failure:
@@ -176,20 +183,9 @@ def _graph_error(error: dict[str, Any], status: int | None) -> Failure:
 # --------------------------------------------------------------------------- shared pieces
 
 
-def _count(value: Any) -> int | None:
-    """A count as Instagram sent it; negative values (hidden like counts) are "not shown"."""
-    if isinstance(value, bool):
-        return None
-    count = parse_count(value)
-    return None if count is None or count.value < 0 else count.value
-
-
 def _edge_count(user: dict[str, Any], key: str) -> int | None:
-    return _count(as_dict(user.get(key)).get("count"))
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
+    """``user.<key>.count``; a negative count (Instagram's hidden like counts) is not shown: None."""
+    return count(as_dict(user.get(key)).get("count"))
 
 
 def _links(*values: Any) -> tuple[str, ...]:
@@ -231,9 +227,9 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
         caption = None
         if isinstance(captions, list) and captions:
             caption = clean_text(as_dict(as_dict(captions[0]).get("node")).get("text"))
-        likes = _count(as_dict(node.get("edge_liked_by")).get("count"))
+        likes = count(as_dict(node.get("edge_liked_by")).get("count"))
         if likes is None:
-            likes = _count(as_dict(node.get("edge_media_preview_like")).get("count"))
+            likes = count(as_dict(node.get("edge_media_preview_like")).get("count"))
         is_video = node.get("is_video") is True
         posts.append(
             Post(
@@ -244,8 +240,8 @@ def timeline_posts(media: dict[str, Any]) -> tuple[Post, ...]:
                 text=caption,
                 kind="video" if is_video else "post",
                 likes=likes,
-                comments=_count(as_dict(node.get("edge_media_to_comment")).get("count")),
-                views=_count(node.get("video_view_count")) if is_video else None,
+                comments=count(as_dict(node.get("edge_media_to_comment")).get("count")),
+                views=count(node.get("video_view_count")) if is_video else None,
             )
         )
     return tuple(posts)
@@ -278,8 +274,8 @@ def parse_web_profile_info(payload: bytes, url: str | None = None, status: int |
         display_name=clean_text(user.get("full_name")),
         followers=_edge_count(user, "edge_followed_by"),
         following=_edge_count(user, "edge_follow"),
-        posts=_count(media.get("count")),
-        verified=_bool(user.get("is_verified")),
+        posts=count(media.get("count")),
+        verified=as_bool(user.get("is_verified")),
         bio=clean_text(user.get("biography")),
         links=_links(user.get("external_url"), user.get("bio_links")),
         recent_posts=timeline_posts(media),
@@ -308,11 +304,7 @@ def xig_user(html: str) -> dict[str, Any] | None:
         body = match.group(1)
         if "xig_user_by_username" not in body:
             continue
-        try:
-            document = json.loads(body)
-        except ValueError:
-            continue
-        for found in find_key(document, "xig_user_by_username"):
+        for found in find_key(load_json(body), "xig_user_by_username"):
             if isinstance(found, dict) and ("follower_count" in found or "username" in found):
                 return found
     return None
@@ -337,18 +329,18 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
     counts: dict[str, int | None] = {"followers": None, "following": None, "posts": None}
     if user is not None:
         counts = {
-            "followers": _count(user.get("follower_count")),
-            "following": _count(user.get("following_count")),
-            "posts": _count(user.get("media_count")),
+            "followers": count(user.get("follower_count")),
+            "following": count(user.get("following_count")),
+            "posts": count(user.get("media_count")),
         }
     if og is not None:
         for field in counts:
             if counts[field] is not None:
                 continue
-            count = parse_count(og.group(field))
-            if count is not None:
-                counts[field] = count.value
-                if count.approximate:
+            read = parse_count(og.group(field))
+            if read is not None:
+                counts[field] = read.value
+                if read.approximate:
                     approximate.append(field)
     named = _OG_NAME.search(description)
     user = user or {}
@@ -361,7 +353,7 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         followers=counts["followers"],
         following=counts["following"],
         posts=counts["posts"],
-        verified=_bool(user.get("is_verified")),
+        verified=as_bool(user.get("is_verified")),
         bio=clean_text(user.get("biography")),
         approximate=tuple(approximate),
         links=_links(user.get("external_url"), user.get("bio_links")),
@@ -386,9 +378,9 @@ def parse_business_discovery(payload: bytes, url: str | None = None, status: int
         platform=PLATFORM,
         handle=handle.lower() if handle else None,
         display_name=clean_text(found.get("name")),
-        followers=_count(found.get("followers_count")),
-        following=_count(found.get("follows_count")),
-        posts=_count(found.get("media_count")),
+        followers=count(found.get("followers_count")),
+        following=count(found.get("follows_count")),
+        posts=count(found.get("media_count")),
         bio=clean_text(found.get("biography")),
         links=_links(found.get("website")),
     )
@@ -409,9 +401,9 @@ def parse_derived_record(payload: bytes, url: str | None = None, status: int | N
         platform_user_id=clean_text(str(document["id"])) if document.get("id") is not None else None,
         handle=str(document["username"]).strip().lower(),
         display_name=clean_text(document.get("name")),
-        followers=_count(document.get("followers")),
-        following=_count(document.get("follows")),
-        verified=_bool(document.get("is_verified")),
+        followers=count(document.get("followers")),
+        following=count(document.get("follows")),
+        verified=as_bool(document.get("is_verified")),
         bio=clean_text(document.get("bio")),
         links=_links(document.get("homepage"), document.get("bio_links")),
     )
