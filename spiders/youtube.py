@@ -1,7 +1,8 @@
 """YouTube: what to request for an account, and in which order.
 
 How each answer is read (field paths, error codes) is in :mod:`spiders.pages.youtube`;
-this module only builds the requests and hands the responses to those parsers.
+this module reads the Data API key (:func:`api_key`), builds the requests and hands the
+responses to those parsers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from records import AccountRef, ParseResult, Profile
 from spiders.base import AccountSpider, Source
+from spiders.credentials import get_secret
 from spiders.pages.youtube import (
     ABOUT_URL,
     API_URL,
@@ -32,13 +34,8 @@ from spiders.pages.youtube import (
 )
 
 
-# --------------------------------------------------------------------------- spider
-
-
 def api_key() -> str | None:
     """``YOUTUBE_API_KEY`` from the environment or ``WANGZI_SECRETS_FILE``."""
-    from spiders.credentials import get_secret
-
     return (get_secret("YOUTUBE_API_KEY") or "").strip() or None
 
 

@@ -14,6 +14,7 @@ from spiders.pages import youtube
 from spiders import youtube as youtube_spider
 from spiders.youtube import YouTubeSpider
 from spiders.pages.youtube import about_continuation, normalize_account, parse
+from tests.helpers import make_spider
 
 CHANNEL = "UCsXVk37bltHxD1rDPwtNM8Q"
 
@@ -43,7 +44,7 @@ def test_rejected_account_forms_say_what_is_expected(text: str) -> None:
 
 def _spider_sources(monkeypatch: pytest.MonkeyPatch, ref: AccountRef, key: str | None) -> list:
     monkeypatch.setattr(youtube_spider, "api_key", lambda: key)
-    return YouTubeSpider().sources(ref)
+    return make_spider(YouTubeSpider).sources(ref)
 
 
 def test_without_a_key_the_page_then_the_feed_both_with_the_consent_cookie(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -168,7 +169,7 @@ def _page_profile(payload: bytes) -> Profile:
 
 def test_after_the_channel_page_the_about_panel_is_posted_before_the_feed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
-    spider = YouTubeSpider()
+    spider = make_spider(YouTubeSpider)
     account = AccountRef("youtube", handle="hospitalrecords")
     (page_source,) = spider.sources(account)
     payload = _fixture("channel_page_html_pageheader_hospitalrecords")
@@ -188,7 +189,7 @@ def test_after_the_channel_page_the_about_panel_is_posted_before_the_feed(monkey
 
 def test_a_page_without_the_token_asks_no_about_panel_and_stores_no_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
-    spider = YouTubeSpider()
+    spider = make_spider(YouTubeSpider)
     account = AccountRef("youtube", platform_user_id=CHANNEL)
     page_source, rss = spider.sources(account)
     payload = _fixture("browse_about_panel_synthetic")
@@ -221,7 +222,7 @@ def test_about_panel_failures_are_typed_and_never_not_found(status: int, body: b
 
 def test_an_about_panel_failure_never_ends_the_chain(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
-    spider = YouTubeSpider()
+    spider = make_spider(YouTubeSpider)
     account = AccountRef("youtube", platform_user_id=HOSPITAL)
     about = spider._about_source("tok", None)
     rss = spider._rss_source(HOSPITAL)
@@ -274,7 +275,7 @@ def _crawled_profile(monkeypatch: pytest.MonkeyPatch, about_body: bytes) -> Prof
     from records import ProfileItem, Provenance
 
     monkeypatch.setattr(youtube_spider, "api_key", lambda: None)
-    spider = YouTubeSpider()
+    spider = make_spider(YouTubeSpider)
     account = AccountRef("youtube", handle="hospitalrecords")
     (page_source,) = spider.sources(account)
     about_source = spider._about_source("tok", None)

@@ -24,7 +24,19 @@ What is read, and from where (best available wins, in this order):
    video id, URL, published time, title, ``media:statistics`` views, ``media:starRating`` count.
 
 Display counts go through :func:`enrichment.numbers.parse_count` (locales, invisible marks) and
-are marked approximate when rounded. Everything above :class:`YouTubeSpider` is pure.
+are marked approximate when rounded; an exact count of a later source beats a rounded one of an
+earlier source when the two agree (:func:`prefer_exact_counts`).
+
+Failures: a redirect to Google's consent page -> blocked, its "unusual traffic" page -> captcha;
+the channel page and browse JSON: HTTP 404 or an ``alerts`` error -> not_found, 429 ->
+rate_limited, another error status without channel data -> http_error; the Data API: ``error``
+reasons quotaExceeded/rateLimitExceeded (or 429) -> rate_limited, an invalid key or 401/403 ->
+login_required, 404 -> not_found, other errors -> http_error, no ``items`` -> not_found; the
+about panel: 429 -> rate_limited, any other refusal -> http_error (never not_found: the page
+already showed the channel); the feed: 404 -> not_found, 429 -> rate_limited, other -> http_error.
+
+Everything here is pure: bytes in, a record out (and the about panel's request body);
+:mod:`spiders.youtube` decides what to request.
 """
 
 from __future__ import annotations
@@ -34,13 +46,25 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from records import AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile, merge_profiles
-from enrichment.numbers import parse_count
+from records import (
+    COUNT_FIELDS,
+    PLATFORM_TABLE,
+    AccountRef,
+    Failure,
+    FailureKind,
+    ParseResult,
+    Post,
+    PostPage,
+    Profile,
+    merge_profiles,
+)
+from enrichment.numbers import Count, parse_count
 from enrichment.places import country_code
-from spiders.pages.payload import as_dict, find_key, load_json, parse_iso_time
+from spiders.pages.payload import FieldCounts, as_dict, clean_text, count, find_key, load_json, parse_iso_time
+from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
 PLATFORM = "youtube"
@@ -59,13 +83,40 @@ DEFAULT_CLIENT_VERSION = "2.20260123.01.00"
 #: Google's consent cookie ("reject all" answered): without it EU visitors get consent.youtube.com.
 CONSENT_COOKIES = {"SOCS": "CAI"}
 
-CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
-#: Handles: 3-30 letters, digits, '.', '_', '-' (YouTube's rules); legacy names are similar.
-HANDLE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+#: Channel ids (UC + 22 characters) and handles (3-30 letters, digits, '.', '_', '-' by YouTube's
+#: rules; legacy names are similar): the platform table's patterns.
+CHANNEL_ID = cast(re.Pattern[str], PLATFORM_TABLE[PLATFORM].user_id)
+HANDLE = cast(re.Pattern[str], PLATFORM_TABLE[PLATFORM].handle)
 _HOSTS = {"youtube.com", "m.youtube.com", "music.youtube.com"}
 _INITIAL_DATA = re.compile(r"(?:var\s+ytInitialData|window\[\"ytInitialData\"\])\s*=\s*")
 _CLIENT_VERSION = re.compile(r'"INNERTUBE_(?:CONTEXT_)?CLIENT_VERSION"\s*:\s*"([0-9]+(?:\.[0-9]+){1,4})"')
 _VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){1,4}$")
+
+#: HTTP status -> failure, by what answered. The channel page and browse JSON:
+CHANNEL_STATUSES: StatusTable = {
+    404: (FailureKind.NOT_FOUND, "HTTP 404: no such channel"),
+    429: (FailureKind.RATE_LIMITED, "HTTP 429 from YouTube"),
+}
+#: ... another error status there, once the answer held no channel data either.
+NO_CHANNEL_DATA = (FailureKind.HTTP_ERROR, "HTTP {status} without channel data")
+#: The Data API, when its answer is not JSON (an error page of Google's front end); with a JSON
+#: answer, its ``error`` object says more than the status.
+DATA_API_PAGE_STATUSES: StatusTable = {429: (FailureKind.RATE_LIMITED, "HTTP 429 from the Data API")}
+DATA_API_PAGE_ERROR = (FailureKind.HTTP_ERROR, "HTTP {status} from the Data API (not JSON)")
+DATA_API_ERROR = (FailureKind.HTTP_ERROR, "HTTP {status} from the Data API")
+#: The about panel: the channel page already proved the channel exists, so a refusal here is a
+#: stale token or endpoint (``http_error``), never ``not_found``.
+ABOUT_STATUSES: StatusTable = {429: (FailureKind.RATE_LIMITED, "HTTP 429 for the about panel")}
+ABOUT_REFUSED = (
+    FailureKind.HTTP_ERROR,
+    "HTTP {status} for the about panel continuation (stale token? the page's profile is kept)",
+)
+#: The channel's RSS feed.
+FEED_STATUSES: StatusTable = {
+    404: (FailureKind.NOT_FOUND, "HTTP 404 for the channel feed: channel missing or terminated"),
+    429: (FailureKind.RATE_LIMITED, "HTTP 429 for the channel feed"),
+}
+FEED_ERROR = (FailureKind.HTTP_ERROR, "HTTP {status} for the channel feed")
 
 
 # --------------------------------------------------------------------------- accounts
@@ -98,8 +149,6 @@ def normalize_account(text: str) -> AccountRef:
     if CHANNEL_ID.match(value):
         return AccountRef(platform=PLATFORM, platform_user_id=value)
     handle = value.removeprefix("@")
-    if value.startswith("@") and HANDLE.match(handle) and 3 <= len(handle) <= 30:
-        return AccountRef(platform=PLATFORM, handle=handle)
     if HANDLE.match(handle) and 3 <= len(handle) <= 30:
         return AccountRef(platform=PLATFORM, handle=handle)
     raise ValueError(
@@ -114,8 +163,7 @@ def normalize_account(text: str) -> AccountRef:
 def _text(value: Any) -> str | None:
     """A plain string, ``{"simpleText"}``, ``{"runs": [...]}`` or ``{"content"}`` -> text."""
     if isinstance(value, str):
-        value = value.strip()
-        return value or None
+        return clean_text(value)
     if isinstance(value, dict):
         if "simpleText" in value:
             return _text(value["simpleText"])
@@ -127,32 +175,11 @@ def _text(value: Any) -> str | None:
     return None
 
 
-class _Counts:
-    """Collects display counts and which of them were rounded."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, int | None] = {}
-        self.approximate: list[str] = []
-        self.lower_bound: list[str] = []
-
-    def put(self, field: str, text: Any, *, approximate: bool | None = None) -> None:
-        if self.values.get(field) is not None or text is None or isinstance(text, bool):
-            return
-        count = parse_count(text)
-        if count is None or count.value < 0:
-            return
-        self.values[field] = count.value
-        if count.approximate if approximate is None else approximate:
-            self.approximate.append(field)
-        if count.lower_bound:
-            self.lower_bound.append(field)
-
-    def get(self, field: str) -> int | None:
-        return self.values.get(field)
-
-
-def _rounded_label(text: str | None, word: str) -> bool:
-    return bool(text) and word in text.lower()
+def _statistic(value: Any, *, rounded: bool) -> Count | None:
+    """A Data API statistic: digits, exact as sent (videos, views) or already rounded by YouTube,
+    which cuts ``subscriberCount`` to 3 significant digits whatever the digits look like."""
+    read = parse_count(value)
+    return dataclasses.replace(read, approximate=rounded) if read else None
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -193,11 +220,8 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     """``channels.list``: the first item's snippet, statistics and brandingSettings."""
     document = load_json(payload)
     if not isinstance(document, dict):
-        if status == 429:
-            return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from the Data API", status)
-        if status is not None and status >= 400:
-            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API (not JSON)", status)
-        return Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
+        failure = status_failure(status, DATA_API_PAGE_STATUSES, otherwise=DATA_API_PAGE_ERROR)
+        return failure or Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
     error = document.get("error")
     if isinstance(error, dict):
         reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
@@ -212,8 +236,9 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         if error.get("code") == 404:
             return Failure(FailureKind.NOT_FOUND, detail, status)
         return Failure(FailureKind.HTTP_ERROR, detail, status)
-    if status is not None and status >= 400:
-        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} from the Data API", status)
+    failure = status_failure(status, {}, otherwise=DATA_API_ERROR)
+    if failure is not None:
+        return failure
     if document.get("kind") != "youtube#channelListResponse":
         return Failure(FailureKind.UNRECOGNIZED, "not a Data API channels.list answer", status)
     items = document.get("items")
@@ -223,11 +248,11 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     snippet = as_dict(item.get("snippet"))
     stats = as_dict(item.get("statistics"))
     branding = as_dict(as_dict(item.get("brandingSettings")).get("channel"))
-    counts = _Counts()
+    counts = FieldCounts()
     if stats.get("hiddenSubscriberCount") is not True:
-        counts.put("followers", stats.get("subscriberCount"), approximate=True)
-    counts.put("posts", stats.get("videoCount"), approximate=False)
-    counts.put("views", stats.get("viewCount"), approximate=False)
+        counts.add("followers", _statistic(stats.get("subscriberCount"), rounded=True))
+    counts.add("posts", _statistic(stats.get("videoCount"), rounded=False))
+    counts.add("views", _statistic(stats.get("viewCount"), rounded=False))
     custom = _text(snippet.get("customUrl"))
     return Profile(
         platform=PLATFORM,
@@ -240,7 +265,7 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         bio=_text(snippet.get("description")) or _text(branding.get("description")),
         country=country_code(_text(snippet.get("country")) or _text(branding.get("country"))),
         joined_at=parse_iso_time(snippet.get("publishedAt")),
-        approximate=tuple(counts.approximate),
+        approximate=counts.approximate,
     )
 
 
@@ -279,10 +304,9 @@ def initial_data(html: str) -> dict[str, Any] | None:
 def parse_channel_page(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """``www.youtube.com/@handle`` (or ``/channel/UC...``): ``ytInitialData``."""
     html = payload.decode("utf-8", errors="replace")
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
+    failure = status_failure(status, CHANNEL_STATUSES, otherwise=None)
+    if failure is not None:
+        return failure
     if not html.strip():
         return Failure(FailureKind.UNRECOGNIZED, "empty page", status)
     data = initial_data(html)
@@ -291,23 +315,26 @@ def parse_channel_page(payload: bytes, url: str | None = None, status: int | Non
             return Failure(FailureKind.BLOCKED, "Google's consent page instead of the channel (SOCS cookie refused?)", status)
         if "/sorry/" in html or "unusual traffic" in html:
             return Failure(FailureKind.CAPTCHA, "Google's 'unusual traffic' page", status)
-        if status is not None and status >= 400:
-            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
-        return Failure(FailureKind.UNRECOGNIZED, "page without ytInitialData", status)
+        failure = status_failure(status, CHANNEL_STATUSES, otherwise=NO_CHANNEL_DATA)
+        return failure or Failure(FailureKind.UNRECOGNIZED, "page without ytInitialData", status)
     return browse_profile(data, url, status)
 
 
 def parse_browse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
-    """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``)."""
+    """InnerTube ``youtubei/v1/browse`` JSON (the same object as ``ytInitialData``).
+
+    A 429 is a failure whatever came with it; a 404 only once the answer is JSON (an HTML
+    answer is read as the channel page, which knows its 404)."""
     if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 from YouTube", status)
+        return status_failure(status, CHANNEL_STATUSES)
     document = load_json(payload)
     if not isinstance(document, dict):
         if payload.lstrip()[:1] == b"<":
             return parse_channel_page(payload, url, status)
         return Failure(FailureKind.UNRECOGNIZED, "browse answer is not JSON", status)
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404: no such channel", status)
+    failure = status_failure(status, CHANNEL_STATUSES, otherwise=None)
+    if failure is not None:
+        return failure
     if "channel" in document and "image" in document and "header" not in document:
         return Failure(
             FailureKind.UNRECOGNIZED,
@@ -339,10 +366,9 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
     metadata = as_dict(as_dict(data.get("metadata")).get("channelMetadataRenderer"))
     about = next((v for v in find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
     if not header and not metadata and about is None:
-        if status is not None and status >= 400:
-            return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} without channel data", status)
-        return Failure(FailureKind.UNRECOGNIZED, "browse JSON without a channel header, metadata or about panel", status)
-    counts = _Counts()
+        failure = status_failure(status, {}, otherwise=NO_CHANNEL_DATA)
+        return failure or Failure(FailureKind.UNRECOGNIZED, "browse JSON without a channel header, metadata or about panel", status)
+    counts = FieldCounts()
     handle: str | None = None
     display_name: str | None = None
     verified: bool | None = None
@@ -354,8 +380,8 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         display_name = _text(c4.get("title"))
         handle_text = _text(c4.get("channelHandleText"))
         handle = handle_text.removeprefix("@") if handle_text and handle_text.startswith("@") else None
-        counts.put("followers", _text(c4.get("subscriberCountText")))
-        counts.put("posts", _text(c4.get("videosCountText")))
+        counts.add("followers", parse_count(_text(c4.get("subscriberCountText"))))
+        counts.add("posts", parse_count(_text(c4.get("videosCountText"))))
         styles = [as_dict(as_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
         verified = any(s in ("BADGE_STYLE_TYPE_VERIFIED", "BADGE_STYLE_TYPE_VERIFIED_ARTIST") for s in styles)
     elif page:
@@ -372,9 +398,9 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
                     continue
                 lowered = text.lower()
                 if any(w in lowered for w in ("subscriber", "订阅", "abonnent", "suscriptor", "abonné", "登録者")):
-                    counts.put("followers", text)
+                    counts.add("followers", parse_count(text))
                 elif any(w in lowered for w in ("video", "视频", "動画", "vídeo")):
-                    counts.put("posts", text)
+                    counts.add("posts", parse_count(text))
     display_name = display_name or _text(metadata.get("title"))
     if handle is None:
         for owner in metadata.get("ownerUrls") or []:
@@ -390,8 +416,8 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         posts=counts.get("posts"),
         verified=verified,
         bio=_text(metadata.get("description")),
-        approximate=tuple(counts.approximate),
-        lower_bound=tuple(counts.lower_bound),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
     )
     if about is not None:
         profile = merge_profiles(prefer_exact_counts([profile, about_profile(about)]))
@@ -410,10 +436,11 @@ def _handle_in(url: Any) -> str | None:
 def about_profile(about: dict[str, Any]) -> Profile:
     """One ``aboutChannelViewModel`` -> Profile: the about panel's counts, country, links and
     joined date (``joinedDateText``, see :func:`joined_date`)."""
-    counts = _Counts()
-    counts.put("followers", _text(about.get("subscriberCountText")))
-    counts.put("posts", _text(about.get("videoCountText")))
-    counts.put("views", _text(about.get("viewCountText")))
+    counts = FieldCounts.read({
+        "followers": _text(about.get("subscriberCountText")),
+        "posts": _text(about.get("videoCountText")),
+        "views": _text(about.get("viewCountText")),
+    })
     return Profile(
         platform=PLATFORM,
         platform_user_id=_text(about.get("channelId")),
@@ -424,8 +451,8 @@ def about_profile(about: dict[str, Any]) -> Profile:
         bio=_text(about.get("description")),
         country=country_code(_text(about.get("country"))),
         joined_at=joined_date(_text(about.get("joinedDateText"))),
-        approximate=tuple(counts.approximate),
-        lower_bound=tuple(counts.lower_bound),
+        approximate=counts.approximate,
+        lower_bound=counts.lower_bound,
         links=tuple(_about_links(about.get("links"))),
     )
 
@@ -590,16 +617,17 @@ def parse_about_panel(payload: bytes, url: str | None = None, status: int | None
     The channel page already proved the channel exists, so a 404 here is a stale token or
     endpoint (``http_error``), never ``not_found``: that would end the account's chain.
     """
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the about panel", status)
+    failure = status_failure(status, ABOUT_STATUSES, otherwise=None)
+    if failure is not None:
+        return failure
     document = load_json(payload)
     error = as_dict(document).get("error")
     if isinstance(error, dict):
         detail = f"InnerTube error {error.get('code')} {error.get('status') or ''}: {error.get('message') or ''}"
         return Failure(FailureKind.HTTP_ERROR, f"about panel refused: {detail} (the page's profile is kept)"[:300], status)
-    if status is not None and status >= 400:
-        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the about panel continuation (stale token? "
-                       "the page's profile is kept)", status)
+    failure = status_failure(status, ABOUT_STATUSES, otherwise=ABOUT_REFUSED)
+    if failure is not None:
+        return failure
     if not isinstance(document, dict):
         return Failure(FailureKind.UNRECOGNIZED, "about panel answer is not JSON", status)
     about = next((v for v in find_key(document.get("onResponseReceivedEndpoints"), "aboutChannelViewModel")
@@ -621,12 +649,9 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
     """``feeds/videos.xml``: the latest videos (YouTube sends up to 15)."""
     import feedparser
 
-    if status == 404:
-        return Failure(FailureKind.NOT_FOUND, "HTTP 404 for the channel feed: channel missing or terminated", status)
-    if status == 429:
-        return Failure(FailureKind.RATE_LIMITED, "HTTP 429 for the channel feed", status)
-    if status is not None and status >= 400:
-        return Failure(FailureKind.HTTP_ERROR, f"HTTP {status} for the channel feed", status)
+    failure = status_failure(status, FEED_STATUSES, otherwise=FEED_ERROR)
+    if failure is not None:
+        return failure
     head = payload.lstrip()[:200].lower()
     if not head.startswith(b"<?xml") and b"<feed" not in head:
         return Failure(FailureKind.UNRECOGNIZED, "not an Atom feed", status)
@@ -642,8 +667,6 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
         channel_id = channel_id or entry.get("yt_channelid")
         stats = as_dict(entry.get("media_statistics"))
         rating = as_dict(entry.get("media_starrating"))
-        views = parse_count(stats.get("views")) if stats.get("views") else None
-        likes = parse_count(rating.get("count")) if rating.get("count") else None
         published = entry.get("published_parsed")
         link = entry.get("link") or VIDEO_URL.format(video_id=video_id)
         posts.append(
@@ -655,8 +678,8 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
                 title=entry.get("title") or None,
                 text=as_dict(entry.get("media_group")).get("media_description") or entry.get("summary") or None,
                 kind="video",
-                likes=likes.value if likes else None,
-                views=views.value if views else None,
+                likes=count(rating.get("count")),
+                views=count(stats.get("views")),
             )
         )
     if channel_id is None:
@@ -672,8 +695,6 @@ def parse_rss(payload: bytes, url: str | None = None, status: int | None = 200) 
 # --------------------------------------------------------------------------- merging sources
 
 
-#: Profile counts that a source may read rounded ("3.4K videos") and another exactly ("3,412 videos").
-_COUNT_FIELDS = ("followers", "following", "posts", "likes", "views")
 #: How far an exact count may be from a rounded one and still be read as the same number: the
 #: rounding itself (YouTube truncates "3,499" to "3.4K") plus what changed between two requests.
 _AGREEMENT = 0.1
@@ -695,13 +716,13 @@ def prefer_exact_counts(profiles: list[Profile]) -> list[Profile]:
     """
     exact: dict[str, int] = {}
     for profile in profiles:
-        for f in _COUNT_FIELDS:
+        for f in COUNT_FIELDS:
             value = getattr(profile, f)
             if value is not None and f not in profile.approximate and f not in profile.lower_bound:
                 exact.setdefault(f, value)
     kept: list[Profile] = []
     for profile in profiles:
-        rounded = [f for f in _COUNT_FIELDS if f in exact and getattr(profile, f) is not None
+        rounded = [f for f in COUNT_FIELDS if f in exact and getattr(profile, f) is not None
                    and (f in profile.approximate or f in profile.lower_bound) and _agrees(exact[f], getattr(profile, f))]
         if rounded:
             profile = dataclasses.replace(
