@@ -1,4 +1,4 @@
-"""How press mentions merge when stored (crawler.press_pipeline.store_mention), on SQLite and
+"""How press mentions merge when stored (storage.mentions.store_mention), on SQLite and
 a real PostgreSQL: one row per candidate and article, whatever order the sightings come in."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 from sqlmodel import select
 
-from crawler.press_pipeline import store_mention
 from records import PressMentionItem
 from storage.db import session_scope
+from storage.mentions import store_mention
 from storage.models import Candidate
 from storage.models import PressMention
 
