@@ -87,16 +87,11 @@ def print_feed_failures(failures: list[dict]) -> None:
 
 def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool = False) -> list[dict]:
     """The candidate's stored mentions, newest first, as plain dicts."""
-    from sqlmodel import select
-
     from storage.db import session_scope
-    from storage.models import CONFIRMED, PressMention
+    from storage.mentions import candidate_mentions
 
     with session_scope(database_url) as session:
-        statement = select(PressMention).where(PressMention.candidate_id == candidate_id)
-        if not include_unconfirmed:
-            statement = statement.where(PressMention.status == CONFIRMED)
-        mentions = session.exec(statement).all()
+        mentions = candidate_mentions(session, candidate_id, confirmed_only=not include_unconfirmed)
         rows = [
             {
                 "source": m.source, "url": m.url, "canonical_url": m.canonical_url,
