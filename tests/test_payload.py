@@ -87,3 +87,11 @@ def test_field_counts_keep_the_first_reading_and_name_rounded_fields_sorted() ->
     counts.add("views", None)
     assert counts.get("posts") == 7 and counts.approximate == ("followers", "likes")
     assert FieldCounts().approximate == () and FieldCounts().get("followers") is None
+
+
+def test_link_parts_takes_a_link_with_or_without_scheme() -> None:
+    from spiders.pages.payload import link_parts
+
+    assert link_parts("https://www.YouTube.com/@kurzgesagt/videos?x=1") == ("youtube.com", ["@kurzgesagt", "videos"])
+    assert link_parts("x.com//XDevelopers/") == ("x.com", ["XDevelopers"])
+    assert link_parts("mobile.twitter.com") == ("mobile.twitter.com", [])

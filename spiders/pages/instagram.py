@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
-from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, find_key, load_json
+from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, find_key, link_parts, load_json
 from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -87,10 +87,7 @@ def normalize_account(text: str) -> AccountRef:
     """
     value = text.strip()
     if "/" in value or "instagram.com" in value.lower() or "instagr.am" in value.lower():
-        url = value if "://" in value else f"https://{value}"
-        parts = urlsplit(url)
-        host = parts.netloc.lower().removeprefix("www.")
-        segments = [s for s in parts.path.split("/") if s]
+        host, segments = link_parts(value)
         if host not in _HOSTS or not segments or segments[0].lower() in _RESERVED or not HANDLE.match(segments[0]):
             raise ValueError(f"{value!r} is not an Instagram profile URL; expected https://www.instagram.com/<username>/")
         return AccountRef(platform=PLATFORM, handle=segments[0].lower())

@@ -1,7 +1,7 @@
 """Small readers the pure parsers share: JSON bytes, a JSON object or a typed failure,
 dict-or-empty, a boolean, the first value present, a trimmed string, a count (alone or several
 with their rounding flags), a key anywhere in a JSON tree, an ISO, Unix or X/Weibo
-``created_at`` time.
+``created_at`` time, and the host and path of a profile link as a user types it.
 Each answers ``None``/empty for what is absent or of the wrong type, so a parser never raises
 on a payload that changed shape (and never invents a value)."""
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from enrichment.numbers import Count, count_value, parse_count
 from records import Failure, FailureKind
@@ -104,6 +105,14 @@ def clean_text(value: Any) -> str | None:
         value = value.strip()
         return value or None
     return None
+
+
+def link_parts(text: str) -> tuple[str, list[str]]:
+    """A link as a user types it, scheme optional (``x.com/name``, ``https://www.youtube.com/@h/videos``)
+    -> its host (lower case, without ``www.``) and its non-empty path segments: what every
+    ``normalize_account`` reads a profile URL by."""
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    return parts.netloc.lower().removeprefix("www."), [segment for segment in parts.path.split("/") if segment]
 
 
 def find_key(value: Any, key: str) -> Iterator[Any]:

@@ -58,7 +58,7 @@ from urllib.parse import urlencode, urlsplit
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.places import country_code
 from spiders.pages.parsing import Parser
-from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, first, load_json
+from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, first, link_parts, load_json
 from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -109,10 +109,7 @@ def normalize_account(text: str) -> AccountRef:
     """``@handle``, ``handle`` or ``https://www.tiktok.com/@handle`` -> account reference (lower case)."""
     value = text.strip()
     if "/" in value or "tiktok.com" in value.lower():
-        url = value if "://" in value else f"https://{value}"
-        parts = urlsplit(url)
-        host = parts.netloc.lower().removeprefix("www.")
-        segments = [s for s in parts.path.split("/") if s]
+        host, segments = link_parts(value)
         if host in _HOSTS and segments and segments[0].startswith("@") and HANDLE.match(segments[0][1:]):
             return AccountRef(platform=PLATFORM, handle=segments[0][1:].lower())
         raise ValueError(f"{value!r} is not a TikTok profile URL; expected https://www.tiktok.com/@<username>")
@@ -161,10 +158,16 @@ def parse_api(payload: bytes, url: str | None = None, status: int | None = 200) 
     return Failure(FailureKind.UNRECOGNIZED, "JSON without userInfo", status)
 
 
-def rehydration_data(html: str) -> dict[str, Any] | None:
-    match = _REHYDRATION.search(html)
+def _script_object(script: re.Pattern[str], html: str) -> dict[str, Any] | None:
+    """The JSON object in the page's first ``script`` element, or None."""
+    match = script.search(html)
     document = load_json(match.group(1)) if match else None
     return document if isinstance(document, dict) else None
+
+
+def rehydration_data(html: str) -> dict[str, Any] | None:
+    """The page's ``<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__">`` data, or None."""
+    return _script_object(_REHYDRATION, html)
 
 
 def parse_profile_page(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
@@ -216,9 +219,7 @@ def _own_posts(items: list[Any], profile: Profile) -> tuple[Post, ...]:
 
 def sigi_state(html: str) -> dict[str, Any] | None:
     """Older pages' ``<script id="SIGI_STATE">`` store, or None."""
-    match = _SIGI.search(html)
-    document = load_json(match.group(1)) if match else None
-    return document if isinstance(document, dict) else None
+    return _script_object(_SIGI, html)
 
 
 def _sigi_profile(state: dict[str, Any], url: str | None, status: int | None) -> ParseResult:

@@ -51,6 +51,7 @@ from spiders.pages.payload import (
     clean_text,
     count,
     first,
+    link_parts,
     load_json,
     parse_created_at,
     parse_iso_time,
@@ -212,12 +213,9 @@ def normalize_account(text: str) -> AccountRef:
     or a numeric user id (16+ digits, longer than any handle) -> account reference."""
     value = text.strip()
     if "/" in value or value.lower().startswith(("x.com", "twitter.com", "www.", "mobile.")):
-        url = value if "://" in value else f"https://{value}"
-        parts = urlsplit(url)
-        host = parts.netloc.lower().removeprefix("www.")
+        host, segments = link_parts(value)
         if host not in _HOSTS:
             raise ValueError(f"{value!r} is not an X profile URL; expected https://x.com/<handle>")
-        segments = [s for s in parts.path.split("/") if s]
         if len(segments) >= 3 and segments[0] == "i" and segments[1] == "user" and segments[2].isdigit():
             return AccountRef(platform=PLATFORM, platform_user_id=segments[2])
         if not segments or segments[0].lower() in _RESERVED or not HANDLE.match(segments[0]):

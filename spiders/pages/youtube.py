@@ -63,7 +63,16 @@ from records import (
 )
 from enrichment.numbers import Count, parse_count
 from enrichment.places import country_code
-from spiders.pages.payload import FieldCounts, as_dict, clean_text, count, find_key, load_json, parse_iso_time
+from spiders.pages.payload import (
+    FieldCounts,
+    as_dict,
+    clean_text,
+    count,
+    find_key,
+    link_parts,
+    load_json,
+    parse_iso_time,
+)
 from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -130,10 +139,7 @@ def normalize_account(text: str) -> AccountRef:
     """
     value = text.strip()
     if "/" in value or "youtube.com" in value.lower():
-        url = value if "://" in value else f"https://{value}"
-        parts = urlsplit(url)
-        host = parts.netloc.lower().removeprefix("www.")
-        segments = [s for s in parts.path.split("/") if s]
+        host, segments = link_parts(value)
         if host in _HOSTS and segments:
             first = segments[0]
             if first.startswith("@") and HANDLE.match(first[1:]):
