@@ -91,7 +91,8 @@ _POST_COUNT_KEYS = {"views": ("playCount",), "likes": ("diggCount",), "comments"
 _VIDEO_ID = re.compile(r"^[0-9]{6,25}$")
 
 #: HTTP status -> failure. An unlisted 4xx is read like a 200: the page says what it is (a WAF
-#: or captcha page, an empty body), which the walls below tell apart; a 5xx is TikTok's error.
+#: or captcha page, an empty body: :func:`parse_profile_page` tells them apart); a 5xx is
+#: TikTok's own error (``SERVER_ERROR``).
 STATUSES: StatusTable = {
     404: (FailureKind.NOT_FOUND, "HTTP 404: no such TikTok account"),
     429: (FailureKind.RATE_LIMITED, "HTTP 429 from TikTok"),

@@ -102,10 +102,8 @@ _CLIENT_VERSION = re.compile(r'"INNERTUBE_(?:CONTEXT_)?CLIENT_VERSION"\s*:\s*"([
 _VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){1,4}$")
 
 #: HTTP status -> failure, by what answered. The channel page and browse JSON:
-CHANNEL_STATUSES: StatusTable = {
-    404: (FailureKind.NOT_FOUND, "HTTP 404: no such channel"),
-    429: (FailureKind.RATE_LIMITED, "HTTP 429 from YouTube"),
-}
+CHANNEL_RATE_LIMIT: StatusTable = {429: (FailureKind.RATE_LIMITED, "HTTP 429 from YouTube")}
+CHANNEL_STATUSES: StatusTable = {404: (FailureKind.NOT_FOUND, "HTTP 404: no such channel"), **CHANNEL_RATE_LIMIT}
 #: ... another error status there, once the answer held no channel data either.
 NO_CHANNEL_DATA = (FailureKind.HTTP_ERROR, "HTTP {status} without channel data")
 #: The Data API, when its answer is not JSON (an error page of Google's front end); with a JSON
@@ -331,8 +329,9 @@ def parse_browse(payload: bytes, url: str | None = None, status: int | None = 20
 
     A 429 is a failure whatever came with it; a 404 only once the answer is JSON (an HTML
     answer is read as the channel page, which knows its 404)."""
-    if status == 429:
-        return status_failure(status, CHANNEL_STATUSES)
+    failure = status_failure(status, CHANNEL_RATE_LIMIT, otherwise=None)
+    if failure is not None:
+        return failure
     document = load_json(payload)
     if not isinstance(document, dict):
         if payload.lstrip()[:1] == b"<":
