@@ -18,29 +18,28 @@ For every candidate (``-a candidates=1,2``):
    to the article, and when Google answers with its article page instead, the page's
    signature is posted to Google's batchexecute call, whose answer names the article.
 4. Confirm (``spiders.pages.article.parse`` with the aliases and, as context, the candidate's
-   handles and the international brands their recent posts mention) and yield a :class:`PressMentionItem`; ``crawler.press_pipeline`` stores it
-   idempotently. An article that could not be fetched (robots.txt, 4xx, network) or a
-   Google link that could not be resolved is kept as ``unconfirmed`` with what the feed said.
+   handles and the international brands their recent posts mention) and yield a
+   ``PressMentionItem``; the press pipeline stores it idempotently
+   (``storage.mentions.store_mention``). An article that could not be fetched (robots.txt,
+   4xx, network) or a Google link that could not be resolved is kept as ``unconfirmed``
+   with what the feed said.
 
-Settings (``-s NAME=…`` or the environment):
-
-* ``WANGZI_PRESS_LOOKBACK_DAYS`` (365): how far back Google News is searched without ``--since``.
-* ``WANGZI_GOOGLE_NEWS_FEED_CAP`` (100): a window whose feed has at least this many items is
-  split in two (unless it is one day long).
-* ``WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS`` (100): Google News feed requests per alias and
-  candidate, all editions and windows together; beyond it windows are not split further
-  (a warning and the stat ``wangzi/press/google_news/feed_budget_exhausted``).
-* ``WANGZI_PRESS_TODAY`` (empty: today in UTC): the last day searched, to re-run a past search
-  or pin the windows in tests.
+Settings (``-s NAME=…``, or the environment for ``wangzi``; every default and its meaning
+in the "press" block of ``crawler/settings.py``): ``WANGZI_GOOGLE_NEWS_ENABLED``,
+``WANGZI_NEWS_EDITIONS``, ``WANGZI_GDELT_ENABLED``, ``WANGZI_PRESS_ROBOTSTXT_OBEY``,
+``WANGZI_PRESS_LOOKBACK_DAYS``, ``WANGZI_GOOGLE_NEWS_FEED_CAP``,
+``WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS`` (beyond it windows are not split further: a
+warning and the stat ``wangzi/press/google_news/feed_budget_exhausted``) and
+``WANGZI_PRESS_TODAY``. How they read (a typo falls back to the default with a warning),
+the targets and the mention items are in ``spiders.pages.press_search``: this module only
+decides what to request.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -50,141 +49,51 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
 from records import Failure, FeedFailureItem, PressMentionItem
+from spiders.base import failure_from_exception
 from spiders.pages import article as article_parser
 from spiders.pages import gdelt as gdelt_parser
 from spiders.pages import google_news as google_news_parser
-from spiders.base import failure_from_exception
-from spiders.pages.parsing import parser_crash
-from spiders.pages.google_news import NewsItem, Window
+from spiders.pages.article import ArticlePage
+from spiders.pages.google_news import ArticleSignature, GoogleLink, Window
+from spiders.pages.news import NewsFeed, NewsItem
+from spiders.pages.parsing import safe_parse
+from spiders.pages.press_search import (
+    BRAND_CONTEXT_POSTS,
+    PARSER_VERSION,
+    PressTarget,
+    article_mention,
+    editions,
+    press_number,
+    press_target,
+    press_today,
+    truthy,
+    unconfirmed_mention,
+)
 
 logger = logging.getLogger(__name__)
 
-PARSER_VERSION = f"gn{google_news_parser.PARSER_VERSION}.gd{gdelt_parser.PARSER_VERSION}.a{article_parser.PARSER_VERSION}"
-DEFAULT_EDITIONS = ("en-US", "en-GB", "ja-JP", "ko-KR", "de-DE", "fr-FR", "es-ES")
 GDELT_HOST = "api.gdeltproject.org"
 FEED_ACCEPT = "application/rss+xml, application/xml;q=0.9, application/json;q=0.9, */*;q=0.5"
 ROBOTS_PRIORITY = 50  # above Scrapy's "cmdline" (40)
 ARTICLE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
-BRAND_CONTEXT_POSTS = 200  # the candidate's latest posts read for brand names
-BRAND_CONTEXT_BRANDS = 20  # most-mentioned brands passed as context
-DEFAULT_LOOKBACK_DAYS = 365
-DEFAULT_FEED_CAP = 100  # Google News RSS returns at most ~100 items per feed
-DEFAULT_MAX_FEEDS_PER_ALIAS = 100
 GOOGLE_HOPS = 2  # news.google.com -> news.google.com redirects followed before giving up
 PRESS_META = ("press_item", "press_target", "press_source")
 
 
-@dataclass(frozen=True)
-class PressTarget:
-    candidate_id: int
-    aliases: tuple[str, ...]
-    context: tuple[str, ...]  # handles and promoted brand names that raise confidence
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def setting(settings: BaseSettings, name: str, default: str) -> Any:
-    """A press setting from ``-s NAME=...``/project settings, else the environment, else the default.
-
-    The press settings live here rather than in crawler/settings.py, so the environment is
-    read directly (``crawl_settings`` copies only names the project settings define).
-    """
-    value = settings.get(name)
-    if value is None or value == "":
-        value = os.environ.get(name, default)
-    return value
-
-
-def int_setting(settings: BaseSettings, name: str, default: int, minimum: int = 1) -> int:
-    value = setting(settings, name, str(default))
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        logger.warning("%s=%r is not a whole number; using %s", name, value, default)
-        return default
-    return max(number, minimum)
-
-
-def press_today(settings: BaseSettings) -> date:
-    """``WANGZI_PRESS_TODAY`` when set (tests, re-running a past search), else today in UTC."""
-    value = str(setting(settings, "WANGZI_PRESS_TODAY", "") or "").strip()
-    if value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            logger.warning("WANGZI_PRESS_TODAY=%r is not a date like 2026-01-31; using today", value)
-    return datetime.now(timezone.utc).date()
-
-
-def _google_host(host: str) -> bool:
-    """www.google.com, consent.google.de, www.google.co.jp (Google's captcha/consent pages),
-    not an article host such as blog.google."""
-    labels = host.lower().split(".")
-    return "google" in labels[:-1]
-
-
-def editions(settings: BaseSettings) -> list[str]:
-    value = setting(settings, "WANGZI_NEWS_EDITIONS", ",".join(DEFAULT_EDITIONS))
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in str(value).split(",") if part.strip()]
-
-
 def load_targets(database_url: str | None, candidate_ids: list[int]) -> list[PressTarget]:
     """Aliases and context of the given candidates, from the database."""
-    from sqlmodel import select
-
-    from enrichment.press import searchable_aliases
     from storage.db import session_scope
-    from storage.models import Account, Candidate
+    from storage.mentions import press_candidate
 
     targets = []
     with session_scope(database_url) as session:
         for candidate_id in candidate_ids:
-            candidate = session.get(Candidate, candidate_id)
-            if candidate is None:
+            found = press_candidate(session, candidate_id, posts=BRAND_CONTEXT_POSTS)
+            if found is None:
                 logger.warning("candidate %s does not exist; no press search", candidate_id)
                 continue
-            aliases = searchable_aliases([candidate.display_name, *(candidate.aliases or [])])
-            accounts = session.exec(select(Account).where(Account.candidate_id == candidate_id)).all()
-            handles = [a.handle for a in accounts if a.handle and len(a.handle) >= 3]
-            brands = promoted_brand_terms(session, [a.id for a in accounts if a.id is not None])
-            context = tuple(dict.fromkeys([*handles, *brands]))
-            targets.append(PressTarget(candidate_id, tuple(aliases), context))
+            targets.append(press_target(candidate_id, found.names, found.handles, found.post_texts))
     return targets
-
-
-def promoted_brand_terms(session: Any, account_ids: list[int], *, posts: int = BRAND_CONTEXT_POSTS,
-                         brands: int = BRAND_CONTEXT_BRANDS) -> list[str]:
-    """Names of the international brands the candidate's own recent posts mention, most
-    mentioned first, as disambiguation context: an article about "Mia Chen" that also names
-    Sulwhasoo, which her posts promote, is more likely about her than about a namesake.
-
-    Every alias of a brand is returned (an English article says "Sulwhasoo", a Chinese one
-    "雪花秀"); the confidence rule counts context terms, so one brand named in two scripts can
-    count twice - rare, and still evidence about the same person.
-    """
-    from sqlmodel import col, select
-
-    from enrichment.brands import default_brands
-    from storage.models import Post
-
-    if not account_ids:
-        return []
-    texts = session.exec(
-        select(Post.text)
-        .where(col(Post.account_id).in_(account_ids), col(Post.text).is_not(None))
-        .order_by(col(Post.published_at).desc(), col(Post.id).desc())
-        .limit(posts)
-    ).all()
-    finder = default_brands()
-    counts: Counter[Any] = Counter()
-    for text in texts:
-        counts.update(finder.find(text))
-    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].name))[:brands]
-    return [alias for brand, _ in ranked for alias in brand.aliases if len(alias) >= 2]
 
 
 class PressSpider(scrapy.Spider):
@@ -200,16 +109,21 @@ class PressSpider(scrapy.Spider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": 2.0,
     }
+    # Read from the settings when the search starts (start_requests).
+    today: date
+    lookback_days: int
+    feed_cap: int
+    max_feeds_per_alias: int
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         # Robots.txt is obeyed on article hosts even when a replay turns it off for platforms:
         # recordings then hold the robots.txt answers too. WANGZI_PRESS_ROBOTSTXT_OBEY=false opts out.
-        obey = setting(settings, "WANGZI_PRESS_ROBOTSTXT_OBEY", "true")
+        obey = truthy(settings.get("WANGZI_PRESS_ROBOTSTXT_OBEY"))
         # Priority above "cmdline" (40): CrawlerProcess.crawl() re-applies the process settings,
         # replay's ROBOTSTXT_OBEY=False included, onto the crawler at their own priorities.
-        settings.set("ROBOTSTXT_OBEY", _truthy(obey), priority=ROBOTS_PRIORITY)
+        settings.set("ROBOTSTXT_OBEY", obey, priority=ROBOTS_PRIORITY)
         if not settings.get("WANGZI_REPLAY"):
             # GDELT's 429 answer asks for one request every 5 seconds.
             slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
@@ -224,10 +138,6 @@ class PressSpider(scrapy.Spider):
             self.candidate_ids = [int(c) for c in candidates]
         self.since = date.fromisoformat(since) if since else None
         self.requested: set[tuple[int, str]] = set()
-        self.today = datetime.now(timezone.utc).date()
-        self.feed_cap = DEFAULT_FEED_CAP
-        self.max_feeds_per_alias = DEFAULT_MAX_FEEDS_PER_ALIAS
-        self.lookback_days = DEFAULT_LOOKBACK_DAYS
         self.google_feeds: Counter[tuple[int, str]] = Counter()  # Google feed requests per (candidate, alias)
 
     async def start(self) -> Any:  # Scrapy >= 2.13
@@ -235,14 +145,14 @@ class PressSpider(scrapy.Spider):
             yield request
 
     def start_requests(self) -> Iterator[Request]:
-        settings = self.crawler.settings
-        google = _truthy(setting(settings, "WANGZI_GOOGLE_NEWS_ENABLED", "false"))
-        gdelt = _truthy(setting(settings, "WANGZI_GDELT_ENABLED", "true"))
+        settings = self.settings
+        google = truthy(settings.get("WANGZI_GOOGLE_NEWS_ENABLED"))
+        gdelt = truthy(settings.get("WANGZI_GDELT_ENABLED"))
+        google_editions = editions(settings) if google else []
         self.today = press_today(settings)
-        self.lookback_days = int_setting(settings, "WANGZI_PRESS_LOOKBACK_DAYS", DEFAULT_LOOKBACK_DAYS)
-        self.feed_cap = int_setting(settings, "WANGZI_GOOGLE_NEWS_FEED_CAP", DEFAULT_FEED_CAP)
-        self.max_feeds_per_alias = int_setting(settings, "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS",
-                                               DEFAULT_MAX_FEEDS_PER_ALIAS)
+        self.lookback_days = press_number(settings, "WANGZI_PRESS_LOOKBACK_DAYS")
+        self.feed_cap = press_number(settings, "WANGZI_GOOGLE_NEWS_FEED_CAP")
+        self.max_feeds_per_alias = press_number(settings, "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS")
         window = google_news_parser.search_window(self.since, self.today, self.lookback_days)
         targets = load_targets(settings.get("WANGZI_DATABASE_URL") or None, self.candidate_ids)
         for target in targets:
@@ -251,7 +161,7 @@ class PressSpider(scrapy.Spider):
             for alias in target.aliases:
                 query = f'"{alias}"'
                 if google:
-                    for edition in editions(settings):
+                    for edition in google_editions:
                         request = self._google_feed_request(target, alias, edition, window)
                         if request is not None:
                             yield request
@@ -310,7 +220,7 @@ class PressSpider(scrapy.Spider):
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
-        result = self._parse_safely(parser, response, url)
+        result = safe_parse(parser, response.body, url, response.status, expected=(NewsFeed,))
         if isinstance(result, Failure):
             # Stored as the run's typed failure (with the candidate, no account), never as "no press".
             logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
@@ -365,7 +275,7 @@ class PressSpider(scrapy.Spider):
             if host in google_news_parser.GOOGLE_NEWS_HOSTS and hops < GOOGLE_HOPS:
                 yield self._google_page_request(target, meta, hops + 1)  # another Google page
                 return
-            if _google_host(host):
+            if google_news_parser.google_host(host):
                 self.crawler.stats.inc_value("wangzi/press/google_unresolved")
                 yield self._unconfirmed(meta, f"Google link not resolved: Google redirected to {host}"
                                               f"{urlsplit(target).path} (consent or captcha page); kept as is")
@@ -373,7 +283,8 @@ class PressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("wangzi/press/google_redirects")
             yield self._article_request(target, meta)
             return
-        page = self._parse_safely(google_news_parser.parse_article_page, response, page_url)
+        page = safe_parse(google_news_parser.parse_article_page, response.body, page_url, response.status,
+                          expected=(ArticleSignature,))
         if isinstance(page, Failure) or not page.token:
             why = f"{page.kind.value}: {page.detail}" if isinstance(page, Failure) else "no token in the URL"
             self.crawler.stats.inc_value("wangzi/press/google_unresolved")
@@ -395,7 +306,8 @@ class PressSpider(scrapy.Spider):
         """Google's batchexecute answer -> the article request (robots.txt of its host obeyed)."""
         meta = {k: response.meta[k] for k in PRESS_META}
         url = response.meta.get("wangzi_original_url", response.url)
-        link = self._parse_safely(google_news_parser.parse_batchexecute, response, url)
+        link = safe_parse(google_news_parser.parse_batchexecute, response.body, url, response.status,
+                          expected=(GoogleLink,))
         if isinstance(link, Failure):
             self.crawler.stats.inc_value("wangzi/press/google_unresolved")
             yield self._unconfirmed(meta, f"Google link not resolved: batchexecute answer (HTTP {response.status}): "
@@ -412,48 +324,20 @@ class PressSpider(scrapy.Spider):
         stage = request.meta.get("press_google_stage", "Google request")
         yield self._unconfirmed(request.meta, f"Google link not resolved: {stage} not fetched ({reason})")
 
-    @staticmethod
-    def _parse_safely(parser: Any, response: Response, url: str, **context: Any) -> Any:
-        """A feed, Google or article parser on this answer; a parser bug becomes an
-        ``unrecognized`` failure (a lost feed or mention is stored as such, never a crash)."""
-        try:
-            return parser(response.body, url, response.status, **context)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the crawl
-            return parser_crash(parser, exc, url, response.status)
-
     # ------------------------------------------------------------------ articles
 
     def parse_article(self, response: Response) -> Iterator[PressMentionItem]:
         item: NewsItem = response.meta["press_item"]
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
-        page = self._parse_safely(article_parser.parse, response, url,
-                                  aliases=list(target.aliases), context=list(target.context))
+        page = safe_parse(article_parser.parse, response.body, url, response.status, expected=(ArticlePage,),
+                          aliases=list(target.aliases), context=list(target.context))
         if isinstance(page, Failure):
             yield self._unconfirmed(response.meta, f"{page.kind.value}: {page.detail}", final_url=url)
             return
         if page.confirmed:
             self.crawler.stats.inc_value("wangzi/press/confirmed")
-        yield PressMentionItem(
-            candidate_id=target.candidate_id,
-            source=response.meta["press_source"],
-            url=item.google_url or item.url,
-            canonical_url=page.canonical_url or url,
-            status="confirmed" if page.confirmed else "unconfirmed",
-            outlet_domain=page.outlet_domain,
-            outlet_name=item.outlet or page.outlet_name,
-            # GDELT's sourcecountry (already in the item) wins over the domain's guess.
-            country=item.country or page.country,
-            language=page.language or item.language,
-            published_at=page.published_at or item.published_at,
-            title=page.title or item.title,
-            matched_alias=page.matched_alias,
-            snippet=page.snippet,
-            confidence=page.confidence,
-            parser_version=PARSER_VERSION,
-            detail=None if page.confirmed else "no alias in the article's own title or text",
-            page_read=True,
-        )
+        yield article_mention(target, item, response.meta["press_source"], page, url)
 
     def feed_failed(self, failure: Any) -> Iterator[FeedFailureItem]:
         """A feed that could not be fetched (network, replay miss): a log line, a stat and a
@@ -475,25 +359,6 @@ class PressSpider(scrapy.Spider):
         yield self._unconfirmed(request.meta, reason)
 
     def _unconfirmed(self, meta: dict[str, Any], detail: str, final_url: str | None = None) -> PressMentionItem:
-        from enrichment.outlets import clean_url, outlet_for
-
         item: NewsItem = meta["press_item"]
-        target: PressTarget = meta["press_target"]
-        canonical = clean_url(final_url) if final_url and "news.google.com" not in final_url else item.url
-        outlet = outlet_for(canonical)
         logger.info("article %s stays unconfirmed: %s", item.url, detail)
-        return PressMentionItem(
-            candidate_id=target.candidate_id,
-            source=meta["press_source"],
-            url=item.google_url or item.url,
-            canonical_url=canonical,
-            status="unconfirmed",
-            outlet_domain=outlet.domain,
-            outlet_name=item.outlet or outlet.name,
-            country=item.country or outlet.country,
-            language=item.language,
-            published_at=item.published_at,
-            title=item.title,
-            parser_version=PARSER_VERSION,
-            detail=detail[:300],
-        )
+        return unconfirmed_mention(meta["press_target"], item, meta["press_source"], detail, final_url)

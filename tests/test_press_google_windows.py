@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 
 from spiders.pages import google_news
 from spiders.pages.google_news import Window, search_window
-from spiders.press import int_setting, press_today
+from spiders.pages.press_search import int_setting, press_today
 from tests.helpers import Exchange, run_wangzi, write_har
 from tests.test_press_replay import GOOGLE_ENV, LATIN, NAME, TODAY, add_candidate, mentions
 
@@ -64,15 +64,18 @@ def test_search_window_from_since_or_lookback() -> None:
 
 
 def test_press_settings_read_numbers_and_the_fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.runner import crawl_settings  # the project's settings, the environment copied in
+
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     monkeypatch.delenv("WANGZI_PRESS_TODAY", raising=False)
     assert int_setting(Settings({"WANGZI_GOOGLE_NEWS_FEED_CAP": "50"}), "WANGZI_GOOGLE_NEWS_FEED_CAP", 100) == 50
     assert int_setting(Settings({"WANGZI_GOOGLE_NEWS_FEED_CAP": "lots"}), "WANGZI_GOOGLE_NEWS_FEED_CAP", 100) == 100
     assert int_setting(Settings({"WANGZI_GOOGLE_NEWS_FEED_CAP": "0"}), "WANGZI_GOOGLE_NEWS_FEED_CAP", 100) == 1
     assert press_today(Settings({"WANGZI_PRESS_TODAY": "2026-11-25"})) == date(2026, 11, 25)
     monkeypatch.setenv("WANGZI_PRESS_TODAY", "2026-01-02")
-    assert press_today(Settings()) == date(2026, 1, 2)
+    assert press_today(crawl_settings()) == date(2026, 1, 2)
     monkeypatch.setenv("WANGZI_PRESS_TODAY", "yesterday")
-    assert press_today(Settings()) <= date.today() + timedelta(days=1)  # a bad value falls back to the clock
+    assert press_today(crawl_settings()) <= date.today() + timedelta(days=1)  # a bad value falls back to the clock
 
 
 # --------------------------------------------------------------------------- the spider, through replay

@@ -8,21 +8,21 @@ from types import SimpleNamespace
 from scrapy.core.downloader import Slot
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
-from scrapy.utils.test import get_crawler
 
 from crawler.settings import AUTOTHROTTLE_ENABLED
 from spiders.press import GDELT_HOST, PressSpider
 from storage.db import session_scope
 from storage.candidates import add_candidate
+from tests.helpers import make_spider
 
 
 def test_autothrottle_never_shortens_the_five_seconds_between_gdelt_requests(sqlite_url: str) -> None:
     assert AUTOTHROTTLE_ENABLED  # live crawls run with it: the protection below is needed
     with session_scope(sqlite_url) as session:
         candidate_id = add_candidate(session, "Li Jiaqi").id
-    crawler = get_crawler(PressSpider, {"WANGZI_DATABASE_URL": sqlite_url, "AUTOTHROTTLE_ENABLED": True,
-                                        "WANGZI_GOOGLE_NEWS_ENABLED": "false"})
-    spider = crawler._create_spider(candidates=str(candidate_id))
+    spider = make_spider(PressSpider, {"WANGZI_DATABASE_URL": sqlite_url, "AUTOTHROTTLE_ENABLED": True,
+                                       "WANGZI_GOOGLE_NEWS_ENABLED": "false"}, candidates=str(candidate_id))
+    crawler = spider.crawler
     (request,) = [r for r in spider.start_requests() if GDELT_HOST in r.url]
     slot_settings = crawler.settings.getdict("DOWNLOAD_SLOTS")[GDELT_HOST]
     assert (slot_settings["delay"], slot_settings["jitter"]) == (5.0, 0.0)  # never less than 5 s
