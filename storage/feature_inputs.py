@@ -1,0 +1,222 @@
+"""What features are computed from: the profile snapshots each feature reads, posts with their
+newest counts, press mentions and whether a press search ran, and the newest row ids
+(watermarks) that tell an incremental enrich which candidates have new data.
+
+Whole snapshot histories are never loaded (a year of daily snapshots for thousands of
+accounts): :func:`snapshot_points` fetches, per account, only the few rows the features
+read, each found by an index seek on ``(account_id, captured_at)``. The enrichment stage
+(``enrichment/stage.py``) turns these rows into its own plain rows; nothing here knows a
+feature, only the time bounds it is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import String, func, select, type_coerce
+from sqlmodel import Session
+
+from storage.models import Account, Lease, Post, PostSnapshot, PressMention
+from storage.models import ProfileSnapshot as PS
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """The newest profile snapshot, post snapshot and press mention ids (a FeatureSnapshot
+    stores the ones its features saw as ``max_snapshot_id``, ``max_post_snapshot_id``,
+    ``max_press_id``)."""
+
+    snapshot: int | None = None
+    post_snapshot: int | None = None
+    press: int | None = None
+
+
+class SnapshotPoint(NamedTuple):
+    """One profile snapshot, with the fields features read."""
+
+    id: int
+    account_id: int
+    captured_at: datetime
+    followers: int | None
+    approximate: tuple[str, ...]
+    lower_bound: tuple[str, ...]
+    ip_location: str | None
+    location: str | None
+    country: str | None
+
+
+class PostPoint(NamedTuple):
+    """A post with the counts of its newest snapshot at or before a time (None without one)."""
+
+    account_id: int
+    platform: str
+    post_id: str
+    url: str | None
+    published_at: datetime | None
+    first_seen_at: datetime | None
+    title: str | None
+    text: str | None
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    views: int | None
+
+
+def _chunks(values: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    """Slices short enough for an IN list on every database (older SQLite allows 999 variables)."""
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _every_candidate_account(session: Session, account_ids: Collection[int]) -> bool:
+    """Whether these accounts of candidates are all the accounts any candidate has (a full
+    enrich): then one unfiltered query beats sending every id in IN lists, which would
+    repeat a query's aggregate once per slice."""
+    owned = session.execute(select(func.count()).select_from(Account).where(Account.candidate_id.is_not(None))).scalar()
+    return len(set(account_ids)) == owned
+
+
+def _flags(raw: Any) -> tuple[str, ...]:
+    """A JSON list column read as text (SQLite) or already decoded (PostgreSQL's driver)."""
+    if raw is None or raw == "[]":
+        return ()
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    return tuple(raw)
+
+
+def snapshot_points(
+    session: Session,
+    account_ids: Collection[int],
+    as_of: datetime,
+    *,
+    windows: Sequence[int],
+    lookback_days: int,
+) -> tuple[dict[int, int], list[SnapshotPoint]]:
+    """The newest snapshot id of each of these accounts (of candidates), and the snapshots
+    features read, each the newest at or before a time bound:
+
+    * the newest at or before ``as_of``, and the newest with a follower count;
+    * per window of N days (``windows``): the newest with a follower count at or before
+      ``as_of - N``, and not older than ``as_of - 2N``;
+    * within ``lookback_days`` before ``as_of``: the newest showing an IP location, and the
+      newest showing a declared location or country.
+    """
+    def newest(*conditions: Any) -> Any:
+        return (select(PS.id).where(PS.account_id == Account.id, *conditions)
+                .order_by(PS.captured_at.desc(), PS.id.desc()).limit(1).correlate(Account).scalar_subquery())
+
+    lookback = as_of - timedelta(days=lookback_days)
+    point_columns = [
+        newest(PS.captured_at <= as_of),
+        newest(PS.captured_at <= as_of, PS.followers.is_not(None)),
+        *[newest(PS.captured_at <= as_of - timedelta(days=d), PS.captured_at >= as_of - timedelta(days=2 * d),
+                 PS.followers.is_not(None)) for d in windows],
+        newest(PS.captured_at <= as_of, PS.captured_at > lookback, PS.ip_location.is_not(None)),
+        newest(PS.captured_at <= as_of, PS.captured_at > lookback, (PS.location.is_not(None)) | (PS.country.is_not(None))),
+    ]
+    top_id = select(func.max(PS.id)).where(PS.account_id == Account.id).correlate(Account).scalar_subquery()
+    points = select(Account.id, top_id, *point_columns)
+    found = []
+    if _every_candidate_account(session, account_ids):
+        found = session.execute(points.where(Account.candidate_id.is_not(None))).all()
+    else:
+        for chunk in _chunks(list(account_ids)):
+            found.extend(session.execute(points.where(Account.id.in_(chunk))).all())
+    newest_ids: dict[int, int] = {}
+    snapshot_ids: set[int] = set()
+    for account_id, max_id, *ids in found:
+        if max_id is not None:
+            newest_ids[account_id] = max_id
+        snapshot_ids.update(i for i in ids if i is not None)
+    rows: list[SnapshotPoint] = []
+    for chunk in _chunks(sorted(snapshot_ids)):
+        # The JSON flag lists come as text ("[]" almost always): decoded only when not empty.
+        fetched = session.execute(
+            select(PS.id, PS.account_id, PS.captured_at, PS.followers, type_coerce(PS.approximate, String),
+                   type_coerce(PS.lower_bound, String), PS.ip_location, PS.location, PS.country).where(PS.id.in_(chunk))
+        ).all()
+        for sid, account_id, captured_at, followers, approximate, lower, ip, location, country in fetched:
+            rows.append(SnapshotPoint(sid, account_id, captured_at, followers, _flags(approximate), _flags(lower),
+                                      ip, location, country))
+    return newest_ids, rows
+
+
+def posts_with_counts(
+    session: Session, account_ids: Collection[int], as_of: datetime
+) -> tuple[dict[int, int], list[PostPoint]]:
+    """The newest post-snapshot id of each of these accounts (of candidates), and every post
+    of them with the counts of its newest snapshot at or before ``as_of``."""
+    newest = select(PostSnapshot.post_id, func.max(PostSnapshot.id).label("id")).where(PostSnapshot.captured_at <= as_of) \
+        .group_by(PostSnapshot.post_id).subquery()
+    post_query = (
+        select(Post.account_id, Post.platform, Post.post_id, Post.url, Post.published_at, Post.first_seen_at, Post.title,
+               Post.text, PostSnapshot.likes, PostSnapshot.comments, PostSnapshot.shares, PostSnapshot.views)
+        .outerjoin(newest, newest.c.post_id == Post.id)
+        .outerjoin(PostSnapshot, PostSnapshot.id == newest.c.id)
+    )
+    mark_query = select(Post.account_id, func.max(PostSnapshot.id)).join(PostSnapshot, PostSnapshot.post_id == Post.id) \
+        .group_by(Post.account_id)
+    post_rows, mark_rows = [], []
+    if _every_candidate_account(session, account_ids):
+        post_rows = session.execute(post_query).all()
+        mark_rows = session.execute(mark_query).all()
+    else:
+        for chunk in _chunks(list(account_ids)):
+            post_rows.extend(session.execute(post_query.where(Post.account_id.in_(chunk))).all())
+            mark_rows.extend(session.execute(mark_query.where(Post.account_id.in_(chunk))).all())
+    wanted = set(account_ids)  # the unfiltered queries also read accounts nobody owns
+    newest_ids = {account_id: max_id for account_id, max_id in mark_rows if max_id is not None and account_id in wanted}
+    return newest_ids, [PostPoint(*row) for row in post_rows if row[0] in wanted]
+
+
+def press_mentions(session: Session, candidate_ids: Sequence[int]) -> list[PressMention]:
+    """Every stored mention (confirmed or not) of these candidates, in the order stored."""
+    mentions: list[PressMention] = []
+    for chunk in _chunks(list(candidate_ids)):
+        mentions.extend(session.execute(
+            select(PressMention).where(PressMention.candidate_id.in_(chunk)).order_by(PressMention.id)
+        ).scalars())
+    return mentions
+
+
+def press_searched(session: Session, candidate_ids: Sequence[int]) -> set[int]:
+    """The candidates whose press search ever ran (their ``press`` lease records a refresh),
+    whether or not it found anything."""
+    searched: set[int] = set()
+    for chunk in _chunks(list(candidate_ids)):
+        for lease in session.execute(select(Lease).where(Lease.platform == "press", Lease.subject_id.in_(chunk))).scalars():
+            if (lease.refreshed or {}).get("press"):
+                searched.add(lease.subject_id)
+    return searched
+
+
+def newest_input_ids(session: Session, after: Watermark) -> dict[int, Watermark]:
+    """Per candidate, the newest profile snapshot, post snapshot and press mention whose id is
+    above ``after``'s (None where there is none). Primary-key range scans: only rows newer
+    than ``after`` are read."""
+    found: dict[int, dict[str, int]] = {}
+
+    def collect(kind: str, rows: Iterable[Any]) -> None:
+        for candidate_id, max_id in rows:
+            if candidate_id is not None and max_id is not None:
+                found.setdefault(candidate_id, {})[kind] = max_id
+
+    collect("snapshot", session.execute(
+        select(Account.candidate_id, func.max(PS.id)).join(Account, Account.id == PS.account_id)
+        .where(PS.id > (after.snapshot or 0)).group_by(Account.candidate_id)
+    ).all())
+    collect("post_snapshot", session.execute(
+        select(Account.candidate_id, func.max(PostSnapshot.id)).join(Post, Post.id == PostSnapshot.post_id)
+        .join(Account, Account.id == Post.account_id).where(PostSnapshot.id > (after.post_snapshot or 0))
+        .group_by(Account.candidate_id)
+    ).all())
+    collect("press", session.execute(
+        select(PressMention.candidate_id, func.max(PressMention.id)).where(PressMention.id > (after.press or 0))
+        .group_by(PressMention.candidate_id)
+    ).all())
+    return {candidate_id: Watermark(**ids) for candidate_id, ids in found.items()}
