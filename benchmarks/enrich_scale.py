@@ -160,8 +160,8 @@ def main() -> None:
     end = datetime.fromisoformat(json.loads(meta_path.read_text())["end"])
     as_of = (end + timedelta(hours=1)).replace(tzinfo=timezone.utc)
 
+    from enrichment.stage import enrich
     from storage.db import get_engine, session_scope
-    from enrichment.features import enrich
 
     url = f"sqlite:///{path}"
     with get_engine(url).begin() as connection:

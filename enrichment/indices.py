@@ -24,15 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from enrichment.schema import COMPOSITE, INDICES, coverage_column, index_column
+
 WEIGHTS_FILE = Path(__file__).parent / "data" / "weights.toml"
-INDICES = ("leadership", "sales_driving", "influence")
-#: ``wangzi rank --by`` names -> stored column.
-RANK_COLUMNS = {
-    "composite": "composite_index",
-    "leadership": "leadership_index",
-    "sales": "sales_driving_index",
-    "influence": "influence_index",
-}
 TOP_CONTRIBUTORS = 3
 
 K = TypeVar("K")
@@ -138,17 +132,17 @@ def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights) ->
         result: dict[str, Any] = {"top_contributors": {}}
         for name, table in weights.indices.items():
             index, coverage, top = _combine({c: (ranks[c][cid], w) for c, w in table.items()}, values)
-            result[f"{name}_index"] = index
-            result[f"{name}_coverage"] = coverage
+            result[index_column(name)] = index
+            result[coverage_column(name)] = coverage
             result["top_contributors"][name] = top
-        index_values = {name: result[f"{name}_index"] for name in weights.composite}
+        index_values = {name: result[index_column(name)] for name in weights.composite}
         composite, _, top = _combine({n: (index_values[n], w) for n, w in weights.composite.items()}, index_values)
         weight_sum = sum(weights.composite.values())
-        result["composite_index"] = composite
-        result["composite_coverage"] = round(
-            sum(w * result[f"{n}_coverage"] for n, w in weights.composite.items()) / weight_sum, 4
+        result[index_column(COMPOSITE)] = composite
+        result[coverage_column(COMPOSITE)] = round(
+            sum(w * result[coverage_column(n)] for n, w in weights.composite.items()) / weight_sum, 4
         ) if weight_sum else 0.0
-        result["top_contributors"]["composite"] = top
+        result["top_contributors"][COMPOSITE] = top
         out[cid] = result
     return out
 

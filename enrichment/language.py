@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
 #: ISO 639-1 codes lingua chooses between for Latin-script text.
 LATIN_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl", "vi", "id")
 #: Every language :func:`detect_language` can answer.
@@ -31,8 +33,6 @@ MIN_LETTERS = 4
 
 @lru_cache(maxsize=1)
 def _detector():  # type: ignore[no-untyped-def]
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LATIN_LANGUAGES]
     # Low-accuracy mode (trigram models only) is ~4x faster and loads in 0.1 s instead of 2 s.
     # What it may get wrong is *which* Latin-script language a short post is in; whether a post

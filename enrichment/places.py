@@ -16,6 +16,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
+
 DATA = Path(__file__).parent / "data"
 
 #: Locales whose CLDR territory names we accept as input.
@@ -88,10 +90,9 @@ def strip_ip_prefix(text: str | None) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
+def country_names() -> dict[str, str]:
     """Every country name Wangzi accepts (normalised, and with Latin accents folded) -> code."""
-    from babel import Locale
-    import pycountry
+    import pycountry  # 50 ms to import: only here, not in every parser that imports this module
 
     names: dict[str, str] = {}
     derived: list[tuple[str, str]] = []
@@ -125,7 +126,7 @@ def _subdivision_names() -> dict[str, str]:
     """First-level subdivisions (states, provinces, prefectures: pycountry's ISO 3166-2 table)
     -> their country, for "Newark, New Jersey" or "London, Ontario"; a name two countries
     share ("Punjab") names neither."""
-    import pycountry
+    import pycountry  # see country_names
 
     pairs = []
     for subdivision in pycountry.subdivisions:
@@ -167,7 +168,7 @@ def country_code(name: str | None) -> str | None:
     if len(segments) == 1:
         return _place(key) or _words(key)
     if len(segments) == 2:  # a gazetteer's "Korea, North" / "Bahamas, The"
-        inverted = _country_names().get(re.sub(r"^the ", "", f"{segments[1]} {segments[0]}"))
+        inverted = country_names().get(re.sub(r"^the ", "", f"{segments[1]} {segments[0]}"))
         if inverted:
             return inverted
     for segment in (segments[-1], segments[0]):
@@ -182,7 +183,7 @@ def _place(key: str, ambiguous_with_state: bool = False) -> str | None:
 
     With ``ambiguous_with_state`` (the name follows a city), a country name that is also a
     state elsewhere ("georgia") means neither."""
-    names, states = _country_names(), _subdivision_names()
+    names, states = country_names(), _subdivision_names()
     folded = _fold(key)
     country = names.get(key) or names.get(folded)
     state = states.get(key) or states.get(folded)
@@ -211,7 +212,7 @@ def _words(key: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _iso_codes() -> frozenset[str]:
-    return frozenset(code for code in _country_names().values())
+    return frozenset(code for code in country_names().values())
 
 
 def is_overseas(country: str | None) -> bool | None:

@@ -5,8 +5,9 @@ so the page opens the same from an e-mail attachment as from a web server. Secti
 indices with their breakdown (chart), follower history per platform (charts), growth,
 brands by country (chart), press timeline with links, and data freshness.
 
-:func:`load_report` reads the database (one candidate, so whole histories are fine);
-:func:`render_report` is a pure function of the loaded :class:`ReportData`.
+:func:`load_report` reads the database through storage's named functions (one candidate, so
+whole histories are fine); :func:`render_report` is a pure function of the loaded
+:class:`ReportData`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlmodel import Session
+
 from enrichment.features import GROWTH_WINDOWS, PLATFORMS, STALE_AFTER_DAYS, PressRow
+from enrichment.indices import load_weights, percentile_ranks
+from enrichment.schema import (
+    COMPOSITE,
+    COVERAGE_COLUMNS,
+    FEATURE_NAMES,
+    INDEX_COLUMNS,
+    coverage_column,
+    index_column,
+)
+from enrichment.stage import load_press
+from storage.account_history import follower_history, newest_failure
+from storage.candidates import active_candidate_ids, candidate_accounts
+from storage.features import latest_feature_snapshot, latest_features
+from storage.models import Candidate
 
 PALETTE = ["#d94f4f", "#3b7dd8", "#2f9e6e", "#e0912f", "#8a5cc7", "#1aa3b8", "#c7508f", "#7a8a2e", "#5a6b7d", "#b5651d"]
 INDEX_LABELS = {"leadership": "Import-consumption leadership", "sales_driving": "International goods sales-driving",
@@ -56,31 +73,18 @@ class ReportData:
 # --------------------------------------------------------------------------- loading
 
 
-def load_report(session: Any, candidate_id: int) -> ReportData:
-    from sqlalchemy import func, select
-
-    from enrichment.features import FEATURE_NAMES, _has_table, _press_model
-    from enrichment.indices import load_weights, percentile_ranks
-    from storage.models import FeatureSnapshot as FS
-    from storage.models import Account, Candidate, FetchFailure, ProfileSnapshot as PS
-
+def load_report(session: Session, candidate_id: int) -> ReportData:
+    """Everything the report shows about one candidate (whole histories: one candidate is few rows)."""
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         raise ValueError(f"no candidate {candidate_id}")
     data = ReportData(candidate_id, candidate.display_name, list(candidate.aliases or []), datetime.now(timezone.utc))
-    accounts = session.execute(select(Account).where(Account.candidate_id == candidate_id).order_by(Account.id)).scalars().all()
-    for account in accounts:
-        rows = session.execute(
-            select(PS.captured_at, PS.followers, PS.approximate, PS.lower_bound)
-            .where(PS.account_id == account.id).order_by(PS.captured_at, PS.id)
-        ).all()
+    for account in candidate_accounts(session, [candidate_id]).get(candidate_id, []):
+        rows = follower_history(session, account.id)  # type: ignore[arg-type]
         points = [(t, f, "followers" in (a or []) or "followers" in (lb or [])) for t, f, a, lb in rows if f is not None]
         if points:
             data.history.setdefault(account.platform, []).extend(points)
-        failure = session.execute(
-            select(FetchFailure.kind, FetchFailure.occurred_at).where(FetchFailure.account_id == account.id)
-            .order_by(FetchFailure.occurred_at.desc()).limit(1)
-        ).first()
+        failure = newest_failure(session, account.id)  # type: ignore[arg-type]
         data.accounts.append(AccountFreshness(
             account.platform, account.handle or account.platform_user_id, account.profile_url, len(rows),
             rows[-1][0] if rows else None, failure[0] if failure else None, failure[1] if failure else None,
@@ -88,21 +92,16 @@ def load_report(session: Any, candidate_id: int) -> ReportData:
     for points in data.history.values():
         points.sort(key=lambda p: p[0])
 
-    snapshot = session.execute(select(FS).where(FS.candidate_id == candidate_id).order_by(FS.id.desc()).limit(1)).scalars().first()
+    snapshot = latest_feature_snapshot(session, candidate_id)
     if snapshot is not None:
         data.features = dict(snapshot.features or {})
-        data.indices = {name: getattr(snapshot, name) for name in (
-            "leadership_index", "sales_driving_index", "influence_index", "composite_index", "leadership_coverage",
-            "sales_driving_coverage", "influence_coverage", "composite_coverage")}
+        data.indices = {name: getattr(snapshot, name) for name in INDEX_COLUMNS + COVERAGE_COLUMNS}
         data.top_contributors = dict(snapshot.top_contributors or {})
         data.computed_at, data.as_of, data.schema_version = snapshot.computed_at, snapshot.as_of, snapshot.schema_version
         # Every component's percentile in the cohort (the stored top contributors hold only the top few).
         weights = load_weights(known_features=FEATURE_NAMES)
-        newest = select(func.max(FS.id)).group_by(FS.candidate_id)
-        cohort = {cid: f for cid, f in session.execute(
-            select(FS.candidate_id, FS.features).join(Candidate, Candidate.id == FS.candidate_id)
-            .where(FS.id.in_(newest), (Candidate.active == True) | (FS.candidate_id == candidate_id))  # noqa: E712
-        ).all()}
+        active = set(active_candidate_ids(session))
+        cohort = {cid: f for cid, (_, f) in latest_features(session).items() if cid in active or cid == candidate_id}
         for index, table in weights.indices.items():
             rows_out = []
             for component, weight in table.items():
@@ -111,36 +110,9 @@ def load_report(session: Any, candidate_id: int) -> ReportData:
                                  "percentile": ranks.get(candidate_id)})
             data.breakdown[index] = rows_out
 
-    model = _press_model()
-    if model is not None and _has_table(session, model.__tablename__):
-        mentions = session.execute(select(model).where(model.candidate_id == candidate_id)).scalars().all()
-        data.press = [PressRow(
-            published_at=getattr(m, "published_at", None), canonical_url=getattr(m, "canonical_url", None),
-            outlet_domain=getattr(m, "outlet_domain", None), country=getattr(m, "country", None),
-            language=getattr(m, "language", None), confidence=getattr(m, "confidence", None),
-            status=getattr(m, "status", "confirmed") or "confirmed", title=getattr(m, "title", None),
-        ) for m in mentions]
-        if not data.press and not _press_searched(session, candidate_id):
-            data.press = None  # never searched: unknown, not "no mentions" (same rule as the features)
+    # None when the press search never ran: unknown, not "no mentions" (the features' rule).
+    data.press = load_press(session, [candidate_id])[0][candidate_id]
     return data
-
-
-def _press_searched(session: Any, candidate_id: int) -> bool:  # noqa: D401
-    """Whether a press search ever ran for the candidate (its ``press`` lease was refreshed)."""
-    from sqlalchemy import select
-
-    from enrichment.features import _has_table
-
-    try:
-        from storage.models import Lease
-    except ImportError:
-        return False
-    if not _has_table(session, Lease.__tablename__):
-        return False
-    lease = session.execute(
-        select(Lease).where(Lease.platform == "press", Lease.subject_id == candidate_id)
-    ).scalars().first()
-    return bool(lease and (lease.refreshed or {}).get("press"))
 
 
 # --------------------------------------------------------------------------- SVG charts
@@ -267,8 +239,8 @@ def _pct(value: float | None) -> str:
 
 def _index_cards(data: ReportData) -> str:
     cards = []
-    for key, label in (("composite", "Composite"), *[(k, v) for k, v in INDEX_LABELS.items()]):
-        value, coverage = data.indices.get(f"{key}_index"), data.indices.get(f"{key}_coverage")
+    for key, label in ((COMPOSITE, "Composite"), *INDEX_LABELS.items()):
+        value, coverage = data.indices.get(index_column(key)), data.indices.get(coverage_column(key))
         top = data.top_contributors.get(key) or []
         why = ", ".join(_e(item["component"]) for item in top)
         cards.append(

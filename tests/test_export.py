@@ -14,10 +14,17 @@ from sqlalchemy import text
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from enrichment.features import EXPORT_COLUMNS, SCHEMA_VERSION, enrich, enrich_all
+from enrichment.schema import EXPORT_COLUMNS, SCHEMA_VERSION
+from enrichment.stage import enrich, enrich_all
 from storage.db import get_engine, session_scope
-from storage.models import FeatureSnapshot
-from storage.models import Account, Candidate, Post, PostSnapshot, ProfileSnapshot
+from storage.models import (
+    Account,
+    Candidate,
+    FeatureSnapshot,
+    Post,
+    PostSnapshot,
+    ProfileSnapshot,
+)
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -212,41 +219,21 @@ def test_the_features_migration_downgrades_and_upgrades_again(database_url: str)
         assert connection.execute(text("SELECT COUNT(*) FROM candidate_features_latest")).scalar() == 0
 
 
-def test_press_mentions_are_read_when_press_storage_exists(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Press storage belongs to another module; a stand-in table with the same columns checks
-    the reading: counts for searched candidates, NULL for never-searched ones, and a new
-    mention makes the candidate due for enrichment."""
-    from sqlalchemy import DateTime, Float, Integer, String
-    from sqlalchemy.orm import DeclarativeBase, mapped_column
-
-    import enrichment.features as features_module
+def test_press_mentions_are_read_when_press_storage_exists(database_url: str) -> None:
+    """Press mentions are read: counts for searched candidates, NULL for never-searched ones,
+    and a new mention makes the candidate due for enrichment."""
     from enrichment.report import load_report
-    from storage.models import Lease
+    from storage.models import Lease, PressMention
 
-    class Base(DeclarativeBase):
-        pass
-
-    class StandInPressMention(Base):
-        __tablename__ = "test_stand_in_pressmention"
-        id = mapped_column(Integer, primary_key=True)
-        candidate_id = mapped_column(Integer)
-        canonical_url = mapped_column(String(500))
-        outlet_domain = mapped_column(String(200))
-        country = mapped_column(String(2))
-        language = mapped_column(String(8))
-        published_at = mapped_column(DateTime(timezone=True))
-        confidence = mapped_column(Float)
-        status = mapped_column(String(16))
-
-    Base.metadata.create_all(get_engine(database_url))
-    monkeypatch.setattr(features_module, "_press_model", lambda: StandInPressMention)
     ids = populate(database_url)
     with session_scope(database_url) as session:
         session.add_all([
-            StandInPressMention(candidate_id=ids["global"], canonical_url="https://a.example/1", outlet_domain="a.example",
-                                country="US", language="en", published_at=NOW - timedelta(days=10), confidence=1.0, status="confirmed"),
-            StandInPressMention(candidate_id=ids["global"], canonical_url="https://b.example/2", outlet_domain="b.example",
-                                country="FR", language="fr", published_at=NOW - timedelta(days=40), confidence=0.4, status="unconfirmed"),
+            PressMention(candidate_id=ids["global"], source="test", url="https://a.example/1",
+                         canonical_url="https://a.example/1", outlet_domain="a.example",
+                         country="US", language="en", published_at=NOW - timedelta(days=10), confidence=1.0, status="confirmed"),
+            PressMention(candidate_id=ids["global"], source="test", url="https://b.example/2",
+                         canonical_url="https://b.example/2", outlet_domain="b.example",
+                         country="FR", language="fr", published_at=NOW - timedelta(days=40), confidence=0.4, status="unconfirmed"),
         ])
         session.add(Lease(platform="press", subject_id=ids["local"], refreshed={"press": NOW.isoformat()}))
     with session_scope(database_url) as session:
@@ -259,12 +246,12 @@ def test_press_mentions_are_read_when_press_storage_exists(database_url: str, mo
     assert latest[ids["empty"]].press_365d is None  # never searched
     assert report.press is not None and {m.canonical_url for m in report.press} == {"https://a.example/1", "https://b.example/2"}
     with session_scope(database_url) as session:
-        session.add(StandInPressMention(candidate_id=ids["global"], canonical_url="https://c.example/3", outlet_domain="c.example",
-                                        country="GB", language="en", published_at=NOW - timedelta(days=1), confidence=0.8,
-                                        status="confirmed"))
+        session.add(PressMention(candidate_id=ids["global"], source="test", url="https://c.example/3",
+                                 canonical_url="https://c.example/3", outlet_domain="c.example",
+                                 country="GB", language="en", published_at=NOW - timedelta(days=1), confidence=0.8,
+                                 status="confirmed"))
     with session_scope(database_url) as session:
         result = enrich(session)
         assert result.computed == 1
         newest = session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id.desc())).first()
     assert newest is not None and newest.candidate_id == ids["global"] and newest.press_365d == 2
-    Base.metadata.drop_all(get_engine(database_url))

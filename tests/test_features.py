@@ -10,7 +10,6 @@ import pytest
 
 from enrichment.brands import default_brands, load_brands
 from enrichment.features import (
-    FEATURE_NAMES,
     CandidateInput,
     PostRow,
     PressRow,
@@ -22,6 +21,7 @@ from enrichment.features import (
 )
 from enrichment.keywords import default_keywords
 from enrichment.language import detect_language, detect_languages
+from enrichment.schema import FEATURE_NAMES
 
 AS_OF = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 

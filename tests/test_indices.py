@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.features import FEATURE_NAMES
-from enrichment.indices import Weights, WeightsError, earliness, load_weights, percentile_ranks, score_cohort
+from enrichment.indices import (
+    Weights,
+    WeightsError,
+    earliness,
+    load_weights,
+    percentile_ranks,
+    score_cohort,
+)
+from enrichment.schema import FEATURE_NAMES
 
 
 def test_percentile_ranks_run_from_0_to_100_with_ties_averaged_and_nulls_left_out() -> None:

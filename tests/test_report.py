@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from enrichment.features import PressRow, enrich
+from enrichment.features import PressRow
 from enrichment.report import ReportData, load_report, render_report
+from enrichment.stage import enrich
 from storage.db import session_scope
 from tests.test_export import populate
 

@@ -19,6 +19,10 @@ from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
 
+# Enrichment, storage and pyarrow are imported inside the commands: every `wangzi` command
+# imports every command module at start-up, and these take ~0.9 s (SQLModel, lingua, the
+# brand automaton) that a `wangzi parse` should not pay.
+
 features_app = typer.Typer(help="Export the feature table for scoring jobs.", no_args_is_help=True)
 
 DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
@@ -40,8 +44,8 @@ def _parse_when(text: str | None, *, end_of_day: bool) -> datetime | None:
 
 
 def _weights(path: Path | None) -> Any:
-    from enrichment.features import FEATURE_NAMES
     from enrichment.indices import WeightsError, load_weights
+    from enrichment.schema import FEATURE_NAMES
 
     try:
         return load_weights(path, known_features=FEATURE_NAMES)
@@ -66,7 +70,7 @@ def enrich_command(
     database_url: str = DATABASE_OPTION,
 ) -> None:
     """Compute features for candidates with new snapshots, posts or press mentions, then re-rank."""
-    from enrichment.features import enrich
+    from enrichment.stage import enrich
     from storage.db import session_scope
 
     when = _parse_when(as_of, end_of_day=True)
@@ -82,21 +86,19 @@ def enrich_command(
 
 def print_ranking(session: Any, by: str = "composite", top: int = 10) -> int:
     """Print the newest ranking as a rich table; returns the number of rows printed."""
-    from sqlalchemy import func, select
+    from enrichment.schema import (
+        COMPOSITE,
+        INDICES,
+        RANK_BY,
+        coverage_column,
+        index_column,
+    )
+    from storage.features import top_feature_snapshots
 
-    from enrichment.indices import RANK_COLUMNS
-    from storage.models import FeatureSnapshot as FS
-    from storage.models import Candidate
-
-    column = getattr(FS, RANK_COLUMNS[by])
-    newest = select(func.max(FS.id)).group_by(FS.candidate_id)
-    rows = session.execute(
-        select(FS, Candidate.display_name).join(Candidate, Candidate.id == FS.candidate_id)
-        .where(FS.id.in_(newest), Candidate.active == True)  # noqa: E712 - SQL expression
-        .order_by(column.is_(None), column.desc(), FS.candidate_id).limit(top)
-    ).all()
+    key = RANK_BY[by]
+    rows = top_feature_snapshots(session, index_column(key), top)
     table = Table(title=f"Top {top} by {by} index", show_lines=False)
-    for name in ("#", "candidate", "composite", "leadership", "sales", "influence", "coverage"):
+    for name in ("#", "candidate", *RANK_BY, "coverage"):
         table.add_column(name, justify="left" if name == "candidate" else "right",
                          no_wrap=name != "candidate", min_width=12 if name == "candidate" else None)
     table.add_column("why (top components, percentile)", justify="left", overflow="fold")
@@ -104,17 +106,16 @@ def print_ranking(session: Any, by: str = "composite", top: int = 10) -> int:
     def fmt(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f}"
 
-    key = {"composite": "composite", "leadership": "leadership", "sales": "sales_driving", "influence": "influence"}[by]
     for position, (snapshot, name) in enumerate(rows, start=1):
         tops = snapshot.top_contributors or {}
-        if key == "composite":  # the strongest component of each index
-            top_parts = [item for index in ("leadership", "sales_driving", "influence") for item in tops.get(index, [])[:1]]
+        if key == COMPOSITE:  # the strongest component of each index
+            top_parts = [item for index in INDICES for item in tops.get(index, [])[:1]]
         else:
             top_parts = tops.get(key, [])
         why = ", ".join(f"{item['component']} p{item['percentile']:.0f}" for item in top_parts[:3] if item["points"] > 0)
-        coverage = getattr(snapshot, f"{key}_coverage")
-        table.add_row(str(position), f"{name} [dim]#{snapshot.candidate_id}[/]", fmt(snapshot.composite_index),
-                      fmt(snapshot.leadership_index), fmt(snapshot.sales_driving_index), fmt(snapshot.influence_index),
+        coverage = getattr(snapshot, coverage_column(key))
+        scores = [fmt(getattr(snapshot, index_column(RANK_BY[shown]))) for shown in RANK_BY]
+        table.add_row(str(position), f"{name} [dim]#{snapshot.candidate_id}[/]", *scores,
                       "-" if coverage is None else f"{coverage:.0%}", why or "-")
     if rows:
         console.print(table)
@@ -131,11 +132,11 @@ def rank_command(
     database_url: str = DATABASE_OPTION,
 ) -> None:
     """Print the candidates ranked by an index (from their newest feature snapshots)."""
-    from enrichment.indices import RANK_COLUMNS
+    from enrichment.schema import RANK_BY
     from storage.db import session_scope
 
-    if by not in RANK_COLUMNS:
-        raise fail(f"--by {by!r}: choose one of {', '.join(RANK_COLUMNS)}", USAGE)
+    if by not in RANK_BY:
+        raise fail(f"--by {by!r}: choose one of {', '.join(RANK_BY)}", USAGE)
     with friendly_errors(), session_scope(database_url) as session:
         print_ranking(session, by=by, top=top)
 
@@ -152,7 +153,7 @@ def _plain(value: Any) -> Any:
 def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> None:
     """Write the feature table. Lists and maps are JSON text in csv, native in jsonl and parquet
     (maps as JSON text in parquet too: their keys vary per row)."""
-    from enrichment.features import EXPORT_COLUMNS
+    from enrichment.schema import EXPORT_COLUMNS
 
     names = [spec.name for spec in EXPORT_COLUMNS]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +204,7 @@ def export_command(
     database_url: str = DATABASE_OPTION,
 ) -> None:
     """Write one row per candidate with the documented, versioned feature columns."""
-    from enrichment.features import feature_table
+    from enrichment.stage import feature_table
     from storage.db import session_scope
 
     if fmt not in FORMATS:
