@@ -177,6 +177,14 @@ def test_rank_prints_the_table(database_url: str) -> None:
     assert _cli("rank", "--by", "charm", database_url=database_url).exit_code == 2  # type: ignore[attr-defined]
 
 
+def test_the_schema_names_real_columns_of_the_feature_snapshot_table() -> None:
+    """Storage keeps no list of its own: what the stage copies into real columns must be columns."""
+    from enrichment.schema import COVERAGE_COLUMNS, INDEX_COLUMNS, STORED_FEATURES
+
+    columns = set(FeatureSnapshot.__table__.columns.keys())  # type: ignore[attr-defined]
+    assert set(STORED_FEATURES) | set(INDEX_COLUMNS) | set(COVERAGE_COLUMNS) <= columns
+
+
 def test_every_export_column_is_documented() -> None:
     from enrichment.features import PLATFORMS
 
