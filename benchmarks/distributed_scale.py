@@ -62,7 +62,9 @@ def reset_queue(client: Any) -> None:
 
 def run_round(client: Any, redis_url: str, database_url: str, har: Path, platform: str, refs: list[Any], workers: int,
               rate: float | None, log_dir: Path) -> dict[str, float]:
-    from crawler.distributed import enqueue, measured_rate, queue_depths
+    from crawler.distributed.enqueue import enqueue
+    from crawler.distributed.job_queue import queue_depths
+    from crawler.distributed.token_bucket import measured_rate
 
     reset_queue(client)
     enqueue(client, refs)

@@ -31,10 +31,10 @@ from records import (
     ProfileItem,
     Provenance,
 )
+from storage.db import session_scope
+from storage.writer import write_items
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_DIR = "dead-letters"
 
 
 # --------------------------------------------------------------------------- item <-> JSON
@@ -159,9 +159,6 @@ class RetryReport:
 
 def retry_dead_letters(directory: str | Path, database_url: str | None) -> RetryReport:
     """Re-apply every letter; idempotent. Files fully applied move to ``applied/``."""
-    from storage.db import session_scope
-    from storage.writer import write_items
-
     box = DeadLetterBox(directory)
     report = RetryReport()
     for path in box.files():

@@ -1,7 +1,7 @@
 """HAR 1.2 recordings: write them, load them, and serve them on loopback.
 
 Replay is how tests, ``wangzi demo`` and debugging run the *real* spiders offline: the
-:class:`~crawler.middlewares.ReplayMiddleware` rewrites each request to
+:class:`~crawler.middlewares.har_replay.ReplayMiddleware` rewrites each request to
 ``http://127.0.0.1:PORT/<scheme>/<host>/<path>?<query>`` and this module's
 :class:`ReplayServer` answers it with the recorded response, so every byte still goes
 through Scrapy's real download path (and through Chromium for Playwright requests).
@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from crawler import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +158,6 @@ def to_har(exchanges: list[Exchange], *, keep_secrets: bool = False) -> dict[str
                 "timings": {"send": 0, "wait": 0, "receive": 0},
             }
         )
-    from crawler import __version__
-
     return {"log": {"version": "1.2", "creator": {"name": "wangzi", "version": __version__}, "entries": entries}}
 
 

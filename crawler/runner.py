@@ -16,7 +16,12 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
+from crawler.logging import install_json_logging
+from crawler.replay import Recording
 from records import AccountRef
+from storage.db import database_url as resolve_url
+from storage.db import session_scope
+from storage.runs import finish_run, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +72,12 @@ def run_crawl(
     e.g. the press spider during a lookup. ``run_id`` continues a run the caller already
     started (``crawl --due`` claims its leases under the run before crawling).
     """
-    from storage.db import database_url as resolve_url
-    from storage.db import session_scope
-    from storage.runs import finish_run, start_run
-
     url = resolve_url(database_url)
     if run_id is None:
         with session_scope(url) as session:
             run_id = start_run(session, trigger).id
     values: dict[str, Any] = {"WANGZI_RUN_ID": run_id, "WANGZI_DATABASE_URL": url, "WANGZI_TRIGGER": trigger}
     if replay:
-        from crawler.replay import Recording
-
         Recording.load(replay)  # fail early, with a clear message, on a bad file
         values.update(REPLAY_SETTINGS)
         values["WANGZI_REPLAY"] = str(replay)
@@ -89,10 +88,8 @@ def run_crawl(
     settings = crawl_settings(values)
 
     if settings.getbool("WANGZI_LOG_JSON"):
-        from crawler.logging import install_json_logging
-
         settings.set("LOG_ENABLED", False, priority="cmdline")  # Scrapy's text handler off; ours on
-        install_json_logging(settings.get("LOG_LEVEL", "INFO"))
+        install_json_logging(settings.get("LOG_LEVEL"))
     process = CrawlerProcess(settings)
     crawlers: list[Crawler] = []
     loader = SpiderLoader.from_settings(settings)

@@ -14,27 +14,41 @@ The policy is TOML (``crawler/data/refresh.toml`` is the default; see its commen
 from __future__ import annotations
 
 import logging
-import os
 import re
-import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from scrapy import signals
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
-from sqlalchemy.exc import OperationalError
+from scrapy.spiderloader import SpiderLoader
 
-from records import AccountRef
+from crawler.runner import crawl_settings, run_crawl
+from records import PLATFORMS, AccountRef
+from storage.candidates import account_refs, list_candidates
+from storage.db import database_url as resolve_url
+from storage.db import session_scope
+from storage.leases import (
+    assign_run,
+    claim,
+    ensure_leases,
+    held_by,
+    leases,
+    new_owner,
+    settle,
+    settle_accounts,
+    stale_leases,
+    with_retries,
+)
+from storage.models import utcnow
+from storage.runs import start_run
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_POLICY_FILE = Path(__file__).parent / "data" / "refresh.toml"
+#: The policy shipped with Wangzi, used when ``WANGZI_REFRESH_POLICY`` names no other.
+BUNDLED_POLICY_FILE = Path(__file__).parent / "data" / "refresh.toml"
 #: What a platform account's crawl refreshes, and what a candidate's press search refreshes.
 ACCOUNT_KINDS: tuple[str, ...] = ("profiles", "posts")
 PRESS_KINDS: tuple[str, ...] = ("press",)
@@ -79,9 +93,10 @@ class RefreshPolicy:
     source: str = "built-in"
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "RefreshPolicy":
-        """The policy from ``path``, else ``WANGZI_REFRESH_POLICY``, else the bundled default."""
-        chosen = Path(path or os.environ.get("WANGZI_REFRESH_POLICY") or DEFAULT_POLICY_FILE)
+    def load(cls, path: str | Path | None = None) -> RefreshPolicy:
+        """The policy from ``path``, else from the ``WANGZI_REFRESH_POLICY`` setting (which the
+        environment variable of that name sets), else the bundled one."""
+        chosen = Path(path or crawl_settings().get("WANGZI_REFRESH_POLICY") or BUNDLED_POLICY_FILE)
         try:
             document = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -91,9 +106,7 @@ class RefreshPolicy:
         return cls.from_dict(document, source=str(chosen))
 
     @classmethod
-    def from_dict(cls, document: dict[str, Any], source: str = "dict") -> "RefreshPolicy":
-        from records import PLATFORMS
-
+    def from_dict(cls, document: dict[str, Any], source: str = "dict") -> RefreshPolicy:
         unknown = set(document) - {"default", "platforms", "lease"}
         if unknown:
             raise PolicyError(f"{source}: unknown section(s) {sorted(unknown)}; use [default], [platforms.NAME], [lease]")
@@ -162,33 +175,12 @@ class Claimed:
         return sum(len(v) for v in self.accounts.values()) + len(self.press)
 
 
-T = TypeVar("T")
-
-
-def with_retries(work: Callable[[], T], attempts: int = 5) -> T:
-    """Retry a unit of work that lost a write race on SQLite ("database is locked")."""
-    for attempt in range(attempts):
-        try:
-            return work()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
 def new_lease_owner(process: bool = True) -> str:
-    from storage.leases import new_owner
-
     return new_owner(uuid.uuid4().hex[:12], process=process)
 
 
 def settle_stale(database_url: str | None, policy: RefreshPolicy, now: datetime | None = None) -> dict[str, int]:
     """Settle leases left by dead crawls from what they stored (see module docstring)."""
-    from storage.db import session_scope
-    from storage.models import utcnow
-    from storage.leases import settle_accounts, stale_leases
-
     def work() -> dict[str, int]:
         with session_scope(database_url) as session:
             stale = stale_leases(session, now or utcnow())
@@ -215,12 +207,6 @@ def claim_due(
     """Claim every due account of the active candidates (or of ``candidate_ids``) on the
     platforms, at most ``limit`` in all, and - with ``press`` - every candidate whose press
     search is due. Stale leases are settled first."""
-    from storage.db import session_scope
-    from storage.models import Candidate, utcnow
-    from storage.leases import claim, ensure_leases, leases
-    from storage.candidates import account_refs
-    from sqlmodel import select
-
     now = now or utcnow()
     ttl = ttl or policy.lease_ttl
     claimed = Claimed(owner=owner, settled_stale=settle_stale(database_url, policy, now))
@@ -250,12 +236,9 @@ def claim_due(
     if press:
         def press_work() -> list[int]:
             with session_scope(database_url) as session:
-                statement = select(Candidate.id)
-                if candidate_ids:
-                    statement = statement.where(Candidate.id.in_(candidate_ids))  # type: ignore[union-attr]
-                else:
-                    statement = statement.where(Candidate.active == True)  # noqa: E712
-                ids = list(session.exec(statement.order_by(Candidate.id)).all())
+                # The given candidates, active or not; else every active one.
+                found = list_candidates(session, ids=candidate_ids, active=None if candidate_ids else True)
+                ids = [c.id for c in found if c.id is not None]
                 return take(session, PRESS, {i: i for i in ids})
 
         claimed.press = with_retries(press_work)
@@ -265,10 +248,6 @@ def claim_due(
 def settle_owner(database_url: str | None, owner: str, policy: RefreshPolicy, *, press_done: bool = False) -> dict[str, int]:
     """Release what a run holds: accounts with a stored snapshot or typed failure since they
     were claimed are refreshed, the rest stay due (transient failures after ``transient_retry``)."""
-    from storage.db import session_scope
-    from storage.models import utcnow
-    from storage.leases import held_by, settle, settle_accounts
-
     def work() -> dict[str, int]:
         with session_scope(database_url) as session:
             held = held_by(session, owner)
@@ -285,11 +264,6 @@ def settle_owner(database_url: str | None, owner: str, policy: RefreshPolicy, *,
 
 def due_overview(database_url: str | None, policy: RefreshPolicy, platforms: Iterable[str], now: datetime | None = None) -> dict[str, dict[str, int]]:
     """Per platform: accounts of active candidates, how many are due, how many are leased now."""
-    from storage.db import session_scope
-    from storage.models import utcnow
-    from storage.leases import leases
-    from storage.candidates import account_refs
-
     now = now or utcnow()
     overview = {}
     with session_scope(database_url) as session:
@@ -310,61 +284,11 @@ def due_overview(database_url: str | None, policy: RefreshPolicy, platforms: Ite
     return overview
 
 
-# --------------------------------------------------------------------------- keeping leases alive
-
-
-class LeaseHeartbeat:
-    """Scrapy extension: while a ``crawl --due`` runs, renew its leases every ttl/3, so only a
-    crawl that died loses them. Enabled by ``WANGZI_LEASE_OWNER`` (set by the CLI)."""
-
-    def __init__(self, crawler: Crawler, owner: str, ttl: float) -> None:
-        self.crawler = crawler
-        self.owner = owner
-        self.ttl = timedelta(seconds=ttl)
-        self.database_url = crawler.settings.get("WANGZI_DATABASE_URL") or None
-        self.task: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "LeaseHeartbeat":
-        owner = crawler.settings.get("WANGZI_LEASE_OWNER")
-        if not owner:
-            raise NotConfigured  # WANGZI_LEASE_OWNER not set (no message: Scrapy would log a warning)
-        extension = cls(crawler, owner, crawler.settings.getfloat("WANGZI_LEASE_TTL", 1800.0))
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
-
-    def spider_opened(self, spider: Any) -> None:
-        from twisted.internet import task
-
-        self.task = task.LoopingCall(self.beat)
-        self.task.start(max(self.ttl.total_seconds() / 3, 0.5), now=False)
-
-    def beat(self) -> None:
-        from storage.db import session_scope
-        from storage.leases import renew
-
-        try:
-            with session_scope(self.database_url) as session:
-                renewed = renew(session, self.owner, self.ttl)
-            logger.debug("renewed %d leases of %s", renewed, self.owner)
-        except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
-            logger.exception("could not renew leases of %s", self.owner)
-
-    def spider_closed(self, spider: Any) -> None:
-        if self.task is not None and self.task.running:
-            self.task.stop()
-
-
 # --------------------------------------------------------------------------- a due crawl
 
 
 def press_spiders() -> list[str]:
     """Spiders that refresh a candidate's press coverage, when installed (``press``)."""
-    from scrapy.spiderloader import SpiderLoader
-
-    from crawler.runner import crawl_settings
-
     try:
         names = SpiderLoader.from_settings(crawl_settings()).list()
     except Exception:  # noqa: BLE001 - a broken spider module must not stop account crawls
@@ -388,12 +312,6 @@ def run_due_crawl(
     also the candidates whose press search is due (when the press spider is installed).
 
     Returns (run id or None when nothing was due, what was claimed, settle counts)."""
-    from crawler.runner import run_crawl
-    from storage.db import database_url as resolve_url
-    from storage.db import session_scope
-    from storage.leases import assign_run
-    from storage.runs import start_run
-
     url = resolve_url(database_url)
     owner = new_lease_owner()
     with_press = press and bool(press_spiders())
@@ -413,78 +331,3 @@ def run_due_crawl(
     finally:
         counts = settle_owner(url, owner, policy, press_done=finished)
     return run_id, claimed, counts
-
-
-# --------------------------------------------------------------------------- JOBDIR (pause and resume)
-
-
-class ResumeFinishedAccounts:
-    """Spider middleware that makes Scrapy's ``JOBDIR`` pause/resume work for account spiders.
-
-    With ``-s JOBDIR=DIR`` Scrapy keeps pending requests on disk and ``spider.state`` across a
-    graceful stop (SIGINT/SIGTERM), but ``start()`` yields every account again on resume.
-    This remembers in ``spider.state`` the accounts whose items were yielded and drops their
-    start requests on resume, so a finished account is not crawled twice. An account that was
-    half-way is started again: its own pending request may also come back from the disk queue,
-    and the second answer is absorbed by the per-run unique keys of snapshots. (SIGKILL loses
-    Scrapy's state; ``crawl --due`` leases cover that case.)"""
-
-    STATE_KEY = "wangzi_finished_accounts"
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.skipped = 0
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ResumeFinishedAccounts":
-        if not crawler.settings.get("JOBDIR"):
-            raise NotConfigured  # JOBDIR not set (no message: Scrapy would log a warning)
-        return cls(crawler)
-
-    def _finished(self) -> set[tuple[Any, ...]]:
-        state = getattr(self.crawler.spider, "state", None)
-        return state.setdefault(self.STATE_KEY, set()) if state is not None else set()
-
-    @staticmethod
-    def _key(account: Any) -> tuple[Any, ...]:
-        # The database id when there is one: a crawl may learn the account's platform id,
-        # so the ref of the next run differs in everything else.
-        if account.account_id is not None:
-            return (account.platform, account.account_id)
-        return (account.platform, None, account.handle, account.platform_user_id)
-
-    def _note(self, output: Any) -> None:
-        from records import FailureItem, PostsItem, ProfileItem
-
-        if isinstance(output, (ProfileItem, PostsItem, FailureItem)):
-            self._finished().add(self._key(output.account))
-
-    def _keep(self, output: Any) -> bool:
-        """Note finished accounts; False for the first request of a finished account's chain."""
-        self._note(output)
-        meta = getattr(output, "meta", None)
-        if not meta or meta.get("wangzi_index") != 0 or meta.get("wangzi_account") is None:
-            return True
-        if self._key(meta["wangzi_account"]) not in self._finished():
-            return True
-        self.skipped += 1
-        if self.skipped == 1 or self.skipped % 100 == 0:
-            logger.info("JOBDIR resume: %d accounts finished before the pause were not crawled again", self.skipped)
-        return False
-
-    # Account chains start from start() or, after a prelude (Bilibili's nav), from a callback.
-
-    async def process_start(self, start: Any) -> Any:
-        async for output in start:
-            if self._keep(output):
-                yield output
-
-    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
-        for output in result:
-            if self._keep(output):
-                yield output
-
-    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
-        async for output in result:
-            if self._keep(output):
-                yield output

@@ -1,7 +1,11 @@
 """Scrapy settings for Wangzi. Every ``WANGZI_*`` setting is documented next to its default.
 
-Override with ``scrapy crawl ... -s NAME=VALUE`` or, for the ``wangzi`` CLI, with the
-environment variable of the same name (read in :func:`crawler.runner.crawl_settings`).
+This is the only place a default lives: the components (``crawler/middlewares/``,
+``crawler/spidermiddlewares/``, ``crawler/pipelines/``, ``crawler/extensions/``) read their
+settings with no fallback of their own, as Scrapy's own components read
+``scrapy/settings/default_settings.py``. Override with ``scrapy crawl ... -s NAME=VALUE`` or,
+for the ``wangzi`` CLI, with the environment variable of the same name (read in
+:func:`crawler.runner.crawl_settings`).
 """
 
 from __future__ import annotations
@@ -55,18 +59,18 @@ WANGZI_BACKOFF_MAX = 120.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.backoff.BackoffRetryMiddleware": 550,
     # Records what the network answered (`wangzi record`), before replay/rewriting.
-    "crawler.middlewares.RecordMiddleware": 940,
+    "crawler.middlewares.har_record.RecordMiddleware": 940,
     # Last before the download handler: rewrites requests to the loopback replay server.
-    "crawler.middlewares.ReplayMiddleware": 950,
+    "crawler.middlewares.har_replay.ReplayMiddleware": 950,
 }
 
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.validation.ValidationPipeline": 100,
     # Stores the press spider's mentions; every other item passes through untouched.
-    "crawler.press_pipeline.PressMentionPipeline": 400,
-    "crawler.pipelines.StoragePipeline": 500,
+    "crawler.pipelines.press.PressMentionPipeline": 400,
+    "crawler.pipelines.storage.StoragePipeline": 500,
 }
 
 #: Database URL for the storage pipeline; empty means DATABASE_URL or sqlite:///wangzi.db.
@@ -103,10 +107,10 @@ def chromium_executable() -> str | None:
 
 
 # Requests with meta {"playwright": True} go through Chromium; all others through Scrapy's own
-# HTTP client. Playwright itself starts only at the first browser request (crawler/browser.py).
+# HTTP client. Playwright itself starts only at the first browser request (crawler/handlers/browser.py).
 DOWNLOAD_HANDLERS = {
-    "http": "crawler.browser.LazyPlaywrightDownloadHandler",
-    "https": "crawler.browser.LazyPlaywrightDownloadHandler",
+    "http": "crawler.handlers.browser.LazyPlaywrightDownloadHandler",
+    "https": "crawler.handlers.browser.LazyPlaywrightDownloadHandler",
 }
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
@@ -129,9 +133,9 @@ PLAYWRIGHT_ABORT_REQUEST = _abort_heavy_requests
 
 EXTENSIONS = {
     # Replace configured secrets (cookies, tokens, API keys) in every log line.
-    "crawler.secrets.RedactionExtension": 0,
+    "crawler.extensions.redaction.RedactionExtension": 0,
     # Live progress on a terminal for `wangzi lookup`/`crawl` (set by the CLI).
-    "crawler.progress.ProgressExtension": 500,
+    "crawler.extensions.progress.ProgressExtension": 500,
 }
 #: Show a live progress display on stderr (the CLI turns it on for terminals).
 WANGZI_PROGRESS = False
@@ -140,7 +144,8 @@ WANGZI_PROGRESS = False
 # --------------------------------------------------------------------------- operations (issue 7)
 # Scheduled crawls (`wangzi crawl --due`), distributed workers (`wangzi worker`), JSON logs.
 
-#: Refresh policy TOML for `crawl --due`; empty means crawler/data/refresh.toml.
+#: Refresh policy TOML for `crawl --due` (crawler/schedule.py); empty means the bundled
+#: crawler/data/refresh.toml.
 WANGZI_REFRESH_POLICY = os.environ.get("WANGZI_REFRESH_POLICY", "")
 #: The lease owner of a `crawl --due` run (set by the CLI); turns on the lease heartbeat.
 WANGZI_LEASE_OWNER = ""
@@ -163,14 +168,14 @@ WANGZI_JOB_MAX_ATTEMPTS = 3
 WANGZI_JOB_ACK_BATCH = 50
 
 # Renews the leases of a running `crawl --due` (off unless WANGZI_LEASE_OWNER is set).
-EXTENSIONS["crawler.schedule.LeaseHeartbeat"] = 510
+EXTENSIONS["crawler.extensions.lease_heartbeat.LeaseHeartbeat"] = 510
 # Shared per-platform token bucket in Redis (off unless WANGZI_REDIS_URL is set). Last, after
 # the replay rewrite, so each request that reaches the network (or loopback) counts once.
-DOWNLOADER_MIDDLEWARES["crawler.distributed.RedisRateLimitMiddleware"] = 960
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.rate_limit.RedisRateLimitMiddleware"] = 960
 # Acknowledges a worker's Redis job once its items are stored (off unless WANGZI_REDIS_URL is set).
-ITEM_PIPELINES["crawler.distributed.JobAckPipeline"] = 900
+ITEM_PIPELINES["crawler.pipelines.job_ack.JobAckPipeline"] = 900
 # With JOBDIR (Scrapy's pause/resume), accounts finished before a pause are not crawled again.
-SPIDER_MIDDLEWARES = {"crawler.schedule.ResumeFinishedAccounts": 50}
+SPIDER_MIDDLEWARES = {"crawler.spidermiddlewares.resume.ResumeFinishedAccounts": 50}
 
 
 # --------------------------------------------------------------------------- reliability (issue 8)
@@ -181,14 +186,15 @@ SPIDER_MIDDLEWARES = {"crawler.schedule.ResumeFinishedAccounts": 50}
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 #: Log a warning for answers above this size.
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
-#: Per-platform circuit breaker (crawler/circuit.py): after THRESHOLD accounts in a row end in
-#: one of KINDS, the platform's requests fail at once as ``blocked`` ("circuit open") for
-#: COOLDOWN seconds, while the other platforms carry on.
+#: Per-platform circuit breaker (crawler/middlewares/circuit.py): after THRESHOLD accounts in
+#: a row end in one of KINDS, the platform's requests fail at once as ``blocked`` ("circuit
+#: open") for COOLDOWN seconds, while the other platforms carry on. ENABLED false or a
+#: THRESHOLD of 0 switches it off.
 WANGZI_CIRCUIT_ENABLED = True
 WANGZI_CIRCUIT_THRESHOLD = 5
 WANGZI_CIRCUIT_COOLDOWN = 600.0
 WANGZI_CIRCUIT_KINDS = ["rate_limited", "blocked", "captcha"]
-DOWNLOADER_MIDDLEWARES["crawler.circuit.CircuitBreakerMiddleware"] = 545
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.circuit.CircuitBreakerMiddleware"] = 545
 #: Items that could not be stored after retries are appended here as JSON lines
 #: (crawler/deadletter.py); `wangzi crawl --retry-dead-letters` re-applies them.
 WANGZI_DEAD_LETTER_DIR = os.environ.get("WANGZI_DEAD_LETTER_DIR", "dead-letters")

@@ -87,10 +87,10 @@ def json_output(process: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(process.stdout)
 
 
-def make_spider(spider_cls: type[Any], settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """A spider built the way Scrapy builds one (``from_crawler``, the project's settings plus
-    ``settings``), for unit tests of ``sources()`` and ``next_sources()``: the spider reads its
-    settings (``WANGZI_RECENT_POSTS`` ...) with no defaults of its own."""
+def project_crawler(spider_cls: type[Any], settings: dict[str, Any] | None = None) -> Any:
+    """A crawler with the project's settings (``crawler/settings.py``) plus ``settings``, for
+    unit tests of spiders and components: they read their settings with no defaults of their
+    own, so a crawler with Scrapy's settings alone would switch them off or misconfigure them."""
     from scrapy.settings import BaseSettings
     from scrapy.utils.test import get_crawler
 
@@ -98,5 +98,11 @@ def make_spider(spider_cls: type[Any], settings: dict[str, Any] | None = None, *
     project.setmodule("crawler.settings", priority="project")
     values = {**project.copy_to_dict(), **(settings or {})}
     values["TWISTED_REACTOR_ENABLED"] = False  # no reactor runs in a unit test; nothing is downloaded
-    crawler = get_crawler(spider_cls, values)
-    return spider_cls.from_crawler(crawler, **kwargs)
+    return get_crawler(spider_cls, values)
+
+
+def make_spider(spider_cls: type[Any], settings: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A spider built the way Scrapy builds one (``from_crawler``, the project's settings plus
+    ``settings``), for unit tests of ``sources()`` and ``next_sources()``: the spider reads its
+    settings (``WANGZI_RECENT_POSTS`` ...) with no defaults of its own."""
+    return spider_cls.from_crawler(project_crawler(spider_cls, settings), **kwargs)

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from crawler.distributed import Job, JobQueue, TokenBucket, busiest_second, enqueue, measured_rate, queue_depths
+from crawler.distributed.enqueue import enqueue
+from crawler.distributed.job_queue import Job, JobQueue, queue_depths
+from crawler.distributed.token_bucket import TokenBucket, busiest_second, measured_rate
 from records import AccountRef
 from tests.helpers import REPO, snapshots
 
@@ -31,7 +33,7 @@ def _client(url: str) -> Any:
 def test_a_popped_job_is_in_flight_until_acknowledged(redis_url: str) -> None:
     client = _client(redis_url)
     enqueue(client, [AccountRef("bilibili", platform_user_id=str(n), account_id=n) for n in range(5)], lease_owner="o")
-    queue = JobQueue(client, "bilibili", visibility=30)
+    queue = JobQueue(client, "bilibili", visibility=30, max_attempts=3)
     first = queue.pop(2)
     assert [Job.loads(j).account["account_id"] for j in first] == [0, 1]
     assert queue_depths(client, ["bilibili"]) == {"bilibili": {"queued": 3, "inflight": 2, "dead": 0, "requeued": 0}}
@@ -44,12 +46,12 @@ def test_a_job_whose_worker_stopped_renewing_goes_back_to_the_head_of_the_queue(
     enqueue(client, [AccountRef("bilibili", platform_user_id=str(n), account_id=n) for n in range(3)])
     dying = JobQueue(client, "bilibili", visibility=0.3, max_attempts=2)
     (held,) = dying.pop(1)
-    renewing = JobQueue(client, "bilibili", visibility=0.3)
+    renewing = JobQueue(client, "bilibili", visibility=0.3, max_attempts=3)
     (kept,) = renewing.pop(1)
     time.sleep(0.2)
     assert renewing.extend([kept.decode()]) == 1
     time.sleep(0.2)
-    taken_over = JobQueue(client, "bilibili", visibility=30).pop(1)
+    taken_over = JobQueue(client, "bilibili", visibility=30, max_attempts=3).pop(1)
     assert [Job.loads(j).account["account_id"] for j in taken_over] == [0]  # the dead worker's job, first
     assert Job.loads(taken_over[0]).attempts == 1
     assert client.zscore("wangzi:bilibili:jobs:inflight", kept) is not None  # still held by its live worker
@@ -70,7 +72,7 @@ def test_a_job_that_keeps_killing_workers_is_parked_as_dead(redis_url: str) -> N
 HAMMER = """
 import sys, time
 import redis
-from crawler.distributed import TokenBucket
+from crawler.distributed.token_bucket import TokenBucket
 bucket = TokenBucket(redis.Redis.from_url(sys.argv[1]), burst=1)
 print("ready", flush=True)
 start, end = map(float, sys.stdin.readline().split())
@@ -114,7 +116,7 @@ def test_the_token_bucket_holds_the_rate_across_processes(redis_url: str) -> Non
 
 
 def test_without_a_rate_the_bucket_never_waits(redis_url: str) -> None:
-    bucket = TokenBucket(_client(redis_url))
+    bucket = TokenBucket(_client(redis_url), burst=1.0)
     assert bucket.take("bilibili", 0) == 0.0
     waits = [bucket.take("weibo", 2.0) for _ in range(3)]
     assert waits[0] == 0.0 and waits[1] == pytest.approx(0.5, abs=0.05) and waits[2] == pytest.approx(1.0, abs=0.05)

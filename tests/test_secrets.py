@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.secrets import RedactingFilter, redact
+from crawler.extensions.redaction import RedactingFilter, redact
 from spiders.credentials import InsecureSecretsFile, get_secret, load_secrets_file
 
 

@@ -18,9 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from records import AccountRef
-from crawler.service import create_app
-from storage.db import session_scope
+from crawler.service.app import create_app
 from storage.candidates import add_candidate
+from storage.db import session_scope
+from storage.models import FeatureSnapshot, utcnow
 from tests.helpers import REPO
 
 TOKEN = "test-token-0123456789"
@@ -107,14 +108,7 @@ def test_features_are_read_from_the_feature_table_or_404_with_a_reason(client: T
     with session_scope(database_url) as session:
         candidate_id = add_candidate(session, "碧诗").id
     answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
-    try:
-        from storage.models import FeatureSnapshot
-    except ImportError:
-        assert answer.status_code == 404 and "storage.features is missing" in answer.json()["detail"]
-        return
     assert answer.status_code == 404 and "no features computed yet" in answer.json()["detail"]
-    from storage.models import utcnow
-
     with session_scope(database_url) as session:
         session.add(FeatureSnapshot(candidate_id=candidate_id, as_of=utcnow(), schema_version="test", followers_total=1234))
     features = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)

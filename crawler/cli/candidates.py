@@ -1,7 +1,8 @@
 """``wangzi candidates``: register people and their accounts, import them, list them.
 
 ``candidates add`` has one ``--PLATFORM`` option per platform in the registry, so a new
-platform module gets its flag without touching this file.
+platform module gets its flag without touching this file. Storage (SQLAlchemy) is imported
+inside the functions that use it, so ``wangzi --help`` does not load it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import typer
 from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
-from records import PLATFORMS
+from records import PLATFORMS, AccountRef
+from spiders.pages.registry import UnknownPlatform, normalize_account
 
 candidates_app = typer.Typer(help="Register candidates and their platform accounts.", no_args_is_help=True)
 
@@ -28,13 +30,11 @@ def _option_name(platform: str) -> str:
     return "--" + platform.replace("_", "-")
 
 
-def parse_accounts(values: dict[str, list[str] | str | None]) -> list[Any]:
+def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef]:
     """Platform -> user input (handle, id or URL; ``;``/``|`` separate several) as AccountRefs.
 
     Raises ValueError naming the platform and the input when one does not parse.
     """
-    from spiders.pages.registry import normalize_account
-
     refs = []
     for platform, raw in values.items():
         items = raw if isinstance(raw, list) else [raw] if raw else []
@@ -60,8 +60,8 @@ FORMULA_ERROR = "name starts like a spreadsheet formula (= + - @); write it with
 
 
 def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
-    from storage.db import session_scope
     from storage.candidates import add_candidate
+    from storage.db import session_scope
 
     if not display_name.strip():
         raise fail("the candidate's name is empty", USAGE)
@@ -123,9 +123,8 @@ class ImportReport:
 def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
-    from storage.db import session_scope
-    from spiders.pages.registry import UnknownPlatform
     from storage.candidates import DuplicateAccount, add_candidate
+    from storage.db import session_scope
 
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text))
@@ -208,21 +207,17 @@ def list_candidates(
 
 def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Candidates with accounts and each account's latest snapshot numbers (JSON-ready)."""
-    from sqlmodel import select
-
+    from storage.candidates import candidate_accounts, latest_snapshots, list_candidates
     from storage.db import session_scope
-    from storage.models import Account, Candidate
-    from storage.candidates import latest_snapshots
 
     with session_scope(database_url) as session:
-        statement = select(Candidate).order_by(Candidate.id)
-        if candidate_ids:
-            statement = statement.where(Candidate.id.in_(candidate_ids))  # type: ignore[union-attr]
-        candidates = session.exec(statement).all()
-        latest = {account.id: snap for account, snap in latest_snapshots(session, [c.id for c in candidates])}
+        candidates = list_candidates(session, ids=candidate_ids)
+        ids = [c.id for c in candidates if c.id is not None]
+        latest = {account.id: snap for account, snap in latest_snapshots(session, ids)}
+        accounts_of = candidate_accounts(session, ids)
         rows = []
         for c in candidates:
-            accounts = session.exec(select(Account).where(Account.candidate_id == c.id).order_by(Account.id)).all()
+            accounts = accounts_of.get(c.id, [])  # type: ignore[arg-type]
             rows.append(
                 {
                     "id": c.id,

@@ -20,6 +20,8 @@ from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, fail, friendly_errors
 from crawler.cli.candidates import candidates_app
+from records import AccountRef
+from spiders.pages.identity import account_key, linked_accounts, same_account
 
 
 @dataclass
@@ -46,28 +48,16 @@ class Suggestion:
 
 def suggestions(session: Any, candidate_id: int) -> list[Suggestion]:
     """Accounts linked from the candidate's accounts and not registered for the candidate."""
-    from sqlmodel import select
+    # Storage is imported here, not at the top: SQLAlchemy would slow `wangzi --help`.
+    from storage.candidates import candidate_accounts, find_account, get_candidate
+    from storage.profiles import account_links, newest_snapshot
 
-    from records import AccountRef
-    from spiders.pages.identity import account_key, linked_accounts, same_account
-    from storage.models import Account, AccountLink, Candidate, ProfileSnapshot
-    from storage.candidates import find_account
-
-    accounts = list(session.exec(select(Account).where(Account.candidate_id == candidate_id).order_by(Account.id)).all())
+    accounts = candidate_accounts(session, [candidate_id]).get(candidate_id, [])
     own = [(a.platform, AccountRef(platform=a.platform, handle=a.handle, platform_user_id=a.platform_user_id)) for a in accounts]
     found: dict[tuple[str, str, str], Suggestion] = {}
     for account in accounts:
-        urls = [
-            link.url
-            for link in session.exec(
-                select(AccountLink).where(AccountLink.account_id == account.id).order_by(AccountLink.id)
-            ).all()
-        ]
-        latest = session.exec(
-            select(ProfileSnapshot)
-            .where(ProfileSnapshot.account_id == account.id)
-            .order_by(ProfileSnapshot.captured_at.desc(), ProfileSnapshot.id.desc())  # type: ignore[attr-defined]
-        ).first()
+        urls = account_links(session, account.id)  # type: ignore[arg-type]
+        latest = newest_snapshot(session, account.id)  # type: ignore[arg-type]
         source = f"{account.platform}:{account.handle or account.platform_user_id}"
         for platform, ref, url in linked_accounts(urls, latest.bio if latest else None):
             if any(same_account(platform, ref, p, r) for p, r in own):
@@ -78,7 +68,7 @@ def suggestions(session: Any, candidate_id: int) -> list[Suggestion]:
                 suggestion = found[key] = Suggestion(platform, ref.handle, ref.platform_user_id)
                 existing = find_account(session, ref)
                 if existing is not None and existing.candidate_id is not None:
-                    owner = session.get(Candidate, existing.candidate_id)
+                    owner = get_candidate(session, existing.candidate_id)
                     suggestion.registered_to = f"candidate {existing.candidate_id} ({owner.display_name if owner else '?'})"
             if source not in suggestion.linked_from:
                 suggestion.linked_from.append(source)
@@ -97,9 +87,7 @@ def confirm(session: Any, candidate_id: int, rows: list[Suggestion], wanted: lis
     Returns what was registered; raises ValueError (nothing registered) when one is not among
     the suggestions or already belongs to another candidate.
     """
-    from records import AccountRef
-    from storage.models import Candidate
-    from storage.candidates import attach_account
+    from storage.candidates import attach_account, get_candidate
 
     chosen: list[Suggestion] = []
     for text in wanted:
@@ -115,7 +103,7 @@ def confirm(session: Any, candidate_id: int, rows: list[Suggestion], wanted: lis
         if match[0].registered_to:
             raise ValueError(f"{_label(match[0])} is already registered to {match[0].registered_to}")
         chosen.append(match[0])
-    candidate = session.get(Candidate, candidate_id)
+    candidate = get_candidate(session, candidate_id)
     for s in chosen:
         attach_account(session, candidate, AccountRef(platform=s.platform, handle=s.handle, platform_user_id=s.platform_user_id))
     return [_label(s) for s in chosen]
@@ -137,8 +125,8 @@ def suggest(
     Exit 0 (also when there is nothing to suggest); 1 when the candidate is unknown; 2 when a
     --confirm value is not one of the suggestions.
     """
-    from storage.db import session_scope
     from storage.candidates import find_candidate
+    from storage.db import session_scope
 
     if not candidate.strip():
         raise fail("the candidate is empty; give an id, display name or alias", USAGE)

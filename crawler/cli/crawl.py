@@ -1,4 +1,8 @@
-"""``wangzi crawl``, ``lookup``, ``record`` and ``demo``: the commands that run spiders."""
+"""``wangzi crawl``, ``lookup``, ``record`` and ``demo``: the commands that run spiders.
+
+Scrapy, Twisted, Redis and storage (SQLAlchemy) are imported inside the commands, not at the
+top: every ``wangzi`` command, ``--help`` included, imports this module.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,25 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.cli._common import (
+    OK,
+    PROBLEM,
+    USAGE,
+    chosen_platforms,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    json_log_overrides,
+    log_overrides,
+    setting_overrides,
+)
+from crawler.cli.candidates import candidate_rows, followers_table, import_rows
+from crawler.cli.enrich import print_ranking
+from records import PLATFORMS
+from spiders.pages.registry import normalize_account
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
-
-
-def _settings(pairs: list[str] | None) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise fail(f"-s expects NAME=VALUE, got {pair!r}", USAGE)
-        overrides[name.strip()] = value
-    return overrides
-
-
-def _log_overrides(verbose: bool, show_progress: bool) -> dict[str, Any]:
-    return {"LOG_LEVEL": "INFO" if verbose else "WARNING", "WANGZI_PROGRESS": show_progress and not verbose}
-
-
-def _json_logs(enabled: bool) -> dict[str, Any]:
-    """``--log-json``: JSON log lines at INFO (what a log shipper wants) instead of text."""
-    return {"WANGZI_LOG_JSON": True, "LOG_LEVEL": "INFO"} if enabled else {}
 
 
 def _crawl_due(
@@ -41,6 +42,7 @@ def _crawl_due(
 ) -> None:
     """``crawl --due`` (see crawler.schedule) and ``crawl --due --distributed`` (crawler.distributed).
     ``press``: also due press searches (not when the crawl was narrowed with --platform)."""
+    from crawler.extensions.progress import stop_progress
     from crawler.schedule import PolicyError, RefreshPolicy, run_due_crawl
 
     try:
@@ -50,7 +52,7 @@ def _crawl_due(
     if redis_url:
         from redis.exceptions import RedisError
 
-        from crawler.distributed import enqueue_due
+        from crawler.distributed.enqueue import enqueue_due
 
         if replay:
             raise fail("--replay is a worker option with --distributed (wangzi worker --replay FILE)", USAGE)
@@ -68,34 +70,19 @@ def _crawl_due(
     if run_id is None:
         err.print("nothing is due (see `wangzi runs --due`)")
         raise typer.Exit(OK)
-    from crawler.progress import stop_progress
-
     stop_progress()
     _print_summary(run_summary(database_url, run_id))
     err.print(f"leases: {settled.get('done', 0)} refreshed, {settled.get('retry_later', 0)} to retry later, "
               f"{settled.get('released', 0)} released without data")
 
 
-def _platforms(requested: list[str] | None) -> list[str]:
-    from records import PLATFORMS
-    from spiders.pages.registry import UnknownPlatform
-
-    if not requested:
-        return list(PLATFORMS)
-    for name in requested:
-        if name not in PLATFORMS:
-            raise UnknownPlatform(f"unknown platform {name!r}; known: {', '.join(PLATFORMS)}")
-    return list(dict.fromkeys(requested))
-
-
 def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
     """What one run stored: snapshots and failures, JSON-ready."""
     from storage.db import session_scope
-    from storage.models import CrawlRun
-    from storage.runs import run_failures, run_snapshots
+    from storage.runs import get_run, run_failures, run_snapshots
 
     with session_scope(database_url) as session:
-        run = session.get(CrawlRun, run_id)
+        run = get_run(session, run_id)
         profiles = [
             {
                 "platform": account.platform,
@@ -163,9 +150,10 @@ def crawl(
     (or --platform), store snapshots, posts and typed failures, and print the run's summary.
 
     With --due only what the refresh policy says is due (safe to start every few minutes from cron); with --due --distributed redis://HOST:6379/0 the due accounts are queued for `wangzi worker` processes."""
+    from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
-    from storage.db import session_scope
     from storage.candidates import account_refs, find_candidate
+    from storage.db import session_scope
 
     if retry_dead_letters:
         _retry_dead_letters(database_url, dead_letter_dir)
@@ -173,7 +161,7 @@ def crawl(
     if (distributed or policy or limit) and not due:
         raise fail("--distributed, --policy and --limit go with --due", USAGE)
     with friendly_errors():
-        platforms = _platforms(platform)
+        platforms = chosen_platforms(platform)
         with session_scope(database_url) as session:
             ids = []
             for text in candidate or []:
@@ -187,7 +175,8 @@ def crawl(
                 targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
         if due:
             _crawl_due(database_url, platforms, ids, policy, limit, distributed, replay,
-                       {**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)},
+                       {**log_overrides(verbose, sys.stderr.isatty() and not log_json), **json_log_overrides(log_json),
+                        **setting_overrides(setting)},
                        press=not platform)
             return
         if not any(targets.values()):
@@ -195,19 +184,20 @@ def crawl(
             raise typer.Exit(OK)
         run_id = run_crawl(
             targets, trigger="manual", database_url=database_url, replay=replay,
-            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not log_json), **_json_logs(log_json), **_settings(setting)},
+            overrides={**log_overrides(verbose, sys.stderr.isatty() and not log_json), **json_log_overrides(log_json),
+                       **setting_overrides(setting)},
         )
-    from crawler.progress import stop_progress
-
     stop_progress()
     _print_summary(run_summary(database_url, run_id))
 
 
 def _retry_dead_letters(database_url: str | None, directory: Path | None) -> None:
-    """``crawl --retry-dead-letters`` (crawler/deadletter.py)."""
-    from crawler.deadletter import DEFAULT_DIR, retry_dead_letters
+    """``crawl --retry-dead-letters`` (crawler/deadletter.py); the folder defaults to the
+    ``WANGZI_DEAD_LETTER_DIR`` setting, where the storage pipeline keeps them."""
+    from crawler.deadletter import retry_dead_letters
+    from crawler.runner import crawl_settings
 
-    folder = directory or Path(DEFAULT_DIR)
+    folder = directory or Path(crawl_settings().get("WANGZI_DEAD_LETTER_DIR"))
     with friendly_errors():
         report = retry_dead_letters(folder, database_url)
     written = ", ".join(f"{k}: {v}" for k, v in sorted(report.rows.items()) if v) or "nothing new"
@@ -224,8 +214,6 @@ def _retry_dead_letters(database_url: str | None, directory: Path | None) -> Non
 def resolve_lookup(session: Any, text: str, platforms: list[str]) -> tuple[Any, dict[str, list[Any]]]:
     """(candidate or None, platform -> account refs) for a candidate id/name/alias, a
     ``platform:handle`` pair or a profile URL."""
-    from records import PLATFORMS
-    from spiders.pages.registry import normalize_account
     from storage.candidates import account_refs, find_account, find_candidate
 
     candidate = find_candidate(session, text)
@@ -269,25 +257,26 @@ def lookup(
     """Crawl one candidate (or one account) now and show what each platform said.
 
     Exit code 0 when at least one profile was read, 1 when every platform failed."""
+    from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
+    from crawler.schedule import press_spiders
     from storage.db import session_scope
 
     with friendly_errors():
-        platforms = _platforms(platform)
+        platforms = chosen_platforms(platform)
         with session_scope(database_url) as session:
             candidate, targets = resolve_lookup(session, who, platforms)
             candidate_info = {"id": candidate.id, "display_name": candidate.display_name} if candidate else None
         # A candidate's lookup also searches the press (unless narrowed to some platforms).
-        extra = [(name, {"candidates": str(candidate.id)}) for name in _press_spiders()] if candidate and not platform else []
+        extra = [(name, {"candidates": str(candidate.id)}) for name in press_spiders()] if candidate and not platform else []
         press_only = not any(targets.values())
         if press_only and not extra:
             raise fail(f"{who!r} has no accounts on {', '.join(platforms)}", PROBLEM)
         run_id = run_crawl(
             targets, trigger="lookup", database_url=database_url, replay=replay, extra_spiders=extra,
-            overrides={**_log_overrides(verbose, sys.stderr.isatty() and not as_json and not log_json), **_json_logs(log_json), **_settings(setting)},
+            overrides={**log_overrides(verbose, sys.stderr.isatty() and not as_json and not log_json),
+                       **json_log_overrides(log_json), **setting_overrides(setting)},
         )
-    from crawler.progress import stop_progress
-
     stop_progress()
     summary = run_summary(database_url, run_id)
     summary["candidate"] = candidate_info
@@ -303,26 +292,13 @@ def lookup(
     raise typer.Exit(OK if summary["profiles"] else PROBLEM)
 
 
-def _press_spiders() -> list[str]:
-    try:
-        from crawler.schedule import press_spiders
-    except ImportError:
-        return []
-    return press_spiders()
-
-
 def _press_mentions(database_url: str | None, candidate_id: int) -> list[dict[str, Any]]:
-    """The candidate's stored press mentions, newest first (empty when press is not installed)."""
-    try:
-        from storage.models import PressMention
-    except ImportError:
-        return []
-    from sqlmodel import select
-
+    """The candidate's stored press mentions, newest first."""
     from storage.db import session_scope
+    from storage.mentions import candidate_mentions
 
     with session_scope(database_url) as session:
-        rows = session.exec(select(PressMention).where(PressMention.candidate_id == candidate_id)).all()
+        rows = candidate_mentions(session, candidate_id)
         return [
             {"status": m.status, "title": m.title, "outlet": m.outlet_domain, "country": m.country, "language": m.language,
              "published_at": m.published_at.isoformat() if m.published_at else None, "confidence": m.confidence,
@@ -370,7 +346,7 @@ def record(
 
     The recording can then be served with --replay. Secrets are redacted unless --keep-secrets.
     """
-    from crawler.cli import app
+    from crawler.cli import app  # the package imports this module: only once it is loaded
 
     args = list(ctx.args)
     if args and args[0] == "--":
@@ -400,11 +376,10 @@ def demo(
 ) -> None:
     """Register the demo candidates, crawl them from a bundled recording (no network),
     store the snapshots and print follower counts per platform."""
-    from crawler.cli.candidates import candidate_rows, followers_table, import_rows
+    from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
-    from records import PLATFORMS
-    from storage.db import session_scope
     from storage.candidates import account_refs, find_candidate
+    from storage.db import session_scope
 
     with friendly_errors():
         text = (DEMO_DIR / "candidates.csv").read_text(encoding="utf-8")
@@ -421,10 +396,8 @@ def demo(
             targets = {p: account_refs(session, p, candidate_ids=ids) for p in PLATFORMS}
         run_id = run_crawl(
             targets, trigger="demo", database_url=database_url, replay=replay,
-            overrides=_log_overrides(verbose, sys.stderr.isatty()),
+            overrides=log_overrides(verbose, sys.stderr.isatty()),
         )
-    from crawler.progress import stop_progress
-
     stop_progress()
     _print_summary(run_summary(database_url, run_id))
     console.print(followers_table(candidate_rows(database_url, ids), title="Demo candidates: followers per platform"))
@@ -433,12 +406,8 @@ def demo(
 
 
 def _demo_ranking(database_url: str | None) -> None:
-    """Compute features and print the ranking when the enrichment stage is installed."""
-    try:
-        from crawler.cli.enrich import print_ranking  # type: ignore[attr-defined]
-        from enrichment.features import enrich_all  # type: ignore[attr-defined]
-    except ImportError:
-        return
+    """Compute features and print the ranking."""
+    from enrichment.stage import enrich_all
     from storage.db import session_scope
 
     with session_scope(database_url) as session:

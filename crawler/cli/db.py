@@ -1,4 +1,7 @@
-"""``wangzi db``: schema migrations."""
+"""``wangzi db``: schema migrations.
+
+Storage (SQLAlchemy, Alembic) is imported inside the commands, so ``wangzi --help`` does not
+load it."""
 
 from __future__ import annotations
 

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
+import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from crawler.cli._common import OK, PROBLEM, USAGE, fail
+from records import Failure, PostPage, Profile
+from spiders.pages.article import ArticlePage
+from spiders.pages.google_news import ArticleSignature, GoogleLink
+from spiders.pages.news import NewsFeed
+from spiders.pages.parsing import safe_parse
+from spiders.pages.registry import UnknownPlatform, platform_module
+
+#: Every record a platform's or news source's parser answers with (besides a ``Failure``):
+#: what this command prints.
+PRINTED: tuple[type, ...] = (Profile, PostPage, NewsFeed, ArticleSignature, GoogleLink, ArticlePage)
 
 
 def parse(
@@ -23,11 +36,6 @@ def parse(
 
     Nothing is fetched and nothing is stored: this is the parser the spiders use.
     """
-    import sys
-
-    from records import Failure
-    from spiders.pages.registry import UnknownPlatform, platform_module
-
     try:
         module = platform_module(platform)
     except UnknownPlatform as exc:
@@ -37,33 +45,17 @@ def parse(
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}", USAGE) from None
 
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if alias:
         if "aliases" not in inspect.signature(module.parse).parameters:
             raise fail(f"--alias applies to article pages, not to {platform}", USAGE)
         kwargs["aliases"] = list(alias)
-
-    def run(payload: bytes, url: str | None, status: int):  # type: ignore[no-untyped-def]
-        return module.parse(payload, url, status, **kwargs)
-
-    result = _safe(run, payload, url, status)
+    # A parser that raises is printed as an ``unrecognized`` failure, as a crawl stores it;
+    # the traceback safe_parse logs for crawl logs is not printed here.
+    logging.getLogger("spiders.pages.parsing").addHandler(logging.NullHandler())
+    result = safe_parse(module.parse, payload, url, status, expected=PRINTED, **kwargs)
     typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     raise typer.Exit(PROBLEM if isinstance(result, Failure) else OK)
-
-
-def _safe(run, payload: bytes, url: str | None, status: int):  # type: ignore[no-untyped-def]
-    """Run the parser; exceptions become typed failures (as ``spiders.pages.parsing.safe_parse`` does)."""
-    from records import Failure, FailureKind, ParseError
-
-    try:
-        result = run(payload, url, status)
-    except ParseError as exc:
-        return exc.failure
-    except Exception as exc:  # noqa: BLE001 - a parser bug is reported as unrecognized input
-        return Failure(FailureKind.UNRECOGNIZED, f"parser error: {type(exc).__name__}: {exc}"[:300], status)
-    if not hasattr(result, "to_json"):
-        return Failure(FailureKind.UNRECOGNIZED, f"parser returned {type(result).__name__}", status)
-    return result
 
 
 def register(app: typer.Typer) -> None:

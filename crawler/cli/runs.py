@@ -10,6 +10,9 @@ signs that a platform changed its format or started blocking. ``wangzi health`` 
 Press feed failures (Google News, GDELT) are listed with the run's other failures, in the
 ``press`` row of ``wangzi runs``; they are not account outcomes and never make a platform
 unhealthy.
+
+Storage (SQLAlchemy) and the scheduler (Scrapy) are imported inside the functions that use
+them, so ``wangzi --help`` does not load them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.cli._common import OK, PROBLEM, USAGE, chosen_platforms, console, err, fail, friendly_errors
 
 
 @dataclass
@@ -167,10 +170,9 @@ def runs(
             rows = recent_runs(session, limit)
         overview = None
         if due:
-            from crawler.cli.crawl import _platforms
             from crawler.schedule import RefreshPolicy, due_overview
 
-            overview = due_overview(database_url, RefreshPolicy.load(), _platforms(None))
+            overview = due_overview(database_url, RefreshPolicy.load(), chosen_platforms(None))
     if as_json:
         payload: Any = [
             {"id": r.id, "trigger": r.trigger, "status": r.status, "started_at": r.started_at.isoformat(),

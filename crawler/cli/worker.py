@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import OK, PROBLEM, err, fail, friendly_errors
+from crawler.cli._common import (
+    OK,
+    PROBLEM,
+    chosen_platforms,
+    err,
+    fail,
+    friendly_errors,
+    json_log_overrides,
+    log_overrides,
+    setting_overrides,
+)
 
 
 def worker(
@@ -23,14 +33,14 @@ def worker(
     workers as you like on any machines. Requests per platform are limited across all
     workers by a shared token bucket (WANGZI_RATE_LIMITS). A job is acknowledged once its
     data is stored; the jobs of a worker that dies are taken over by the others."""
+    # Imported here, not at the top: Redis, scrapy-redis and Scrapy would slow every `wangzi` command.
     from redis.exceptions import RedisError
 
-    from crawler.cli.crawl import _json_logs, _log_overrides, _platforms, _settings
-    from crawler.distributed import run_worker
+    from crawler.distributed.worker import run_worker
 
     with friendly_errors():
-        platforms = _platforms(platform)
-        overrides = {**_log_overrides(verbose, False), **_json_logs(log_json), **_settings(setting)}
+        platforms = chosen_platforms(platform)
+        overrides = {**log_overrides(verbose, False), **json_log_overrides(log_json), **setting_overrides(setting)}
         try:
             run_id = run_worker(redis, platforms, database_url=database_url, replay=replay, max_idle=max_idle, overrides=overrides)
         except RedisError as exc:
@@ -41,5 +51,3 @@ def worker(
 
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
-
-

@@ -14,7 +14,7 @@ from scrapy.http import Response
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from crawler.middlewares import ReplayMiddleware, name_real_urls
+from crawler.middlewares.har_replay import ReplayMiddleware, name_real_urls
 from crawler.replay import loopback_url, real_url
 
 

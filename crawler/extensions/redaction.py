@@ -1,13 +1,16 @@
-"""Keeping secrets out of output: every configured secret value is replaced in log records.
+"""Keeping secrets out of the logs: every configured secret value is replaced in log records.
 
 Where secrets come from is :mod:`spiders.credentials`; :class:`RedactingFilter` replaces every
-known secret value in log records, and the HAR recorder redacts cookie/authorization headers
-and key parameters (``crawler.replay``).
+known secret value in log records and :class:`RedactionExtension` installs it when a crawler
+starts. Recordings are redacted by the HAR writer (cookie/authorization headers and key
+parameters, :mod:`crawler.replay`).
 """
 
 from __future__ import annotations
 
 import logging
+
+from scrapy.crawler import Crawler
 
 from spiders.credentials import secret_values
 
@@ -15,6 +18,7 @@ REDACTED = "[REDACTED]"
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with every secret value (by default every configured one) replaced."""
     for value in secrets if secrets is not None else secret_values():
         text = text.replace(value, REDACTED)
     return text
@@ -50,6 +54,6 @@ class RedactionExtension:
     ``scrapy crawl`` and ``wangzi`` logs never show a configured secret."""
 
     @classmethod
-    def from_crawler(cls, crawler: object) -> "RedactionExtension":
+    def from_crawler(cls, crawler: Crawler) -> RedactionExtension:
         install_log_redaction()
         return cls()

@@ -31,7 +31,6 @@ from records import CIRCUIT_DETAIL, Failure, FailureItem, FailureKind, ProfileIt
 logger = logging.getLogger(__name__)
 
 
-
 class CircuitOpen(IgnoreRequest):
     """The platform's circuit is open; carries the typed failure the spider stores."""
 
@@ -59,15 +58,15 @@ class CircuitBreakerMiddleware:
         self.states: dict[str, _State] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "CircuitBreakerMiddleware":
+    def from_crawler(cls, crawler: Crawler) -> CircuitBreakerMiddleware:
         settings = crawler.settings
-        if not settings.getbool("WANGZI_CIRCUIT_ENABLED", True):
+        if not settings.getbool("WANGZI_CIRCUIT_ENABLED"):
             raise NotConfigured()
-        threshold = settings.getint("WANGZI_CIRCUIT_THRESHOLD", 5)
+        threshold = settings.getint("WANGZI_CIRCUIT_THRESHOLD")
         if threshold <= 0:
             raise NotConfigured()
-        kinds = {str(k).strip() for k in settings.getlist("WANGZI_CIRCUIT_KINDS", ["rate_limited", "blocked", "captcha"])}
-        middleware = cls(crawler, threshold, settings.getfloat("WANGZI_CIRCUIT_COOLDOWN", 600.0), kinds)
+        kinds = {str(k).strip() for k in settings.getlist("WANGZI_CIRCUIT_KINDS")}
+        middleware = cls(crawler, threshold, settings.getfloat("WANGZI_CIRCUIT_COOLDOWN"), kinds)
         crawler.signals.connect(middleware.item_scraped, signal=signals.item_scraped)
         return middleware
 

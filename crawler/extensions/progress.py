@@ -16,7 +16,9 @@ _PROGRESS: Progress | None = None
 
 
 def _shared_progress() -> Progress:
-    """One display for all spiders of the process (each adds its own line)."""
+    """One display for all spiders of the process (each adds its own line): the spiders of
+    a ``wangzi`` command run side by side in one ``CrawlerProcess``, each with its own
+    extension instance, so the display they share lives in the module."""
     global _PROGRESS
     if _PROGRESS is None:
         _PROGRESS = Progress(
@@ -28,6 +30,7 @@ def _shared_progress() -> Progress:
 
 
 def stop_progress() -> None:
+    """Take the display off the terminal (the CLI calls it when the crawl is over)."""
     global _PROGRESS
     if _PROGRESS is not None:
         _PROGRESS.stop()
@@ -44,7 +47,7 @@ class ProgressExtension:
         self.task: Any = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ProgressExtension":
+    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
         if not crawler.settings.getbool("WANGZI_PROGRESS"):
             raise NotConfigured
         extension = cls(crawler)

@@ -1,0 +1,60 @@
+"""The service's factory: settings, the lookup queue and the router wired into one app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from crawler import __version__
+from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_WORKERS
+from crawler.service.body_limit import BodySizeLimit
+from crawler.service.dependencies import ServiceSettings
+from crawler.service.lookups import LookupQueue
+from crawler.service.routes import router
+from storage.db import database_url as resolve_url
+from storage.db import ensure_schema
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate an empty database, then run the lookup workers while the app serves."""
+    await asyncio.to_thread(ensure_schema, app.state.settings.database_url)
+    await app.state.lookups.start()
+    yield
+    await app.state.lookups.stop()
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    token: str | None = None,
+    workers: int = DEFAULT_WORKERS,
+    max_body: int = DEFAULT_MAX_BODY,
+    replay: str | Path | None = None,
+    lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
+    require_auth: bool = True,
+) -> FastAPI:
+    """The service. ``token`` defaults to ``WANGZI_API_TOKEN``; without one it refuses to be
+    built unless ``require_auth`` is False (local development only)."""
+    url = resolve_url(database_url)
+    # The token is the serving process's configuration, not a crawl setting: read from the
+    # environment here (``wangzi serve`` checks it is set before building the app).
+    token = token if token is not None else os.environ.get("WANGZI_API_TOKEN") or None
+    if require_auth and not token:
+        raise ValueError("WANGZI_API_TOKEN is not set: the service needs a token for Bearer authentication")
+    app = FastAPI(
+        title="Wangzi", version=str(__version__), lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served by the router, behind the token
+        description="On-demand lookups of cross-border creators and read access to candidates and features. "
+        "Authenticate with `Authorization: Bearer <WANGZI_API_TOKEN>`.",
+    )
+    app.state.settings = ServiceSettings(database_url=url, token=token, require_auth=require_auth)
+    app.state.lookups = LookupQueue(url, workers, str(replay) if replay else None, lookup_timeout)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    app.include_router(router)
+    return app
