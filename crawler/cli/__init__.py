@@ -15,7 +15,6 @@ import pkgutil
 import typer
 
 
-
 def command_modules() -> list[str]:
     """Every module of this package that defines ``register(app)``."""
     return sorted(f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))

@@ -346,7 +346,8 @@ def record(
 
     The recording can then be served with --replay. Secrets are redacted unless --keep-secrets.
     """
-    from crawler.cli import app  # the package imports this module: only once it is loaded
+    # Here, not at the top: the package imports this module while it registers the commands.
+    from crawler.cli import app
 
     args = list(ctx.args)
     if args and args[0] == "--":
@@ -354,6 +355,8 @@ def record(
     if not args or args[0] not in {"lookup", "crawl"}:
         raise fail("record wraps `lookup ...` or `crawl ...`: wangzi record OUT.har -- lookup bilibili:2", USAGE)
     out.unlink(missing_ok=True)
+    # Settings for the wrapped command, which reads WANGZI_* settings from the environment
+    # (crawler.runner.crawl_settings) like any other run.
     os.environ["WANGZI_RECORD"] = str(out)
     os.environ["WANGZI_RECORD_SECRETS"] = "true" if keep_secrets else "false"
     try:

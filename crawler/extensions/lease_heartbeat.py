@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from scrapy import signals
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
@@ -41,7 +41,7 @@ class LeaseHeartbeat:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.task = task.LoopingCall(self.beat)
         self.task.start(max(self.ttl.total_seconds() / 3, 0.5), now=False)
 
@@ -53,6 +53,6 @@ class LeaseHeartbeat:
         except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
             logger.exception("could not renew leases of %s", self.owner)
 
-    def spider_closed(self, spider: Any) -> None:
+    def spider_closed(self, spider: Spider) -> None:
         if self.task is not None and self.task.running:
             self.task.stop()
