@@ -256,7 +256,7 @@ class _Stats:
 
 
 def _breaker(threshold: int) -> Any:
-    from crawler.circuit import CircuitBreakerMiddleware
+    from crawler.middlewares.circuit import CircuitBreakerMiddleware
 
     crawler = SimpleNamespace(stats=_Stats(), spider=None)
     return CircuitBreakerMiddleware(crawler, threshold, 600.0, {"rate_limited", "blocked", "captcha"})  # type: ignore[arg-type]
