@@ -174,3 +174,8 @@ def latest_snapshots(session: Session, candidate_ids: Iterable[int] | None = Non
     if ids:
         statement = statement.where(Account.candidate_id.in_(ids))  # type: ignore[union-attr]
     return list(session.exec(statement).all())
+
+
+def active_candidate_ids(session: Session) -> list[int]:
+    """The active candidates (the cohort the indices rank), by id."""
+    return list(session.exec(select(Candidate.id).where(Candidate.active == True).order_by(Candidate.id)).all())  # noqa: E712
