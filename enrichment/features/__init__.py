@@ -30,8 +30,6 @@ once every candidate's features are known.
 
 from __future__ import annotations
 
-from typing import Any
-
 from enrichment.features.compute import compute_features
 from enrichment.features.content import PostAnalysis, analyse_posts, content_features
 from enrichment.features.engagement import engagement_features
@@ -64,17 +62,3 @@ __all__ = [
     "account_growth", "analyse_posts", "compute_features", "content_features", "engagement_features",
     "growth_features", "overseas_living_features", "press_features", "reach_features", "recent_posts",
 ]
-
-#: Names that moved to :mod:`enrichment.stage` with the database half of this module.
-_MOVED_TO_STAGE = frozenset({"enrich", "enrich_all"})
-
-
-def __getattr__(name: str) -> Any:
-    """``enrichment.features.enrich_all`` still answers for importers not yet moved to
-    :mod:`enrichment.stage` (``wangzi demo`` in ``crawler/cli/crawl.py``). Looked up on first
-    use: importing the stage here would load storage with every pure feature function."""
-    if name in _MOVED_TO_STAGE:
-        from enrichment import stage
-
-        return getattr(stage, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
