@@ -32,9 +32,8 @@ from enrichment.schema import (
 )
 from enrichment.stage import load_press
 from storage.account_history import follower_history, newest_failure
-from storage.candidates import active_candidate_ids, candidate_accounts
+from storage.candidates import active_candidate_ids, candidate_accounts, get_candidate
 from storage.features import latest_feature_snapshot, latest_features
-from storage.models import Candidate
 
 PALETTE = ["#d94f4f", "#3b7dd8", "#2f9e6e", "#e0912f", "#8a5cc7", "#1aa3b8", "#c7508f", "#7a8a2e", "#5a6b7d", "#b5651d"]
 INDEX_LABELS = {"leadership": "Import-consumption leadership", "sales_driving": "International goods sales-driving",
@@ -75,7 +74,7 @@ class ReportData:
 
 def load_report(session: Session, candidate_id: int) -> ReportData:
     """Everything the report shows about one candidate (whole histories: one candidate is few rows)."""
-    candidate = session.get(Candidate, candidate_id)
+    candidate = get_candidate(session, candidate_id)
     if candidate is None:
         raise ValueError(f"no candidate {candidate_id}")
     data = ReportData(candidate_id, candidate.display_name, list(candidate.aliases or []), datetime.now(timezone.utc))
