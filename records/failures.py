@@ -39,7 +39,7 @@ class Failure:
 
 
 #: Detail prefix of the failures a platform's circuit breaker gives without asking the platform
-#: (``crawler.circuit``): they say nothing about the account and never count as refusals.
+#: (``crawler.middlewares.circuit``): they say nothing about the account and never count as refusals.
 CIRCUIT_DETAIL = "circuit open"
 
 

@@ -71,7 +71,7 @@ class FailureItem:
     url: str
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     #: The account's profile was still read in the same chain (only e.g. its posts failed):
-    #: stored like any failure, but the account was not refused (crawler/circuit.py).
+    #: stored like any failure, but the account was not refused (crawler/middlewares/circuit.py).
     profile_read: bool = False
 
 
@@ -114,6 +114,6 @@ class PressMentionItem:
     matched_alias: str | None = None
     snippet: str | None = None
     confidence: float | None = None
-    parser_version: str | None = None  # the press parsers' version (spiders.press.PARSER_VERSION)
+    parser_version: str | None = None  # the press parsers' version (spiders.pages.press_search.PARSER_VERSION)
     detail: str | None = None  # why it stayed unconfirmed (not stored)
     page_read: bool = False  # canonical_url is the article page's own (not stored)

@@ -70,7 +70,7 @@ class Source:
 def failure_from_exception(failure: TwistedFailure) -> Failure:
     """Map a download error (DNS, refused, timeout, replay miss) to a typed failure."""
     exc = failure.value
-    carried = getattr(exc, "wangzi_failure", None)  # e.g. crawler.circuit.CircuitOpen
+    carried = getattr(exc, "wangzi_failure", None)  # e.g. crawler.middlewares.circuit.CircuitOpen
     if isinstance(carried, Failure):
         return carried
     detail = f"{type(exc).__name__}: {exc}"[:300]

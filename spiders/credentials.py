@@ -5,7 +5,7 @@ Secrets come only from the environment (``WANGZI_<PLATFORM>_COOKIE``, ``YOUTUBE_
 that only its owner may read (mode 600 or stricter; anything looser is refused, as ssh
 does). They are never put in Scrapy settings (whose overrides Scrapy logs); spiders read them
 here when they build requests. Keeping them out of output is the crawler's part
-(:mod:`crawler.secrets` redacts log records; the HAR recorder redacts headers and keys).
+(:mod:`crawler.extensions.redaction` redacts log records; the HAR recorder redacts headers and keys).
 """
 
 from __future__ import annotations

@@ -121,13 +121,12 @@ def test_feed_failures_are_kept_as_dead_letters_and_re_applied_once(tmp_path: Pa
 
 
 def test_validation_passes_feed_failures_and_the_circuit_breaker_does_not_count_them() -> None:
-    from scrapy.utils.test import get_crawler
-
-    from crawler.circuit import CircuitBreakerMiddleware
-    from crawler.pipelines import ValidationPipeline
+    from crawler.middlewares.circuit import CircuitBreakerMiddleware
+    from crawler.pipelines.validation import ValidationPipeline
     from spiders.press import PressSpider
+    from tests.helpers import project_crawler
 
-    crawler = get_crawler(PressSpider, {"WANGZI_CIRCUIT_THRESHOLD": 2})
+    crawler = project_crawler(PressSpider, {"WANGZI_CIRCUIT_THRESHOLD": 2})
     item = _item(1, FailureKind.BLOCKED)
     assert ValidationPipeline.from_crawler(crawler).process_item(item) is item
     breaker = CircuitBreakerMiddleware.from_crawler(crawler)
