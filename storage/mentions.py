@@ -20,7 +20,8 @@ from dataclasses import dataclass, fields
 from sqlmodel import Session, col, select
 
 from records import PressMentionItem
-from storage.models import CONFIRMED, Account, Candidate, Post, PressMention, utcnow
+from storage.candidates import candidate_accounts
+from storage.models import CONFIRMED, Candidate, Post, PressMention, utcnow
 
 #: Fields filled from a later sighting only while they are still NULL.
 FILLABLE = ("outlet_domain", "outlet_name", "country", "language", "published_at", "title")
@@ -87,7 +88,7 @@ def press_candidate(session: Session, candidate_id: int, *, posts: int) -> Press
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         return None
-    accounts = session.exec(select(Account).where(Account.candidate_id == candidate_id)).all()
+    accounts = candidate_accounts(session, [candidate_id]).get(candidate_id, [])
     account_ids = [account.id for account in accounts if account.id is not None]
     texts: list[str] = []
     if account_ids:
