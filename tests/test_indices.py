@@ -105,3 +105,47 @@ def test_bad_weight_files_are_rejected_with_a_clear_message(tmp_path: Path) -> N
         load_weights(path, known_features=FEATURE_NAMES)
     with pytest.raises(WeightsError, match="does not exist"):
         load_weights(tmp_path / "missing.toml")
+
+
+REST = "[sales_driving]\nbrands_distinct = 1\n[influence]\nfollowers_total = 1\n"
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("nan", "nan"), ("inf", "inf"), ("-inf", "-inf"), ("1e308", "1e+308"), ("1000.5", "1000.5"),
+])
+def test_non_finite_and_absurd_weights_are_rejected_naming_the_index_component_and_value(
+    tmp_path: Path, value: str, shown: str,
+) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(f"[leadership]\nip_abroad = {value}\n{REST}")
+    with pytest.raises(WeightsError) as caught:
+        load_weights(path, known_features=FEATURE_NAMES)
+    message = str(caught.value)
+    assert f"[leadership] ip_abroad = {shown}" in message and "1000" in message and "\n" not in message
+    path.write_text(f"[leadership]\nip_abroad = 1\n{REST}[composite]\nleadership = 1\nsales_driving = {value}\ninfluence = 1\n")
+    with pytest.raises(WeightsError, match=rf"\[composite\] sales_driving = {shown}"):
+        load_weights(path, known_features=FEATURE_NAMES)
+
+
+def test_weights_up_to_the_bound_are_accepted_and_a_composite_that_is_not_a_table_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(f"[leadership]\nip_abroad = 1000\ndeclared_abroad = 0\n{REST}")
+    assert load_weights(path, known_features=FEATURE_NAMES).indices["leadership"] == {"ip_abroad": 1000.0,
+                                                                                     "declared_abroad": 0.0}
+    path.write_text(f"composite = 3\n[leadership]\nip_abroad = 1\n{REST}")
+    with pytest.raises(WeightsError, match=r"\[composite\]"):
+        load_weights(path, known_features=FEATURE_NAMES)
+
+
+def test_enrich_with_an_infinite_weight_is_a_one_line_usage_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from crawler.cli import app
+
+    path = tmp_path / "w.toml"
+    path.write_text(f"[leadership]\nip_abroad = inf\n{REST}")
+    result = CliRunner().invoke(app, ["enrich", "--weights", str(path), "--database-url", f"sqlite:///{tmp_path / 'none.db'}"],
+                                env={"COLUMNS": "400"})
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "error:" in result.stderr and "[leadership] ip_abroad = inf" in result.stderr
+    assert not (tmp_path / "none.db").exists()  # refused before touching the database
