@@ -15,6 +15,7 @@ Also here: earliness, the one cohort-relative feature (who mentioned a brand fir
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 import tomllib
 from collections import defaultdict
@@ -28,6 +29,11 @@ from enrichment.schema import COMPOSITE, INDICES, coverage_column, index_column
 
 WEIGHTS_FILE = Path(__file__).parent / "data" / "weights.toml"
 TOP_CONTRIBUTORS = 3
+#: The largest weight a weights file may give. Weights only count relative to each other (the
+#: defaults are 1-2): at 1000 a component already outweighs a default one a thousandfold, so a
+#: larger number is a typo, and an unbounded one (1e308) overflows the weighted sums to inf.
+#: To let one component decide alone, give the others 0.
+MAX_WEIGHT = 1000.0
 
 K = TypeVar("K")
 
@@ -61,18 +67,25 @@ def load_weights(path: Path | None = None, known_features: Iterable[str] | None 
             raise WeightsError(f"{path}: missing table [{name}] with at least one component")
         indices[name] = {}
         for component, weight in table.items():
-            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-                raise WeightsError(f"{path}: [{name}] {component} = {weight!r}: a weight must be a number >= 0")
+            indices[name][component] = _weight(path, name, component, weight)
             if known is not None and component not in known:
                 raise WeightsError(f"{path}: [{name}] {component} is not a feature (see docs/features.md)")
-            indices[name][component] = float(weight)
     composite = data.get("composite", dict.fromkeys(INDICES, 1.0))
+    if not isinstance(composite, dict):
+        raise WeightsError(f"{path}: [composite] must be a table weighting {', '.join(INDICES)}")
     if set(composite) - set(INDICES):
         raise WeightsError(f"{path}: [composite] may only weight {', '.join(INDICES)}")
-    for key, weight in composite.items():
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-            raise WeightsError(f"{path}: [composite] {key} = {weight!r}: a weight must be a number >= 0")
-    return Weights(indices, {k: float(v) for k, v in composite.items()}, str(path))
+    return Weights(indices, {key: _weight(path, "composite", key, weight) for key, weight in composite.items()}, str(path))
+
+
+def _weight(path: Path, table: str, component: str, weight: Any) -> float:
+    """A weight as a float: a finite number from 0 to :data:`MAX_WEIGHT` (TOML also reads
+    ``nan`` and ``inf``, which would make every index NULL or infinite)."""
+    if (not isinstance(weight, (int, float)) or isinstance(weight, bool)
+            or (isinstance(weight, float) and not math.isfinite(weight)) or not 0 <= weight <= MAX_WEIGHT):
+        raise WeightsError(f"{path}: [{table}] {component} = {weight!r}: a weight must be a finite number "
+                           f">= 0 and <= {MAX_WEIGHT:g}")
+    return float(weight)
 
 
 def _numeric(value: Any) -> float | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
@@ -49,8 +50,8 @@ def _weights(path: Path | None) -> Any:
 
     try:
         return load_weights(path, known_features=FEATURE_NAMES)
-    except WeightsError as exc:
-        raise fail(str(exc), USAGE) from None
+    except WeightsError as exc:  # escaped: "[leadership]" in the message is not console markup
+        raise fail(escape(str(exc)), USAGE) from None
 
 
 def _candidate_id(session: Any, text: str) -> int:
