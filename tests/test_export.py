@@ -263,3 +263,63 @@ def test_press_mentions_are_read_when_press_storage_exists(database_url: str) ->
         assert result.computed == 1
         newest = session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id.desc())).first()
     assert newest is not None and newest.candidate_id == ids["global"] and newest.press_365d == 2
+
+
+def _strict_json(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _export_row(**values: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(spec.name for spec in EXPORT_COLUMNS)
+    row.update(schema_version=SCHEMA_VERSION, candidate_id=1, display_name="Gao", active=True, as_of=NOW, computed_at=NOW)
+    row.update(values)
+    return row
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_export_writes_no_non_finite_number_and_counts_the_ones_it_nulled(tmp_path: Path, fmt: str) -> None:
+    from crawler.cli.enrich import write_export
+
+    rows = [_export_row(composite_index=float("inf"), influence_index=float("-inf"), leadership_index=float("nan"),
+                        overseas_share=0.5, followers_total=-3,
+                        top_contributors={"composite": [{"component": "leadership", "value": float("inf"), "points": 1.0}]},
+                        brand_mentions={"SK-II": 2})]
+    out = tmp_path / f"features.{fmt}"
+    nulled = write_export(rows, fmt, out)
+    assert dict(nulled) == {"composite_index": 1, "influence_index": 1, "leadership_index": 1, "top_contributors": 1}
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        written = pq.read_table(out).to_pylist()[0]
+        contributors = _strict_json(written["top_contributors"])
+    elif fmt == "csv":
+        text_out = out.read_text(encoding="utf-8")
+        assert "inf" not in text_out.lower() and "nan" not in text_out.lower()
+        written = next(csv.DictReader(text_out.splitlines()))
+        written = {k: (None if v == "" else v) for k, v in written.items()}
+        contributors = _strict_json(written["top_contributors"])  # type: ignore[arg-type]
+    else:
+        written = _strict_json(out.read_text(encoding="utf-8").splitlines()[0])  # type: ignore[assignment]
+        contributors = written["top_contributors"]  # type: ignore[index]
+    assert written["composite_index"] is None and written["influence_index"] is None and written["leadership_index"] is None
+    assert float(written["overseas_share"]) == 0.5 and int(written["followers_total"]) == -3  # type: ignore[arg-type]
+    assert contributors == {"composite": [{"component": "leadership", "value": None, "points": 1.0}]}
+
+
+def test_export_of_stored_infinite_indices_warns_and_writes_strict_json(database_url: str, tmp_path: Path) -> None:
+    """Rows ranked with an infinite weight before weights were checked still export as JSON."""
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+        for row in session.exec(select(FeatureSnapshot)).all():
+            row.composite_index, row.influence_index = float("inf"), float("-inf")
+    out = tmp_path / "features.jsonl"
+    result = _cli("features", "export", "--format", "jsonl", "--out", str(out), database_url=database_url)
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    lines = [_strict_json(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3 and all(line["composite_index"] is None for line in lines)  # type: ignore[index]
+    warning = result.stderr  # type: ignore[attr-defined]
+    assert "6 non-finite" in warning and "composite_index" in warning and "influence_index" in warning
