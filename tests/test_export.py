@@ -297,8 +297,9 @@ def test_export_writes_no_non_finite_number_and_counts_the_ones_it_nulled(tmp_pa
         contributors = _strict_json(written["top_contributors"])
     elif fmt == "csv":
         text_out = out.read_text(encoding="utf-8")
-        assert "inf" not in text_out.lower() and "nan" not in text_out.lower()
+        assert "Infinity" not in text_out and "NaN" not in text_out
         written = next(csv.DictReader(text_out.splitlines()))
+        assert not {"inf", "-inf", "nan"} & {cell.lower() for cell in written.values()}
         written = {k: (None if v == "" else v) for k, v in written.items()}
         contributors = _strict_json(written["top_contributors"])  # type: ignore[arg-type]
     else:

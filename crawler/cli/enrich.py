@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+from collections import Counter
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -151,17 +153,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> None:
+def _json(value: Any) -> str:
+    """Strict JSON: a NaN or infinity left here is a bug, not ``NaN``/``Infinity`` in a file."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _finite(value: Any) -> tuple[Any, int]:
+    """The value with every NaN and infinity (inside lists and maps too) replaced by None, and
+    how many were replaced."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, 1
+    if isinstance(value, dict):
+        pairs = {key: _finite(item) for key, item in value.items()}
+        return {key: item for key, (item, _) in pairs.items()}, sum(count for _, count in pairs.values())
+    if isinstance(value, (list, tuple)):
+        items = [_finite(item) for item in value]
+        return [item for item, _ in items], sum(count for _, count in items)
+    return value, 0
+
+
+def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> Counter[str]:
     """Write the feature table. Lists and maps are JSON text in csv, native in jsonl and parquet
-    (maps as JSON text in parquet too: their keys vary per row)."""
+    (maps as JSON text in parquet too: their keys vary per row).
+
+    No format gets a non-finite number: NaN and infinities (which a row ranked before weights
+    were checked can hold) are written as null, and the count per column is returned for the
+    caller to report. JSON (jsonl, and the JSON text in csv and parquet) is strict."""
     from enrichment.schema import EXPORT_COLUMNS
 
     names = [spec.name for spec in EXPORT_COLUMNS]
+    nulled: Counter[str] = Counter()
+    finite_rows = []
+    for raw in rows:
+        row = {}
+        for name in names:
+            row[name], count = _finite(raw.get(name))
+            if count:
+                nulled[name] += count
+        finite_rows.append(row)
+    rows = finite_rows
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         with out.open("w", encoding="utf-8") as handle:
             for row in rows:
-                handle.write(json.dumps({n: _plain(row.get(n)) for n in names}, ensure_ascii=False) + "\n")
+                handle.write(_json({n: _plain(row.get(n)) for n in names}) + "\n")
     elif fmt == "csv":
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
@@ -173,7 +208,7 @@ def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> None:
                     if value is None:
                         cells.append("")
                     elif spec.type in ("list", "map"):
-                        cells.append(json.dumps(value, ensure_ascii=False))
+                        cells.append(_json(value))
                     else:
                         cells.append(_plain(value))
                 writer.writerow(cells)
@@ -189,13 +224,14 @@ def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> None:
         for spec in EXPORT_COLUMNS:
             values = [row.get(spec.name) for row in rows]
             if spec.type == "map":
-                values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+                values = [None if v is None else _json(v) for v in values]
             elif spec.type == "float":
                 values = [None if v is None else float(v) for v in values]
             columns[spec.name] = pa.array(values, type=types[spec.type])
         pq.write_table(pa.table(columns, schema=schema), out)
     else:  # pragma: no cover - checked by the command
         raise ValueError(fmt)
+    return nulled
 
 
 def export_command(
@@ -213,8 +249,12 @@ def export_command(
     when = _parse_when(as_of, end_of_day=True)
     with friendly_errors(), session_scope(database_url) as session:
         rows = feature_table(session, when)
-    write_export(rows, fmt, out)
+    nulled = write_export(rows, fmt, out)
     console.print(f"wrote {len(rows)} candidate row(s) to {out} ({fmt})")
+    if nulled:
+        columns = ", ".join(f"{name} ({count})" for name, count in sorted(nulled.items()))
+        err.print(f"[yellow]warning: {sum(nulled.values())} non-finite value(s) (NaN or infinity) written as null: "
+                  f"{columns}; re-rank with `wangzi enrich` to recompute the indices[/]", highlight=False)
     if not rows:
         err.print("[yellow]no feature snapshots" + (f" as of {as_of}" if as_of else "") + ": run `wangzi enrich` first[/]")
         raise typer.Exit(PROBLEM)
