@@ -174,7 +174,8 @@ def _finite(value: Any) -> tuple[Any, int]:
 
 def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> Counter[str]:
     """Write the feature table. Lists and maps are JSON text in csv, native in jsonl and parquet
-    (maps as JSON text in parquet too: their keys vary per row).
+    (maps as JSON text in parquet too: their keys vary per row). Text cells of the csv that a
+    spreadsheet would run as a formula get a leading quote (:mod:`enrichment.csv_cells`).
 
     No format gets a non-finite number: NaN and infinities (which a row ranked before weights
     were checked can hold) are written as null, and the count per column is returned for the
@@ -198,6 +199,8 @@ def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> Counter[str
             for row in rows:
                 handle.write(_json({n: _plain(row.get(n)) for n in names}) + "\n")
     elif fmt == "csv":
+        from enrichment.csv_cells import neutralise_formula
+
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(names)
@@ -207,10 +210,8 @@ def write_export(rows: list[dict[str, Any]], fmt: str, out: Path) -> Counter[str
                     value = row.get(spec.name)
                     if value is None:
                         cells.append("")
-                    elif spec.type in ("list", "map"):
-                        cells.append(_json(value))
                     else:
-                        cells.append(_plain(value))
+                        cells.append(neutralise_formula(_json(value) if spec.type in ("list", "map") else _plain(value)))
                 writer.writerow(cells)
     elif fmt == "parquet":
         import pyarrow as pa
