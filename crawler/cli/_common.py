@@ -1,5 +1,13 @@
 """What every command shares: the consoles, exit codes, turning known errors into messages,
-and the options several commands take (platforms, ``-s NAME=VALUE``, log levels)."""
+and the options several commands take (platforms, ``-s NAME=VALUE``, log levels).
+
+**The printing rule.** A value from users or platforms (a name, an alias, a nickname, a
+failure's detail, a URL, a file name) is printed as text, never read as rich markup: a ``[/]``
+in it would crash the command (``MarkupError``) and a ``[link=...]`` would become a hidden
+terminal hyperlink. So such values reach the consoles only inside :class:`rich.text.Text`:
+messages are built with :func:`line` (plain strings and ``(text, style)`` pairs), tables with
+:class:`PlainTable` (its string cells and title are text), errors with :func:`fail`. Markup
+is written only in literal strings of the code, never formatted with a value."""
 
 from __future__ import annotations
 
@@ -9,6 +17,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from records import PLATFORMS
 from spiders.pages.registry import UnknownPlatform
@@ -20,8 +31,27 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def line(*parts: str | tuple[str, str] | Text) -> Text:
+    """One line of output from plain strings (printed as they are, brackets included) and
+    ``(text, style)`` pairs, e.g. ``line(("error:", "bold red"), " no candidate ", repr(name))``."""
+    return Text.assemble(*parts)
+
+
+class PlainTable(Table):
+    """A rich table whose string cells and title are text, never markup (the printing rule);
+    a cell that needs a style is given as a :class:`~rich.text.Text`."""
+
+    def __init__(self, *headers: Any, title: str | Text | None = None, **options: Any) -> None:
+        super().__init__(*headers, title=escape(title) if isinstance(title, str) else title, **options)
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **options)
+
+
 def fail(message: str, code: int = PROBLEM) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print ``error: MESSAGE`` (the message as text: it often quotes the input) and return
+    the exit to raise."""
+    err.print(line(("error:", "bold red"), " ", message))
     return typer.Exit(code)
 
 

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
-
-from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
 from records import PLATFORMS, AccountRef
 from spiders.pages.registry import UnknownPlatform, normalize_account
 
@@ -71,10 +69,10 @@ def add(display_name: str, alias: list[str], notes: str | None, database_url: st
         refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
         with session_scope(database_url) as session:
             candidate = add_candidate(session, display_name, aliases=alias or [], notes=notes, accounts=refs)
-            console.print(
-                f"added candidate [bold]{candidate.id}[/] {candidate.display_name}"
-                + (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else "")
-            )
+            console.print(line(
+                "added candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
+                (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else ""),
+            ))
 
 
 def _add_signature() -> inspect.Signature:
@@ -181,9 +179,9 @@ def import_csv(
     with friendly_errors():
         report = import_rows(text, database_url)
     for number, name in report.added:
-        console.print(f"row {number}: added {name}", highlight=False)
+        console.print(line(f"row {number}: added {name}"))
     for number, message in report.errors:
-        err.print(f"[red]row {number}:[/] {message}", highlight=False)
+        err.print(line((f"row {number}:", "red"), f" {message}"))
     console.print(f"{len(report.added)} added, {len(report.errors)} rejected")
     if report.errors:
         raise typer.Exit(PROBLEM)
@@ -240,10 +238,10 @@ def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = N
     return rows
 
 
-def followers_table(rows: list[dict[str, Any]], title: str = "Candidates") -> Table:
+def followers_table(rows: list[dict[str, Any]], title: str = "Candidates") -> PlainTable:
     """Candidates x platforms, latest follower counts ("~" marks rounded ones, "-" not read)."""
     platforms = [p for p in PLATFORMS if any(a["platform"] == p for r in rows for a in r["accounts"])]
-    table = Table(title=title)
+    table = PlainTable(title=title)
     table.add_column("id", justify="right")
     table.add_column("candidate")
     for p in platforms:

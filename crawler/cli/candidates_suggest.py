@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
-from rich.table import Table
-
-from crawler.cli._common import PROBLEM, USAGE, console, fail, friendly_errors
+from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, fail, friendly_errors, line
 from crawler.cli.candidates import candidates_app
 from records import AccountRef
 from spiders.pages.identity import account_key, linked_accounts, same_account
@@ -144,17 +142,17 @@ def suggest(
                               ensure_ascii=False, indent=2))
         return
     if confirmed:
-        console.print(f"registered {', '.join(confirmed)} for candidate {candidate_id} ({name})", highlight=False)
+        console.print(line(f"registered {', '.join(confirmed)} for candidate {candidate_id} ({name})"))
         return
     if as_json:
         typer.echo(json.dumps({"candidate": {"id": candidate_id, "display_name": name},
                                "suggestions": [s.to_json() for s in rows]}, ensure_ascii=False, indent=2))
         return
     if not rows:
-        console.print(f"no linked accounts to suggest for candidate {candidate_id} ({name}): "
-                      "their crawled profiles link to no other account that is not registered yet", highlight=False)
+        console.print(line(f"no linked accounts to suggest for candidate {candidate_id} ({name}): "
+                           "their crawled profiles link to no other account that is not registered yet"))
         return
-    table = Table(title=f"Accounts linked from candidate {candidate_id} ({name}) — confirm before adding")
+    table = PlainTable(title=f"Accounts linked from candidate {candidate_id} ({name}) — confirm before adding")
     for column in ("platform", "handle / id", "linked from", "link", "note"):
         table.add_column(column)
     for s in rows:

@@ -13,18 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from crawler.cli._common import (
     OK,
     PROBLEM,
     USAGE,
+    PlainTable,
     chosen_platforms,
     console,
     err,
     fail,
     friendly_errors,
     json_log_overrides,
+    line,
     log_overrides,
     setting_overrides,
 )
@@ -61,7 +62,7 @@ def _crawl_due(
         except RedisError as exc:
             raise fail(f"cannot use Redis at {redis_url}: {exc}", PROBLEM) from None
         for name, count in queued.items():
-            console.print(f"{name}: queued {count} due account(s) in Redis")
+            console.print(line(f"{name}: queued {count} due account(s) in Redis"))
         return
     run_id, claimed, settled = run_due_crawl(
         database_url, platforms, policy=policy, candidate_ids=candidate_ids or None, limit=limit, replay=replay,
@@ -119,7 +120,7 @@ def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"Run {summary['run_id']} ({summary['status']})")
+    table = PlainTable(title=f"Run {summary['run_id']} ({summary['status']})")
     for column in ("platform", "requests", "snapshots", "posts", "failures"):
         table.add_column(column, justify="left" if column == "platform" else "right")
     for platform, stats in sorted(summary["stats"].items()):
@@ -201,9 +202,9 @@ def _retry_dead_letters(database_url: str | None, directory: Path | None) -> Non
     with friendly_errors():
         report = retry_dead_letters(folder, database_url)
     written = ", ".join(f"{k}: {v}" for k, v in sorted(report.rows.items()) if v) or "nothing new"
-    console.print(f"{report.applied} dead letter(s) from {folder} re-applied ({written})", highlight=False)
+    console.print(line(f"{report.applied} dead letter(s) from {folder} re-applied ({written})"))
     for problem in report.still_failing:
-        err.print(f"[red]still failing[/] {problem}", highlight=False)
+        err.print(line(("still failing", "red"), f" {problem}"))
     if report.still_failing:
         raise typer.Exit(PROBLEM)
 
@@ -285,7 +286,7 @@ def lookup(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
         if press_only:
-            err.print(f"{who!r} has no platform accounts: only the press was searched")
+            err.print(line(f"{who!r} has no platform accounts: only the press was searched"))
         _print_lookup(summary)
     if press_only:  # only the press spider ran: every failure of the run is a failed feed
         raise typer.Exit(PROBLEM if summary["failures"] else OK)
@@ -309,7 +310,7 @@ def _press_mentions(database_url: str | None, candidate_id: int) -> list[dict[st
 
 def _print_lookup(summary: dict[str, Any]) -> None:
     who = summary.get("candidate")
-    table = Table(title=f"{who['display_name'] if who else 'Lookup'} (run {summary['run_id']})")
+    table = PlainTable(title=f"{who['display_name'] if who else 'Lookup'} (run {summary['run_id']})")
     for column in ("platform", "account", "name", "followers", "following", "posts", "IP location", "country"):
         table.add_column(column, justify="right" if column in {"followers", "following", "posts"} else "left")
 
@@ -324,12 +325,12 @@ def _print_lookup(summary: dict[str, Any]) -> None:
         )
     console.print(table)
     for f in summary["failures"]:
-        console.print(f"[yellow]{f['platform']}[/]: {f['kind']} ({f['status'] or '-'}) {f['detail']}  {f['url']}", highlight=False)
+        console.print(line((f["platform"], "yellow"), f": {f['kind']} ({f['status'] or '-'}) {f['detail']}  {f['url']}"))
     confirmed = [m for m in summary.get("press", []) if m["status"] == "confirmed"]
     if confirmed:
         console.print(f"press: {len(confirmed)} confirmed mention(s)")
         for m in confirmed[:10]:
-            console.print(f"  {m['published_at'] or '?':.10} {m['country'] or '??'} {m['outlet']}: {m['title']}", highlight=False)
+            console.print(line(f"  {m['published_at'] or '?':.10} {m['country'] or '??'} {m['outlet']}: {m['title']}"))
 
 
 # --------------------------------------------------------------------------- record
@@ -365,7 +366,7 @@ def record(
         code = exc.exit_code
     else:
         code = OK
-    err.print(f"recorded to {out}" if out.exists() else f"nothing was recorded ({out} not written)")
+    err.print(line(f"recorded to {out}" if out.exists() else f"nothing was recorded ({out} not written)"))
     raise typer.Exit(code)
 
 
@@ -393,7 +394,7 @@ def demo(
             report = import_rows(text, database_url)
             for number, message in report.errors:
                 if "already" not in message:
-                    err.print(f"demo candidates row {number}: {message}")
+                    err.print(line(f"demo candidates row {number}: {message}"))
         with session_scope(database_url) as session:
             ids = [c.id for c in (find_candidate(session, n) for n in names) if c is not None]
             targets = {p: account_refs(session, p, candidate_ids=ids) for p in PLATFORMS}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli._common import console, friendly_errors
+from crawler.cli._common import console, friendly_errors, line
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -22,7 +22,7 @@ def upgrade(
 
     with friendly_errors():
         run_upgrade(database_url, revision)
-        console.print(f"{resolve(database_url).split('@')[-1]} is at migration [bold]{current_revision(database_url)}[/]")
+        console.print(line(f"{resolve(database_url).split('@')[-1]} is at migration ", (str(current_revision(database_url)), "bold")))
 
 
 @db_app.command("current")
@@ -32,7 +32,7 @@ def current(
     """Print the database's migration and the newest one the code knows."""
     from storage.db import current_revision, head_revision
 
-    console.print(f"database: {current_revision(database_url)}  code: {head_revision()}")
+    console.print(line(f"database: {current_revision(database_url)}  code: {head_revision()}"))
 
 
 def register(app: typer.Typer) -> None:

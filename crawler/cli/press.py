@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors
+from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
 
 
 def press(
@@ -73,16 +73,13 @@ def feed_failure_rows(database_url: str, run_id: int, candidate_id: int) -> list
 
 def print_feed_failures(failures: list[dict]) -> None:
     """One line per failed feed on stderr (stdout stays the table or the JSON lines)."""
-    from rich.markup import escape
-
     for f in failures:
         status = f" (HTTP {f['status']})" if f["status"] else ""
         detail = f" - {f['detail']}" if f["detail"] else ""
-        err.print("[bold red]feed failed:[/] " + escape(f"{f['source']} {f['kind']}{status} {f['url']}{detail}"),
-                  highlight=False)
+        err.print(line(("feed failed:", "bold red"), f" {f['source']} {f['kind']}{status} {f['url']}{detail}"))
     if failures:
-        err.print(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
-                  "run `wangzi press` again later (see `wangzi runs`)", highlight=False)
+        err.print(line(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
+                       "run `wangzi press` again later (see `wangzi runs`)"))
 
 
 def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool = False) -> list[dict]:
@@ -109,9 +106,7 @@ def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool
 
 
 def print_table(rows: list[dict]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} press mention(s)")
+    table = PlainTable(title=f"{len(rows)} press mention(s)")
     for column in ("date", "outlet", "country", "lang", "status", "conf.", "alias", "title"):
         table.add_column(column)
     for row in rows:

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
-from crawler.cli._common import OK, PROBLEM, USAGE, chosen_platforms, console, err, fail, friendly_errors
+from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, chosen_platforms, console, err, fail, friendly_errors, line
 
 
 @dataclass
@@ -183,7 +183,7 @@ def runs(
             payload = {"runs": payload, "due": overview}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         raise typer.Exit(OK)
-    table = Table(title="Recent runs")
+    table = PlainTable(title="Recent runs")
     for column in ("run", "trigger", "status", "started (UTC)", "took", "platform", "requests", "snapshots", "success", "failures"):
         table.add_column(column, justify="right" if column in {"run", "requests", "snapshots", "success"} else "left")
     for run in rows:
@@ -200,7 +200,7 @@ def runs(
             )
     console.print(table)
     if overview is not None:
-        due_table = Table(title="Due now")
+        due_table = PlainTable(title="Due now")
         for column in ("platform", "accounts", "due", "leased"):
             due_table.add_column(column, justify="left" if column == "platform" else "right")
         for platform, counts in overview.items():
@@ -228,18 +228,18 @@ def health(
     if as_json:
         typer.echo(json.dumps({"healthy": not unhealthy, "platforms": [h.to_json() for h in report]}, ensure_ascii=False, indent=2))
     else:
-        table = Table(title=f"Crawl health (last {window}, baseline {baseline} before)")
+        table = PlainTable(title=f"Crawl health (last {window}, baseline {baseline} before)")
         for column in ("platform", "runs", "accounts", "success", "baseline", "failures", "status"):
             table.add_column(column, justify="right" if column in {"runs", "accounts", "success", "baseline"} else "left")
         for h in report:
             failures = ", ".join(f"{k} {v}" for k, v in h.current.failures.most_common()) or "-"
             table.add_row(h.platform, str(h.current.runs), str(h.current.accounts), _pct(h.current.success_rate),
-                          _pct(h.baseline.success_rate), failures, "[green]ok[/]" if h.healthy else "[bold red]UNHEALTHY[/]")
+                          _pct(h.baseline.success_rate), failures, Text("ok", "green") if h.healthy else Text("UNHEALTHY", "bold red"))
         console.print(table)
         if not report:
-            err.print(f"no crawl runs in the last {window}")
+            err.print(line(f"no crawl runs in the last {window}"))
     for h in unhealthy:
-        err.print(f"[bold red]unhealthy:[/] {h.platform}: " + "; ".join(h.problems), highlight=False)
+        err.print(line(("unhealthy:", "bold red"), f" {h.platform}: " + "; ".join(h.problems)))
     raise typer.Exit(PROBLEM if unhealthy else OK)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import USAGE, err, fail
+from crawler.cli._common import USAGE, err, fail, line
 from crawler.logging import install_json_logging
 from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_WORKERS
 
@@ -43,7 +43,7 @@ def serve(
         log_config = uvicorn.config.LOGGING_CONFIG
     app = create_app(database_url, workers=workers, max_body=max_body, replay=replay.resolve() if replay else None,
                      lookup_timeout=lookup_timeout, require_auth=not no_auth)
-    err.print(f"Wangzi API on http://{host}:{port} (docs: /docs); {workers} lookup worker(s)")
+    err.print(line(f"Wangzi API on http://{host}:{port} (docs: /docs); {workers} lookup worker(s)"))
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=True)
 
 
