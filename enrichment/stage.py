@@ -20,7 +20,8 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from datetime import time as dtime
 from typing import Any
 
 from sqlmodel import Session
@@ -65,6 +66,32 @@ from storage.features import (
 from storage.models import PressMention, utcnow
 
 log = logging.getLogger(__name__)
+
+#: The earliest time features may describe. No platform Wangzi reads has data from before it,
+#: and it keeps every window reaching back from ``as_of`` (growth: twice 90 days; posts: 180
+#: days; press: a year) far from ``datetime``'s year-1 limit.
+EARLIEST_AS_OF = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+class AsOfOutOfRange(ValueError):
+    """An ``as_of`` before :data:`EARLIEST_AS_OF` or after the end of tomorrow (UTC)."""
+
+
+def checked_as_of(as_of: datetime, now: datetime | None = None) -> datetime:
+    """``as_of`` in UTC when it lies from :data:`EARLIEST_AS_OF` to the end of tomorrow (UTC;
+    tomorrow so that a date that is today in any time zone is accepted); otherwise
+    :class:`AsOfOutOfRange`, saying the range."""
+    now = utc(now) if now is not None else utcnow()
+    latest = datetime.combine(now.date() + timedelta(days=1), dtime.max, tzinfo=timezone.utc)
+    try:
+        value = utc(as_of)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        value = None
+    if value is None or not EARLIEST_AS_OF <= value <= latest:
+        raise AsOfOutOfRange(f"as_of {as_of.isoformat()} is out of range: features describe times from "
+                             f"{EARLIEST_AS_OF.date()} to the end of tomorrow (UTC, {latest.date()})")
+    return value
+
 
 
 # --------------------------------------------------------------------------- loading
@@ -199,7 +226,9 @@ def enrich(
     FeatureSnapshot for each, then re-rank the cohort. Returns counts and timings."""
     result = EnrichResult()
     clock = time.perf_counter()
-    as_of = utc(as_of) if as_of is not None else utcnow()
+    now = utcnow()  # the run's time: computed_at of every row it writes
+    # Features cannot describe a time that has not come: a future as_of (tomorrow is allowed) is now.
+    as_of = min(checked_as_of(as_of, now), now) if as_of is not None else now
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     active = active_candidate_ids(session)
     targets = list(candidate_ids) if candidate_ids is not None else active
@@ -216,7 +245,6 @@ def enrich(
     analyses = analyse_posts(posts)
     result.timings["analyse posts"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    now = utcnow()
     rows = []
     for cid in todo:
         features = compute_features(inputs[cid], as_of, analyses=analyses)
@@ -289,9 +317,10 @@ def enrich_all(session: Session) -> int:
 
 def feature_table(session: Session, as_of: datetime | None = None) -> list[dict[str, Any]]:
     """One row per candidate (``enrichment.schema.EXPORT_COLUMNS``): its newest feature snapshot
-    whose ``as_of`` is at or before the given time (default: the newest)."""
+    whose ``as_of`` is at or before the given time (default: the newest; a time out of
+    :func:`checked_as_of`'s range is :class:`AsOfOutOfRange`)."""
     out = []
-    for snapshot, name, active in latest_feature_snapshots(session, as_of=utc(as_of) if as_of is not None else None):
+    for snapshot, name, active in latest_feature_snapshots(session, as_of=checked_as_of(as_of) if as_of is not None else None):
         row: dict[str, Any] = {
             "schema_version": snapshot.schema_version, "candidate_id": snapshot.candidate_id, "display_name": name,
             "active": active, "as_of": snapshot.as_of, "computed_at": snapshot.computed_at, "ranked_at": snapshot.ranked_at,

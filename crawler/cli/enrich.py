@@ -33,17 +33,24 @@ FORMATS = ("parquet", "csv", "jsonl")
 
 
 def _parse_when(text: str | None, *, end_of_day: bool) -> datetime | None:
-    """ "2026-11-01" (the end of that day, UTC, for --as-of) or a full ISO time."""
+    """ "2026-11-01" (the end of that day, UTC, for --as-of) or a full ISO time, from 2000-01-01
+    to the end of tomorrow (UTC): anything else is a one-line usage error."""
+    from enrichment.stage import AsOfOutOfRange, checked_as_of
+
     if text is None:
         return None
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=timezone.utc)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=timezone.utc)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise fail(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO time", USAGE) from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        raise fail(escape(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO time"), USAGE) from None
+    try:
+        return checked_as_of(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    except AsOfOutOfRange as exc:
+        raise fail(escape(f"--as-of {text!r}: {exc}"), USAGE) from None
 
 
 def _weights(path: Path | None) -> Any:
