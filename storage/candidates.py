@@ -13,6 +13,12 @@ from sqlmodel import Session, select
 
 from records import AccountRef, profile_url
 from storage.models import Account, Candidate, ProfileSnapshot
+from storage.names import clean_aliases, clean_name, clean_notes, clean_search
+
+
+#: Largest id a table holds (SQLite and PostgreSQL integers are 64-bit signed): a larger
+#: number is no id, whatever it is asked for.
+MAX_ID = 2**63 - 1
 
 
 class DuplicateAccount(ValueError):
@@ -20,9 +26,10 @@ class DuplicateAccount(ValueError):
 
 
 def find_candidate(session: Session, text: str) -> Candidate | None:
-    """A candidate by id, display name or alias (exact, case-insensitive)."""
-    text = text.strip()
-    if text.isdigit():
+    """A candidate by id, display name or alias (exact, case-insensitive). Raises
+    :class:`storage.names.InvalidName` for text with control or invisible characters."""
+    text = clean_search(text)
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         found = session.get(Candidate, int(text))
         if found:
             return found
@@ -36,6 +43,8 @@ def find_candidate(session: Session, text: str) -> Candidate | None:
 
 
 def get_candidate(session: Session, candidate_id: int) -> Candidate | None:
+    if not 0 < candidate_id <= MAX_ID:
+        return None
     return session.get(Candidate, candidate_id)
 
 
@@ -99,8 +108,11 @@ def add_candidate(
     notes: str | None = None,
     accounts: Iterable[AccountRef] = (),
 ) -> Candidate:
-    """Register a person and their accounts; raises :class:`DuplicateAccount` before writing
-    anything if one of the accounts already belongs to someone."""
+    """Register a person and their accounts. Raises :class:`storage.names.InvalidName` for a
+    name, alias or notes that cannot be stored (see storage/names.py) and
+    :class:`DuplicateAccount` if one of the accounts already belongs to someone, in both cases
+    before writing anything."""
+    name, kept_aliases, kept_notes = clean_name(display_name), clean_aliases(list(aliases)), clean_notes(notes)
     refs = list(accounts)
     for ref in refs:
         existing = find_account(session, ref)
@@ -110,7 +122,7 @@ def add_candidate(
                 f"{ref.platform} account {ref.handle or ref.platform_user_id} already belongs to "
                 f"candidate {existing.candidate_id} ({owner.display_name if owner else '?'})"
             )
-    candidate = Candidate(display_name=display_name.strip(), aliases=[a.strip() for a in aliases if a.strip()], notes=notes)
+    candidate = Candidate(display_name=name, aliases=kept_aliases, notes=kept_notes)
     session.add(candidate)
     session.flush()
     for ref in refs:

@@ -67,7 +67,7 @@ def test_each_bad_row_gets_its_own_clear_error(imported: tuple[str, dict[int, st
     assert "miachen_tokyo" in errors[5] and "already" in errors[5].lower()
     assert "x account" in errors[8] and "HYPERLINK" in errors[8]
     assert "bilibili account" in errors[10]
-    assert "control characters" in errors[12]
+    assert "control character, U+0009 (TAB), at position 4" in errors[12]
     assert set(errors) >= {3, 4, 5, 7, 8, 10, 12, 13}
 
 

@@ -76,7 +76,7 @@ def test_an_alias_error_names_the_alias() -> None:
 
 @pytest.mark.parametrize(("name", "says"), [("-Mia", "formula"), ("Mia\u202eneHC", "U+202E"), ("Mia\u2028Chen", "U+2028")])
 def test_candidates_add_refuses_bad_names_and_aliases(database_url: str, name: str, says: str) -> None:
-    result = runner.invoke(app, ["candidates", "add", name], env={"DATABASE_URL": database_url}, catch_exceptions=False)
+    result = runner.invoke(app, ["candidates", "add", "--", name], env={"DATABASE_URL": database_url}, catch_exceptions=False)
     assert result.exit_code == 2, result.output
     assert says in result.output
     aliased = runner.invoke(app, ["candidates", "add", "Mia", "--alias", name], env={"DATABASE_URL": database_url},

@@ -48,24 +48,11 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef
     return refs
 
 
-def looks_like_formula(text: str) -> bool:
-    """Text a spreadsheet would run as a formula (``=cmd|...``, ``@SUM(...)``, ``+1+1``) when
-    the name is exported back to CSV: refused as a name (CSV injection)."""
-    return bool(text) and (text[0] in "=+@" or (text[0] == "-" and text[1:2] in tuple("0123456789=+(@")))
-
-
-FORMULA_ERROR = "name starts like a spreadsheet formula (= + - @); write it without that first character"
-
-
 def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
     from storage.candidates import add_candidate
     from storage.db import session_scope
 
-    if not display_name.strip():
-        raise fail("the candidate's name is empty", USAGE)
-    if looks_like_formula(display_name.strip()):
-        raise fail(FORMULA_ERROR, USAGE)
-    with friendly_errors():
+    with friendly_errors():  # a name or alias storage refuses (storage/names.py) is a usage error
         refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
         with session_scope(database_url) as session:
             candidate = add_candidate(session, display_name, aliases=alias or [], notes=notes, accounts=refs)
@@ -123,6 +110,7 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
     from storage.candidates import DuplicateAccount, add_candidate
     from storage.db import session_scope
+    from storage.names import clean_name
 
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text))
@@ -141,22 +129,17 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
         if None in row:
             report.errors.append((number, "row has more fields than the header"))
             continue
-        name = unicodedata.normalize("NFKC", (row.get(name_col) or "")).strip()
-        if not name:
+        text = row.get(name_col) or ""
+        if not text.strip():
             report.errors.append((number, "missing name"))
             continue
-        if any(ord(ch) < 32 for ch in name) or len(name) > 200:
-            report.errors.append((number, "name has control characters or is longer than 200 characters"))
-            continue
-        if looks_like_formula(name):
-            report.errors.append((number, FORMULA_ERROR))
-            continue
-        aliases = [a.strip() for a in (row.get(columns.get("aliases", ""), "") or "").replace(";", "|").split("|") if a.strip()]
+        aliases = [a for a in (row.get(columns.get("aliases", ""), "") or "").replace(";", "|").split("|") if a.strip()]
         try:
+            name = clean_name(text)  # the name's own error first: it is what a person reads the row by
             refs = parse_accounts({p: row.get(columns[p]) for p in PLATFORMS if p in columns})
             with session_scope(database_url) as session:
                 candidate = add_candidate(session, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None), accounts=refs)
-                report.added.append((number, f"{candidate.id} {name}"))
+                report.added.append((number, f"{candidate.id} {candidate.display_name}"))
         except (ValueError, DuplicateAccount, UnknownPlatform) as exc:  # UnknownPlatform: a column of a platform not implemented yet
             report.errors.append((number, str(exc)))
     return report

@@ -6,21 +6,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storage.candidates import MAX_ID
 from storage.models import Candidate, LookupJob
+from storage.names import MAX_NAME, clean_name, refuse_characters
 
 
 class LookupCreate(BaseModel):
     """Who to look up: a registered candidate, or a name plus handles per platform."""
 
-    candidate_id: int | None = Field(default=None, ge=1, description="A registered candidate's id.")
-    name: str | None = Field(default=None, min_length=1, max_length=200, description="Display name (with handles).")
+    candidate_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A registered candidate's id.")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=MAX_NAME,
+        description="Display name (with handles). Checked like every name (storage/names.py): no control or "
+        "invisible characters, not starting with = + - @.",
+    )
     handles: dict[str, str] | None = Field(
         default=None, max_length=12,
         description="Platform -> handle, id or that platform's profile URL, e.g. {\"bilibili\": \"2\"}.",
     )
     platforms: list[str] | None = Field(default=None, max_length=12, description="Only these platforms.")
+
+    @field_validator("name")
+    @classmethod
+    def a_name_storage_accepts(cls, name: str | None) -> str | None:
+        """The one validation of names (the CLI and CSV import use it too)."""
+        return None if name is None else clean_name(name)
+
+    @field_validator("handles")
+    @classmethod
+    def handles_without_control_characters(cls, handles: dict[str, str] | None) -> dict[str, str] | None:
+        for platform, text in (handles or {}).items():
+            refuse_characters(platform, "platform")
+            refuse_characters(text, f"{platform} handle")
+        return handles
+
+    @field_validator("platforms")
+    @classmethod
+    def platforms_without_control_characters(cls, platforms: list[str] | None) -> list[str] | None:
+        for name in platforms or []:
+            refuse_characters(name, "platform")
+        return platforms
 
     @model_validator(mode="after")
     def one_way_to_say_who(self) -> LookupCreate:
