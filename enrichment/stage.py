@@ -10,7 +10,11 @@ those of :mod:`enrichment.schema`.
 and press-mention ids it saw, and a candidate is recomputed only when a newer row exists
 (or with ``force``). Feature values never change after insert; the cohort-relative ones
 (earliness, indices, coverages, top contributors) of each candidate's newest snapshot are
-re-ranked by every ``enrich``.
+re-ranked by every ``enrich``. A candidate's newest snapshot is the one describing the
+latest time, then the last computed (:mod:`storage.features`); a backdated ``enrich
+--as-of`` (``as_of`` before the run's time, which is every row's ``computed_at``) writes
+rows describing the past, compared with and ranked among the rows describing that time, and
+a plain ``enrich`` always recomputes a candidate whose newest row is such a row.
 """
 
 from __future__ import annotations
@@ -183,12 +187,15 @@ def load_press(session: Session, candidate_ids: Sequence[int]) -> tuple[dict[int
     return press, newest
 
 
-def changed_candidates(session: Session, candidate_ids: Sequence[int]) -> list[int]:
+def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: datetime | None = None) -> list[int]:
     """Candidates with snapshots, post snapshots or press mentions newer than their newest
-    feature snapshot saw (and those never enriched)."""
-    seen = latest_watermarks(session)
-    changed = {cid for cid in candidate_ids if cid not in seen}
-    known = [cid for cid in candidate_ids if cid in seen]
+    feature snapshot (as of a time, if given) saw, those without one, and those whose newest
+    one was computed for a past time (a backdated ``enrich --as-of``: it vouches for nothing
+    after the time it describes, so it is never a reason to skip a candidate)."""
+    newest = latest_watermarks(session, as_of=as_of)
+    changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].as_of < newest[cid].computed_at}
+    seen = {cid: newest[cid].seen for cid in candidate_ids if cid not in changed}
+    known = list(seen)
     if not known:
         return sorted(changed)
     # One range scan per kind of row, from the oldest watermark among the candidates.
@@ -229,10 +236,13 @@ def enrich(
     now = utcnow()  # the run's time: computed_at of every row it writes
     # Features cannot describe a time that has not come: a future as_of (tomorrow is allowed) is now.
     as_of = min(checked_as_of(as_of, now), now) if as_of is not None else now
+    # Backdated: the rows describe a past time. They are compared with (and ranked among) the
+    # rows describing that time; the rows describing now are left as they are.
+    backdated = as_of < now
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     active = active_candidate_ids(session)
     targets = list(candidate_ids) if candidate_ids is not None else active
-    todo = targets if force else changed_candidates(session, targets)
+    todo = targets if force else changed_candidates(session, targets, as_of if backdated else None)
     result.skipped = len(targets) - len(todo)
     result.timings["detect changes"] = time.perf_counter() - clock
 
@@ -266,7 +276,10 @@ def enrich(
     clock = time.perf_counter()
     active_set = set(active)
     extra = [cid for cid in (candidate_ids or []) if cid not in active_set]
-    result.ranked = rank_cohort(session, list(active) + extra, weights=weights)
+    if backdated:
+        result.ranked = rank_cohort(session, list(active) + extra, weights=weights, as_of=as_of, only=todo)
+    else:
+        result.ranked = rank_cohort(session, list(active) + extra, weights=weights)
     result.timings["rank"] = time.perf_counter() - clock
     log.info("enrich: %d candidate(s) computed, %d unchanged, %d ranked in %.2f s", result.computed, result.skipped,
              result.ranked, sum(result.timings.values()))
@@ -284,13 +297,24 @@ def _jsonable(features: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rank_cohort(session: Session, cohort: Sequence[int], *, weights: Weights | None = None) -> int:
-    """Re-rank the newest feature snapshot of every cohort member: earliness, indices, coverage,
-    top contributors. Returns how many rows were ranked."""
+def rank_cohort(
+    session: Session,
+    cohort: Sequence[int],
+    *,
+    weights: Weights | None = None,
+    as_of: datetime | None = None,
+    only: Sequence[int] | None = None,
+) -> int:
+    """Re-rank the newest feature snapshot of every cohort member (as of a time, if given):
+    earliness, indices, coverage, top contributors. With ``only``, the whole cohort is ranked
+    but only those candidates' rows are written (a backdated enrich ranks the rows it computed
+    among the rows describing that time, and changes no other row). Returns how many rows were
+    ranked."""
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     members = set(cohort)
-    latest = {cid: newest for cid, newest in latest_features(session).items() if cid in members}
-    if not latest:
+    latest = {cid: newest for cid, newest in latest_features(session, as_of=as_of).items() if cid in members}
+    written = set(latest) if only is None else set(latest) & set(only)
+    if not written:
         return 0
     early = earliness({cid: f.get("brand_first_seen") or {} for cid, (_, f) in latest.items()})
     for cid, (_, features) in latest.items():
@@ -299,6 +323,8 @@ def rank_cohort(session: Session, cohort: Sequence[int], *, weights: Weights | N
     now = utcnow()
     rankings = []
     for cid, (fid, features) in latest.items():
+        if cid not in written:
+            continue
         score = scores[cid]
         ranking = {"id": fid, "features": features, "ranked_at": now, "top_contributors": score["top_contributors"]}
         ranking.update({name: score[name] for name in INDEX_COLUMNS + COVERAGE_COLUMNS})

@@ -1,10 +1,13 @@
 """Feature snapshots: storing them, re-ranking the newest, and reading the newest per candidate.
 
-A candidate's *newest* feature snapshot is the one with the highest id: the last computed
-(with ``as_of``: the last computed among those describing a time at or before it). Every
-reader here takes it from :func:`_newest_ids`, so the ranking, the export, the report and
-the HTTP service agree on which row that is; the ``candidate_features_latest`` view
-(migration 0003_features) applies the same rule in plain SQL.
+A candidate's *newest* feature snapshot is the one describing the latest time (the greatest
+``as_of``) and, among rows describing the same time, the last computed (the highest id); with
+a time bound, the same among the rows whose ``as_of`` is at or before it. So a backdated
+``enrich --as-of`` (rows describing a past time) never displaces a row describing a later
+time, however late it was computed. Every reader here takes the row from :func:`_newest_ids`,
+so the ranking, the export, the report and the HTTP service agree on which row that is; the
+``candidate_features_latest`` view (migration 0008_newest_features) applies the same rule in
+plain SQL.
 
 Which columns a row has is the table's business (``storage/models.py``); which features
 fill them is the enrichment stage's (``enrichment/schema.py``): the stage hands over rows
@@ -15,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -26,15 +29,28 @@ from storage.models import Candidate
 from storage.models import FeatureSnapshot as FS
 
 
+class FeatureMarks(NamedTuple):
+    """What a candidate's newest feature snapshot saw (its watermark), the time it describes
+    and when it was computed."""
+
+    seen: Watermark
+    as_of: datetime
+    computed_at: datetime
+
+
 def _newest_ids(as_of: datetime | None = None, candidate_id: int | None = None) -> Select[Any]:
-    """The id of each candidate's newest feature snapshot (the highest id; with ``as_of``, the
-    highest among those whose ``as_of`` is at or before it)."""
-    newest = select(func.max(FS.id)).group_by(FS.candidate_id)
+    """The id of each candidate's newest feature snapshot: among its rows (with ``as_of``: those
+    whose ``as_of`` is at or before it) the ones with the greatest ``as_of``, and of those the
+    highest id. Two grouped scans over the (candidate_id, as_of) index."""
+    times = select(FS.candidate_id, func.max(FS.as_of).label("as_of")).group_by(FS.candidate_id)
     if as_of is not None:
-        newest = newest.where(FS.as_of <= as_of)
+        times = times.where(FS.as_of <= as_of)
     if candidate_id is not None:
-        newest = newest.where(FS.candidate_id == candidate_id)
-    return newest
+        times = times.where(FS.candidate_id == candidate_id)
+    newest_time = times.subquery("newest_time")
+    return (select(func.max(FS.id))
+            .join(newest_time, and_(FS.candidate_id == newest_time.c.candidate_id, FS.as_of == newest_time.c.as_of))
+            .group_by(FS.candidate_id))
 
 
 def latest_feature_snapshot(session: Session, candidate_id: int) -> FS | None:
@@ -64,23 +80,26 @@ def top_feature_snapshots(session: Session, column: str, top: int) -> list[tuple
     return [(snapshot, name) for snapshot, name in rows]
 
 
-def latest_features(session: Session) -> dict[int, tuple[int, dict[str, Any]]]:
-    """Each candidate's newest feature snapshot as (its id, a copy of its features).
+def latest_features(session: Session, *, as_of: datetime | None = None) -> dict[int, tuple[int, dict[str, Any]]]:
+    """Each candidate's newest feature snapshot (as of a time, if given) as (its id, a copy of
+    its features).
 
     Plain values, not table objects: ranking rewrites these rows with one UPDATE, and
     objects loaded here would keep the old values in the session afterwards."""
     return {candidate_id: (snapshot_id, dict(features)) for snapshot_id, candidate_id, features in session.execute(
-        select(FS.id, FS.candidate_id, FS.features).where(FS.id.in_(_newest_ids()))
+        select(FS.id, FS.candidate_id, FS.features).where(FS.id.in_(_newest_ids(as_of)))
     ).all()}
 
 
-def latest_watermarks(session: Session) -> dict[int, Watermark]:
-    """The input ids each candidate's newest feature snapshot saw (what an incremental enrich
-    compares new rows with)."""
-    return {candidate_id: Watermark(snapshot, post_snapshot, press) for candidate_id, snapshot, post_snapshot, press
-            in session.execute(
-                select(FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id)
-                .where(FS.id.in_(_newest_ids()))
+def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dict[int, FeatureMarks]:
+    """The input ids each candidate's newest feature snapshot (as of a time, if given) saw,
+    with the time it describes and when it was computed (what an incremental enrich compares
+    new rows with)."""
+    return {candidate_id: FeatureMarks(Watermark(snapshot, post_snapshot, press), described, computed)
+            for candidate_id, snapshot, post_snapshot, press, described, computed in session.execute(
+                select(FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id, FS.as_of,
+                       FS.computed_at)
+                .where(FS.id.in_(_newest_ids(as_of)))
             ).all()}
 
 
