@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from enrichment.numbers import Count, count_value, parse_count
 from records import Failure, FailureKind
@@ -110,9 +110,23 @@ def clean_text(value: Any) -> str | None:
 def link_parts(text: str) -> tuple[str, list[str]]:
     """A link as a user types it, scheme optional (``x.com/name``, ``https://www.youtube.com/@h/videos``)
     -> its host (lower case, without ``www.``) and its non-empty path segments: what every
-    ``normalize_account`` reads a profile URL by."""
+    ``normalize_account`` reads a profile URL by.
+
+    A path with a ``.`` or ``..`` segment (percent-encoded too: ``%2e%2e``) has no segments
+    here: no profile link has one, and reading it would take ``..`` for a handle
+    (``instagram.com/../../x`` asked ``instagram.com/../``) or read another segment than the
+    one the link leads to (``x.com/a/../b``); so every reader refuses it with its own message."""
     parts = urlsplit(text if "://" in text else f"https://{text}")
-    return parts.netloc.lower().removeprefix("www."), [segment for segment in parts.path.split("/") if segment]
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if any(dots_only(unquote(segment)) for segment in segments):
+        segments = []
+    return parts.netloc.lower().removeprefix("www."), segments
+
+
+def dots_only(text: str) -> bool:
+    """``"."``, ``".."``, ``"..."``: a path segment, never a handle, even where a platform's
+    handle pattern allows dots (Instagram, TikTok, YouTube)."""
+    return bool(text) and not text.strip(".")
 
 
 def find_key(value: Any, key: str) -> Iterator[Any]:

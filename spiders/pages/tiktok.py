@@ -58,7 +58,17 @@ from urllib.parse import urlencode, urlsplit
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, PostPage, Profile
 from enrichment.places import country_code
 from spiders.pages.parsing import Parser
-from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, first, link_parts, load_json
+from spiders.pages.payload import (
+    as_bool,
+    as_dict,
+    clean_text,
+    count,
+    dots_only,
+    epoch_utc,
+    first,
+    link_parts,
+    load_json,
+)
 from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -106,16 +116,21 @@ ITEM_LIST_STATUSES: StatusTable = {429: (FailureKind.RATE_LIMITED, "HTTP 429 fro
 # --------------------------------------------------------------------------- accounts
 
 
+def _is_handle(text: str) -> bool:
+    """A TikTok username: the platform table's pattern, and not dots alone ("." and ".." are path segments)."""
+    return bool(HANDLE.match(text)) and not dots_only(text)
+
+
 def normalize_account(text: str) -> AccountRef:
     """``@handle``, ``handle`` or ``https://www.tiktok.com/@handle`` -> account reference (lower case)."""
     value = text.strip()
     if "/" in value or "tiktok.com" in value.lower():
         host, segments = link_parts(value)
-        if host in _HOSTS and segments and segments[0].startswith("@") and HANDLE.match(segments[0][1:]):
+        if host in _HOSTS and segments and segments[0].startswith("@") and _is_handle(segments[0][1:]):
             return AccountRef(platform=PLATFORM, handle=segments[0][1:].lower())
         raise ValueError(f"{value!r} is not a TikTok profile URL; expected https://www.tiktok.com/@<username>")
     handle = value.removeprefix("@")
-    if HANDLE.match(handle):
+    if _is_handle(handle):
         return AccountRef(platform=PLATFORM, handle=handle.lower())
     raise ValueError(
         f"{value!r} is not a TikTok username (letters, digits, '_' and '.', at most 24) "

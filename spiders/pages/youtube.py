@@ -68,6 +68,7 @@ from spiders.pages.payload import (
     as_dict,
     clean_text,
     count,
+    dots_only,
     find_key,
     link_parts,
     load_json,
@@ -129,6 +130,12 @@ FEED_ERROR = (FailureKind.HTTP_ERROR, "HTTP {status} for the channel feed")
 # --------------------------------------------------------------------------- accounts
 
 
+def _is_handle(text: str) -> bool:
+    """A handle (or legacy name): the platform table's pattern, and not dots alone ("." and ".."
+    are path segments: ``/c/..`` would ask for YouTube's home page)."""
+    return bool(HANDLE.match(text)) and not dots_only(text)
+
+
 def normalize_account(text: str) -> AccountRef:
     """``@handle``, ``UC...`` id, ``youtube.com/@h``, ``/channel/UC...``, ``/c/name``, ``/user/name``.
 
@@ -140,11 +147,11 @@ def normalize_account(text: str) -> AccountRef:
         host, segments = link_parts(value)
         if host in _HOSTS and segments:
             first = segments[0]
-            if first.startswith("@") and HANDLE.match(first[1:]):
+            if first.startswith("@") and _is_handle(first[1:]):
                 return AccountRef(platform=PLATFORM, handle=first[1:])
             if first == "channel" and len(segments) > 1 and CHANNEL_ID.match(segments[1]):
                 return AccountRef(platform=PLATFORM, platform_user_id=segments[1])
-            if first in ("c", "user") and len(segments) > 1 and HANDLE.match(segments[1]):
+            if first in ("c", "user") and len(segments) > 1 and _is_handle(segments[1]):
                 return AccountRef(platform=PLATFORM, handle=f"{first}/{segments[1]}")
         raise ValueError(
             f"{value!r} is not a YouTube channel URL; expected https://www.youtube.com/@handle, "
@@ -153,7 +160,7 @@ def normalize_account(text: str) -> AccountRef:
     if CHANNEL_ID.match(value):
         return AccountRef(platform=PLATFORM, platform_user_id=value)
     handle = value.removeprefix("@")
-    if HANDLE.match(handle) and 3 <= len(handle) <= 30:
+    if _is_handle(handle) and 3 <= len(handle) <= 30:
         return AccountRef(platform=PLATFORM, handle=handle)
     raise ValueError(
         f"{value!r} is not a YouTube handle (@name, 3-30 letters, digits, '.', '_', '-'), "
