@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from records import AccountRef, profile_url
+from storage.db import session_scope
 from storage.models import Account, Candidate, ProfileSnapshot
 from storage.names import clean_aliases, clean_name, clean_notes, clean_search
 
@@ -23,6 +25,10 @@ MAX_ID = 2**63 - 1
 
 class DuplicateAccount(ValueError):
     """The account is already registered (to this or another candidate)."""
+
+
+class CandidateRefused(RuntimeError):
+    """The database refused to store a candidate (the message says what it said)."""
 
 
 def find_candidate(session: Session, text: str) -> Candidate | None:
@@ -128,6 +134,28 @@ def add_candidate(
     for ref in refs:
         attach_account(session, candidate, ref)
     return candidate
+
+
+def register_candidate(
+    database_url: str | None,
+    display_name: str,
+    *,
+    aliases: Iterable[str] = (),
+    notes: str | None = None,
+    accounts: Iterable[AccountRef] = (),
+) -> Candidate:
+    """:func:`add_candidate` in a transaction of its own (``candidates add``, each row of
+    ``candidates import``): what the database refuses about this candidate - a value it cannot
+    store, a constraint, a trigger - is :class:`CandidateRefused` with the database's own
+    words, and nothing of the candidate is kept. A lost connection is raised as it is."""
+    try:
+        with session_scope(database_url) as session:
+            return add_candidate(session, display_name, aliases=aliases, notes=notes, accounts=accounts)
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
+        said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise CandidateRefused(f"the database refused it: {said}") from None
 
 
 def attach_account(session: Session, candidate: Candidate, ref: AccountRef) -> Account:

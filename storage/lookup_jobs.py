@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, or_
@@ -11,7 +12,13 @@ from storage.models import LookupJob, utcnow
 
 
 def lookup_job(session: Session, job_id: str) -> LookupJob | None:
-    return session.get(LookupJob, job_id)
+    """The job with this id; None for an unknown id and for text that is no job id at all
+    (ids are UUIDs: a NUL byte, which PostgreSQL refuses, never reaches the database)."""
+    try:
+        canonical = str(uuid.UUID(job_id))
+    except ValueError:
+        return None
+    return session.get(LookupJob, canonical)
 
 
 def unfinished_jobs(session: Session) -> list[LookupJob]:

@@ -61,14 +61,14 @@ def friendly_errors() -> Iterator[None]:
     # Imported here, not at the top: storage loads SQLAlchemy and the HAR module the HTTP
     # server, which would slow every `wangzi` command (`--help` included).
     from crawler.replay import RecordingError
-    from storage.candidates import DuplicateAccount
+    from storage.candidates import CandidateRefused, DuplicateAccount
     from storage.db import SchemaOutOfDate
 
     try:
         yield
     except (UnknownPlatform, RecordingError, ValueError) as exc:
         raise fail(str(exc), USAGE) from None
-    except (SchemaOutOfDate, DuplicateAccount) as exc:
+    except (SchemaOutOfDate, DuplicateAccount, CandidateRefused) as exc:
         raise fail(str(exc), PROBLEM) from None
 
 

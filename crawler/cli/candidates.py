@@ -49,17 +49,15 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef
 
 
 def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
-    from storage.candidates import add_candidate
-    from storage.db import session_scope
+    from storage.candidates import register_candidate
 
     with friendly_errors():  # a name or alias storage refuses (storage/names.py) is a usage error
         refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
-        with session_scope(database_url) as session:
-            candidate = add_candidate(session, display_name, aliases=alias or [], notes=notes, accounts=refs)
-            console.print(line(
-                "added candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
-                (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else ""),
-            ))
+        candidate = register_candidate(database_url, display_name, aliases=alias or [], notes=notes, accounts=refs)
+        console.print(line(
+            "added candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
+            (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else ""),
+        ))
 
 
 def _add_signature() -> inspect.Signature:
@@ -108,8 +106,7 @@ class ImportReport:
 def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
-    from storage.candidates import DuplicateAccount, add_candidate
-    from storage.db import session_scope
+    from storage.candidates import CandidateRefused, DuplicateAccount, register_candidate
     from storage.names import clean_name
 
     report = ImportReport()
@@ -137,10 +134,10 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
         try:
             name = clean_name(text)  # the name's own error first: it is what a person reads the row by
             refs = parse_accounts({p: row.get(columns[p]) for p in PLATFORMS if p in columns})
-            with session_scope(database_url) as session:
-                candidate = add_candidate(session, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None), accounts=refs)
-                report.added.append((number, f"{candidate.id} {candidate.display_name}"))
-        except (ValueError, DuplicateAccount, UnknownPlatform) as exc:  # UnknownPlatform: a column of a platform not implemented yet
+            candidate = register_candidate(database_url, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None),
+                                           accounts=refs)
+            report.added.append((number, f"{candidate.id} {candidate.display_name}"))
+        except (ValueError, DuplicateAccount, UnknownPlatform, CandidateRefused) as exc:  # UnknownPlatform: a column of a platform not implemented yet
             report.errors.append((number, str(exc)))
     return report
 

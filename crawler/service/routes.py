@@ -66,7 +66,7 @@ def start_lookup(
 @router.get("/lookups/{job_id}", response_model=LookupPublic, dependencies=guarded, tags=["lookups"],
             name="lookup_status", summary="A lookup's status and per-platform results and failures")
 def lookup_status(job_id: str, session: SessionDep) -> LookupPublic:
-    job = lookup_jobs.lookup_job(session, job_id[:36])
+    job = lookup_jobs.lookup_job(session, job_id)
     if job is None:
         raise HTTPException(404, f"no lookup {job_id!r}")
     return LookupPublic.from_job(job)
