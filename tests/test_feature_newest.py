@@ -57,7 +57,7 @@ def test_an_as_of_out_of_range_or_unreadable_is_a_one_line_usage_error(
     result = _cli(*command, "--as-of", as_of, database_url=sqlite_url)
     assert result.exit_code == 2, (result.output, result.exception)
     assert isinstance(result.exception, SystemExit)  # never a traceback
-    assert result.stderr.startswith("error: --as-of") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"error: --as-of {as_of!r}") and result.stderr.count("\n") == 1
 
 
 def test_the_as_of_range_runs_from_2000_to_tomorrow(sqlite_url: str) -> None:

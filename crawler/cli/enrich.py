@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors
@@ -46,11 +45,11 @@ def _parse_when(text: str | None, *, end_of_day: bool) -> datetime | None:
         else:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise fail(escape(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO time"), USAGE) from None
+        raise fail(f"--as-of {text!r} is not a date (YYYY-MM-DD) or an ISO time", USAGE) from None
     try:
         return checked_as_of(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
     except AsOfOutOfRange as exc:
-        raise fail(escape(f"--as-of {text!r}: {exc}"), USAGE) from None
+        raise fail(f"--as-of {text!r}: {exc}", USAGE) from None
 
 
 def _weights(path: Path | None) -> Any:
@@ -59,8 +58,8 @@ def _weights(path: Path | None) -> Any:
 
     try:
         return load_weights(path, known_features=FEATURE_NAMES)
-    except WeightsError as exc:  # escaped: "[leadership]" in the message is not console markup
-        raise fail(escape(str(exc)), USAGE) from None
+    except WeightsError as exc:
+        raise fail(str(exc), USAGE) from None
 
 
 def _candidate_id(session: Any, text: str) -> int:
