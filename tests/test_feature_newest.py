@@ -18,7 +18,12 @@ from typer.testing import CliRunner
 
 from enrichment.stage import enrich, feature_table
 from storage.db import get_engine, session_scope
-from storage.features import latest_feature_snapshot, latest_feature_snapshots, latest_features, top_feature_snapshots
+from storage.features import (
+    latest_feature_snapshot,
+    latest_feature_snapshots,
+    latest_features,
+    top_feature_snapshots,
+)
 from storage.models import Account, Candidate, FeatureSnapshot
 from tests.test_export import _snapshot, populate
 
