@@ -21,7 +21,7 @@ from crawler.replay import Recording
 from records import AccountRef
 from storage.db import database_url as resolve_url
 from storage.db import session_scope
-from storage.runs import finish_run, start_run
+from storage.runs import RUN_HEARTBEAT, beat_run, finish_run, interrupt_dead_runs, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def run_crawl(
     url = resolve_url(database_url)
     if run_id is None:
         with session_scope(url) as session:
+            interrupt_dead_runs(session)
             run_id = start_run(session, trigger).id
     values: dict[str, Any] = {"WANGZI_RUN_ID": run_id, "WANGZI_DATABASE_URL": url, "WANGZI_TRIGGER": trigger}
     if replay:
@@ -103,8 +104,10 @@ def run_crawl(
         crawler = process.create_crawler(loader.load(name))
         crawlers.append(crawler)
         process.crawl(crawler, **kwargs)
+    heartbeat = RunHeartbeat(url, run_id)
     status = "finished"
     try:
+        heartbeat.start()
         if crawlers:
             process.start()
         reasons = [c.stats.get_value("finish_reason") for c in crawlers]
@@ -114,6 +117,34 @@ def run_crawl(
         status = "failed"
         raise
     finally:
+        heartbeat.stop()
         with session_scope(url) as session:
             finish_run(session, run_id, status)
     return run_id
+
+
+class RunHeartbeat:
+    """Stamps the run alive every ``RUN_HEARTBEAT`` while the crawl's reactor runs, so a run
+    whose process was killed is told apart from a long one (storage.runs.interrupt_dead_runs).
+    Built after the ``CrawlerProcess``, which installs the reactor the loop runs on."""
+
+    def __init__(self, database_url: str, run_id: int) -> None:
+        from twisted.internet import task
+
+        self.database_url = database_url
+        self.run_id = run_id
+        self.loop = task.LoopingCall(self.beat)
+
+    def start(self) -> None:
+        self.loop.start(RUN_HEARTBEAT.total_seconds(), now=True)
+
+    def stop(self) -> None:
+        if self.loop.running:
+            self.loop.stop()
+
+    def beat(self) -> None:
+        try:
+            with session_scope(self.database_url) as session:
+                beat_run(session, self.run_id)
+        except Exception:  # noqa: BLE001 - a missed beat only makes the run look older
+            logger.exception("could not stamp run %s alive", self.run_id)

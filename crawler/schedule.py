@@ -43,7 +43,7 @@ from storage.leases import (
     with_retries,
 )
 from storage.models import utcnow
-from storage.runs import start_run
+from storage.runs import interrupt_dead_runs, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +319,8 @@ def run_due_crawl(
     if not len(claimed):
         return None, claimed, {}
     with session_scope(url) as session:
-        run_id = start_run(session, "scheduled").id
+        interrupt_dead_runs(session)
+        run_id = start_run(session, "scheduled", owner=owner).id
         assign_run(session, owner, run_id)
     extra = [(PRESS, {"candidates": ",".join(map(str, claimed.press))})] if claimed.press else []
     values = {"WANGZI_LEASE_OWNER": owner, "WANGZI_LEASE_TTL": policy.lease_ttl.total_seconds(), **(overrides or {})}

@@ -72,6 +72,12 @@ class CrawlRun(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)  # running | finished | failed | interrupted
     # {"bilibili": {"requests": 10, "snapshots": 8, "posts": 0, "failures": {"blocked": 2}}}
     stats: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Who runs it, "host:pid:token" (migration 0009): a running run whose process is gone is
+    # interrupted (storage/runs.py interrupt_dead_runs).
+    owner: Optional[str] = Field(default=None, max_length=200)
+    # Stamped every RUN_HEARTBEAT by a crawl that beats (crawler/runner.py); NULL for runs that
+    # never beat, which only their process's disappearance on this host interrupts.
+    heartbeat_at: Optional[datetime] = None
 
 
 class ProfileSnapshot(SQLModel, table=True):

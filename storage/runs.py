@@ -1,22 +1,81 @@
-"""Crawl runs and what each stored: starting and finishing a run, its snapshots and
-failures, and the runs of a time window with their per-platform account outcomes."""
+"""Crawl runs and what each stored: starting and finishing a run, keeping it alive and
+interrupting it when its process is gone, its snapshots and failures, and the runs of a time
+window with their per-platform account outcomes.
+
+A run records who runs it (``owner``, ``host:pid:token`` as leases do) and, while a crawl
+beats (``crawler/runner.py``), when it was last seen alive (``heartbeat_at``). A run left
+``running`` by a process that was killed (SIGKILL, OOM, a lost machine) is marked
+``interrupted`` by :func:`interrupt_dead_runs`, which every command that looks at runs calls
+first (``wangzi runs``, ``wangzi health``, the start of every crawl): at once when its process
+on this host no longer exists, and when its heartbeat is older than :data:`RUN_STALE_AFTER`
+wherever it ran.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from storage.leases import new_owner, owner_is_dead
 from storage.models import Account, CrawlRun, FetchFailure, ProfileSnapshot, utcnow
 
+#: How often a running crawl stamps its run's ``heartbeat_at``.
+RUN_HEARTBEAT = timedelta(seconds=30)
+#: A run whose heartbeat (or, for a run from before heartbeats, whose start) is older than this
+#: is dead: ten beats missed.
+RUN_STALE_AFTER = timedelta(minutes=5)
 
-def start_run(session: Session, trigger: str) -> CrawlRun:
-    run = CrawlRun(trigger=trigger)
+
+def run_owner() -> str:
+    """``host:pid:token`` naming this process as a run's owner."""
+    return new_owner(uuid.uuid4().hex[:12])
+
+
+def start_run(session: Session, trigger: str, owner: str | None = None) -> CrawlRun:
+    """A new ``running`` run owned by ``owner`` (default: this process)."""
+    run = CrawlRun(trigger=trigger, owner=owner or run_owner())
     session.add(run)
     session.flush()
     return run
+
+
+def beat_run(session: Session, run_id: int, now: datetime | None = None) -> bool:
+    """Stamp a running run as alive now; False when it is no longer ``running``."""
+    result = session.execute(
+        update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(heartbeat_at=now or utcnow())  # type: ignore[arg-type]
+    )
+    return (result.rowcount or 0) == 1
+
+
+def is_dead(run: CrawlRun, now: datetime) -> bool:
+    """A ``running`` run whose process is gone: a process of this host that no longer exists,
+    or no heartbeat for :data:`RUN_STALE_AFTER` (a run that never beat and names no owner,
+    from before runs had them, is judged by its start)."""
+    if run.status != "running":
+        return False
+    if owner_is_dead(run.owner):
+        return True
+    last_seen = run.heartbeat_at or (run.started_at if run.owner is None else None)
+    return last_seen is not None and last_seen + RUN_STALE_AFTER < now
+
+
+def interrupt_dead_runs(session: Session, now: datetime | None = None) -> list[int]:
+    """Mark every dead ``running`` run (see :func:`is_dead`) ``interrupted``, finished when it
+    was last seen alive; returns their ids."""
+    now = now or utcnow()
+    found = []
+    for run in session.exec(select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id)).all():
+        if is_dead(run, now):
+            run.status = "interrupted"
+            run.finished_at = run.heartbeat_at or run.started_at
+            session.add(run)
+            found.append(run.id)
+    return found  # type: ignore[return-value]
 
 
 def finish_run(session: Session, run_id: int, status: str) -> None:

@@ -109,9 +109,11 @@ def assess(
     """Health of every platform crawled in the window (see module docstring)."""
     from storage.db import session_scope
     from storage.models import utcnow
+    from storage.runs import interrupt_dead_runs
 
     now = now or utcnow()
     with session_scope(database_url) as session:
+        interrupt_dead_runs(session)
         current = window_stats(session, now - window, now + timedelta(seconds=1))
         before = window_stats(session, now - window - baseline, now - window)
     report = []
@@ -163,10 +165,11 @@ def runs(
     """Recent crawl runs: trigger, status, duration and per platform requests, snapshots,
     failures by kind and success rate."""
     from storage.db import session_scope
-    from storage.runs import recent_runs
+    from storage.runs import interrupt_dead_runs, recent_runs
 
     with friendly_errors():
         with session_scope(database_url) as session:
+            interrupt_dead_runs(session)  # a run whose process is gone is not shown running
             rows = recent_runs(session, limit)
         overview = None
         if due:
