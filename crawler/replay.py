@@ -179,6 +179,10 @@ def load_har(path: str | Path) -> list[Exchange]:
         entries = document["log"]["entries"]
     except FileNotFoundError:
         raise RecordingError(f"recording {path} does not exist") from None
+    except OSError as exc:
+        raise RecordingError(f"cannot read recording {path}: {exc.strerror or exc}") from None
+    except RecursionError:
+        raise RecordingError(f"{path} is not a HAR 1.2 file: its JSON is nested too deeply to read") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise RecordingError(f"{path} is not a HAR 1.2 file ({type(exc).__name__}: {exc})") from None
     exchanges = []

@@ -35,4 +35,18 @@ for _name in command_modules():
 
 
 def main() -> None:
-    app()
+    """``wangzi``: the app, with one last rule for every command - an OS error that reaches
+    here (an output path that is a directory, a full disk) is one line and an exit code, never
+    a traceback (commands report the errors they expect themselves)."""
+    import os
+    import sys
+
+    from crawler.cli._common import os_error
+
+    try:
+        app()
+    except BrokenPipeError:  # the reader went away (`wangzi candidates list | head`): say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        sys.exit(os_error(exc).exit_code)

@@ -55,6 +55,18 @@ def fail(message: str, code: int = PROBLEM) -> typer.Exit:
     return typer.Exit(code)
 
 
+#: OS errors about a path a person gave (a directory where a file goes, no permission, no such
+#: file): bad input, exit 2. Any other (a full disk, an I/O error) is a problem met while
+#: running: exit 1.
+PATH_ERRORS = (IsADirectoryError, NotADirectoryError, PermissionError, FileNotFoundError, FileExistsError)
+
+
+def os_error(exc: OSError) -> typer.Exit:
+    """``error: PATH: WHAT`` for an OS error (writing ``--out /etc``, a full disk ...)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return fail(f"{where}{exc.strerror or exc}", USAGE if isinstance(exc, PATH_ERRORS) else PROBLEM)
+
+
 @contextmanager
 def friendly_errors() -> Iterator[None]:
     """Known error types become one-line messages and exit codes, never tracebacks."""
@@ -70,6 +82,8 @@ def friendly_errors() -> Iterator[None]:
         raise fail(str(exc), USAGE) from None
     except (SchemaOutOfDate, DuplicateAccount, CandidateRefused) as exc:
         raise fail(str(exc), PROBLEM) from None
+    except OSError as exc:
+        raise os_error(exc) from None
 
 
 def chosen_platforms(requested: list[str] | None) -> list[str]:

@@ -12,6 +12,7 @@ import inspect
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,31 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
 
 
+def _records(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, Any] | csv.Error]]:
+    """(row number, the row's fields or the csv module's error about it), from row 2 on: one
+    row the reader cannot read (a field over its size limit) is reported, the next ones read."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, exc
+            continue
+        yield number, row
+
+
+def csv_problem(exc: csv.Error) -> str:
+    """What a person can do about the csv module's error on a row."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV field may hold here; "
+                "shorten it (notes are free text, but not a document)")
+    return f"cannot read this row as CSV: {text}"
+
+
 def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
     never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
@@ -122,7 +148,10 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     unknown = [c for c in columns if c not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
     if unknown:
         report.errors.append((1, f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}"))
-    for number, row in enumerate(reader, start=2):
+    for number, row in _records(reader):
+        if isinstance(row, csv.Error):
+            report.errors.append((number, csv_problem(row)))
+            continue
         if None in row:
             report.errors.append((number, "row has more fields than the header"))
             continue

@@ -355,6 +355,12 @@ def record(
         args = args[1:]
     if not args or args[0] not in {"lookup", "crawl"}:
         raise fail("record wraps `lookup ...` or `crawl ...`: wangzi record OUT.har -- lookup bilibili:2", USAGE)
+    if out.is_dir():
+        raise fail(f"{out} is a directory; give the path of the HAR file to write", USAGE)
+    if out.exists() and not out.is_file():  # /dev/full, a pipe: never replaced by a recording
+        raise fail(f"{out} is not a regular file; give the path of the HAR file to write", USAGE)
+    if not out.parent.is_dir():
+        raise fail(f"{out.parent} is not a directory; the HAR file goes in an existing one", USAGE)
     out.unlink(missing_ok=True)
     # Settings for the wrapped command, which reads WANGZI_* settings from the environment
     # (crawler.runner.crawl_settings) like any other run.

@@ -8,6 +8,7 @@ bearer check (``guarded``).
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -21,6 +22,8 @@ from records import PLATFORMS
 from spiders.pages.registry import normalize_account
 from storage import candidates, features, lookup_jobs
 from storage.db import session_scope
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -39,11 +42,14 @@ async def docs_page() -> HTMLResponse:
 def health(settings: SettingsDep, lookups: LookupsDep) -> dict[str, Any]:
     # Its own session, not the request's (SessionDep): a database that does not answer is
     # what this route reports (503), not an error of the route.
+    # The driver's words (host, port, user, database) go to the service's log, not to whoever
+    # asks: /health needs no token.
     try:
         with session_scope(settings.database_url) as session:
             jobs = {"queued": lookup_jobs.count_jobs(session, "queued"), "running": lookup_jobs.count_jobs(session, "running")}
-    except Exception as exc:  # noqa: BLE001 - report, do not crash the probe
-        return JSONResponse({"status": "error", "database": f"{type(exc).__name__}: {exc}"[:300]}, status_code=503)  # type: ignore[return-value]
+    except Exception:  # noqa: BLE001 - report, do not crash the probe
+        logger.warning("health: the database does not answer", exc_info=True)
+        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)  # type: ignore[return-value]
     return {"status": "ok", "database": "ok", "workers": lookups.workers, **jobs}
 
 
