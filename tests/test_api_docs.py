@@ -114,7 +114,10 @@ def test_the_docs_page_lists_the_operations_offline_with_the_token(service: str)
             for expected in ("POST /lookups", "GET /lookups/{job_id}", "GET /candidates", "GET /candidates/{candidate_id}",
                              "GET /candidates/{candidate_id}/features", "GET /health"):
                 assert any(text.startswith(expected) for text in shown), (expected, shown)
-            assert page.get_by_text("Start a lookup of a candidate, or of a name plus handles").count() >= 1
+            page.get_by_text("Start a lookup of a candidate, or of a name plus handles").first.click()
+            opened = operations.filter(has_text="Start a lookup of a candidate")
+            for field in ("candidate_id", "name", "handles", "platforms", "202"):
+                assert opened.get_by_role("cell", name=field, exact=True).count() >= 1, field
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "api-docs.png"), full_page=True)
         finally:
@@ -127,6 +130,6 @@ def test_the_docs_page_lists_the_operations_offline_with_the_token(service: str)
 def test_the_docs_assets_ship_with_the_package() -> None:
     import crawler.service
 
-    folder = Path(crawler.service.__file__).parent / "docs"
+    folder = Path(crawler.service.__file__).parent
     names = {path.name for path in folder.iterdir()}
-    assert {"index.html", "docs.js"} <= names
+    assert {"docs_page.html", "docs_page.js"} <= names  # package data (*.html, *.js): in the wheel too

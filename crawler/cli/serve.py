@@ -24,7 +24,8 @@ def serve(
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
 ) -> None:
     """Serve POST /lookups, GET /lookups/{id}, GET /candidates, GET /candidates/{id}/features
-    (OpenAPI docs at /docs). Every route but /health needs `Authorization: Bearer $WANGZI_API_TOKEN`."""
+    (docs page at /docs, which asks for the token). Every route but /health and /docs needs
+    `Authorization: Bearer $WANGZI_API_TOKEN`."""
     # Imported here, not at the top: FastAPI and uvicorn would slow every `wangzi` command.
     import uvicorn
 

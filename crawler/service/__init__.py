@@ -1,7 +1,8 @@
 """The HTTP service (``wangzi serve``): on-demand lookups and read access for other systems.
 
-Routes (OpenAPI document at ``/openapi.json``, docs page at ``/docs``; every route but
-``/health``, the docs included, needs ``Authorization: Bearer $WANGZI_API_TOKEN``):
+Routes (OpenAPI document at ``/openapi.json``; every route but ``/health`` and the docs page
+``/docs`` needs ``Authorization: Bearer $WANGZI_API_TOKEN``; the docs page, served from this
+package with no CDN, holds no data and reads ``/openapi.json`` with the token a person types in):
 
 * ``POST /lookups`` - a candidate id, or a name plus handles per platform -> ``202`` and a
   job id. Handles are validated by each platform's ``normalize_account`` (a handle, an id

@@ -19,8 +19,8 @@ class LookupCreate(BaseModel):
     candidate_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A registered candidate's id.")
     name: str | None = Field(
         default=None, min_length=1, max_length=MAX_NAME,
-        description="Display name (with handles). Checked like every name (storage/names.py): no control or "
-        "invisible characters, not starting with = + - @.",
+        description="Display name (with handles). Checked like every candidate's name: no control or invisible "
+        "characters, not starting with = + - @ (a spreadsheet formula).",
     )
     handles: dict[str, str] | None = Field(
         default=None, max_length=12,
