@@ -97,3 +97,57 @@ def test_the_cli_reports_rows_and_exits_1(tmp_path: Path, database_url: str) -> 
     latin.write_bytes("name,x\nJosé,jose\n".encode("latin-1"))
     refused = run_wangzi("candidates", "import", str(latin), database_url=database_url)
     assert refused.returncode == 2 and "UTF-8" in refused.stderr
+
+
+# --------------------------------------------------------------------------- encodings, quotes, columns (issue 14 item 12)
+
+
+def _names(database_url: str) -> list[str]:
+    return sorted(_accounts(database_url))
+
+
+def test_a_gb18030_file_from_excel_on_chinese_windows_is_read_and_said_so(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("name,aliases,notes\n李佳琦,Li Jiaqi,口红一哥\n".encode("gb18030"))
+    done = run_wangzi("candidates", "import", str(path), database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "GB18030" in done.stderr
+    assert _names(database_url) == ["李佳琦"]
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("name\n薇娅\n".encode("gbk"))
+    explicit = run_wangzi("candidates", "import", str(gbk), "--encoding", "gbk", database_url=database_url)
+    assert explicit.returncode == 0, explicit.stderr
+    assert _names(database_url) == ["李佳琦", "薇娅"]
+
+
+def test_a_wrong_or_unknown_encoding_is_a_usage_error_that_says_what_to_do(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("name\n李佳琦\n".encode("gb18030"))
+    wrong = run_wangzi("candidates", "import", str(path), "--encoding", "utf-8", database_url=database_url)
+    assert wrong.returncode == 2 and "utf-8" in wrong.stderr and "--encoding" in wrong.stderr
+    unknown = run_wangzi("candidates", "import", str(path), "--encoding", "klingon", database_url=database_url)
+    assert unknown.returncode == 2 and "klingon" in unknown.stderr
+    assert "Traceback" not in wrong.stderr + unknown.stderr
+    assert _names(database_url) == []
+
+
+def test_an_unterminated_quote_costs_its_row_not_the_rest_of_the_file(database_url: str) -> None:
+    text = 'name,notes\nFirst,ok\nSecond,"never closed\nThird,fine\nFourth,"two\nlines"\n'
+    report = import_rows(text, database_url)
+    errors = dict(report.errors)
+    assert set(errors) == {3}
+    assert "quote" in errors[3] and "never closed" in errors[3]
+    assert [number for number, _ in report.added] == [2, 4, 5]
+    assert _names(database_url) == ["First", "Fourth", "Third"]
+
+
+def test_an_unknown_column_is_a_warning_not_a_rejected_row(tmp_path: Path, database_url: str) -> None:
+    report = import_rows("name,hobby,myspace\nAlice,chess,tom\n", database_url)
+    assert report.errors == []
+    assert any("hobby" in warning and "myspace" in warning for warning in report.warnings)
+    path = tmp_path / "extra.csv"
+    path.write_text("name,hobby\nBob,go\n", encoding="utf-8")
+    done = run_wangzi("candidates", "import", str(path), database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "unknown column" in done.stderr and "hobby" in done.stderr
+    assert "1 added, 0 rejected" in done.stdout
