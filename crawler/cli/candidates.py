@@ -7,6 +7,7 @@ inside the functions that use it, so ``wangzi --help`` does not load it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import inspect
 import io
@@ -101,23 +102,41 @@ NAME_COLUMNS = ("name", "display_name")
 @dataclass
 class ImportReport:
     added: list[tuple[int, str]] = field(default_factory=list)  # (row number, name)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message): rejected rows
+    warnings: list[str] = field(default_factory=list)  # about the file, not a row (unknown columns)
 
 
-def _records(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, Any] | csv.Error]]:
-    """(row number, the row's fields or the csv module's error about it), from row 2 on: one
-    row the reader cannot read (a field over its size limit) is reported, the next ones read."""
-    number = 1
-    while True:
-        number += 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield number, exc
-            continue
-        yield number, row
+def csv_records(text: str) -> Iterator[tuple[int, list[str] | str]]:
+    """(row number, the row's fields or what is wrong with the row), rows numbered as a
+    spreadsheet numbers them (the header is row 1; a quoted field with line breaks is one row).
+
+    Read strictly, one row at a time, so a bad row costs only itself: a field over the size
+    limit or a stray quote is reported and reading goes on. A quote that is never closed where
+    it should be - which a lenient reader turns into one field holding the following lines, or
+    the rest of the file - is reported on the row that opened it, and reading starts again on
+    the line after that row's first line."""
+    lines = list(io.StringIO(text, newline=""))
+    position, number = 0, 0  # the line the current reader started on; the last row numbered
+    while position < len(lines):
+        reader = csv.reader(lines[position:], strict=True)
+        while True:
+            first_line = reader.line_num  # lines this reader consumed before this row
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                number += 1
+                spanned = reader.line_num - first_line
+                if "field larger" not in str(exc) and (spanned > 1 or "unexpected end of data" in str(exc)):
+                    yield number, ('a quote (") opened in this row is never closed, so the lines after it would be '
+                                   'read as one field; close it, or double a quote that is part of the text ("")')
+                    position += first_line + 1
+                    break
+                yield number, csv_problem(exc)
+                continue
+            number += 1
+            yield number, fields
 
 
 def csv_problem(exc: csv.Error) -> str:
@@ -126,44 +145,57 @@ def csv_problem(exc: csv.Error) -> str:
     if "field larger than field limit" in text:
         return (f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV field may hold here; "
                 "shorten it (notes are free text, but not a document)")
+    if "expected after" in text:
+        return f'a quote (") inside a quoted field must be doubled (""): {text}'
     return f"cannot read this row as CSV: {text}"
 
 
 def import_rows(text: str, database_url: str | None) -> ImportReport:
     """Import candidates from CSV text; every row is its own transaction, so one bad row
-    never loses the good ones. Row numbers count the header as row 1, as spreadsheets do."""
+    never loses the good ones. Row numbers count the header as row 1, as spreadsheets do.
+    Unknown columns are ignored with a warning (they reject no row)."""
     from storage.candidates import CandidateRefused, DuplicateAccount, register_candidate
     from storage.names import clean_name
 
     report = ImportReport()
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        report.errors.append((1, "the file is empty (expected a header row: name,aliases,notes,<platforms>)"))
+    records = csv_records(text)
+    first = next(records, None)
+    if first is None or not isinstance(first[1], list) or not any(h.strip() for h in first[1]):
+        problem = first[1] if first is not None and isinstance(first[1], str) else "the file is empty"
+        report.errors.append((1, f"{problem} (expected a header row: name,aliases,notes,<platforms>)"))
         return report
-    columns = {(c or "").strip().lower().replace("-", "_"): c for c in reader.fieldnames}
+    header = first[1]
+    columns = {h.strip().lower().replace("-", "_"): index for index, h in enumerate(header)}
     name_col = next((columns[c] for c in NAME_COLUMNS if c in columns), None)
     if name_col is None:
-        report.errors.append((1, f"no 'name' column in header {reader.fieldnames}"))
+        report.errors.append((1, f"no 'name' column in header {header}"))
         return report
-    unknown = [c for c in columns if c not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
+    unknown = [h for h in columns if h not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
     if unknown:
-        report.errors.append((1, f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}"))
-    for number, row in _records(reader):
-        if isinstance(row, csv.Error):
-            report.errors.append((number, csv_problem(row)))
+        report.warnings.append(f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}")
+
+    def cell(row: list[str], column: str) -> str:
+        index = columns.get(column)
+        return row[index] if index is not None and index < len(row) else ""
+
+    for number, row in records:
+        if isinstance(row, str):
+            report.errors.append((number, row))
             continue
-        if None in row:
-            report.errors.append((number, "row has more fields than the header"))
+        if not any(value.strip() for value in row):
+            continue  # a blank line
+        if len(row) > len(header):
+            report.errors.append((number, f"row has more fields ({len(row)}) than the header ({len(header)})"))
             continue
-        text = row.get(name_col) or ""
+        text = row[name_col] if name_col < len(row) else ""
         if not text.strip():
             report.errors.append((number, "missing name"))
             continue
-        aliases = [a for a in (row.get(columns.get("aliases", ""), "") or "").replace(";", "|").split("|") if a.strip()]
+        aliases = [a for a in cell(row, "aliases").replace(";", "|").split("|") if a.strip()]
         try:
             name = clean_name(text)  # the name's own error first: it is what a person reads the row by
-            refs = parse_accounts({p: row.get(columns[p]) for p in PLATFORMS if p in columns})
-            candidate = register_candidate(database_url, name, aliases=aliases, notes=(row.get(columns.get("notes", "")) or None),
+            refs = parse_accounts({p: cell(row, p) for p in PLATFORMS if p in columns})
+            candidate = register_candidate(database_url, name, aliases=aliases, notes=cell(row, "notes") or None,
                                            accounts=refs)
             report.added.append((number, f"{candidate.id} {candidate.display_name}"))
         except (ValueError, DuplicateAccount, UnknownPlatform, CandidateRefused) as exc:  # UnknownPlatform: a column of a platform not implemented yet
@@ -171,22 +203,63 @@ def import_rows(text: str, database_url: str | None) -> ImportReport:
     return report
 
 
+#: Byte-order marks and the encodings they announce (Excel saves "CSV UTF-8" with one).
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_csv(data: bytes, file: Path, encoding: str | None) -> str:
+    """The CSV file's text: in ``encoding`` when given; else UTF-8 (a byte-order mark names
+    UTF-8 or UTF-16), else GB18030 - what Excel on Chinese Windows saves (GBK is part of it) -
+    said on stderr. Anything else is a usage error that says what to do."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, gb18030, gbk, big5, latin-1)",
+                       USAGE) from None
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise fail(f"{file} is not {encoding} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                       "try another --encoding, or save the CSV as UTF-8", USAGE) from None
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name)
+            except UnicodeDecodeError:
+                raise fail(f"{file} starts like {name} text but is not; save the CSV as UTF-8", USAGE) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise fail(f"{file} is neither UTF-8 nor GB18030 text; save the CSV as UTF-8, or name its encoding "
+                   "with --encoding (e.g. --encoding latin-1)", USAGE) from None
+    err.print(line(f"{file} is not UTF-8: read it as GB18030 (what Excel on Chinese Windows saves); "
+                   "if the names below look wrong, pass --encoding"))
+    return text
+
+
 @candidates_app.command("import")
 def import_csv(
     file: Path = typer.Argument(..., help="CSV with columns name, aliases (| separated), notes, and one per platform."),
+    encoding: str = typer.Option(None, "--encoding", help="The file's encoding (default: UTF-8, else GB18030 as Excel on Chinese Windows saves it)."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
 ) -> None:
     """Import candidates from a CSV file. Bad rows are reported with their row number; good rows are kept.
 
-    Exit code 1 when any row was rejected."""
+    Exit code 1 when any row was rejected (an unknown column is only a warning)."""
     try:
-        text = file.read_bytes().decode("utf-8-sig")
+        data = file.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}", USAGE) from None
-    except UnicodeDecodeError:
-        raise fail(f"{file} is not UTF-8 text; save the CSV as UTF-8", USAGE) from None
+    text = decode_csv(data, file, encoding)
     with friendly_errors():
         report = import_rows(text, database_url)
+    for warning in report.warnings:
+        err.print(line(("warning:", "yellow"), f" {warning}"))
     for number, name in report.added:
         console.print(line(f"row {number}: added {name}"))
     for number, message in report.errors:
