@@ -123,3 +123,20 @@ def test_scrapy_list_shows_the_spiders() -> None:
     assert listed.returncode == 0, listed.stderr
     assert set(PLATFORMS) <= set(listed.stdout.split())
     assert all(platform_module(p).PARSER_VERSION for p in PLATFORMS)  # every page module imports
+
+
+def test_a_full_crawl_searches_the_press_too_unless_narrowed_or_told_not_to(sqlite_url: str, recording: Path) -> None:
+    """`wangzi crawl` is every active candidate on every platform, the press included (as
+    `crawl --due` and `lookup` do); `--no-press` or `--platform` leave the press out."""
+    assert run_wangzi("candidates", "add", "碧诗", "--bilibili", "2", database_url=sqlite_url).returncode == 0
+    full = run_wangzi("crawl", "--replay", str(recording), database_url=sqlite_url)
+    assert full.returncode == 0, full.stderr
+    assert "press" in full.stdout  # the run's summary has a press row
+    (run,) = runs(sqlite_url)
+    assert {"bilibili", "press"} <= set(run.stats)
+    feeds = [f for f in failures(sqlite_url) if f.candidate_id is not None]
+    assert feeds and {f.platform for f in feeds} <= {"gdelt", "google_news"}  # the recording answers no feed
+    for args in (["--no-press"], ["--platform", "bilibili"]):
+        again = run_wangzi("crawl", *args, "--replay", str(recording), database_url=sqlite_url)
+        assert again.returncode == 0, again.stderr
+        assert set(runs(sqlite_url)[-1].stats) == {"bilibili"}, args
