@@ -41,7 +41,7 @@ def test_crawl_stores_snapshots_with_provenance_and_typed_failures(database_url:
     assert run_wangzi("candidates", "add", "碧诗", "--bilibili", "https://space.bilibili.com/2", database_url=database_url).returncode == 0
     assert run_wangzi("candidates", "add", "Other", "--bilibili", "332704117", database_url=database_url).returncode == 0
 
-    crawl = run_wangzi("crawl", "--replay", str(recording), database_url=database_url)
+    crawl = run_wangzi("crawl", "--no-press", "--replay", str(recording), database_url=database_url)
     assert crawl.returncode == 0, crawl.stderr
 
     stored = {account.platform_user_id: snap for account, snap in snapshots(database_url)}

@@ -144,16 +144,19 @@ def crawl(
     limit: int = typer.Option(None, "--limit", min=1, help="With --due: at most this many accounts this run."),
     distributed: str = typer.Option(None, "--distributed", metavar="REDIS_URL", help="With --due: queue the due accounts in Redis for `wangzi worker` processes instead of crawling here."),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
+    no_press: bool = typer.Option(False, "--no-press", help="Do not search the press for the candidates (a crawl narrowed with --platform never does)."),
     retry_dead_letters: bool = typer.Option(False, "--retry-dead-letters", help="Crawl nothing: store again the items a crawl could not store (dead-letter files), idempotently. Exit 1 if some still fail."),
     dead_letter_dir: Path = typer.Option(None, "--dead-letter-dir", envvar="WANGZI_DEAD_LETTER_DIR", help="With --retry-dead-letters: the folder (default ./dead-letters)."),
 ) -> None:
     """Crawl every account of the active candidates (or of --candidate) on every platform
-    (or --platform), store snapshots, posts and typed failures, and print the run's summary.
+    (or --platform), search the press for them (unless --no-press or --platform), store
+    snapshots, posts, press mentions and typed failures, and print the run's summary.
 
     With --due only what the refresh policy says is due (safe to start every few minutes from cron); with --due --distributed redis://HOST:6379/0 the due accounts are queued for `wangzi worker` processes."""
     from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
-    from storage.candidates import account_refs, find_candidate
+    from crawler.schedule import press_spiders
+    from storage.candidates import account_refs, active_candidate_ids, find_candidate
     from storage.db import session_scope
 
     if retry_dead_letters:
@@ -171,20 +174,23 @@ def crawl(
                     raise fail(f"no candidate {text!r} (see `wangzi candidates list`)", USAGE)
                 ids.append(found.id)
             if due:
-                targets = {}
+                targets, press_ids = {}, []
             else:
                 targets = {p: account_refs(session, p, candidate_ids=ids or None) for p in platforms}
+                # A full crawl searches the press for the same candidates, as crawl --due and lookup do.
+                press_ids = [] if platform or no_press else (ids or active_candidate_ids(session))
         if due:
             _crawl_due(database_url, platforms, ids, policy, limit, distributed, replay,
                        {**log_overrides(verbose, sys.stderr.isatty() and not log_json), **json_log_overrides(log_json),
                         **setting_overrides(setting)},
-                       press=not platform)
+                       press=not platform and not no_press)
             return
-        if not any(targets.values()):
+        extra = [(name, {"candidates": ",".join(map(str, press_ids))}) for name in press_spiders()] if press_ids else []
+        if not any(targets.values()) and not extra:
             err.print("nothing to crawl: no active candidate has an account on " + ", ".join(platforms))
             raise typer.Exit(OK)
         run_id = run_crawl(
-            targets, trigger="manual", database_url=database_url, replay=replay,
+            targets, trigger="manual", database_url=database_url, replay=replay, extra_spiders=extra,
             overrides={**log_overrides(verbose, sys.stderr.isatty() and not log_json), **json_log_overrides(log_json),
                        **setting_overrides(setting)},
         )
