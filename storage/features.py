@@ -4,10 +4,19 @@ A candidate's *newest* feature snapshot is the one describing the latest time (t
 ``as_of``) and, among rows describing the same time, the last computed (the highest id); with
 a time bound, the same among the rows whose ``as_of`` is at or before it. So a backdated
 ``enrich --as-of`` (rows describing a past time) never displaces a row describing a later
-time, however late it was computed. Every reader here takes the row from :func:`_newest_ids`,
+time, however late it was computed. Every reader here takes the row from :func:`_newest_id`,
 so the ranking, the export, the report and the HTTP service agree on which row that is; the
-``candidate_features_latest`` view (migration 0008_newest_features) applies the same rule in
-plain SQL.
+``candidate_features_latest`` view (migrations 0008_newest_features, 0010_reference_scores)
+applies the same rule in plain SQL.
+
+:func:`_newest_id` is a subquery correlated to the candidate: one seek on the
+``(candidate_id, as_of)`` index per candidate, so reading the newest rows of a cohort is
+linear in the cohort. (``id IN (SELECT max(id) ... GROUP BY candidate_id)`` joined to the
+candidate table was planned by SQLite as a probe of the whole id list per candidate:
+quadratic, 20 minutes and more for ``wangzi rank`` at 200,000 candidates.) Readers of a whole
+cohort page through it by candidate id (:func:`iter_newest_rows`,
+:func:`iter_latest_feature_snapshots`) or stream it (:func:`iter_ranked_rows`) instead of
+holding every row at once.
 
 Which columns a row has is the table's business (``storage/models.py``); which features
 fill them is the enrichment stage's (``enrichment/schema.py``): the stage hands over rows
@@ -16,17 +25,21 @@ keyed by column name, and nothing here lists them again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
-from sqlalchemy.sql import Select
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from storage.feature_inputs import Watermark
 from storage.models import Candidate
 from storage.models import FeatureSnapshot as FS
+
+#: Candidates per page when a cohort is read in pages.
+PAGE = 2000
 
 
 class FeatureMarks(NamedTuple):
@@ -38,34 +51,58 @@ class FeatureMarks(NamedTuple):
     computed_at: datetime
 
 
-def _newest_ids(as_of: datetime | None = None, candidate_id: int | None = None) -> Select[Any]:
-    """The id of each candidate's newest feature snapshot: among its rows (with ``as_of``: those
-    whose ``as_of`` is at or before it) the ones with the greatest ``as_of``, and of those the
-    highest id. Two grouped scans over the (candidate_id, as_of) index."""
-    times = select(FS.candidate_id, func.max(FS.as_of).label("as_of")).group_by(FS.candidate_id)
+class NewestRow(NamedTuple):
+    """A candidate's newest feature row as the ranking reads it."""
+
+    id: int
+    candidate_id: int
+    features: dict[str, Any]
+    reference: str | None
+    ranked_at: datetime | None
+    as_of: datetime
+
+
+def _newest_id(owner: Any = None, *, as_of: datetime | None = None) -> Any:
+    """The id of the candidate's newest feature snapshot (with ``as_of``: among its rows whose
+    ``as_of`` is at or before it), as a scalar subquery correlated to ``owner`` (a column
+    holding the candidate id; default ``candidate.id``)."""
+    newer = aliased(FS)
+    query = select(newer.id).where(newer.candidate_id == (Candidate.id if owner is None else owner))
     if as_of is not None:
-        times = times.where(FS.as_of <= as_of)
-    if candidate_id is not None:
-        times = times.where(FS.candidate_id == candidate_id)
-    newest_time = times.subquery("newest_time")
-    return (select(func.max(FS.id))
-            .join(newest_time, and_(FS.candidate_id == newest_time.c.candidate_id, FS.as_of == newest_time.c.as_of))
-            .group_by(FS.candidate_id))
+        query = query.where(newer.as_of <= as_of)
+    return query.order_by(newer.as_of.desc(), newer.id.desc()).limit(1).scalar_subquery()
+
+
+def _is_newest(as_of: datetime | None = None) -> ColumnElement[bool]:
+    """``featuresnapshot.id`` is its candidate's newest (a query must join ``candidate``)."""
+    return FS.id == _newest_id(as_of=as_of)
 
 
 def latest_feature_snapshot(session: Session, candidate_id: int) -> FS | None:
     """The candidate's newest feature snapshot, None when it was never enriched."""
-    return session.execute(select(FS).where(FS.id.in_(_newest_ids(candidate_id=candidate_id)))).scalars().first()
+    return session.execute(select(FS).where(FS.id == _newest_id(candidate_id))).scalars().first()
+
+
+def iter_latest_feature_snapshots(session: Session, *, as_of: datetime | None = None,
+                                  page: int = PAGE) -> Iterator[tuple[FS, str, bool]]:
+    """Every candidate's newest feature snapshot (as of a time, if given) with the candidate's
+    display name and whether it is active, by candidate id, read a page of candidates at a time."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(FS, Candidate.display_name, Candidate.active).select_from(Candidate)
+            .join(FS, _is_newest(as_of)).where(Candidate.id > after).order_by(Candidate.id).limit(page)
+        ).all()
+        yield from ((snapshot, name, active) for snapshot, name, active in rows)
+        if len(rows) < page:
+            return
+        after = rows[-1][0].candidate_id
 
 
 def latest_feature_snapshots(session: Session, *, as_of: datetime | None = None) -> list[tuple[FS, str, bool]]:
     """Every candidate's newest feature snapshot (as of a time, if given) with the candidate's
     display name and whether it is active, by candidate id."""
-    rows = session.execute(
-        select(FS, Candidate.display_name, Candidate.active).join(Candidate, Candidate.id == FS.candidate_id)
-        .where(FS.id.in_(_newest_ids(as_of))).order_by(FS.candidate_id)
-    ).all()
-    return [(snapshot, name, active) for snapshot, name, active in rows]
+    return list(iter_latest_feature_snapshots(session, as_of=as_of))
 
 
 def top_feature_snapshots(session: Session, column: str, top: int) -> list[tuple[FS, str]]:
@@ -73,22 +110,81 @@ def top_feature_snapshots(session: Session, column: str, top: int) -> list[tuple
     last, ties by candidate id), with each candidate's display name."""
     ranked = getattr(FS, column)
     rows = session.execute(
-        select(FS, Candidate.display_name).join(Candidate, Candidate.id == FS.candidate_id)
-        .where(FS.id.in_(_newest_ids()), Candidate.active == True)  # noqa: E712 - SQL expression
+        select(FS, Candidate.display_name).select_from(Candidate).join(FS, _is_newest())
+        .where(Candidate.active == True)  # noqa: E712 - SQL expression
         .order_by(ranked.is_(None), ranked.desc(), FS.candidate_id).limit(top)
     ).all()
     return [(snapshot, name) for snapshot, name in rows]
 
 
+def iter_ranked_rows(session: Session, score: str, *, coverage: str | None = None, min_coverage: float | None = None,
+                     batch: int = 500) -> Iterator[Any]:
+    """The newest feature rows of active candidates by ``score`` (a column; highest first,
+    NULLs last, ties by candidate id), with at least ``min_coverage`` in ``coverage``, streamed
+    ``batch`` rows at a time. Each row has the ranking columns, ``features``, ``display_name``
+    and ``candidate_id`` as attributes."""
+    ranked = getattr(FS, score)
+    query = (select(FS.id, FS.candidate_id, Candidate.display_name, FS.as_of, FS.ranked_at, FS.tier, FS.reference,
+                    FS.leadership_index, FS.sales_driving_index, FS.influence_index, FS.composite_index,
+                    FS.leadership_coverage, FS.sales_driving_coverage, FS.influence_coverage, FS.composite_coverage,
+                    FS.leadership_score, FS.sales_driving_score, FS.influence_score, FS.composite_score,
+                    FS.top_contributors, FS.features)
+             .select_from(Candidate).join(FS, _is_newest())
+             .where(Candidate.active == True)  # noqa: E712 - SQL expression
+             .order_by(ranked.is_(None), ranked.desc(), FS.candidate_id))
+    if min_coverage is not None and coverage is not None:
+        query = query.where(getattr(FS, coverage) >= min_coverage)
+    yield from session.execute(query.execution_options(yield_per=batch))
+
+
 def latest_features(session: Session, *, as_of: datetime | None = None) -> dict[int, tuple[int, dict[str, Any]]]:
     """Each candidate's newest feature snapshot (as of a time, if given) as (its id, a copy of
-    its features).
+    its features). Holds every row at once: for a whole cohort, :func:`iter_newest_rows`."""
+    return {row.candidate_id: (row.id, dict(row.features)) for row in iter_newest_rows(session, as_of=as_of)}
 
-    Plain values, not table objects: ranking rewrites these rows with one UPDATE, and
-    objects loaded here would keep the old values in the session afterwards."""
-    return {candidate_id: (snapshot_id, dict(features)) for snapshot_id, candidate_id, features in session.execute(
-        select(FS.id, FS.candidate_id, FS.features).where(FS.id.in_(_newest_ids(as_of)))
-    ).all()}
+
+def iter_newest_rows(
+    session: Session,
+    *,
+    as_of: datetime | None = None,
+    active_only: bool = False,
+    extra_ids: Sequence[int] = (),
+    candidate_ids: Sequence[int] | None = None,
+    reference_not: str | None = None,
+    page: int = PAGE,
+) -> Iterator[NewestRow]:
+    """The newest feature row (as of a time, if given) of every candidate — only active ones
+    (and ``extra_ids``) with ``active_only``, only ``candidate_ids`` when given, only rows not
+    yet ranked against ``reference_not`` when given — a page of candidates at a time, by
+    candidate id."""
+    conditions = []
+    if active_only:
+        conditions.append(or_(Candidate.active == True, Candidate.id.in_(list(extra_ids))) if extra_ids  # noqa: E712
+                          else Candidate.active == True)  # noqa: E712 - SQL expression
+    if reference_not is not None:
+        conditions.append(or_(FS.reference.is_(None), FS.reference != reference_not, FS.ranked_at.is_(None)))
+    if candidate_ids is not None:
+        wanted = sorted(set(candidate_ids))
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start:start + 900]
+            yield from _newest_page(session, as_of, [*conditions, Candidate.id.in_(chunk)], after=0, page=None)
+        return
+    after = 0
+    while True:
+        rows = _newest_page(session, as_of, conditions, after=after, page=page)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1].candidate_id
+
+
+def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any], *, after: int,
+                 page: int | None) -> list[NewestRow]:
+    query = (select(FS.id, FS.candidate_id, FS.features, FS.reference, FS.ranked_at, FS.as_of).select_from(Candidate)
+             .join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions).order_by(Candidate.id))
+    if page is not None:
+        query = query.limit(page)
+    return [NewestRow(*row) for row in session.execute(query).all()]
 
 
 def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dict[int, FeatureMarks]:
@@ -99,8 +195,17 @@ def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dic
             for candidate_id, snapshot, post_snapshot, press, described, computed in session.execute(
                 select(FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id, FS.as_of,
                        FS.computed_at)
-                .where(FS.id.in_(_newest_ids(as_of)))
+                .select_from(Candidate).join(FS, _is_newest(as_of))
             ).all()}
+
+
+def feature_documents(session: Session, snapshot_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The ``features`` of these feature snapshots, by snapshot id."""
+    out: dict[int, dict[str, Any]] = {}
+    ids = list(snapshot_ids)
+    for start in range(0, len(ids), 900):
+        out.update(session.execute(select(FS.id, FS.features).where(FS.id.in_(ids[start:start + 900]))).all())
+    return out
 
 
 def insert_feature_snapshots(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:

@@ -13,8 +13,10 @@ run idempotent.
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
+
+from storage.names import alias_search_keys, search_key
 
 
 def utcnow() -> datetime:
@@ -39,8 +41,23 @@ class Candidate(SQLModel, table=True):
     active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # What the candidate is found by (storage.names.search_key: case- and Unicode-form-blind,
+    # the same on SQLite and PostgreSQL), kept from display_name and aliases on every insert
+    # and update (the listener below; migration 0011 filled existing rows). alias_keys holds
+    # each alias's key between line feeds ("\nkey\n...").
+    name_key: str = Field(default="", index=True)
+    alias_keys: str = ""
 
     accounts: list["Account"] = Relationship(back_populates="candidate")
+
+
+@event.listens_for(Candidate, "before_insert")
+@event.listens_for(Candidate, "before_update")
+def _keep_search_keys(_mapper: Any, _connection: Any, candidate: Candidate) -> None:
+    """Every way a candidate is written (add_candidate, the service, a test's session.add)
+    keeps its search keys."""
+    candidate.name_key = search_key(candidate.display_name or "")
+    candidate.alias_keys = alias_search_keys(candidate.aliases)
 
 
 class Account(SQLModel, table=True):
@@ -274,12 +291,38 @@ class FeatureSnapshot(SQLModel, table=True):
     sales_driving_coverage: Optional[float] = None
     influence_coverage: Optional[float] = None
     composite_coverage: Optional[float] = None
+    # Coverage-aware scores (what the ranking sorts by), the candidate's follower tier, and the
+    # reference the percentiles were taken against ("cohort" or "NAME@vN"), migration 0010.
+    leadership_score: Optional[float] = None
+    sales_driving_score: Optional[float] = None
+    influence_score: Optional[float] = None
+    composite_score: Optional[float] = None
+    tier: Optional[str] = Field(default=None, max_length=16)
+    reference: Optional[str] = Field(default=None, max_length=80)
     # {"leadership": [{"component": ..., "value": ..., "percentile": ..., "weight": ..., "points": ...}], ...}
     top_contributors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
     max_snapshot_id: Optional[int] = None
     max_post_snapshot_id: Optional[int] = None
     max_press_id: Optional[int] = None
+
+
+class FeatureReference(SQLModel, table=True):
+    """A frozen reference: the cohort's distribution of every index component (per tier group
+    where ranked within tiers), the tier edges, and each brand's first mentions, as
+    ``wangzi reference freeze`` stored them. Indices computed against it do not move when
+    other candidates join. Versions count up per name from 1."""
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_featurereference_name_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    version: int
+    created_at: datetime = Field(default_factory=utcnow)
+    as_of: Optional[datetime] = None  # the newest time the frozen feature rows describe
+    cohort_size: int = 0
+    weights_source: Optional[str] = Field(default=None, max_length=500)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 # --------------------------------------------------------------------------- operations
