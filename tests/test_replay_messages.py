@@ -1,0 +1,64 @@
+"""What replayed crawls print about their failures: each failure once, with the real URL - never
+the loopback replay server's ``http://127.0.0.1:PORT/https/...`` - in ``lookup``'s lines, in
+``lookup --json`` (what the HTTP API returns) and in ``press``'s feed lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from crawler.cli.crawl import DEMO_DIR, _print_lookup, run_summary
+from crawler.cli.press import feed_failure_rows, print_feed_failures
+from storage.candidates import add_candidate
+from storage.db import session_scope
+from storage.models import FetchFailure
+from storage.runs import start_run
+from tests.helpers import run_wangzi
+
+REAL = "https://api.bilibili.com/x/web-interface/card?mid=2"
+LOOPBACK = "http://127.0.0.1:41234/https/api.bilibili.com/x/web-interface/card?mid=2"
+
+
+def _stored_failure(database_url: str, detail: str, *, candidate: bool = False) -> tuple[int, int]:
+    with session_scope(database_url) as session:
+        candidate_id = add_candidate(session, "Mia").id
+        run_id = start_run(session, "lookup").id
+        session.add(FetchFailure(crawl_run_id=run_id, platform="gdelt" if candidate else "bilibili", kind="network",
+                                 url=REAL, detail=detail, candidate_id=candidate_id if candidate else None))
+        return run_id, candidate_id  # type: ignore[return-value]
+
+
+def test_a_failure_detail_names_the_real_url_not_the_replay_server(sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    run_id, _ = _stored_failure(sqlite_url, f"TimeoutError: Getting {LOOPBACK} took longer than 180.0 seconds.")
+    summary = run_summary(sqlite_url, run_id)
+    (failure,) = summary["failures"]
+    assert "127.0.0.1" not in failure["detail"] and REAL in failure["detail"]
+    _print_lookup({**summary, "candidate": None, "press": []})
+    printed = capsys.readouterr().out
+    assert "127.0.0.1" not in printed
+    assert "took longer than 180.0 seconds" in printed
+
+
+def test_press_feed_lines_name_the_real_url_once(sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    run_id, candidate_id = _stored_failure(sqlite_url, f"ReplayMiss: replay miss: no recorded response for GET {REAL}",
+                                           candidate=True)
+    print_feed_failures(feed_failure_rows(sqlite_url, run_id, candidate_id))
+    (line,) = [text for text in capsys.readouterr().err.splitlines() if text.startswith("feed failed:")]
+    assert line.count(REAL) == 1, line
+
+
+def test_a_lookup_from_the_bundled_recording_names_each_miss_once(sqlite_url: str, tmp_path: Path) -> None:
+    added = run_wangzi("candidates", "add", "碧诗", "--alias", "bishi", "--bilibili", "2", database_url=sqlite_url)
+    assert added.returncode == 0, added.stderr
+    har = str(DEMO_DIR / "demo.har")
+    looked = run_wangzi("lookup", "碧诗", "--replay", har, database_url=sqlite_url, env={"COLUMNS": "400"})
+    assert looked.returncode == 0, looked.stderr
+    misses = [line for line in looked.stdout.splitlines() if line.startswith("gdelt:")]
+    assert len(misses) == 2, looked.stdout  # one GDELT search per alias, neither recorded
+    for line in misses:
+        url = line.split()[-1]
+        assert url.startswith("https://api.gdeltproject.org/") and line.count(url) == 1, line
+    assert "127.0.0.1" not in looked.stdout + looked.stderr
+    as_json = run_wangzi("lookup", "碧诗", "--replay", har, "--json", database_url=sqlite_url)
+    summary = json.loads(as_json.stdout)
+    assert summary["failures"] and all("127.0.0.1" not in f["detail"] + f["url"] for f in summary["failures"])
