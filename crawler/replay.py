@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -246,6 +247,17 @@ def loopback_url(base: str, url: str) -> str:
     """``https://api.x.com/a?b=1`` -> ``http://127.0.0.1:PORT/https/api.x.com/a?b=1``."""
     parts = urlsplit(url)
     return urlunsplit(("http", urlsplit(base).netloc, f"/{parts.scheme}/{parts.netloc}{parts.path or '/'}", parts.query, ""))
+
+
+#: A loopback replay URL (:func:`loopback_url`) inside a text: an exception's message names
+#: the URL its request went to, which under replay is the loopback one.
+_LOOPBACK_IN_TEXT = re.compile(r"http://127\.0\.0\.1:\d+/(https?)/(?=[^/\s])")
+
+
+def real_urls_in(text: str) -> str:
+    """``text`` with every loopback replay URL in it turned back into the real URL, so what a
+    replayed crawl stores or prints names the platform's URL, never the replay server's."""
+    return _LOOPBACK_IN_TEXT.sub(r"\1://", text)
 
 
 def original_url(path: str) -> str | None:

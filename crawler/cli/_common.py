@@ -86,6 +86,13 @@ def friendly_errors() -> Iterator[None]:
         raise os_error(exc) from None
 
 
+def shown_detail(detail: str | None, url: str | None) -> str:
+    """A failure's detail as a line prints it next to its URL: the URL not said twice (a replay
+    miss's message names it too)."""
+    detail = detail or ""
+    return " ".join(detail.replace(url, "").split()) if url else detail
+
+
 def chosen_platforms(requested: list[str] | None) -> list[str]:
     """The platforms a ``--platform`` option names (every one when it names none), in order,
     once each; an unknown name raises :class:`UnknownPlatform`."""

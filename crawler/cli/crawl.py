@@ -28,6 +28,7 @@ from crawler.cli._common import (
     line,
     log_overrides,
     setting_overrides,
+    shown_detail,
 )
 from crawler.cli.candidates import candidate_rows, followers_table, import_rows
 from crawler.cli.enrich import print_ranking
@@ -79,6 +80,7 @@ def _crawl_due(
 
 def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
     """What one run stored: snapshots and failures, JSON-ready."""
+    from crawler.replay import real_urls_in
     from storage.db import session_scope
     from storage.runs import get_run, run_failures, run_snapshots
 
@@ -107,7 +109,8 @@ def run_summary(database_url: str | None, run_id: int) -> dict[str, Any]:
             for account, snap in run_snapshots(session, run_id)
         ]
         failures = [
-            {"platform": f.platform, "kind": f.kind, "url": f.url, "status": f.http_status, "detail": f.detail}
+            {"platform": f.platform, "kind": f.kind, "url": real_urls_in(f.url), "status": f.http_status,
+             "detail": real_urls_in(f.detail or "")}
             for f in run_failures(session, run_id)
         ]
         return {
@@ -331,7 +334,8 @@ def _print_lookup(summary: dict[str, Any]) -> None:
         )
     console.print(table)
     for f in summary["failures"]:
-        console.print(line((f["platform"], "yellow"), f": {f['kind']} ({f['status'] or '-'}) {f['detail']}  {f['url']}"))
+        console.print(line((f["platform"], "yellow"),
+                           f": {f['kind']} ({f['status'] or '-'}) {shown_detail(f['detail'], f['url'])}  {f['url']}"))
     confirmed = [m for m in summary.get("press", []) if m["status"] == "confirmed"]
     if confirmed:
         console.print(f"press: {len(confirmed)} confirmed mention(s)")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
+from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line, shown_detail
 
 
 def press(
@@ -61,12 +61,14 @@ def press(
 
 def feed_failure_rows(database_url: str, run_id: int, candidate_id: int) -> list[dict]:
     """The feeds of this run that failed for the candidate, as plain dicts."""
+    from crawler.replay import real_urls_in
     from storage.db import session_scope
     from storage.runs import run_feed_failures
 
     with session_scope(database_url) as session:
         return [
-            {"source": f.platform, "kind": f.kind, "url": f.url, "status": f.http_status, "detail": f.detail}
+            {"source": f.platform, "kind": f.kind, "url": real_urls_in(f.url), "status": f.http_status,
+             "detail": real_urls_in(f.detail or "")}
             for f in run_feed_failures(session, run_id, candidate_id)
         ]
 
@@ -75,7 +77,8 @@ def print_feed_failures(failures: list[dict]) -> None:
     """One line per failed feed on stderr (stdout stays the table or the JSON lines)."""
     for f in failures:
         status = f" (HTTP {f['status']})" if f["status"] else ""
-        detail = f" - {f['detail']}" if f["detail"] else ""
+        detail = shown_detail(f["detail"], f["url"])
+        detail = f" - {detail}" if detail else ""
         err.print(line(("feed failed:", "bold red"), f" {f['source']} {f['kind']}{status} {f['url']}{detail}"))
     if failures:
         err.print(line(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
