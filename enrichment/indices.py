@@ -1,15 +1,50 @@
 """The three indices (leadership, sales-driving, influence) and the composite, 0-100.
 
-Each component (a feature named in ``data/weights.toml``) is percentile-ranked within the
-active cohort: 0 for the lowest value, 100 for the highest, ties share their average
-rank, a cohort of one gets 50. An index is the weighted mean of its components'
-percentiles over the components the candidate has data for; the weights of the others are
-dropped and the rest renormalised, and ``coverage`` = the share of the index's total weight
-that had data. The composite combines the three indices the same way, with coverage the
-weighted mean of their coverages. Each index keeps its top contributing components
-(percentile x renormalised weight = points of the index), so a person can see *why*.
+**Percentiles.** Each component (a feature named in ``data/weights.toml``) is percentile-ranked
+against a *reference*: the distribution of that component over a cohort. The reference is
+either the live cohort (every active candidate's newest feature row, rebuilt at every ranking)
+or a frozen one (``wangzi reference freeze``), so a candidate's score does not move when
+others join. For a value *x* in a reference of *n* values, with *less* values below it and
+*equal* values equal to it::
 
-Also here: earliness, the one cohort-relative feature (who mentioned a brand first).
+    pct(x) = 100 · (less + equal/2 − 1/2) / (n − 1), clipped to 0..100
+
+which is the mid-rank percentile (lowest 0, highest 100, ties averaged) for a value of the
+reference itself, and puts a new value halfway between its neighbours.
+
+A yes/no component (``ip_abroad``, ``declared_abroad``) is evidence on an absolute scale, not
+a rank: ``true`` is 100 and ``false`` 0 whoever else is abroad, so ``true`` always beats
+``false`` (as a rank, ``true`` got 50 when everyone known was abroad). A numeric component
+whose reference values do not differ (fewer than two distinct values: every known brand count
+is 0, one candidate has press) carries no information and is left out for everyone: it is
+neither data (coverage) nor a pull towards the middle.
+
+**Tiers.** Followers put each platform account, and the candidate, in a size tier
+(:mod:`enrichment.tiers`: nano, micro, mid, macro, mega; edges configurable under ``[tiers]``).
+The components listed in ``[tiers] within_tier`` (engagement rate, growth rates) are ranked
+only against the same tier: a component with a per-platform breakdown
+(``<name>_by_platform``) per platform among accounts of that platform and tier, averaged over
+the candidate's platforms; the others among candidates of the candidate's tier (the highest of
+its platforms). Absolute reach stays cohort-wide.
+
+**Index, coverage, score.** For an index with weights *w_c* over its components::
+
+    index    = Σ_{c with data} w_c · pct_c / Σ_{c with data} w_c        (the raw index; NULL without data)
+    coverage = Σ_{c with data} w_c / Σ_c w_c                            (0..1)
+    score    = coverage · index + (1 − coverage) · 50
+             = 50 + Σ_{c with data} w_c · (pct_c − 50) / Σ_c w_c          (NULL without data)
+
+50 is the prior: the cohort's typical percentile (the mean and median of mid-rank
+percentiles). A component without data counts as typical instead of being dropped, so an
+index resting on one lucky component stays near 50 and cannot beat a well-covered one; the
+ranking sorts by the score and keeps the raw index and its coverage beside it. A component's
+*points* are its term ``w_c · (pct_c − 50) / Σ_c w_c``, how far it moves the score from 50.
+The composite: ``score`` = the weighted mean of the index scores (an index without data counts
+50), ``index`` = the weighted mean of the raw indices that have data, ``coverage`` = the
+weighted mean of the coverages.
+
+Also here: earliness, the one cohort-relative feature (who mentioned a brand first), among the
+live cohort or against a frozen reference's first mentions.
 """
 
 from __future__ import annotations
@@ -18,14 +53,26 @@ import bisect
 import math
 import statistics
 import tomllib
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from enrichment.schema import COMPOSITE, INDICES, coverage_column, index_column
+from enrichment.features import PLATFORMS
+from enrichment.schema import (
+    COMPOSITE,
+    COVERAGE_COLUMNS,
+    INDEX_COLUMNS,
+    INDICES,
+    SCORE_COLUMNS,
+    coverage_column,
+    index_column,
+    score_column,
+)
+from enrichment.tiers import TIER_EDGES, TIERS, tier_at
 
 WEIGHTS_FILE = Path(__file__).parent / "data" / "weights.toml"
 TOP_CONTRIBUTORS = 3
@@ -34,6 +81,15 @@ TOP_CONTRIBUTORS = 3
 #: larger number is a typo, and an unbounded one (1e308) overflows the weighted sums to inf.
 #: To let one component decide alone, give the others 0.
 MAX_WEIGHT = 1000.0
+#: What a component without data counts as: the cohort's typical percentile.
+PRIOR = 50.0
+#: Components ranked within their follower tier unless ``[tiers] within_tier`` says otherwise.
+WITHIN_TIER = ("engagement_rate", "engagement_per_follower_median", "growth_7d_rel", "growth_30d_rel", "growth_90d_rel")
+#: A stored reference keeps at most this many points of each distribution: exact below that
+#: many distinct values, a rank-spaced sketch above it (percentiles within ±0.03).
+MAX_KNOTS = 4096
+#: The name of the reference that is the live cohort itself.
+COHORT = "cohort"
 
 K = TypeVar("K")
 
@@ -42,11 +98,94 @@ class WeightsError(ValueError):
     """The weights file is malformed or names a component that is not a feature."""
 
 
+# --------------------------------------------------------------------------- tiers
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """Follower-size tiers: the edges (lowest follower count of each tier above the first),
+    per-platform edges that replace them, and the components ranked within a tier."""
+
+    edges: tuple[float, ...] = TIER_EDGES
+    platform_edges: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    within_tier: tuple[str, ...] = WITHIN_TIER
+
+    def tier(self, followers: float | None, platform: str | None = None) -> str | None:
+        """The tier of an account with this many followers on a platform (None: not known)."""
+        if followers is None:
+            return None
+        return tier_at(followers, self.platform_edges.get(platform or "", self.edges))
+
+    def of(self, features: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
+        """The candidate's tier (the highest of its platforms') and each platform's tier, from
+        the ``followers_<platform>`` features."""
+        by_platform = {}
+        for platform in PLATFORMS:
+            tier = self.tier(_numeric(features.get(f"followers_{platform}")), platform)
+            if tier is not None:
+                by_platform[platform] = tier
+        best = max(by_platform.values(), key=TIERS.index, default=None)
+        return best, by_platform
+
+    def to_json(self) -> dict[str, Any]:
+        return {"edges": list(self.edges), "platform_edges": {p: list(e) for p, e in self.platform_edges.items()},
+                "within_tier": list(self.within_tier)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Tiers:
+        return cls(tuple(data["edges"]), {p: tuple(e) for p, e in data.get("platform_edges", {}).items()},
+                   tuple(data.get("within_tier", ())))
+
+
+def _tiers(path: Path, data: Any, known: set[str] | None) -> Tiers:
+    if data is None:
+        return Tiers()
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path}: [tiers] must be a table")
+    unknown = set(data) - {"edges", "within_tier", "platform"}
+    if unknown:
+        raise WeightsError(f"{path}: [tiers] {sorted(unknown)[0]} is not a setting (edges, within_tier, [tiers.platform])")
+
+    def edges(where: str, value: Any) -> tuple[float, ...]:
+        if (not isinstance(value, list) or len(value) != len(TIERS) - 1
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in value)
+                or any(a >= b for a, b in zip(value, value[1:]))):
+            raise WeightsError(f"{path}: {where} = {value!r}: give {len(TIERS) - 1} increasing follower counts, the lowest "
+                               f"of {', '.join(TIERS[1:])}")
+        return tuple(float(v) for v in value)
+
+    default = edges("[tiers] edges", data["edges"]) if "edges" in data else TIER_EDGES
+    platforms = data.get("platform", {})
+    if not isinstance(platforms, dict):
+        raise WeightsError(f"{path}: [tiers.platform] must be a table of platform = [edges]")
+    per_platform = {}
+    for platform, value in platforms.items():
+        if platform not in PLATFORMS:
+            raise WeightsError(f"{path}: [tiers.platform] {platform} is not a platform ({', '.join(PLATFORMS)})")
+        per_platform[platform] = edges(f"[tiers.platform] {platform}", value)
+    within = data.get("within_tier", list(WITHIN_TIER))
+    if not isinstance(within, list) or not all(isinstance(name, str) for name in within):
+        raise WeightsError(f"{path}: [tiers] within_tier must be a list of feature names")
+    for name in within:
+        if known is not None and name not in known:
+            raise WeightsError(f"{path}: [tiers] within_tier names {name}, which is not a feature (see docs/features.md)")
+    return Tiers(default, per_platform, tuple(within))
+
+
+# --------------------------------------------------------------------------- weights
+
+
 @dataclass(frozen=True)
 class Weights:
     indices: dict[str, dict[str, float]]  # index -> component -> weight
     composite: dict[str, float]  # index -> weight
     source: str = "default"
+    tiers: Tiers = field(default_factory=Tiers)
+
+    @property
+    def components(self) -> list[str]:
+        """Every weighted component once, in the order of the file."""
+        return list(dict.fromkeys(c for table in self.indices.values() for c in table))
 
 
 def load_weights(path: Path | None = None, known_features: Iterable[str] | None = None) -> Weights:
@@ -75,7 +214,8 @@ def load_weights(path: Path | None = None, known_features: Iterable[str] | None 
         raise WeightsError(f"{path}: [composite] must be a table weighting {', '.join(INDICES)}")
     if set(composite) - set(INDICES):
         raise WeightsError(f"{path}: [composite] may only weight {', '.join(INDICES)}")
-    return Weights(indices, {key: _weight(path, "composite", key, weight) for key, weight in composite.items()}, str(path))
+    return Weights(indices, {key: _weight(path, "composite", key, weight) for key, weight in composite.items()}, str(path),
+                   _tiers(path, data.get("tiers"), known))
 
 
 def _weight(path: Path, table: str, component: str, weight: Any) -> float:
@@ -94,7 +234,8 @@ def _numeric(value: Any) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
-        return float(value)
+        value = float(value)
+        return value if math.isfinite(value) else None
     return None
 
 
@@ -120,78 +261,349 @@ def percentile_ranks(values: Mapping[K, Any]) -> dict[K, float | None]:
     return out
 
 
-def _combine(parts: Mapping[str, tuple[float | None, float]], values: Mapping[str, Any]) -> tuple[float | None, float, list[dict[str, Any]]]:
-    """parts: component -> (percentile or None, weight). Returns (index, coverage, contributors)."""
+# --------------------------------------------------------------------------- distributions and references
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A component's values in a reference: its distinct values (``knots``, ascending), how
+    many reference values lie below and equal each, and how many there are in all. Exact up to
+    :data:`MAX_KNOTS` distinct values; above that the knots are spaced by rank and a value
+    between two of them gets a rank interpolated between theirs."""
+
+    n: int
+    knots: tuple[float, ...]
+    below: tuple[int, ...]
+    equal: tuple[int, ...]
+
+    @classmethod
+    def of(cls, values: Iterable[float], max_knots: int | None = None) -> Distribution:
+        ordered = sorted(values)
+        knots: list[float] = []
+        below: list[int] = []
+        equal: list[int] = []
+        for position, value in enumerate(ordered):
+            if knots and knots[-1] == value:
+                equal[-1] += 1
+            else:
+                knots.append(value)
+                below.append(position)
+                equal.append(1)
+        if max_knots is not None and len(knots) > max_knots:
+            n = len(ordered)
+            keep = sorted({bisect.bisect_right(below, round(k * (n - 1) / (max_knots - 1))) - 1 for k in range(max_knots)}
+                          | {0, len(knots) - 1})
+            knots, below, equal = [knots[i] for i in keep], [below[i] for i in keep], [equal[i] for i in keep]
+        return cls(len(ordered), tuple(knots), tuple(below), tuple(equal))
+
+    @property
+    def informative(self) -> bool:
+        """The values differ (at least two distinct ones): only then does a rank say anything."""
+        return len(self.knots) >= 2
+
+    def percentile(self, value: float) -> float:
+        """0..100: the mid-rank percentile of a reference value, halfway between the
+        neighbours' for a new one, 0/100 beyond the lowest/highest."""
+        if self.n < 2:
+            return PRIOR
+        knots = self.knots
+        i = bisect.bisect_left(knots, value)
+        if i < len(knots) and knots[i] == value:
+            less, equal = float(self.below[i]), self.equal[i]
+        elif i == 0:
+            less, equal = 0.0, 0
+        elif i == len(knots):
+            less, equal = float(self.n), 0
+        else:
+            start = self.below[i - 1] + self.equal[i - 1]
+            less = start + (self.below[i] - start) * (value - knots[i - 1]) / (knots[i] - knots[i - 1])
+            equal = 0
+        return min(100.0, max(0.0, 100.0 * (less + equal / 2 - 0.5) / (self.n - 1)))
+
+    def to_json(self) -> list[Any]:
+        return [self.n, list(self.knots), list(self.below), list(self.equal)]
+
+    @classmethod
+    def from_json(cls, data: Sequence[Any]) -> Distribution:
+        n, knots, below, equal = data
+        return cls(int(n), tuple(float(v) for v in knots), tuple(below), tuple(equal))
+
+
+def group_key(component: str, group: str | None) -> str:
+    """The key of a component's distribution: the component, or ``component|group`` for one
+    ranked within a tier (group ``micro``, or ``weibo:micro`` per platform)."""
+    return component if group is None else f"{component}|{group}"
+
+
+@dataclass
+class Reference:
+    """What percentiles are taken against: per component (and tier group) a distribution, the
+    tiers they were grouped by, and for earliness each brand's first mentions (None for the
+    live cohort, whose earliness is computed among itself)."""
+
+    name: str = COHORT
+    version: int | None = None
+    size: int = 0
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    tiers: Tiers = field(default_factory=Tiers)
+    brands: dict[str, list[tuple[int, float]]] | None = None  # brand -> [(candidate id, first mention ts)]
+    created_at: datetime | None = None
+    _brand_index: dict[str, tuple[list[float], dict[int, float]]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """``cohort``, or ``NAME@vVERSION`` for a frozen reference (what rows and exports carry)."""
+        return self.name if self.version is None else f"{self.name}@v{self.version}"
+
+    @property
+    def frozen(self) -> bool:
+        return self.version is not None
+
+    def brand_index(self) -> dict[str, tuple[list[float], dict[int, float]]]:
+        """brand -> (sorted first-mention times, candidate id -> its time)."""
+        if self._brand_index is None:
+            self._brand_index = {brand: (sorted(t for _, t in rows), {cid: t for cid, t in rows})
+                                 for brand, rows in (self.brands or {}).items()}
+        return self._brand_index
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON stored for a frozen reference."""
+        return {"tiers": self.tiers.to_json(), "distributions": {k: d.to_json() for k, d in self.distributions.items()},
+                "brands": {b: [[cid, t] for cid, t in rows] for b, rows in (self.brands or {}).items()}}
+
+    @classmethod
+    def from_payload(cls, name: str, version: int, size: int, payload: Mapping[str, Any],
+                     created_at: datetime | None = None) -> Reference:
+        return cls(name, version, size, {k: Distribution.from_json(v) for k, v in payload["distributions"].items()},
+                   Tiers.from_json(payload["tiers"]),
+                   {b: [(int(cid), float(t)) for cid, t in rows] for b, rows in payload.get("brands", {}).items()},
+                   created_at)
+
+
+def component_entries(component: str, features: Mapping[str, Any], tiers: Tiers, tier: str | None,
+                      platform_tiers: Mapping[str, str]) -> list[tuple[str | None, float]]:
+    """The (group, value) pairs a component is ranked by for one candidate: one cohort-wide
+    value (group None); for a component ranked within tiers, one per platform (group
+    ``platform:tier``) when the features break it down per platform, else one within the
+    candidate's tier. Empty when the candidate has no value (or, within tiers, no tier)."""
+    if component in tiers.within_tier:
+        per_platform = features.get(f"{component}_by_platform")
+        if isinstance(per_platform, dict):
+            pairs = []
+            for platform, raw in sorted(per_platform.items()):
+                value, group = _numeric(raw), platform_tiers.get(platform)
+                if value is not None and group is not None:
+                    pairs.append((f"{platform}:{group}", value))
+            return pairs
+        value = _numeric(features.get(component))
+        return [(tier, value)] if value is not None and tier is not None else []
+    value = _numeric(features.get(component))
+    return [] if value is None else [(None, value)]
+
+
+#: Feature names (besides the weighted components) the ranking reads from a row.
+RANKING_INPUTS = ("brand_first_seen", *(f"followers_{p}" for p in PLATFORMS))
+
+
+def ranking_inputs(weights: Weights) -> tuple[str, ...]:
+    """Every feature scoring reads (components, their per-platform breakdowns, followers for
+    tiers, first mentions for earliness): what the stage keeps of each row."""
+    names = list(RANKING_INPUTS)
+    for component in weights.components:
+        names.append(component)
+        if component in weights.tiers.within_tier:
+            names.append(f"{component}_by_platform")
+    return tuple(dict.fromkeys(names))
+
+
+def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, max_knots: int | None = None,
+                     brands: Mapping[int, Mapping[str, str]] | None = None) -> Reference:
+    """The reference a cohort makes: each component's (and tier group's) values over the
+    cohort's feature rows (with ``brands``, candidate -> brand -> first mention, also the
+    first mentions a frozen reference keeps for earliness)."""
+    values: dict[str, array[float]] = defaultdict(lambda: array("d"))
+    components = weights.components
+    size = 0
+    for features in cohort:
+        size += 1
+        tier, platform_tiers = weights.tiers.of(features)
+        for component in components:
+            if isinstance(features.get(component), bool):
+                continue  # yes/no facts are scored as they are (true 100, false 0), never ranked
+            for group, value in component_entries(component, features, weights.tiers, tier, platform_tiers):
+                values[group_key(component, group)].append(value)
+    distributions = {key: Distribution.of(found, max_knots) for key, found in values.items()}
+    first = None
+    if brands is not None:
+        first = defaultdict(list)
+        for cid, seen in brands.items():
+            for brand, stamp in (seen or {}).items():
+                first[brand].append((cid, datetime.fromisoformat(stamp).timestamp()))
+        first = {brand: sorted(rows, key=lambda r: (r[1], r[0])) for brand, rows in first.items()}
+    return Reference(size=size, distributions=distributions, tiers=weights.tiers, brands=first)
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class ComponentScore:
+    """One component of one candidate: its value, the groups it was ranked in, its
+    percentile (None: no data, or no information in the reference) and why not."""
+
+    component: str
+    value: Any
+    groups: list[str]
+    percentile: float | None
+    note: str  # "" | "no data" | "no spread" (the reference's values do not differ) | "not in reference"
+
+
+def component_score(component: str, features: Mapping[str, Any], reference: Reference, tier: str | None,
+                    platform_tiers: Mapping[str, str]) -> ComponentScore:
+    value = features.get(component)
+    if isinstance(value, bool) and component not in reference.tiers.within_tier:
+        # A yes/no fact is evidence on an absolute scale: true beats false whoever else is true.
+        return ComponentScore(component, value, ["yes/no"], 100.0 if value else 0.0, "")
+    entries = component_entries(component, features, reference.tiers, tier, platform_tiers)
+    if not entries:
+        return ComponentScore(component, value, [], None, "no data")
+    percentiles, groups, notes = [], [], []
+    for group, number in entries:
+        groups.append(group or "cohort")
+        found = reference.distributions.get(group_key(component, group))
+        if found is None:
+            notes.append("not in reference")
+        elif not found.informative:
+            notes.append("no spread")
+        else:
+            percentiles.append(found.percentile(number))
+    if not percentiles:
+        return ComponentScore(component, value, groups, None, notes[0])
+    return ComponentScore(component, value, groups, sum(percentiles) / len(percentiles), "")
+
+
+def _combine(parts: Mapping[str, tuple[float | None, float]]) -> tuple[float | None, float, float | None, dict[str, float]]:
+    """parts: component -> (percentile or None, weight). Returns (raw index, coverage, score,
+    points per component with data)."""
     total = sum(weight for _, weight in parts.values())
     available = {c: (p, w) for c, (p, w) in parts.items() if p is not None and w > 0}
     used = sum(w for _, w in available.values())
     if not total or not used:
-        return None, 0.0, []
-    index = sum(p * w for p, w in available.values()) / used  # type: ignore[operator]
-    contributors = sorted(
-        ({"component": c, "value": values.get(c), "percentile": round(p, 2), "weight": w,  # type: ignore[arg-type]
-          "points": round(p * w / used, 2)} for c, (p, w) in available.items()),  # type: ignore[operator]
-        key=lambda item: (-item["points"], item["component"]),
-    )
-    return round(index, 4), round(used / total, 4), contributors[:TOP_CONTRIBUTORS]
+        return None, 0.0, None, {}
+    raw = sum(p * w for p, w in available.values()) / used  # type: ignore[operator]
+    points = {c: w * (p - PRIOR) / total for c, (p, w) in available.items()}  # type: ignore[operator]
+    return raw, used / total, PRIOR + sum(points.values()), points
 
 
-def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights) -> dict[int, dict[str, Any]]:
-    """Indices, coverages and top contributors for every candidate of the cohort."""
-    components = {c for table in weights.indices.values() for c in table}
-    ranks = {c: percentile_ranks({cid: f.get(c) for cid, f in features.items()}) for c in components}
-    out: dict[int, dict[str, Any]] = {}
-    for cid, values in features.items():
-        result: dict[str, Any] = {"top_contributors": {}}
-        for name, table in weights.indices.items():
-            index, coverage, top = _combine({c: (ranks[c][cid], w) for c, w in table.items()}, values)
-            result[index_column(name)] = index
-            result[coverage_column(name)] = coverage
-            result["top_contributors"][name] = top
-        index_values = {name: result[index_column(name)] for name in weights.composite}
-        composite, _, top = _combine({n: (index_values[n], w) for n, w in weights.composite.items()}, index_values)
-        weight_sum = sum(weights.composite.values())
-        result[index_column(COMPOSITE)] = composite
-        result[coverage_column(COMPOSITE)] = round(
-            sum(w * result[coverage_column(n)] for n, w in weights.composite.items()) / weight_sum, 4
-        ) if weight_sum else 0.0
-        result["top_contributors"][COMPOSITE] = top
-        out[cid] = result
+def _top(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: (-abs(item["points"]), item["component"]))[:TOP_CONTRIBUTORS]
+
+
+def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Reference) -> dict[str, Any]:
+    """Indices, coverages, scores, the tier and the top contributors of one candidate, and
+    ``components``: every component's :class:`ComponentScore` (what ``explain`` shows)."""
+    tier, platform_tiers = reference.tiers.of(features)
+    scored = {c: component_score(c, features, reference, tier, platform_tiers) for c in weights.components}
+    result: dict[str, Any] = {"tier": tier, "platform_tiers": platform_tiers, "components": scored,
+                              "top_contributors": {}, "points": {}}
+    composite_items = []
+    index_weight = sum(weights.composite.values())
+    for name, table in weights.indices.items():
+        raw, coverage, score, points = _combine({c: (scored[c].percentile, w) for c, w in table.items()})
+        result[index_column(name)] = None if raw is None else round(raw, 4)
+        result[coverage_column(name)] = round(coverage, 4)
+        result[score_column(name)] = None if score is None else round(score, 4)
+        result["points"][name] = points
+        items = [{"component": c, "value": _plain(scored[c].value), "percentile": round(scored[c].percentile, 2),  # type: ignore[arg-type]
+                  "weight": table[c], "points": round(p, 2), "groups": scored[c].groups} for c, p in points.items()]
+        result["top_contributors"][name] = _top(items)
+        share = weights.composite.get(name, 0.0) / index_weight if index_weight else 0.0
+        composite_items += [dict(item, index=name, points=round(points[item["component"]] * share, 2)) for item in items]
+    raws = {n: result[index_column(n)] for n in weights.composite}
+    with_data = {n: w for n, w in weights.composite.items() if raws[n] is not None and w > 0}
+    weight_with_data = sum(with_data.values())
+    result[index_column(COMPOSITE)] = (round(sum(w * raws[n] for n, w in with_data.items()) / weight_with_data, 4)
+                                       if weight_with_data else None)
+    result[coverage_column(COMPOSITE)] = round(
+        sum(w * result[coverage_column(n)] for n, w in weights.composite.items()) / index_weight, 4) if index_weight else 0.0
+    scores = {n: result[score_column(n)] for n in weights.composite}
+    result[score_column(COMPOSITE)] = (round(PRIOR + sum(w * (scores[n] - PRIOR) for n, w in weights.composite.items()
+                                                         if scores[n] is not None) / index_weight, 4)
+                                       if index_weight and any(s is not None for s in scores.values()) else None)
+    result["top_contributors"][COMPOSITE] = _top(composite_items)
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A component's value as stored with the top contributors (JSON: finite numbers only)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def ranking_columns(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What of :func:`score_candidate`'s result is written to a feature row."""
+    out = {name: result[name] for name in INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS}
+    out["tier"] = result["tier"]
+    out["top_contributors"] = result["top_contributors"]
     return out
 
 
-def earliness(first_seen: Mapping[int, Mapping[str, str]]) -> dict[int, dict[str, Any]]:
+def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights,
+                 reference: Reference | None = None) -> dict[int, dict[str, Any]]:
+    """Indices, coverages, scores, tiers and top contributors for every candidate of a cohort,
+    against a reference (default: the cohort itself)."""
+    reference = reference or cohort_reference(features.values(), weights)
+    return {cid: score_candidate(values, weights, reference) for cid, values in features.items()}
+
+
+# --------------------------------------------------------------------------- earliness
+
+
+def earliness(first_seen: Mapping[int, Mapping[str, str]], reference: Reference | None = None) -> dict[int, dict[str, Any]]:
     """How early each candidate mentioned brands that other candidates also mentioned.
 
-    ``first_seen``: candidate -> brand -> ISO time of their first post naming it.
-    ``earliness_first_share``: share of shared brands where the candidate was first (ties
-    count as first for everyone tied); ``earliness_lead_days``: median over shared brands of
-    (median first mention of the others - own first mention), in days (negative = later);
-    NULL when the candidate shares no brand with anyone.
+    ``first_seen``: candidate -> brand -> ISO time of their first post naming it. The others
+    are the rest of ``first_seen`` (the live cohort), or with a frozen ``reference`` its
+    members' first mentions (a member's own entry left out), so that a candidate's earliness
+    does not move when others join. ``earliness_first_share``: share of shared brands where
+    the candidate was first (ties count as first for everyone tied); ``earliness_lead_days``:
+    median over shared brands of (median first mention of the others - own first mention), in
+    days (negative = later); NULL when the candidate shares no brand with anyone.
     """
+    parsed: dict[int, dict[str, float]] = {
+        cid: {brand: datetime.fromisoformat(stamp).timestamp() for brand, stamp in (brands or {}).items()}
+        for cid, brands in first_seen.items()
+    }
     # Per brand: everyone's first-mention times, sorted once; each candidate's "others" are
     # that list without their own entry, so min and median come from positions, not a rescan.
-    by_brand: dict[str, list[float]] = defaultdict(list)
-    parsed: dict[int, dict[str, float]] = {}
-    for cid, brands in first_seen.items():
-        parsed[cid] = {brand: datetime.fromisoformat(stamp).timestamp() for brand, stamp in brands.items()}
-        for brand, when in parsed[cid].items():
-            by_brand[brand].append(when)
-    for times in by_brand.values():
-        times.sort()
+    table: dict[str, tuple[list[float], Mapping[int, float]]]
+    if reference is not None and reference.brands is not None:
+        table = reference.brand_index()
+    else:
+        times: dict[str, list[float]] = defaultdict(list)
+        owners: dict[str, dict[int, float]] = defaultdict(dict)
+        for cid, brands in parsed.items():
+            for brand, when in brands.items():
+                times[brand].append(when)
+                owners[brand][cid] = when
+        for found in times.values():
+            found.sort()
+        table = {brand: (found, owners[brand]) for brand, found in times.items()}
     out: dict[int, dict[str, Any]] = {}
     for cid, brands in parsed.items():
         leads: list[float] = []
         firsts = 0
         for brand, mine in brands.items():
-            times = by_brand[brand]
-            if len(times) < 2:
+            times_of, owner = table.get(brand, ([], {}))
+            listed = owner.get(cid)
+            own = bisect.bisect_left(times_of, listed) if listed is not None else len(times_of) + 1
+            others = len(times_of) - (1 if listed is not None else 0)
+            if others < 1:
                 continue
-            own = bisect.bisect_left(times, mine)  # one entry equal to mine: drop it
-            others = len(times) - 1
 
-            def other(j: int) -> float:
-                return times[j if j < own else j + 1]
+            def other(j: int, found: list[float] = times_of, skip: int = own) -> float:
+                return found[j if j < skip else j + 1]
 
             if mine <= other(0):
                 firsts += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from enrichment.features import (
+    ENGAGEMENT_RATE_POSTS,
     GROWTH_WINDOWS,
     PLACE_LOOKBACK_DAYS,
     PLATFORMS,
@@ -23,7 +24,7 @@ from enrichment.features import (
 )
 
 #: Bumped whenever a column's meaning, name or type changes (exports carry it per row).
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def _feature_specs() -> list[FeatureSpec]:
     add("posts_recent", "int", f"posts published in the {RECENT_DAYS} days before as_of (NULL: no posts collected)")
     add("engagement_median", "float", "median likes+comments+shares per recent post")
     add("engagement_per_follower_median", "float", "median engagement / the account's followers per recent post")
+    add("engagement_rate", "float", f"(likes + comments) / followers, median over the latest {ENGAGEMENT_RATE_POSTS} recent posts of the candidate's largest platform with a rate")
+    add("engagement_rate_by_platform", "map", f"platform -> (likes + comments) / followers, median over its latest {ENGAGEMENT_RATE_POSTS} recent posts showing them")
     add("posts_per_week", "float", "posting cadence summed over accounts")
     add("posts_with_text", "int", "recent posts with text (the base of the *_share features)")
     add("foreign_language_share", "float", "share of recent posts (with a detectable language) not in Chinese")
@@ -133,8 +136,15 @@ def coverage_column(score: str) -> str:
     return f"{score}_coverage"
 
 
+def score_column(score: str) -> str:
+    """The column holding an index's coverage-aware score, 0..100: coverage x index +
+    (1 - coverage) x 50 (what the ranking sorts by)."""
+    return f"{score}_score"
+
+
 INDEX_COLUMNS: tuple[str, ...] = tuple(index_column(name) for name in SCORES)
 COVERAGE_COLUMNS: tuple[str, ...] = tuple(coverage_column(name) for name in SCORES)
+SCORE_COLUMNS: tuple[str, ...] = tuple(score_column(name) for name in SCORES)
 #: ``wangzi rank --by`` names -> the index (or composite) they rank by.
 RANK_BY: dict[str, str] = {"composite": "composite", "leadership": "leadership", "sales": "sales_driving",
                            "influence": "influence"}
@@ -154,5 +164,9 @@ INDEX_SPECS: tuple[FeatureSpec, ...] = tuple(
     + [FeatureSpec(column, "float", f"share (0..1) of the {n.replace('_', '-')} index's weight that had data")
        for n, column in zip(SCORES, COVERAGE_COLUMNS)]
     + [FeatureSpec("top_contributors", "map", "index -> its top components (component, value, percentile, weight, points)")]
+    + [FeatureSpec(column, "float", f"{n.replace('_', '-')} score 0..100: coverage x index + (1 - coverage) x 50, what the ranking sorts by")
+       for n, column in zip(SCORES, SCORE_COLUMNS)]
+    + [FeatureSpec("tier", "str", "follower tier of the candidate's largest platform: nano, micro, mid, macro, mega"),
+       FeatureSpec("reference", "str", "what the percentiles were taken against: cohort, or a frozen reference NAME@vN")]
 )
 EXPORT_COLUMNS: tuple[FeatureSpec, ...] = META_COLUMNS + tuple(FEATURE_SPECS) + INDEX_SPECS

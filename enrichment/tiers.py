@@ -18,6 +18,9 @@ Each bound belongs to the tier above it (10,000 is micro, 100,000 mid, 500,000 m
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
+
 #: Tier names, smallest first.
 TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "mega")
 
@@ -40,3 +43,15 @@ def follower_tier(followers: int | float) -> str:
     if followers <= _MEGA_ABOVE:
         return "macro"
     return "mega"
+
+
+#: The same bounds as the lowest follower count of micro, mid, macro and mega, in that order
+#: ("a tier starts at its edge"; mega starts at 1,000,001). ``[tiers]`` of the weights file
+#: (``enrichment/data/weights.toml``) may replace them, for every platform or for one.
+TIER_EDGES: tuple[int, ...] = (_MICRO, _MID, _MACRO, _MEGA_ABOVE + 1)
+
+
+def tier_at(followers: int | float, edges: Sequence[float] = TIER_EDGES) -> str:
+    """The tier of this many followers for a list of edges (each the lowest count of the next
+    tier up); with the default edges the same as :func:`follower_tier`."""
+    return TIERS[bisect.bisect_right(edges, followers)]

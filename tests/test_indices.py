@@ -55,6 +55,10 @@ def test_null_components_are_left_out_and_the_weights_renormalised() -> None:
     # Composite of 3: leadership 50 (w1) and sales 50 (w1); influence has no data.
     assert three["composite_index"] == 50.0
     assert three["composite_coverage"] == pytest.approx((1 * (1 / 3) + 1 * 1 + 2 * 0) / 4, abs=1e-4)
+    # Scores shrink towards 50 as coverage falls; the composite score is the weighted mean of the index scores.
+    assert three["leadership_score"] == pytest.approx(50.0) and two["influence_score"] == pytest.approx(0.75 * 0 + 0.25 * 50)
+    assert three["influence_score"] is None
+    assert three["composite_score"] == pytest.approx((50 + 50 + 2 * 50) / 4)
 
 
 def test_top_contributors_say_why_a_candidate_scores_high() -> None:
@@ -63,8 +67,11 @@ def test_top_contributors_say_why_a_candidate_scores_high() -> None:
         2: {"ip_abroad": False, "foreign_language_share": 0.8, "followers_overseas": 10, "press_weighted_365d": 3.0},
     }
     top = score_cohort(cohort, WEIGHTS)[1]["top_contributors"]
+    # Points: how far a component moves the score from 50, w * (pct - 50) / (the index's total weight).
     assert top["leadership"][0]["component"] == "ip_abroad"
-    assert top["leadership"][0]["points"] == pytest.approx(100 * 2 / 3, abs=0.01)
+    assert top["leadership"][0]["points"] == pytest.approx(2 * 50 / 3, abs=0.01)
+    assert top["leadership"][1] == {"component": "foreign_language_share", "value": 0.2, "percentile": 0.0, "weight": 1.0,
+                                    "points": pytest.approx(-50 / 3, abs=0.01), "groups": ["cohort"]}
     assert [c["component"] for c in top["influence"]] == ["followers_overseas", "press_weighted_365d"]
     assert top["influence"][0]["value"] == 5_000
 

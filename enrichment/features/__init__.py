@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from enrichment.features.compute import compute_features
 from enrichment.features.content import PostAnalysis, analyse_posts, content_features
-from enrichment.features.engagement import engagement_features
+from enrichment.features.engagement import ENGAGEMENT_RATE_POSTS, engagement_features
 from enrichment.features.growth import (
     GROWTH_WINDOWS,
     Growth,
@@ -57,7 +57,7 @@ from enrichment.features.rows import (
 )
 
 __all__ = [
-    "GROWTH_WINDOWS", "PLACE_LOOKBACK_DAYS", "PLATFORMS", "PRESS_HALF_LIFE_DAYS", "PRESS_WINDOWS", "RECENT_DAYS",
+    "ENGAGEMENT_RATE_POSTS", "GROWTH_WINDOWS", "PLACE_LOOKBACK_DAYS", "PLATFORMS", "PRESS_HALF_LIFE_DAYS", "PRESS_WINDOWS", "RECENT_DAYS",
     "STALE_AFTER_DAYS", "CandidateInput", "Growth", "PostAnalysis", "PostRow", "PressRow", "SnapshotRow",
     "account_growth", "analyse_posts", "compute_features", "content_features", "engagement_features",
     "growth_features", "overseas_living_features", "press_features", "reach_features", "recent_posts",
