@@ -22,13 +22,16 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, not a batch: SQLite's batch mode copies the table and drops the original,
+# which its foreign keys refuse once runs are referenced (snapshots, failures, leases). Both
+# databases add and drop (SQLite 3.35+) a nullable column in place.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("crawlrun", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
-        batch_op.add_column(sa.Column("heartbeat_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column("crawlrun", sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+    op.add_column("crawlrun", sa.Column("heartbeat_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("crawlrun", schema=None) as batch_op:
-        batch_op.drop_column("heartbeat_at")
-        batch_op.drop_column("owner")
+    op.drop_column("crawlrun", "heartbeat_at")
+    op.drop_column("crawlrun", "owner")
