@@ -2,7 +2,8 @@
 
 One file, no network: the CSS is inline and every chart is an SVG drawn here in Python,
 so the page opens the same from an e-mail attachment as from a web server. Sections:
-indices with their breakdown (chart), follower history per platform (charts), growth,
+indices with their breakdown (tier, reference, every component; chart), follower-growth
+authenticity, follower history per platform (charts), growth,
 brands by country (chart), press timeline with links, and data freshness.
 
 :func:`load_report` reads the database through storage's named functions (one candidate, so
@@ -21,19 +22,19 @@ from typing import Any
 from sqlmodel import Session
 
 from enrichment.features import GROWTH_WINDOWS, PLATFORMS, STALE_AFTER_DAYS, PressRow
-from enrichment.indices import load_weights, percentile_ranks
 from enrichment.schema import (
     COMPOSITE,
     COVERAGE_COLUMNS,
-    FEATURE_NAMES,
     INDEX_COLUMNS,
+    SCORE_COLUMNS,
     coverage_column,
     index_column,
+    score_column,
 )
-from enrichment.stage import load_press
+from enrichment.stage import explain_candidate, load_press
 from storage.account_history import follower_history, newest_failure
-from storage.candidates import active_candidate_ids, candidate_accounts, get_candidate
-from storage.features import latest_feature_snapshot, latest_features
+from storage.candidates import candidate_accounts, get_candidate
+from storage.features import latest_feature_snapshot
 
 PALETTE = ["#d94f4f", "#3b7dd8", "#2f9e6e", "#e0912f", "#8a5cc7", "#1aa3b8", "#c7508f", "#7a8a2e", "#5a6b7d", "#b5651d"]
 INDEX_LABELS = {"leadership": "Import-consumption leadership", "sales_driving": "International goods sales-driving",
@@ -59,7 +60,7 @@ class ReportData:
     generated_at: datetime
     history: dict[str, list[tuple[datetime, int, bool]]] = field(default_factory=dict)  # platform -> (time, followers, rounded)
     features: dict[str, Any] | None = None
-    indices: dict[str, float | None] = field(default_factory=dict)  # leadership_index, ..._coverage
+    indices: dict[str, float | None] = field(default_factory=dict)  # leadership_index, ..._coverage, ..._score
     top_contributors: dict[str, Any] = field(default_factory=dict)
     breakdown: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # index -> components
     computed_at: datetime | None = None
@@ -67,6 +68,7 @@ class ReportData:
     schema_version: str | None = None
     press: list[PressRow] | None = None
     accounts: list[AccountFreshness] = field(default_factory=list)
+    explanation: dict[str, Any] | None = None  # enrichment.stage.explain_candidate
 
 
 # --------------------------------------------------------------------------- loading
@@ -94,20 +96,14 @@ def load_report(session: Session, candidate_id: int) -> ReportData:
     snapshot = latest_feature_snapshot(session, candidate_id)
     if snapshot is not None:
         data.features = dict(snapshot.features or {})
-        data.indices = {name: getattr(snapshot, name) for name in INDEX_COLUMNS + COVERAGE_COLUMNS}
+        data.indices = {name: getattr(snapshot, name) for name in INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS}
         data.top_contributors = dict(snapshot.top_contributors or {})
         data.computed_at, data.as_of, data.schema_version = snapshot.computed_at, snapshot.as_of, snapshot.schema_version
-        # Every component's percentile in the cohort (the stored top contributors hold only the top few).
-        weights = load_weights(known_features=FEATURE_NAMES)
-        active = set(active_candidate_ids(session))
-        cohort = {cid: f for cid, (_, f) in latest_features(session).items() if cid in active or cid == candidate_id}
-        for index, table in weights.indices.items():
-            rows_out = []
-            for component, weight in table.items():
-                ranks = percentile_ranks({cid: f.get(component) for cid, f in cohort.items()})
-                rows_out.append({"component": component, "weight": weight, "value": data.features.get(component),
-                                 "percentile": ranks.get(candidate_id)})
-            data.breakdown[index] = rows_out
+        # Every component's value, tier group, percentile and points against the reference the row was
+        # ranked against (what `wangzi explain` and the API show; the stored top contributors hold a few).
+        data.explanation = explain_candidate(session, candidate_id)
+        if data.explanation is not None:
+            data.breakdown = {index["index"]: index["components"] for index in data.explanation["indices"]}
 
     # None when the press search never ran: unknown, not "no mentions" (the features' rule).
     data.press = load_press(session, [candidate_id])[0][candidate_id]
@@ -239,29 +235,73 @@ def _pct(value: float | None) -> str:
 def _index_cards(data: ReportData) -> str:
     cards = []
     for key, label in ((COMPOSITE, "Composite"), *INDEX_LABELS.items()):
-        value, coverage = data.indices.get(index_column(key)), data.indices.get(coverage_column(key))
+        score, raw = data.indices.get(score_column(key)), data.indices.get(index_column(key))
+        coverage = data.indices.get(coverage_column(key))
         top = data.top_contributors.get(key) or []
-        why = ", ".join(_e(item["component"]) for item in top)
+        why = ", ".join(f"{_e(item['component'])} {item['points']:+.1f}" for item in top)
         cards.append(
-            f'<div class="card"><div class="muted">{_e(label)}</div><div class="big">{"–" if value is None else f"{value:.0f}"}</div>'
-            f'<div class="muted">coverage {"–" if coverage is None else f"{coverage:.0%}"}</div>'
+            f'<div class="card"><div class="muted">{_e(label)}</div><div class="big">{"–" if score is None else f"{score:.1f}"}</div>'
+            f'<div class="muted">index {"–" if raw is None else f"{raw:.1f}"} · coverage {"–" if coverage is None else f"{coverage:.0%}"}</div>'
             + (f'<div class="muted">why: {why}</div>' if why else "") + "</div>"
         )
     return f'<div class="grid">{"".join(cards)}</div>'
 
 
-def _breakdown(data: ReportData) -> str:
-    charts = []
-    for index, components in data.breakdown.items():
-        items = []
-        for c in components:
+def _explained(data: ReportData) -> str:
+    """Tier, reference, and every component of every index: value, tier group, percentile, points."""
+    explanation = data.explanation
+    if not explanation:
+        return ""
+    reference = explanation["reference"]
+    tiers = ", ".join(f"{_e(p)} {_e(t)}" for p, t in explanation["platform_tiers"].items()) or "–"
+    head = (f"<p>Tier <b>{_e(explanation['tier'] or '–')}</b> ({tiers}) · reference <b>{_e(reference['label'])}</b> "
+            f"({reference['size']} candidates{', frozen ' + _e(reference['created_at'][:16]) if reference['frozen'] and reference['created_at'] else ''})</p>")
+    charts, tables = [], []
+    for index in explanation["indices"]:
+        items, rows = [], []
+        for c in index["components"]:
             value = c["value"]
-            shown = f"{value:.3g}" if isinstance(value, float) else value
-            note = f"p{c['percentile']:.0f} · w{c['weight']:g} · {shown}" if c["percentile"] is not None else ""
+            shown = ("yes" if value else "no") if isinstance(value, bool) else (f"{value:.3g}" if isinstance(value, float) else value)
+            note = (f"p{c['percentile']:.0f} · {c['points']:+.1f} pts · {shown}" if c["percentile"] is not None
+                    else c["note"])
             items.append((c["component"], c["percentile"], note))
-        charts.append(bar_chart(items, title=f"{INDEX_LABELS.get(index, index)}: percentile of each component",
-                                color="#8a5cc7", width=600))
-    return "".join(charts)
+            rows.append(f"<tr><td>{_e(c['component'])}</td><td>{c['weight']:g}</td><td>{_e('–' if shown is None else shown)}</td>"
+                        f"<td>{_e(', '.join(c['groups']) or '–')}</td>"
+                        f"<td>{'–' if c['percentile'] is None else format(c['percentile'], '.0f')}</td>"
+                        f"<td>{'–' if c['points'] is None else format(c['points'], '+.1f')}</td><td>{_e(c['note'])}</td></tr>")
+        label = INDEX_LABELS.get(index["index"], index["index"])
+        charts.append(bar_chart(items, title=f"{label}: percentile of each component", color="#8a5cc7", width=600))
+        score = "–" if index["score"] is None else f"{index['score']:.1f}"
+        raw = "–" if index["raw"] is None else f"{index['raw']:.1f}"
+        tables.append(f"<h3>{_e(label)}: score {score}, index {raw}, coverage {index['coverage']:.0%}</h3>"
+                      "<table><tr><th>component</th><th>weight</th><th>value</th><th>tier group</th><th>percentile</th>"
+                      f"<th>points</th><th></th></tr>{''.join(rows)}</table>")
+    note = ("<p class='muted'>score = coverage × index + (1 − coverage) × 50; points = how far a component moves the "
+            "index score from 50; yes/no facts count 100 or 0; <i>no spread</i>: the reference's values do not differ, "
+            "so the component says nothing; <i>no data</i>: not known for this candidate.</p>")
+    return head + "".join(charts) + "".join(tables) + note
+
+
+def _authenticity(data: ReportData) -> str:
+    found = (data.explanation or {}).get("authenticity")
+    if not found:
+        return "<p class='muted'>–</p>"
+    score = found["growth_authenticity"]
+    flags = found["growth_flags"]
+    if found["suspicious"]:
+        verdict = f"<span class='warn'>suspicious: {_e(', '.join(found['suspicious']))}</span>"
+    elif flags:
+        verdict = f"not judged ({_e(', '.join(flags))})"
+    else:
+        verdict = "nothing suspicious" if score is not None else "not computed"
+    rows = "".join(
+        f"<tr><td>{_e(item.get('platform'))}</td><td>{_e(item.get('flag'))}</td>"
+        f"<td style='text-align:left'>{_e(', '.join(str(d) for d in item.get('dates') or []))}</td>"
+        f"<td style='text-align:left'>{_e(', '.join(str(n) for n in item.get('sizes') or []))}</td></tr>"
+        for item in found["evidence"] if isinstance(item, dict))
+    table = ("<table><tr><th>platform</th><th>flag</th><th style='text-align:left'>dates</th>"
+             f"<th style='text-align:left'>sizes</th></tr>{rows}</table>") if rows else ""
+    return f"<p>Growth authenticity <b>{'–' if score is None else f'{score:.0f}'}</b> · {verdict}</p>{table}"
 
 
 def _growth_table(features: dict[str, Any], platforms: Sequence[str]) -> str:
@@ -360,8 +400,11 @@ def render_report(data: ReportData) -> str:
         f"<p class='muted'>Candidate #{data.candidate_id} · {_e(reach)}</p>",
         "<h2>Indices</h2>",
         _index_cards(data) if data.features else "<p class='muted'>No features yet: run <code>wangzi enrich</code>.</p>",
-        "<p class='muted'>0-100: percentile within the active cohort, weighted; coverage = share of the index weight that had data.</p>",
-        _breakdown(data),
+        "<p class='muted'>0-100: the score (big) shrinks the weighted percentile (index) towards 50 as coverage, the "
+        "share of the index weight that had data, falls.</p>",
+        _explained(data),
+        "<h2>Follower growth authenticity</h2>",
+        _authenticity(data) if data.features else "<p class='muted'>–</p>",
         "<h2>Follower history</h2>",
         f"<div class='grid'>{history}</div>",
         "<p class='muted'>Hollow dots: rounded numbers shown by the platform (1.2万, 10万+).</p>",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
@@ -41,15 +41,32 @@ from enrichment.features import (
     compute_features,
 )
 from enrichment.features.rows import utc
-from enrichment.indices import Weights, earliness, load_weights, score_cohort
+from enrichment.indices import (
+    COHORT,
+    MAX_KNOTS,
+    PRIOR,
+    Reference,
+    Weights,
+    cohort_reference,
+    earliness,
+    load_weights,
+    ranking_columns,
+    ranking_inputs,
+    score_candidate,
+)
 from enrichment.schema import (
+    COMPOSITE,
     COVERAGE_COLUMNS,
     FEATURE_NAMES,
     FEATURE_SPECS,
     INDEX_COLUMNS,
     INDEX_SPECS,
     SCHEMA_VERSION,
+    SCORE_COLUMNS,
     STORED_FEATURES,
+    coverage_column,
+    index_column,
+    score_column,
 )
 from storage.candidates import active_candidate_ids, candidate_accounts
 from storage.feature_inputs import (
@@ -61,12 +78,15 @@ from storage.feature_inputs import (
     snapshot_points,
 )
 from storage.features import (
+    feature_documents,
     insert_feature_snapshots,
-    latest_feature_snapshots,
-    latest_features,
+    iter_latest_feature_snapshots,
+    iter_newest_rows,
+    latest_feature_snapshot,
     latest_watermarks,
     update_rankings,
 )
+from storage.references import find_reference, list_references, store_reference
 from storage.models import PressMention, utcnow
 
 log = logging.getLogger(__name__)
@@ -212,13 +232,24 @@ def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: da
 
 # --------------------------------------------------------------------------- enrich: compute, store, rank
 
+#: Candidates loaded, computed and stored at a time: memory stays that of one chunk whatever
+#: the cohort's size.
+CHUNK = 1000
+
 
 @dataclass
 class EnrichResult:
     computed: int = 0
     ranked: int = 0
     skipped: int = 0
+    reference: str = COHORT
     timings: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, since: float) -> float:
+        """Add the time since ``since`` to ``name``; returns now."""
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - since
+        return now
 
 
 def enrich(
@@ -228,9 +259,11 @@ def enrich(
     as_of: datetime | None = None,
     force: bool = False,
     weights: Weights | None = None,
+    reference: str | None = None,
 ) -> EnrichResult:
     """Compute features for candidates with new data (all given ones with ``force``), store a
-    FeatureSnapshot for each, then re-rank the cohort. Returns counts and timings."""
+    FeatureSnapshot for each, then rank: against ``reference`` (:func:`resolve_reference`;
+    default the newest frozen reference, else the live cohort). Returns counts and timings."""
     result = EnrichResult()
     clock = time.perf_counter()
     now = utcnow()  # the run's time: computed_at of every row it writes
@@ -240,96 +273,211 @@ def enrich(
     # rows describing that time; the rows describing now are left as they are.
     backdated = as_of < now
     weights = weights or load_weights(known_features=FEATURE_NAMES)
+    frozen = resolve_reference(session, reference)
+    result.reference = frozen.label if frozen is not None else COHORT
     active = active_candidate_ids(session)
     targets = list(candidate_ids) if candidate_ids is not None else active
     todo = targets if force else changed_candidates(session, targets, as_of if backdated else None)
     result.skipped = len(targets) - len(todo)
-    result.timings["detect changes"] = time.perf_counter() - clock
+    clock = result.timed("detect changes", clock)
 
-    clock = time.perf_counter()
-    inputs, marks = load_inputs(session, todo, as_of) if todo else ({}, {})
-    result.timings["load"] = time.perf_counter() - clock
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start:start + CHUNK]
+        inputs, marks = load_inputs(session, chunk, as_of)
+        clock = result.timed("load", clock)
+        posts = [p for cid in chunk for p in inputs[cid].posts if p.when is not None and utc(p.when) <= as_of]
+        analyses = analyse_posts(posts)
+        clock = result.timed("analyse posts", clock)
+        rows = []
+        for cid in chunk:
+            features = compute_features(inputs[cid], as_of, analyses=analyses)
+            row: dict[str, Any] = {
+                "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None,
+                "schema_version": SCHEMA_VERSION, "features": compact_features(features), "top_contributors": {},
+                "max_snapshot_id": marks[cid].snapshot, "max_post_snapshot_id": marks[cid].post_snapshot,
+                "max_press_id": marks[cid].press,
+            }
+            row.update({name: features.get(name) for name in STORED_FEATURES})
+            row.update(dict.fromkeys(INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS))  # ranked below
+            rows.append(row)
+        del inputs, posts, analyses
+        clock = result.timed("compute", clock)
+        result.computed += insert_feature_snapshots(session, rows)
+        del rows
+        clock = result.timed("store", clock)
 
-    clock = time.perf_counter()
-    posts = [p for cid in todo for p in inputs[cid].posts if p.when is not None and utc(p.when) <= as_of]
-    analyses = analyse_posts(posts)
-    result.timings["analyse posts"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    rows = []
-    for cid in todo:
-        features = compute_features(inputs[cid], as_of, analyses=analyses)
-        row: dict[str, Any] = {
-            "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None,
-            "schema_version": SCHEMA_VERSION, "features": _jsonable(features), "top_contributors": {},
-            "max_snapshot_id": marks[cid].snapshot, "max_post_snapshot_id": marks[cid].post_snapshot,
-            "max_press_id": marks[cid].press,
-        }
-        row.update({name: features.get(name) for name in STORED_FEATURES})
-        row.update(dict.fromkeys(INDEX_COLUMNS + COVERAGE_COLUMNS))  # ranked below, with the cohort
-        rows.append(row)
-    result.timings["compute"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    result.computed = insert_feature_snapshots(session, rows)
-    result.timings["store"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
     active_set = set(active)
     extra = [cid for cid in (candidate_ids or []) if cid not in active_set]
-    if backdated:
-        result.ranked = rank_cohort(session, list(active) + extra, weights=weights, as_of=as_of, only=todo)
-    else:
-        result.ranked = rank_cohort(session, list(active) + extra, weights=weights)
-    result.timings["rank"] = time.perf_counter() - clock
-    log.info("enrich: %d candidate(s) computed, %d unchanged, %d ranked in %.2f s", result.computed, result.skipped,
-             result.ranked, sum(result.timings.values()))
+    result.ranked = rank_cohort(session, active_only=True, extra_ids=extra, weights=weights, reference=frozen,
+                                as_of=as_of if backdated else None, only=todo if backdated else None)
+    result.timed("rank", clock)
+    log.info("enrich: %d candidate(s) computed, %d unchanged, %d ranked against %s in %.2f s", result.computed,
+             result.skipped, result.ranked, result.reference, sum(result.timings.values()))
     return result
 
 
-def _jsonable(features: Mapping[str, Any]) -> dict[str, Any]:
+def compact_features(features: Mapping[str, Any]) -> dict[str, Any]:
+    """The features as stored: JSON values, NULLs left out (a missing key is NULL: a candidate
+    with no data stores a few dozen bytes, not every column's name), non-finite numbers NULL."""
     out: dict[str, Any] = {}
     for key, value in features.items():
         if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        elif isinstance(value, datetime):
+            continue
+        if isinstance(value, datetime):
             value = value.isoformat()
-        out[key] = value
+        if value is not None:
+            out[key] = value
     return out
+
+
+
+# --------------------------------------------------------------------------- references
+
+
+class ReferenceNotFound(ValueError):
+    """``--reference`` names no stored reference."""
+
+
+def parse_reference_name(text: str) -> tuple[str, int | None]:
+    """``NAME``, ``NAME@vN`` or ``NAME@N`` -> (name, version or None)."""
+    name, sep, version = text.partition("@")
+    if not name.strip():
+        raise ReferenceNotFound(f"reference {text!r}: give NAME, NAME@vN or {COHORT}")
+    if not sep:
+        return name, None
+    digits = version[1:] if version[:1] in ("v", "V") else version
+    if not digits.isdigit():
+        raise ReferenceNotFound(f"reference {text!r}: the version after @ is a number (NAME@v2)")
+    return name, int(digits)
+
+
+def resolve_reference(session: Session, text: str | None = None) -> Reference | None:
+    """The frozen reference to rank against: the named one (``NAME``: its newest version;
+    ``NAME@vN``), ``None`` for ``cohort`` (the live cohort), and without a name the newest
+    frozen reference, or None when none was frozen yet."""
+    if text == COHORT:
+        return None
+    name, version = parse_reference_name(text) if text is not None else (None, None)
+    row = find_reference(session, name, version)
+    if row is None:
+        if text is None:
+            return None
+        known = ", ".join(sorted({f"{r.name}@v{r.version}" for r in list_references(session)})) or "none yet"
+        raise ReferenceNotFound(f"no reference {text!r} (stored: {known}; `wangzi reference freeze` stores one)")
+    return Reference.from_payload(row.name, row.version, row.cohort_size, row.payload, row.created_at)
+
+
+def freeze_reference(session: Session, name: str = "default", *, weights: Weights | None = None) -> Reference:
+    """Store the live cohort's distribution of every component (and tier group) as the next
+    version of ``name``, then rank the cohort against it (so every row names it). Returns it."""
+    weights = weights or load_weights(known_features=FEATURE_NAMES)
+    parse_reference_name(name)
+    if "@" in name or name == COHORT:
+        raise ReferenceNotFound(f"reference name {name!r}: a name has no '@' and is not {COHORT!r}")
+    rank_cohort(session, active_only=True, weights=weights)  # the cohort as it is now, earliness included
+    rows, as_of = [], None
+    for row in iter_newest_rows(session, active_only=True):
+        rows.append((row.candidate_id, _ranking_view(row.features, weights)))
+        as_of = row.as_of if as_of is None else max(as_of, row.as_of)
+    live = cohort_reference((features for _, features in rows), weights, max_knots=MAX_KNOTS,
+                            brands={cid: features.get("brand_first_seen") or {} for cid, features in rows})
+    stored = store_reference(session, name, live.payload(), cohort_size=live.size, as_of=as_of,
+                             weights_source=weights.source)
+    frozen = Reference.from_payload(stored.name, stored.version, stored.cohort_size, stored.payload, stored.created_at)
+    rank_cohort(session, active_only=True, weights=weights, reference=frozen)
+    return frozen
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def _ranking_view(features: Mapping[str, Any], weights: Weights) -> dict[str, Any]:
+    """The part of a feature row scoring reads (components, per-platform breakdowns,
+    followers for tiers, first mentions for earliness, the earliness stored)."""
+    keep = ranking_inputs(weights)
+    view = {name: features[name] for name in keep if name in features}
+    for name in EARLINESS:
+        view[name] = features.get(name)
+    return view
+
+
+EARLINESS = ("earliness_first_share", "earliness_lead_days", "earliness_brands_compared")
 
 
 def rank_cohort(
     session: Session,
-    cohort: Sequence[int],
+    cohort: Sequence[int] | None = None,
     *,
+    active_only: bool = False,
+    extra_ids: Sequence[int] = (),
     weights: Weights | None = None,
     as_of: datetime | None = None,
     only: Sequence[int] | None = None,
+    reference: Reference | None = None,
 ) -> int:
-    """Re-rank the newest feature snapshot of every cohort member (as of a time, if given):
-    earliness, indices, coverage, top contributors. With ``only``, the whole cohort is ranked
-    but only those candidates' rows are written (a backdated enrich ranks the rows it computed
-    among the rows describing that time, and changes no other row). Returns how many rows were
-    ranked."""
+    """Rank the newest feature snapshot (as of a time, if given) of the cohort — the given
+    candidates, or every active one (and ``extra_ids``) with ``active_only`` — and write
+    earliness, indices, coverages, scores, tier, reference and top contributors.
+
+    Against the live cohort (``reference`` None) every member's percentiles depend on every
+    other's, so every row is ranked again (with ``only``, the whole cohort is ranked but only
+    those candidates' rows are written: a backdated enrich changes no other row). Against a
+    frozen reference a row's scores depend on the row alone, so only rows not yet ranked
+    against it are (with ``only``: those candidates' rows). Returns how many rows were ranked.
+    """
     weights = weights or load_weights(known_features=FEATURE_NAMES)
-    members = set(cohort)
-    latest = {cid: newest for cid, newest in latest_features(session, as_of=as_of).items() if cid in members}
-    written = set(latest) if only is None else set(latest) & set(only)
-    if not written:
+    members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
+    if reference is not None and reference.frozen:
+        stale = None if only is not None else reference.label
+        rows = [(row.id, row.candidate_id, _ranking_view(row.features, weights))
+                for row in iter_newest_rows(session, as_of=as_of, reference_not=stale, **members)]  # type: ignore[arg-type]
+        if only is not None:
+            wanted = set(only)
+            rows = [row for row in rows if row[1] in wanted]
+        return _write_rankings(session, rows, weights, reference)
+    rows = [(row.id, row.candidate_id, _ranking_view(row.features, weights))
+            for row in iter_newest_rows(session, as_of=as_of, **members)]  # type: ignore[arg-type]
+    if not rows:
         return 0
-    early = earliness({cid: f.get("brand_first_seen") or {} for cid, (_, f) in latest.items()})
-    for cid, (_, features) in latest.items():
-        features.update(early[cid])
-    scores = score_cohort({cid: f for cid, (_, f) in latest.items()}, weights)
+    early = earliness({cid: view.get("brand_first_seen") or {} for _, cid, view in rows})
+    stored_earliness = {cid: {name: view.get(name) for name in EARLINESS} for _, cid, view in rows}
+    for _, cid, view in rows:
+        view.update(early[cid])
+    live = cohort_reference((view for _, _, view in rows), weights)
+    if only is not None:
+        wanted = set(only)
+        rows = [row for row in rows if row[1] in wanted]
+    return _write_rankings(session, rows, weights, live, stored_earliness)
+
+
+def _write_rankings(session: Session, rows: list[tuple[int, int, dict[str, Any]]], weights: Weights,
+                    reference: Reference, stored_earliness: Mapping[int, Mapping[str, Any]] | None = None) -> int:
+    """Score the rows against the reference and write them, 1,000 at a time; a row whose
+    earliness changed also gets its features rewritten with the new values."""
+    if reference.frozen and rows:
+        early = earliness({cid: view.get("brand_first_seen") or {} for _, cid, view in rows}, reference)
+        stored_earliness = {cid: {name: view.get(name) for name in EARLINESS} for _, cid, view in rows}
+        for _, cid, view in rows:
+            view.update(early[cid])
     now = utcnow()
-    rankings = []
-    for cid, (fid, features) in latest.items():
-        if cid not in written:
-            continue
-        score = scores[cid]
-        ranking = {"id": fid, "features": features, "ranked_at": now, "top_contributors": score["top_contributors"]}
-        ranking.update({name: score[name] for name in INDEX_COLUMNS + COVERAGE_COLUMNS})
-        rankings.append(ranking)
-    return update_rankings(session, rankings)
+    rankings: list[dict[str, Any]] = []
+    moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
+    for fid, cid, view in rows:
+        score = score_candidate(view, weights, reference)
+        rankings.append({"id": fid, "ranked_at": now, "reference": reference.label, **ranking_columns(score)})
+        new = {name: view.get(name) for name in EARLINESS}
+        if stored_earliness is not None and stored_earliness.get(cid) != new:
+            moved[fid] = new
+        if len(rankings) >= 1000:
+            update_rankings(session, rankings)
+            rankings = []
+    update_rankings(session, rankings)
+    ids = list(moved)
+    for start in range(0, len(ids), 1000):
+        documents = feature_documents(session, ids[start:start + 1000])
+        update_rankings(session, [{"id": fid, "features": compact_features({**documents[fid], **moved[fid]})}
+                                  for fid in ids[start:start + 1000]])
+    return len(rows)
 
 
 def enrich_all(session: Session) -> int:
@@ -338,15 +486,109 @@ def enrich_all(session: Session) -> int:
     return enrich(session).computed
 
 
+# --------------------------------------------------------------------------- explain
+
+
+def explain_candidate(session: Session, candidate_id: int, *, weights: Weights | None = None) -> dict[str, Any] | None:
+    """Why a candidate ranks where it does, as plain data (what ``wangzi explain``, the HTML
+    report and ``GET /candidates/{id}/features`` show): every index with its score, raw index
+    and coverage; the tier (the candidate's and each platform's); every component's value,
+    weight, tier group, percentile and points (or why it has none); the suspicious-growth
+    verdict with its evidence; and the reference used. None when the candidate has no
+    feature row yet.
+
+    The numbers are computed again from the stored row against the reference it was ranked
+    against (a frozen one as stored; the live cohort as it is now), so they are the stored
+    ones as long as the cohort has not changed since the last ``enrich``."""
+    snapshot = latest_feature_snapshot(session, candidate_id)
+    if snapshot is None:
+        return None
+    weights = weights or load_weights(known_features=FEATURE_NAMES)
+    features = dict(snapshot.features or {})
+    label = snapshot.reference or COHORT
+    reference: Reference | None = None
+    if label != COHORT:
+        try:
+            reference = resolve_reference(session, label)
+        except ReferenceNotFound:
+            reference = None
+    if reference is None:
+        views = [_ranking_view(row.features, weights)
+                 for row in iter_newest_rows(session, active_only=True, extra_ids=[candidate_id])]
+        reference = cohort_reference(views, weights)
+    view = _ranking_view(features, weights)
+    scored = score_candidate(view, weights, reference)
+    indices = []
+    for name, table in weights.indices.items():
+        total = sum(table.values())
+        components = []
+        for component, weight in table.items():
+            found = scored["components"][component]
+            points = scored["points"][name].get(component)
+            components.append({
+                "component": component, "weight": weight, "value": _json_value(found.value), "groups": found.groups,
+                "percentile": None if found.percentile is None else round(found.percentile, 2),
+                "points": None if points is None else round(points, 2), "note": found.note,
+                "share_of_weight": round(weight / total, 4) if total else 0.0,
+            })
+        indices.append({"index": name, "score": scored[score_column(name)], "raw": scored[index_column(name)],
+                        "coverage": scored[coverage_column(name)], "components": components,
+                        "stored": {"score": getattr(snapshot, score_column(name)), "raw": getattr(snapshot, index_column(name)),
+                                   "coverage": getattr(snapshot, coverage_column(name))}})
+    composite = {"index": COMPOSITE, "score": scored[score_column(COMPOSITE)], "raw": scored[index_column(COMPOSITE)],
+                 "coverage": scored[coverage_column(COMPOSITE)], "weights": dict(weights.composite),
+                 "top_contributors": scored["top_contributors"][COMPOSITE],
+                 "stored": {"score": snapshot.composite_score, "raw": snapshot.composite_index,
+                            "coverage": snapshot.composite_coverage}}
+    return {
+        "candidate_id": candidate_id,
+        "as_of": snapshot.as_of.isoformat(), "computed_at": snapshot.computed_at.isoformat(),
+        "ranked_at": snapshot.ranked_at.isoformat() if snapshot.ranked_at else None,
+        "schema_version": snapshot.schema_version,
+        "reference": {"label": reference.label, "frozen": reference.frozen, "size": reference.size,
+                      "created_at": reference.created_at.isoformat() if reference.created_at else None,
+                      "stored_label": snapshot.reference},
+        "weights": weights.source,
+        "prior": PRIOR,
+        "tier": scored["tier"],
+        "platform_tiers": scored["platform_tiers"],
+        "followers": {p: features.get(f"followers_{p}") for p in scored["platform_tiers"]},
+        "composite": composite,
+        "indices": indices,
+        "authenticity": {
+            "growth_authenticity": features.get("growth_authenticity"),
+            "growth_flags": list(features.get("growth_flags") or []),
+            "suspicious": suspicious_flags(features.get("growth_flags")),
+            "evidence": features.get("growth_evidence") or [],
+            "accounts_checked": features.get("growth_accounts_checked"),
+        },
+    }
+
+
+#: The growth flag that is no verdict: too little history to judge.
+INSUFFICIENT_HISTORY = "insufficient_history"
+
+
+def suspicious_flags(flags: Any) -> list[str]:
+    """The suspicious-growth flags among ``growth_flags`` (every flag but ``insufficient_history``)."""
+    return [str(flag) for flag in (flags or []) if flag != INSUFFICIENT_HISTORY] if isinstance(flags, list) else []
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 # --------------------------------------------------------------------------- the export table
 
 
-def feature_table(session: Session, as_of: datetime | None = None) -> list[dict[str, Any]]:
+def iter_feature_table(session: Session, as_of: datetime | None = None) -> Iterator[dict[str, Any]]:
     """One row per candidate (``enrichment.schema.EXPORT_COLUMNS``): its newest feature snapshot
     whose ``as_of`` is at or before the given time (default: the newest; a time out of
-    :func:`checked_as_of`'s range is :class:`AsOfOutOfRange`)."""
-    out = []
-    for snapshot, name, active in latest_feature_snapshots(session, as_of=checked_as_of(as_of) if as_of is not None else None):
+    :func:`checked_as_of`'s range is :class:`AsOfOutOfRange`), a page of candidates at a time."""
+    when = checked_as_of(as_of) if as_of is not None else None
+    for snapshot, name, active in iter_latest_feature_snapshots(session, as_of=when):
         row: dict[str, Any] = {
             "schema_version": snapshot.schema_version, "candidate_id": snapshot.candidate_id, "display_name": name,
             "active": active, "as_of": snapshot.as_of, "computed_at": snapshot.computed_at, "ranked_at": snapshot.ranked_at,
@@ -359,5 +601,9 @@ def feature_table(session: Session, as_of: datetime | None = None) -> list[dict[
             row[spec.name] = value
         for spec in INDEX_SPECS:
             row[spec.name] = getattr(snapshot, spec.name)
-        out.append(row)
-    return out
+        yield row
+
+
+def feature_table(session: Session, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """:func:`iter_feature_table` as a list."""
+    return list(iter_feature_table(session, as_of))

@@ -96,8 +96,6 @@ def test_lookup_prints_a_platform_nickname_and_failure_detail_as_they_are(sqlite
     assert "[/][link=https://evil.example/]blocked[/link]" in looked.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="crawler/cli/enrich.py print_ranking builds the candidate cell as markup "
-                                       "(f'{name} [dim]#{id}[/]'): its owner makes it a Text (see the issue 14 report)")
 def test_rank_prints_a_hostile_name_as_it_is(database_url: str) -> None:
     with session_scope(database_url) as session:
         candidate_id = add_candidate(session, HOSTILE).id

@@ -25,6 +25,11 @@ def test_demo_crawls_the_bundled_recording_into_wangzi_db_here(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "969,999" in result.stdout and "919,515" in result.stdout and "~100,000" in result.stdout
     assert "63,357,736" in result.stdout and "~15,336,000" in result.stdout
+    # The coverage-aware ranking: the two creators living abroad first, the one known only by its
+    # follower count (the largest) no longer on top; tiers beside them.
+    ranked = [line.split()[1] for line in result.stdout.splitlines() if line[:3].strip().isdigit() and "#" in line]
+    assert ranked[:3] == ["Lena在纽约", "Mia在洛杉矶", "Weibo"], result.stdout
+    assert "Top 5 by composite score (reference: cohort)" in result.stdout and " mega " in result.stdout
     database = tmp_path / "wangzi.db"
     assert database.exists()
     with sqlite3.connect(database) as connection:

@@ -43,8 +43,13 @@ def _report(database_url: str) -> tuple[ReportData, str]:
 def test_the_report_is_self_contained_and_shows_every_section(database_url: str) -> None:
     data, page = _report(database_url)
     assert data.history["weibo"][-1][1] == 54_000
-    for heading in ("Indices", "Follower history", "Growth", "Brands by country", "Press", "Data freshness"):
+    for heading in ("Indices", "Follower growth authenticity", "Follower history", "Growth", "Brands by country", "Press",
+                    "Data freshness"):
         assert f"<h2>{heading}</h2>" in page
+    # The explanation (what `wangzi explain` prints): tier, reference, every component with its group and points.
+    assert "Tier <b>mid</b> (weibo micro, youtube mid)" in page and "reference <b>cohort</b>" in page
+    assert "<td>ip_abroad</td><td>2</td><td>yes</td><td>yes/no</td><td>100</td>" in page
+    assert "no data" in page and "Growth authenticity" in page
     assert "Omorovicza" in page and "HU" in page
     assert 'href="https://news.example.com/gao-hungary"' in page
     assert "javascript:" not in page and "<script>" not in page  # unsafe links and text are neutralised
