@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from records import AccountRef, profile_url
 from storage.db import session_scope
 from storage.models import Account, Candidate, ProfileSnapshot
-from storage.names import clean_aliases, clean_name, clean_notes, clean_search
+from storage.names import clean_aliases, clean_name, clean_notes, clean_search, search_key
 
 
 #: Largest id a table holds (SQLite and PostgreSQL integers are 64-bit signed): a larger
@@ -32,20 +32,24 @@ class CandidateRefused(RuntimeError):
 
 
 def find_candidate(session: Session, text: str) -> Candidate | None:
-    """A candidate by id, display name or alias (exact, case-insensitive). Raises
+    """A candidate by id, display name or alias (exact but blind to case and Unicode form:
+    one search key, storage.names.search_key, on every database; a display name before
+    another candidate's alias, the oldest first). Raises
     :class:`storage.names.InvalidName` for text with control or invisible characters."""
     text = clean_search(text)
     if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
         found = session.get(Candidate, int(text))
         if found:
             return found
-    by_name = session.exec(select(Candidate).where(func.lower(Candidate.display_name) == text.lower())).first()
+    key = search_key(text)
+    if not key:
+        return None
+    by_name = session.exec(select(Candidate).where(Candidate.name_key == key).order_by(Candidate.id)).first()
     if by_name:
         return by_name
-    for candidate in session.exec(select(Candidate)).all():
-        if any(alias.casefold() == text.casefold() for alias in candidate.aliases or []):
-            return candidate
-    return None
+    return session.exec(
+        select(Candidate).where(Candidate.alias_keys.contains(f"\n{key}\n", autoescape=True)).order_by(Candidate.id)  # type: ignore[attr-defined]
+    ).first()
 
 
 def get_candidate(session: Session, candidate_id: int) -> Candidate | None:

@@ -13,8 +13,10 @@ run idempotent.
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
+
+from storage.names import alias_search_keys, search_key
 
 
 def utcnow() -> datetime:
@@ -39,8 +41,23 @@ class Candidate(SQLModel, table=True):
     active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # What the candidate is found by (storage.names.search_key: case- and Unicode-form-blind,
+    # the same on SQLite and PostgreSQL), kept from display_name and aliases on every insert
+    # and update (the listener below; migration 0011 filled existing rows). alias_keys holds
+    # each alias's key between line feeds ("\nkey\n...").
+    name_key: str = Field(default="", index=True)
+    alias_keys: str = ""
 
     accounts: list["Account"] = Relationship(back_populates="candidate")
+
+
+@event.listens_for(Candidate, "before_insert")
+@event.listens_for(Candidate, "before_update")
+def _keep_search_keys(_mapper: Any, _connection: Any, candidate: Candidate) -> None:
+    """Every way a candidate is written (add_candidate, the service, a test's session.add)
+    keeps its search keys."""
+    candidate.name_key = search_key(candidate.display_name or "")
+    candidate.alias_keys = alias_search_keys(candidate.aliases)
 
 
 class Account(SQLModel, table=True):

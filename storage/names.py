@@ -98,6 +98,21 @@ def clean_aliases(texts: list[str] | tuple[str, ...]) -> list[str]:
     return cleaned
 
 
+def search_key(text: str) -> str:
+    """What names and aliases are found by, on every database alike: NFKC, Unicode case folding
+    (``ß`` is ``ss``, ``Ü`` is ``ü``, Greek and Turkish letters fold too), NFKC again, and runs
+    of white space as one space. Stored in ``candidate.name_key``/``alias_keys``."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.split())
+
+
+def alias_search_keys(aliases: list[str] | tuple[str, ...] | None) -> str:
+    """The aliases' search keys as one text, each between line feeds (``"\\nkey\\n..."``;
+    a key holds no line feed), so that one ``LIKE`` finds a key among them; ``""`` for none."""
+    keys = [key for key in (search_key(alias) for alias in aliases or []) if key]
+    return "\n" + "\n".join(keys) + "\n" if keys else ""
+
+
 def clean_search(text: str, what: str = "candidate") -> str:
     """Text a person searches candidates by (an id, name, alias, handle or URL): refused when it
     holds control or invisible characters, else NFKC-normalised and stripped."""
