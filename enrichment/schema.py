@@ -22,6 +22,7 @@ from enrichment.features import (
     RECENT_DAYS,
     STALE_AFTER_DAYS,
 )
+from enrichment.features.authenticity import DETECTION_DAYS, MIN_DAYS
 
 #: Bumped whenever a column's meaning, name or type changes (exports carry it per row).
 SCHEMA_VERSION = "2"
@@ -105,6 +106,10 @@ def _feature_specs() -> list[FeatureSpec]:
     add("earliness_first_share", "float", "cohort: share of brands shared with other candidates that this one mentioned first")
     add("earliness_lead_days", "float", "cohort: median days ahead of the other candidates' first mention of shared brands")
     add("earliness_brands_compared", "int", "cohort: brands shared with at least one other candidate")
+    add("growth_authenticity", "float", f"0..100, 100 = nothing suspicious in the follower growth of the last {DETECTION_DAYS} days: 100 minus a deduction per finding, the candidate's worst account (NULL: no account has {MIN_DAYS} days of exact counts)")
+    add("growth_flags", "list", "the worst account's suspicious-growth flags (spike, step_jump, round_jump, regular_increments, growth_without_engagement, sudden_drop); [insufficient_history] when no account can be judged; [] when clean")
+    add("growth_evidence", "map", "JSON list of findings of every flagged account: {account, platform, flag, dates, sizes, numbers}")
+    add("growth_accounts_checked", "int", f"accounts with at least {MIN_DAYS} days of exact follower counts (judged by the growth detector)")
     return s
 
 

@@ -220,3 +220,28 @@ def newest_input_ids(session: Session, after: Watermark) -> dict[int, Watermark]
         .group_by(PressMention.candidate_id)
     ).all())
     return {candidate_id: Watermark(**ids) for candidate_id, ids in found.items()}
+
+
+class FollowerCountPoint(NamedTuple):
+    """One follower count of an account, and whether it was rounded display text or a lower bound."""
+
+    account_id: int
+    captured_at: datetime
+    followers: int
+    rounded: bool
+
+
+def follower_counts(session: Session, account_ids: Collection[int], start: datetime, end: datetime) -> list[FollowerCountPoint]:
+    """Every follower count of these accounts captured after ``start`` and at or before ``end``,
+    oldest first per account (the suspicious-growth detector reads whole daily series: one
+    range scan of the ``(account_id, captured_at)`` index per slice of accounts)."""
+    rows: list[FollowerCountPoint] = []
+    query = (select(PS.account_id, PS.captured_at, PS.followers, type_coerce(PS.approximate, String),
+                    type_coerce(PS.lower_bound, String))
+             .where(PS.captured_at > start, PS.captured_at <= end, PS.followers.is_not(None))
+             .order_by(PS.account_id, PS.captured_at, PS.id))
+    for chunk in _chunks(sorted(set(account_ids))):
+        for account_id, captured_at, followers, approximate, lower in session.execute(query.where(PS.account_id.in_(chunk))):
+            rounded = "followers" in _flags(approximate) or "followers" in _flags(lower)
+            rows.append(FollowerCountPoint(account_id, captured_at, followers, rounded))
+    return rows

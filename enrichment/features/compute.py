@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from enrichment.brands import BrandFinder
+from enrichment.features.authenticity import authenticity_features, follower_counts_of
 from enrichment.features.content import PostAnalysis, analyse_posts, content_features
 from enrichment.features.engagement import engagement_features
 from enrichment.features.growth import growth_features
@@ -46,6 +47,8 @@ def compute_features(
     features.update(content_features(data.posts, analyses, as_of))
     features.update(overseas_living_features(data.snapshots, as_of))
     features.update(press_features(data.press, as_of))
+    history = data.follower_history if data.follower_history is not None else follower_counts_of(data.snapshots)
+    features.update(authenticity_features(history, data.accounts, data.posts, as_of))
     # Cohort-relative: filled by enrichment.indices.earliness once all candidates are known.
     features.update({"earliness_first_share": None, "earliness_lead_days": None, "earliness_brands_compared": None})
     return features

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from records import PLATFORMS as PLATFORM_TABLE
 
@@ -39,6 +40,16 @@ class SnapshotRow:
     def rounded(self) -> bool:
         """The follower count was rounded display text (1.2万) or a lower bound (10万+)."""
         return "followers" in self.approximate or "followers" in self.lower_bound
+
+
+class FollowerCount(NamedTuple):
+    """One follower count of one account: the suspicious-growth detector reads every one of
+    the last months (:mod:`enrichment.features.authenticity`), so it is a plain tuple."""
+
+    account_id: int
+    captured_at: datetime
+    followers: int
+    rounded: bool = False  # rounded display text (1.2万) or a lower bound (10万+)
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,9 @@ class CandidateInput:
     posts: list[PostRow] = field(default_factory=list)
     press: list[PressRow] | None = None
     accounts: dict[int, str] = field(default_factory=dict)  # account id -> platform
+    #: Every follower count of the accounts over the detection window (``authenticity.DETECTION_DAYS``
+    #: before as_of), for the suspicious-growth detector; None when not loaded: it then reads ``snapshots``.
+    follower_history: list[FollowerCount] | None = None
 
 
 # --------------------------------------------------------------------------- rules shared by the families
