@@ -26,7 +26,15 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post
-from spiders.pages.creator_page import counts_profile, labelled_counts, page_title, verification
+from spiders.pages.creator_page import (
+    TITLE_LIMIT,
+    PageTexts,
+    counts_profile,
+    labelled_counts,
+    link_title,
+    page_title,
+    verification,
+)
 from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -109,14 +117,17 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
 def live_streams(soup: BeautifulSoup, url: str | None) -> tuple[Post, ...]:
     """Links to live rooms (``feedId=``): id, URL and title (no counts: none is labelled)."""
     posts: list[Post] = []
+    seen: set[str] = set()
+    texts = PageTexts(soup, TITLE_LIMIT)
     for link in soup.find_all("a", href=True):
         try:
             href = urljoin(url or "https://huodong.m.taobao.com/", link["href"])
             feed = (parse_qs(urlsplit(href).query).get("feedId") or [""])[0]
         except ValueError:  # a malformed href in the page (e.g. a broken "[" host): not a room link
             continue
-        if not feed.isdigit() or any(p.post_id == feed for p in posts):
+        if not feed.isdigit() or feed in seen:
             continue
-        title = (link.get("title") or link.get_text(" ", strip=True) or "").strip() or None
+        seen.add(feed)
+        title = link_title(link, texts)
         posts.append(Post(platform=PLATFORM, post_id=feed, url=LIVE_URL.format(feed_id=feed), title=title, kind="live"))
     return tuple(posts)

@@ -27,7 +27,15 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post
-from spiders.pages.creator_page import counts_profile, labelled_counts, page_title, verification
+from spiders.pages.creator_page import (
+    TITLE_LIMIT,
+    PageTexts,
+    counts_profile,
+    labelled_counts,
+    link_title,
+    page_title,
+    verification,
+)
 from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
 PARSER_VERSION = "1"
@@ -113,14 +121,17 @@ def videos(soup: BeautifulSoup, url: str | None) -> tuple[Post, ...]:
     """Links to ``v.youku.com/v_show/id_XXX.html`` in page order: id, URL and title only
     (play counts beside thumbnails are not tied to a label, so they are not read)."""
     posts: list[Post] = []
+    seen: set[str] = set()
+    texts = PageTexts(soup, TITLE_LIMIT)
     for link in soup.find_all("a", href=True):
         try:
             match = _VIDEO_LINK.search(urljoin(url or "https://www.youku.com/", link["href"]))
         except ValueError:  # a malformed href in the page: not a video link
             continue
-        if not match or any(p.post_id == match.group(1) for p in posts):
+        if not match or match.group(1) in seen:
             continue
-        title = (link.get("title") or link.get_text(" ", strip=True) or "").strip() or None
+        seen.add(match.group(1))
+        title = link_title(link, texts)
         posts.append(Post(platform=PLATFORM, post_id=match.group(1), url=VIDEO_URL.format(video_id=match.group(1)),
                           title=title, kind="video"))
     return tuple(posts)
