@@ -238,3 +238,17 @@ WANGZI_PRESS_DEFAULTS = {
     "WANGZI_GOOGLE_NEWS_FEED_CAP": WANGZI_GOOGLE_NEWS_FEED_CAP,
     "WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS": WANGZI_GOOGLE_NEWS_MAX_FEEDS_PER_ALIAS,
 }
+
+
+# --------------------------------------------------------------------------- parsing (issue 14, item 5)
+# Owned by the spiders (spiders.base.parse_off_reactor, for AccountSpider and PressSpider):
+# every answer is parsed in a worker thread, off the reactor. `wangzi parse` is not limited.
+
+#: Largest answer handed to a parser (bytes); a larger one is stored as ``unrecognized``
+#: saying its size, unread. ~10x the largest page seen (a YouTube channel page, 866 KB) and
+#: half DOWNLOAD_MAXSIZE; browser pages are not cut by DOWNLOAD_MAXSIZE, so this is their cap.
+#: At this size the slowest parser (articles, dense text) takes ~40 s in its thread. 0: no limit.
+WANGZI_PARSE_MAX_BYTES = 8 * 1024 * 1024
+#: Seconds a parser may take on one answer (the slowest fixture takes 0.3 s); past it the
+#: answer is stored as ``unrecognized`` and the crawl goes on while the thread runs out. 0: no limit.
+WANGZI_PARSE_TIMEOUT = 5.0

@@ -12,18 +12,25 @@ parser, and yields items:
 
 A failure never becomes a snapshot and a parser bug never stops the crawl: an
 unexpected exception in a parser is logged and stored as ``unrecognized``.
+
+Parsers run off the reactor (:func:`parse_off_reactor`): a worker thread per answer,
+within ``WANGZI_PARSE_TIMEOUT`` seconds and on at most ``WANGZI_PARSE_MAX_BYTES``, so one
+hostile page cannot hold every other request of the crawl.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure as TwistedFailure
 
 from records import (
@@ -39,7 +46,7 @@ from records import (
     Provenance,
     merge_profiles,
 )
-from spiders.pages.parsing import Parser, safe_parse
+from spiders.pages.parsing import ACCOUNT_RESULTS, Parser, safe_parse
 from spiders.pages.registry import normalize_account
 
 logger = logging.getLogger(__name__)
@@ -79,6 +86,55 @@ def failure_from_exception(failure: TwistedFailure) -> Failure:
     if status is not None:
         return Failure(FailureKind.HTTP_ERROR, detail, status)
     return Failure(FailureKind.NETWORK, detail)
+
+
+async def parse_off_reactor(settings: BaseSettings, parser: Callable[..., Any], payload: bytes, url: str | None,
+                            status: int | None, *, expected: tuple[type, ...] = ACCOUNT_RESULTS,
+                            **parser_kwargs: Any) -> Any:
+    """:func:`~spiders.pages.parsing.safe_parse` in a worker thread, within ``WANGZI_PARSE_TIMEOUT``
+    seconds, on at most ``WANGZI_PARSE_MAX_BYTES`` (both 0: no limit).
+
+    On the reactor thread a slow parse holds every other request of the crawl (a nested page
+    took minutes). Here it runs in a thread of its own; past the budget the answer is an
+    ``unrecognized`` failure and the crawl goes on. The thread cannot be stopped (Python
+    cannot kill a thread): it runs to its end in the background and its result is dropped.
+    The size cap bounds what it can cost, and as a daemon thread it never holds the process
+    open at exit. Needs the asyncio reactor (``TWISTED_REACTOR``, as scrapy-playwright does);
+    ``wangzi parse`` and the fixture tests call ``safe_parse`` directly, with no thread.
+    """
+    budget = settings.getfloat("WANGZI_PARSE_TIMEOUT")
+    max_bytes = settings.getint("WANGZI_PARSE_MAX_BYTES")
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+
+    def deliver(outcome: Any, error: BaseException | None) -> None:
+        if done.done():  # the budget ran out first: nobody waits for this answer any more
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(outcome)
+
+    def work() -> None:
+        outcome: Any = None
+        error: BaseException | None = None
+        try:
+            outcome = safe_parse(parser, payload, url, status, expected=expected, max_bytes=max_bytes, **parser_kwargs)
+        except BaseException as exc:  # noqa: BLE001 - safe_parse lets only interpreter exits through
+            error = exc
+        try:
+            loop.call_soon_threadsafe(deliver, outcome, error)
+        except RuntimeError:  # the loop closed (the crawl ended) while this answer was read
+            pass
+
+    threading.Thread(target=work, name=f"wangzi-parse {url}"[:100], daemon=True).start()
+    try:
+        return await asyncio.wait_for(done, budget if budget > 0 else None)
+    except TimeoutError:
+        logger.warning("parser %s ran over %g s on %s (%d bytes); stored as unrecognized",
+                       getattr(parser, "__name__", parser), budget, url, len(payload))
+        return Failure(FailureKind.UNRECOGNIZED, f"parser ran over {budget:g} s (WANGZI_PARSE_TIMEOUT) on an answer "
+                                                 f"of {len(payload):,} bytes: not read", status)
 
 
 class AccountSpider(scrapy.Spider):
@@ -169,13 +225,14 @@ class AccountSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _on_response(self, response: Response) -> Iterable[Any]:
+    async def _on_response(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
         url = self.real_response_url(response)
-        result = safe_parse(source.parser, response.body, url, response.status)
+        result = await parse_off_reactor(self.settings, source.parser, response.body, url, response.status)
         provenance = Provenance.of(url, source.name, self.parser_version, response.body, response.status)
-        return self._advance(meta, (source, result, provenance, url), response.body)
+        for output in self._advance(meta, (source, result, provenance, url), response.body):
+            yield output
 
     @staticmethod
     def real_response_url(response: Response) -> str:
@@ -184,7 +241,7 @@ class AccountSpider(scrapy.Spider):
         followed itself) in ``meta["wangzi_real_url"]``."""
         return response.meta.get("wangzi_real_url") or response.url
 
-    def _on_error(self, failure: TwistedFailure) -> Iterable[Any]:
+    def _on_error(self, failure: TwistedFailure) -> Iterator[Any]:
         request = failure.request
         meta = request.meta
         source: Source = meta["wangzi_chain"][meta["wangzi_index"]]

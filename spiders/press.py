@@ -24,6 +24,10 @@ For every candidate (``-a candidates=1,2``):
    4xx, network) or a Google link that could not be resolved is kept as ``unconfirmed``
    with what the feed said.
 
+Every answer (feed, Google page, article) is parsed off the reactor, within
+``WANGZI_PARSE_TIMEOUT`` and ``WANGZI_PARSE_MAX_BYTES`` (``spiders.base.parse_off_reactor``):
+a feed over either is a stored ``unrecognized`` feed failure, an article an ``unconfirmed`` mention.
+
 Settings (``-s NAME=…``, or the environment for ``wangzi``; every default and its meaning
 in the "press" block of ``crawler/settings.py``): ``WANGZI_GOOGLE_NEWS_ENABLED``,
 ``WANGZI_NEWS_EDITIONS``, ``WANGZI_GDELT_ENABLED``, ``WANGZI_PRESS_ROBOTSTXT_OBEY``,
@@ -39,7 +43,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -49,14 +53,13 @@ from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
 from records import Failure, FeedFailureItem, PressMentionItem
-from spiders.base import failure_from_exception
+from spiders.base import failure_from_exception, parse_off_reactor
 from spiders.pages import article as article_parser
 from spiders.pages import gdelt as gdelt_parser
 from spiders.pages import google_news as google_news_parser
 from spiders.pages.article import ArticlePage
 from spiders.pages.google_news import ArticleSignature, GoogleLink, Window
 from spiders.pages.news import NewsFeed, NewsItem
-from spiders.pages.parsing import safe_parse
 from spiders.pages.press_search import (
     BRAND_CONTEXT_POSTS,
     PARSER_VERSION,
@@ -215,12 +218,12 @@ class PressSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ feeds
 
-    def parse_feed(self, response: Response) -> Iterator[Request | PressMentionItem | FeedFailureItem]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request | PressMentionItem | FeedFailureItem]:
         source = response.meta["press_source"]
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
-        result = safe_parse(parser, response.body, url, response.status, expected=(NewsFeed,))
+        result = await parse_off_reactor(self.settings, parser, response.body, url, response.status, expected=(NewsFeed,))
         if isinstance(result, Failure):
             # Stored as the run's typed failure (with the candidate, no account), never as "no press".
             logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
@@ -228,7 +231,8 @@ class PressSpider(scrapy.Spider):
             yield FeedFailureItem(candidate_id=target.candidate_id, source=source, url=url, failure=result)
             return
         self.crawler.stats.inc_value(f"wangzi/press/{source}/items", len(result.items))
-        yield from self._split_full_window(response.meta, target, len(result.items))
+        for request in self._split_full_window(response.meta, target, len(result.items)):
+            yield request
         for item in result.items:
             key = (target.candidate_id, item.url)
             if key in self.requested:
@@ -261,7 +265,7 @@ class PressSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def resolve_google_link(self, response: Response) -> Iterator[Request | PressMentionItem]:
+    async def resolve_google_link(self, response: Response) -> AsyncIterator[Request | PressMentionItem]:
         """Google's redirect -> the article request; Google's article page -> its batchexecute
         call (see spiders.pages.google_news); anything else stays unconfirmed with the Google URL."""
         meta = {k: response.meta[k] for k in PRESS_META}
@@ -283,8 +287,8 @@ class PressSpider(scrapy.Spider):
             self.crawler.stats.inc_value("wangzi/press/google_redirects")
             yield self._article_request(target, meta)
             return
-        page = safe_parse(google_news_parser.parse_article_page, response.body, page_url, response.status,
-                          expected=(ArticleSignature,))
+        page = await parse_off_reactor(self.settings, google_news_parser.parse_article_page, response.body, page_url,
+                                       response.status, expected=(ArticleSignature,))
         if isinstance(page, Failure) or not page.token:
             why = f"{page.kind.value}: {page.detail}" if isinstance(page, Failure) else "no token in the URL"
             self.crawler.stats.inc_value("wangzi/press/google_unresolved")
@@ -302,12 +306,12 @@ class PressSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def google_link_answered(self, response: Response) -> Iterator[Request | PressMentionItem]:
+    async def google_link_answered(self, response: Response) -> AsyncIterator[Request | PressMentionItem]:
         """Google's batchexecute answer -> the article request (robots.txt of its host obeyed)."""
         meta = {k: response.meta[k] for k in PRESS_META}
         url = response.meta.get("wangzi_original_url", response.url)
-        link = safe_parse(google_news_parser.parse_batchexecute, response.body, url, response.status,
-                          expected=(GoogleLink,))
+        link = await parse_off_reactor(self.settings, google_news_parser.parse_batchexecute, response.body, url,
+                                       response.status, expected=(GoogleLink,))
         if isinstance(link, Failure):
             self.crawler.stats.inc_value("wangzi/press/google_unresolved")
             yield self._unconfirmed(meta, f"Google link not resolved: batchexecute answer (HTTP {response.status}): "
@@ -326,12 +330,13 @@ class PressSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ articles
 
-    def parse_article(self, response: Response) -> Iterator[PressMentionItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[PressMentionItem]:
         item: NewsItem = response.meta["press_item"]
         target: PressTarget = response.meta["press_target"]
         url = response.meta.get("wangzi_original_url", response.url)
-        page = safe_parse(article_parser.parse, response.body, url, response.status, expected=(ArticlePage,),
-                          aliases=list(target.aliases), context=list(target.context))
+        page = await parse_off_reactor(self.settings, article_parser.parse, response.body, url, response.status,
+                                       expected=(ArticlePage,), aliases=list(target.aliases),
+                                       context=list(target.context))
         if isinstance(page, Failure):
             yield self._unconfirmed(response.meta, f"{page.kind.value}: {page.detail}", final_url=url)
             return

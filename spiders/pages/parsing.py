@@ -4,7 +4,9 @@ A pure parser takes ``(payload, url, status)`` and returns a record (``Profile``
 ``PostPage`` or ``Failure``; the press parsers return their own records: ``NewsFeed``,
 ``ArticlePage``, ...). :func:`safe_parse` is how spiders, ``wangzi parse`` and the
 fixture tests call one: whatever the parser raises becomes a typed failure, so a parser bug
-or a format change is stored as ``unrecognized`` and never stops a crawl.
+or a format change is stored as ``unrecognized`` and never stops a crawl. Given ``max_bytes``
+(the spiders pass ``WANGZI_PARSE_MAX_BYTES``), it refuses a larger answer unread, as
+``unrecognized`` saying its size: no parser's cost can grow past what a real page needs.
 """
 
 from __future__ import annotations
@@ -34,23 +36,29 @@ def parser_crash(parser: Any, exc: Exception, url: str | None, status: int | Non
 
 
 @overload
-def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None) -> ParseResult: ...
+def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None, *,
+               max_bytes: int | None = None) -> ParseResult: ...
 
 
 @overload
 def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None, *,
-               expected: tuple[type[R], ...], **parser_kwargs: Any) -> R | Failure: ...
+               expected: tuple[type[R], ...], max_bytes: int | None = None, **parser_kwargs: Any) -> R | Failure: ...
 
 
 def safe_parse(parser: Callable[..., Any], payload: bytes, url: str | None, status: int | None, *,
-               expected: tuple[type, ...] = ACCOUNT_RESULTS, **parser_kwargs: Any) -> Any:
+               expected: tuple[type, ...] = ACCOUNT_RESULTS, max_bytes: int | None = None,
+               **parser_kwargs: Any) -> Any:
     """Run a parser and turn anything it raises into a typed failure.
 
     ``ParseError`` carries its own kind; any other exception is a parser bug or a
     format change, which is exactly what ``unrecognized`` is for. A result that is neither
     a ``Failure`` nor one of the ``expected`` records is ``unrecognized`` too, so the caller
     can rely on its type. ``parser_kwargs`` go to the parser (an article page's ``aliases``).
+    A payload over ``max_bytes`` (None or 0: no limit) is ``unrecognized`` without being parsed.
     """
+    if max_bytes and len(payload) > max_bytes:
+        return Failure(FailureKind.UNRECOGNIZED, f"answer of {len(payload):,} bytes is over WANGZI_PARSE_MAX_BYTES "
+                                                 f"({max_bytes:,}): not parsed", status)
     try:
         result = parser(payload, url, status, **parser_kwargs)
     except ParseError as exc:
