@@ -42,13 +42,15 @@ def _one_line_error(stderr: str) -> str:
 
 
 @pytest.mark.parametrize("path", [f"/candidates/{HUGE}", f"/candidates/{HUGE}/features", f"/candidates/-{HUGE}",
-                                  f"/candidates/{2**63}", f"/candidates/{2**63}/features"])
+                                  f"/candidates/{2**63}", f"/candidates/{2**63}/features",
+                                  # PostgreSQL's INTEGER ids are 32-bit (found by test_fuzz_hostile)
+                                  f"/candidates/{2**31}", f"/candidates/{2**31}/features", f"/candidates?offset={2**63}"])
 def test_an_id_no_table_can_hold_is_not_a_500(client: TestClient, path: str) -> None:
     answer = client.get(path, headers=AUTH)
     assert answer.status_code in (404, 422), answer.text
 
 
-@pytest.mark.parametrize("candidate_id", [2**63, int(HUGE), -(2**63)])
+@pytest.mark.parametrize("candidate_id", [2**63, int(HUGE), -(2**63), 2**31])
 def test_a_lookup_of_an_id_no_table_can_hold_is_422(client: TestClient, candidate_id: int) -> None:
     answer = client.post("/lookups", json={"candidate_id": candidate_id}, headers=AUTH)
     assert answer.status_code == 422, answer.text
