@@ -18,9 +18,10 @@ from storage.models import Account, Candidate, ProfileSnapshot
 from storage.names import clean_aliases, clean_name, clean_notes, clean_search, search_key
 
 
-#: Largest id a table holds (SQLite and PostgreSQL integers are 64-bit signed): a larger
-#: number is no id, whatever it is asked for.
-MAX_ID = 2**63 - 1
+#: Largest id every database holds: the tables' ids are INTEGER, 32-bit signed on PostgreSQL
+#: (64-bit on SQLite). A larger number is no id, whatever it is asked for - and is never sent
+#: to a database that would refuse it (PostgreSQL: "integer out of range", a 500 before).
+MAX_ID = 2**31 - 1
 
 
 class DuplicateAccount(ValueError):

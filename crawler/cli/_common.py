@@ -17,7 +17,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -42,7 +41,9 @@ class PlainTable(Table):
     a cell that needs a style is given as a :class:`~rich.text.Text`."""
 
     def __init__(self, *headers: Any, title: str | Text | None = None, **options: Any) -> None:
-        super().__init__(*headers, title=escape(title) if isinstance(title, str) else title, **options)
+        if isinstance(title, str):  # a Text keeps every character (escape() drops a "\" before "[")
+            title = Text(title, style=options.get("title_style") or "table.title")
+        super().__init__(*headers, title=title, **options)
 
     def add_row(self, *cells: Any, **options: Any) -> None:
         super().add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells), **options)

@@ -157,7 +157,7 @@ def _pct(value: float | None) -> str:
 
 
 def runs(
-    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many recent runs."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=100_000, help="How many recent runs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     due: bool = typer.Option(False, "--due", help="Also show, per platform, how many accounts are due and leased now."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),

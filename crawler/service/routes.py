@@ -115,7 +115,7 @@ def lookup_status(job_id: str, session: SessionDep) -> LookupPublic:
             summary="Registered candidates and their accounts")
 def list_candidates(
     session: SessionDep,
-    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=candidates.MAX_ID),
     active: bool | None = Query(None, description="Only active (true) or inactive (false) candidates."),
 ) -> list[CandidatePublic]:
     rows = candidates.list_candidates(session, active=active, offset=offset, limit=limit)
