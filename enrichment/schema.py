@@ -110,6 +110,16 @@ def _feature_specs() -> list[FeatureSpec]:
     add("growth_flags", "list", "the worst account's suspicious-growth flags (spike, step_jump, round_jump, regular_increments, growth_without_engagement, sudden_drop); [insufficient_history] when no account can be judged; [] when clean")
     add("growth_evidence", "map", "JSON list of findings of every flagged account: {account, platform, flag, dates, sizes, numbers}")
     add("growth_accounts_checked", "int", f"accounts with at least {MIN_DAYS} days of exact follower counts (judged by the growth detector)")
+    add("sponsored_posts", "int", "recent posts whose text discloses a paid partnership (#ad, 恰饭, 品牌合作, #Werbung, #PR…; NULL: no recent post with text)")
+    add("sponsored_post_share", "float", "sponsored_posts / posts_with_text")
+    add("sponsored_brands_distinct", "int", "distinct international brands named in sponsored posts")
+    add("sponsored_brand_countries_distinct", "int", "distinct countries of origin of those brands")
+    add("sponsored_brands", "list", "brands named in recent sponsored posts")
+    add("sponsored_brand_countries", "list", "ISO countries of origin of the brands named in sponsored posts")
+    add("sponsored_engagement_median", "float", "median engagement of recent sponsored posts")
+    add("organic_engagement_median", "float", "median engagement of the other recent posts with text")
+    add("sponsored_engagement_ratio", "float", "sponsored_engagement_median / organic_engagement_median")
+    add("sponsored_disclosures", "map", "disclosure (language:term, # for a tag) -> recent posts disclosing with it")
     return s
 
 

@@ -15,6 +15,7 @@ from enrichment.features.living import overseas_living_features
 from enrichment.features.press_coverage import press_features
 from enrichment.features.reach import reach_features
 from enrichment.features.rows import CandidateInput, snapshots_by_account, utc
+from enrichment.features.sponsored import sponsored_features
 from enrichment.keywords import KeywordGroups
 
 
@@ -45,6 +46,7 @@ def compute_features(
     if analyses is None:
         analyses = analyse_posts([p for p in data.posts if p.when is not None and utc(p.when) <= as_of], brands, keywords)
     features.update(content_features(data.posts, analyses, as_of))
+    features.update(sponsored_features(data.posts, analyses, as_of))
     features.update(overseas_living_features(data.snapshots, as_of))
     features.update(press_features(data.press, as_of))
     history = data.follower_history if data.follower_history is not None else follower_counts_of(data.snapshots)
