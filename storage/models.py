@@ -10,7 +10,7 @@ run idempotent.
 
 # No `from __future__ import annotations`: SQLModel needs real annotations for relationships.
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
@@ -364,3 +364,30 @@ class LookupJob(SQLModel, table=True):
     finished_at: Optional[datetime] = None
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: Optional[str] = None
+
+
+# --------------------------------------------------------------------------- outcomes
+# What the marketplace measured for a candidate over a period (its affiliate or order data),
+# imported by ``wangzi outcomes import`` (storage/outcomes.py) and read by ``wangzi evaluate``
+# (enrichment/calibration.py), which checks the indices against them. One row per (candidate,
+# period): a later import of the same period replaces the values it gives and keeps the others.
+
+
+class Outcome(SQLModel, table=True):
+    """A candidate's measured outcomes over one period; NULL = in no imported file."""
+
+    __table_args__ = (UniqueConstraint("candidate_id", "period", name="uq_outcome_candidate_period"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True)
+    # Canonical text (storage.outcomes.parse_period): 2026, 2026-Q3, 2026-10, 2026-W41,
+    # 2026-10-05 or 2026-10-01/2026-10-31; period_end is inclusive.
+    period: str = Field(max_length=32)
+    period_start: date
+    period_end: date
+    orders: Optional[int] = None
+    gmv: Optional[float] = None
+    clicks: Optional[int] = None
+    conversions: Optional[int] = None
+    source: Optional[str] = Field(default=None, max_length=200)  # the file of the last import that touched it
+    imported_at: datetime = Field(default_factory=utcnow)
