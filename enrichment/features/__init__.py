@@ -9,6 +9,8 @@
 | :mod:`~enrichment.features.content` | language, keywords, brands and their countries, sourcing trips |
 | :mod:`~enrichment.features.living` | IP location and declared place outside mainland China |
 | :mod:`~enrichment.features.press_coverage` | overseas press mentions |
+| :mod:`~enrichment.features.authenticity` | suspicious follower growth from the daily follower series |
+| :mod:`~enrichment.features.sponsored` | sponsored posts: share, brands and their countries, engagement against organic posts |
 | :mod:`~enrichment.features.compute` | all of them for one candidate (``compute_features``) |
 
 Every feature is a function of rows and a point in time ``as_of``, so the known-answer tests
