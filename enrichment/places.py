@@ -4,7 +4,13 @@ Country names come from Babel's CLDR territory names in the locales creators and
 use (Chinese in both scripts, English, Japanese, Korean and the main European languages) plus
 pycountry's official and common names (and their "Palestine, State of" inversions), so "美国",
 "United States", "アメリカ合衆国" and "Vereinigte Staaten" are all ``US`` without a
-hand-written list; states and provinces come from pycountry's ISO 3166-2 table. Mainland provinces and
+hand-written list; states and provinces come from pycountry's ISO 3166-2 table, by name
+("Austin, Texas") and by the code's subdivision part as people abbreviate them after a city
+("Austin, TX" from ``US-TX``, "Toronto, ON" from ``CA-ON``, "Sydney NSW" from ``AU-NSW``). An
+abbreviation several countries use (``ON`` is also Namibia's Oshana and Nigeria's Ondo) names
+the one of them the city itself names - a time-zone city of CLDR's zone table ("Toronto" is
+``America/Toronto``, so ``CA``) - and none otherwise ("Seattle, WA": ``WA`` is a US and an
+Australian state, and Seattle is no zone city). Mainland provinces and
 cities (a province list kept as data in ``data/cn_regions.txt``) are ``CN``; Hong Kong,
 Macao and Taiwan keep their own ISO codes, as the platforms themselves distinguish them.
 """
@@ -53,6 +59,9 @@ _TOWN_LIKE = frozenset({
 
 #: Separators between the parts of a written location ("Newark, New Jersey", "NYC | LA").
 _SEGMENTS = re.compile(r"\s*[,，、/·|;；]+\s*")
+#: A place followed by a state or province abbreviation in capitals: "Austin, TX", "Sydney NSW".
+#: Lower case is never an abbreviation ("la", "in", "on" are words).
+_ABBREVIATED = re.compile(r"^(?P<place>.*?[^\s,，、/·|;；])[\s,，、/·|;；]+(?P<code>[A-Z]{2,3})\.?$")
 
 
 def _key(text: str) -> str:
@@ -137,6 +146,36 @@ def _subdivision_names() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _subdivision_abbreviations() -> dict[str, frozenset[str]]:
+    """The subdivision part of first-level ISO 3166-2 codes ("US-TX" -> "TX", "CA-ON" -> "ON",
+    "AU-NSW" -> "NSW"; letters only, two or three of them) -> every country using it. Towns and
+    wards are left out, as for names (see ``_TOWN_LIKE``)."""
+    import pycountry  # see country_names
+
+    found: dict[str, set[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        if subdivision.parent_code is None and subdivision.type not in _TOWN_LIKE:
+            part = subdivision.code.split("-", 1)[1]
+            if part.isalpha() and 2 <= len(part) <= 3:
+                found.setdefault(part.upper(), set()).add(subdivision.country_code)
+    return {part: frozenset(codes) for part, codes in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _zone_cities() -> dict[str, str]:
+    """The cities of CLDR's time-zone table (Babel's ``zone_territories``: "America/Toronto" ->
+    CA) by normalised name -> their country; a city two countries' zones share names neither."""
+    from babel.core import get_global
+
+    pairs = []
+    for zone, territory in get_global("zone_territories").items():
+        if "/" in zone and len(territory) == 2 and territory.isalpha() and not zone.startswith("Etc/"):
+            key = _key(zone.rsplit("/", 1)[1].replace("_", " "))
+            pairs += [(key, territory), (_fold(key), territory)]
+    return _unique(pairs)
+
+
+@lru_cache(maxsize=1)
 def _cn_regions() -> frozenset[str]:
     regions: set[str] = set()
     for line in (DATA / "cn_regions.txt").read_text(encoding="utf-8").splitlines():
@@ -166,7 +205,7 @@ def country_code(name: str | None) -> str | None:
         return country_code(rest) or ("CN" if rest in _cn_regions() else None)
     segments = [part for part in _SEGMENTS.split(key) if part]
     if len(segments) == 1:
-        return _place(key) or _words(key)
+        return _place(key) or _words(key) or _abbreviated(place)
     if len(segments) == 2:  # a gazetteer's "Korea, North" / "Bahamas, The"
         inverted = country_names().get(re.sub(r"^the ", "", f"{segments[1]} {segments[0]}"))
         if inverted:
@@ -175,7 +214,28 @@ def country_code(name: str | None) -> str | None:
         code = _place(segment, ambiguous_with_state=True) or _words(segment)
         if code:
             return code
-    return None
+    return _abbreviated(place)
+
+
+def _abbreviated(place: str) -> str | None:
+    """A place followed by a state or province abbreviation in capitals ("Austin, TX", "Sydney
+    NSW", "Toronto, ON") -> the country whose ISO 3166-2 code part it is. When several countries
+    use the abbreviation (or it is also a country's own code: "Toronto, CA"), the place before it
+    must name one of them - a country, state or CLDR time-zone city ("Toronto" -> CA, "Perth"
+    -> AU) - or the answer is None."""
+    match = _ABBREVIATED.match(unicodedata.normalize("NFKC", place).translate(_INVISIBLE).strip())
+    if match is None:
+        return None
+    code = match.group("code")
+    candidates = set(_subdivision_abbreviations().get(code, ()))
+    if len(code) == 2 and code in _iso_codes():
+        candidates.add(code)
+    if len(candidates) <= 1:
+        return next(iter(candidates), None)
+    before = _key(match.group("place"))
+    named = {found for found in (_place(before), _zone_cities().get(before), _zone_cities().get(_fold(before))) if found}
+    chosen = named & candidates
+    return chosen.pop() if len(chosen) == 1 else None
 
 
 def _place(key: str, ambiguous_with_state: bool = False) -> str | None:

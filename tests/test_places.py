@@ -63,3 +63,46 @@ def test_overseas_means_outside_mainland_china() -> None:
     assert is_overseas("HK") is True
     assert is_overseas("CN") is False
     assert is_overseas(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Austin, TX", "US"), ("Paris, TX", "US"), ("Houston TX", "US"), ("Chicago, IL", "US"),
+        ("Toronto, ON", "CA"), ("Montreal, QC", "CA"), ("Vancouver, BC", "CA"),
+        ("Sydney NSW", "AU"), ("Melbourne VIC", "AU"), ("Brisbane QLD", "AU"), ("Perth WA", "AU"),
+        ("Los Angeles, CA", "US"), ("Toronto, CA", "CA"), ("Rio de Janeiro, RJ", "BR"),
+    ],
+)
+def test_state_and_province_abbreviations_after_a_city_name_their_country(text: str, code: str) -> None:
+    """ISO 3166-2's subdivision parts (US-TX, CA-ON, AU-NSW): one country's abbreviation names it;
+    a shared one ("ON": also Namibia's and Nigeria's; "CA": also Canada's own code) only when the
+    city is a time-zone city of that country in CLDR."""
+    assert country_code(text) == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Seattle, WA",  # WA: Washington, Western Australia (and Iraq's Wasit); Seattle is no zone city
+        "London, ON",  # ON is Canadian, Namibian and Nigerian; London is Europe/London
+        "Munich, BY",  # BY: Bavaria, Nigeria's Bayelsa, Belarus's own code
+        "Brooklyn NY",  # NY: New York and Hungary's Nyíregyháza
+        "Austin, tx", "TX", "NSW",  # lower case is a word; an abbreviation alone names no place
+    ],
+)
+def test_a_shared_or_unplaced_abbreviation_is_none(text: str) -> None:
+    assert country_code(text) is None
+
+
+def test_abbreviations_come_from_the_iso_3166_2_table_not_a_hand_list() -> None:
+    import pycountry
+
+    from enrichment.places import _subdivision_abbreviations
+
+    table = _subdivision_abbreviations()
+    for code in ("US-TX", "CA-ON", "AU-NSW", "BR-SP"):
+        assert pycountry.subdivisions.get(code=code) is not None
+        country, part = code.split("-")
+        assert country in table[part]
+    assert table["TX"] == {"US"} and table["NSW"] == {"AU"} and {"CA", "NA", "NG"} <= table["ON"]
