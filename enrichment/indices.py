@@ -57,6 +57,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -182,10 +183,21 @@ class Weights:
     source: str = "default"
     tiers: Tiers = field(default_factory=Tiers)
 
-    @property
+    @cached_property
     def components(self) -> list[str]:
         """Every weighted component once, in the order of the file."""
         return list(dict.fromkeys(c for table in self.indices.values() for c in table))
+
+    @cached_property
+    def ranking_inputs(self) -> tuple[str, ...]:
+        """Every feature scoring reads (components, their per-platform breakdowns, followers
+        for tiers, first mentions for earliness): what the stage keeps of each row."""
+        names = list(RANKING_INPUTS)
+        for component in self.components:
+            names.append(component)
+            if component in self.tiers.within_tier:
+                names.append(f"{component}_by_platform")
+        return tuple(dict.fromkeys(names))
 
 
 def load_weights(path: Path | None = None, known_features: Iterable[str] | None = None) -> Weights:
@@ -405,17 +417,6 @@ def component_entries(component: str, features: Mapping[str, Any], tiers: Tiers,
 RANKING_INPUTS = ("brand_first_seen", *(f"followers_{p}" for p in PLATFORMS))
 
 
-def ranking_inputs(weights: Weights) -> tuple[str, ...]:
-    """Every feature scoring reads (components, their per-platform breakdowns, followers for
-    tiers, first mentions for earliness): what the stage keeps of each row."""
-    names = list(RANKING_INPUTS)
-    for component in weights.components:
-        names.append(component)
-        if component in weights.tiers.within_tier:
-            names.append(f"{component}_by_platform")
-    return tuple(dict.fromkeys(names))
-
-
 def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, max_knots: int | None = None,
                      brands: Mapping[int, Mapping[str, str]] | None = None) -> Reference:
     """The reference a cohort makes: each component's (and tier group's) values over the
@@ -426,8 +427,11 @@ def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, m
     size = 0
     for features in cohort:
         size += 1
+        present = _present(features, components, weights.tiers.within_tier)
+        if not present:
+            continue
         tier, platform_tiers = weights.tiers.of(features)
-        for component in components:
+        for component in present:
             if isinstance(features.get(component), bool):
                 continue  # yes/no facts are scored as they are (true 100, false 0), never ranked
             for group, value in component_entries(component, features, weights.tiers, tier, platform_tiers):
@@ -499,17 +503,34 @@ def _top(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (-abs(item["points"]), item["component"]))[:TOP_CONTRIBUTORS]
 
 
-def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Reference) -> dict[str, Any]:
+def _present(features: Mapping[str, Any], components: Sequence[str], within: Sequence[str]) -> list[str]:
+    """The components a row has a value for (most rows of a large cohort lack most)."""
+    return [c for c in components
+            if features.get(c) is not None or (c in within and isinstance(features.get(f"{c}_by_platform"), dict))]
+
+
+def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Reference, *,
+                    explain: bool = True) -> dict[str, Any]:
     """Indices, coverages, scores, the tier and the top contributors of one candidate, and
-    ``components``: every component's :class:`ComponentScore` (what ``explain`` shows)."""
+    ``components``: every component's :class:`ComponentScore` (what ``explain`` shows; with
+    ``explain=False`` only the components with a value, which is all the ranking needs)."""
     tier, platform_tiers = reference.tiers.of(features)
-    scored = {c: component_score(c, features, reference, tier, platform_tiers) for c in weights.components}
+    present = _present(features, weights.components, reference.tiers.within_tier)
+    scored = {c: component_score(c, features, reference, tier, platform_tiers) for c in present}
+    if not any(found.percentile is not None for found in scored.values()):
+        result = dict(_no_data(weights))  # nothing to rank: the same answer for every such row
+        result.update(tier=tier, platform_tiers=platform_tiers,
+                      components=_with_missing(scored, weights) if explain else scored)
+        return result
+    if explain:
+        scored = _with_missing(scored, weights)
     result: dict[str, Any] = {"tier": tier, "platform_tiers": platform_tiers, "components": scored,
                               "top_contributors": {}, "points": {}}
     composite_items = []
     index_weight = sum(weights.composite.values())
     for name, table in weights.indices.items():
-        raw, coverage, score, points = _combine({c: (scored[c].percentile, w) for c, w in table.items()})
+        raw, coverage, score, points = _combine({c: (scored[c].percentile if c in scored else None, w)
+                                                 for c, w in table.items()})
         result[index_column(name)] = None if raw is None else round(raw, 4)
         result[coverage_column(name)] = round(coverage, 4)
         result[score_column(name)] = None if score is None else round(score, 4)
@@ -532,6 +553,29 @@ def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Re
                                        if index_weight and any(s is not None for s in scores.values()) else None)
     result["top_contributors"][COMPOSITE] = _top(composite_items)
     return result
+
+
+def _with_missing(scored: Mapping[str, ComponentScore], weights: Weights) -> dict[str, ComponentScore]:
+    return {c: scored.get(c) or ComponentScore(c, None, [], None, "no data") for c in weights.components}
+
+
+_NO_DATA: dict[int, tuple[Weights, dict[str, Any]]] = {}
+
+
+def _no_data(weights: Weights) -> dict[str, Any]:
+    """What a row with no component data scores (indices and scores NULL, coverage 0, no top
+    contributors), computed once per weights."""
+    cached = _NO_DATA.get(id(weights))
+    if cached is None or cached[0] is not weights:
+        result: dict[str, Any] = {"points": {name: {} for name in weights.indices},
+                                  "top_contributors": {name: [] for name in (*weights.indices, COMPOSITE)}}
+        for name in (*weights.indices, COMPOSITE):
+            result[index_column(name)] = None
+            result[coverage_column(name)] = 0.0
+            result[score_column(name)] = None
+        cached = _NO_DATA[id(weights)] = (weights, result)
+    return {**cached[1], "top_contributors": {k: [] for k in cached[1]["top_contributors"]},
+            "points": {k: {} for k in cached[1]["points"]}}
 
 
 def _plain(value: Any) -> Any:
@@ -569,7 +613,8 @@ def earliness(first_seen: Mapping[int, Mapping[str, str]], reference: Reference 
     does not move when others join. ``earliness_first_share``: share of shared brands where
     the candidate was first (ties count as first for everyone tied); ``earliness_lead_days``:
     median over shared brands of (median first mention of the others - own first mention), in
-    days (negative = later); NULL when the candidate shares no brand with anyone.
+    days (negative = later); NULL when the candidate shares no brand with anyone. (The stage
+    passes only candidates who mentioned a brand; the others' earliness is NULL.)
     """
     parsed: dict[int, dict[str, float]] = {
         cid: {brand: datetime.fromisoformat(stamp).timestamp() for brand, stamp in (brands or {}).items()}

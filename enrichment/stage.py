@@ -19,10 +19,12 @@ a plain ``enrich`` always recomputes a candidate whose newest row is such a row.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
@@ -40,6 +42,7 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
+from enrichment.features.authenticity import DETECTION_DAYS
 from enrichment.features.rows import utc
 from enrichment.indices import (
     COHORT,
@@ -51,7 +54,6 @@ from enrichment.indices import (
     earliness,
     load_weights,
     ranking_columns,
-    ranking_inputs,
     score_candidate,
 )
 from enrichment.schema import (
@@ -71,6 +73,7 @@ from enrichment.schema import (
 from storage.candidates import active_candidate_ids, candidate_accounts
 from storage.feature_inputs import (
     Watermark,
+    follower_counts,
     newest_input_ids,
     posts_with_counts,
     press_mentions,
@@ -78,12 +81,15 @@ from storage.feature_inputs import (
     snapshot_points,
 )
 from storage.features import (
+    advance_watermarks,
     feature_documents,
+    input_id_bounds,
     insert_feature_snapshots,
     iter_latest_feature_snapshots,
     iter_newest_rows,
     latest_feature_snapshot,
     latest_watermarks,
+    mark_ranked,
     update_rankings,
 )
 from storage.references import find_reference, list_references, store_reference
@@ -152,6 +158,13 @@ def load_inputs(
             followers=point.followers, approximate=point.approximate, lower_bound=point.lower_bound,
             ip_location=point.ip_location, location=point.location, country=point.country, id=point.id,
         ))
+    # Every follower count of the detection window, for the suspicious-growth detector
+    # (enrichment.features.authenticity): one range scan of the (account_id, captured_at) index.
+    for cid in candidate_ids:
+        inputs[cid].follower_history = []
+    # (storage's FollowerCountPoint has FollowerCount's fields: millions of rows are not copied.)
+    for count in follower_counts(session, account_ids, as_of - timedelta(days=DETECTION_DAYS), as_of):
+        inputs[owner[count.account_id]].follower_history.append(count)  # type: ignore[union-attr, arg-type]
     newest_post_snapshots, posts = posts_with_counts(session, account_ids, as_of)
     for post in posts:
         inputs[owner[post.account_id]].posts.append(PostRow(
@@ -207,26 +220,37 @@ def load_press(session: Session, candidate_ids: Sequence[int]) -> tuple[dict[int
     return press, newest
 
 
-def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: datetime | None = None) -> list[int]:
+def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: datetime | None = None, *,
+                       advance: bool = False) -> list[int]:
     """Candidates with snapshots, post snapshots or press mentions newer than their newest
     feature snapshot (as of a time, if given) saw, those without one, and those whose newest
     one was computed for a past time (a backdated ``enrich --as-of``: it vouches for nothing
-    after the time it describes, so it is never a reason to skip a candidate)."""
+    after the time it describes, so it is never a reason to skip a candidate).
+
+    One primary-key range scan per kind of row, from the oldest watermark among the
+    candidates. With ``advance`` (a plain enrich), the watermarks of the candidates found
+    unchanged are raised to the highest ids stored when the scan began: they have no newer row
+    up to there, so the next scan starts from there instead of from the candidate that was
+    last crawled longest ago (whose old watermark made every incremental enrich read the
+    input tables from that far back)."""
+    bound = input_id_bounds(session) if advance else None  # before the scan: rows added during it are above
     newest = latest_watermarks(session, as_of=as_of)
     changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].as_of < newest[cid].computed_at}
     seen = {cid: newest[cid].seen for cid in candidate_ids if cid not in changed}
     known = list(seen)
     if not known:
         return sorted(changed)
-    # One range scan per kind of row, from the oldest watermark among the candidates.
     oldest = Watermark(min(seen[c].snapshot or 0 for c in known), min(seen[c].post_snapshot or 0 for c in known),
                        min(seen[c].press or 0 for c in known))
-    for cid, newest in newest_input_ids(session, oldest).items():
+    for cid, newest_ids in newest_input_ids(session, oldest).items():
         mark = seen.get(cid)
         if mark is not None and any(new is not None and new > (old or 0) for new, old in (
-            (newest.snapshot, mark.snapshot), (newest.post_snapshot, mark.post_snapshot), (newest.press, mark.press),
+            (newest_ids.snapshot, mark.snapshot), (newest_ids.post_snapshot, mark.post_snapshot),
+            (newest_ids.press, mark.press),
         )):
             changed.add(cid)
+    if bound is not None:
+        advance_watermarks(session, {newest[cid].id: seen[cid] for cid in known if cid not in changed}, bound)
     return sorted(changed & set(candidate_ids))
 
 
@@ -252,6 +276,22 @@ class EnrichResult:
         return now
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector. The stage builds hundreds of thousands of small
+    dicts and lists (feature rows, ranking views) that hold no reference cycles, so refcounting
+    frees them anyway; but each collection walks every live container, and with a cohort's
+    rows alive that made ranking 200,000 candidates several times slower. The caller collects
+    between chunks (:func:`gc.collect`) where cycles may have formed (ORM objects)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def enrich(
     session: Session,
     candidate_ids: Sequence[int] | None = None,
@@ -264,6 +304,19 @@ def enrich(
     """Compute features for candidates with new data (all given ones with ``force``), store a
     FeatureSnapshot for each, then rank: against ``reference`` (:func:`resolve_reference`;
     default the newest frozen reference, else the live cohort). Returns counts and timings."""
+    with cyclic_gc_paused():
+        return _enrich(session, candidate_ids, as_of=as_of, force=force, weights=weights, reference=reference)
+
+
+def _enrich(
+    session: Session,
+    candidate_ids: Sequence[int] | None,
+    *,
+    as_of: datetime | None,
+    force: bool,
+    weights: Weights | None,
+    reference: str | None,
+) -> EnrichResult:
     result = EnrichResult()
     clock = time.perf_counter()
     now = utcnow()  # the run's time: computed_at of every row it writes
@@ -277,8 +330,11 @@ def enrich(
     result.reference = frozen.label if frozen is not None else COHORT
     active = active_candidate_ids(session)
     targets = list(candidate_ids) if candidate_ids is not None else active
-    todo = targets if force else changed_candidates(session, targets, as_of if backdated else None)
+    todo = targets if force else changed_candidates(session, targets, as_of if backdated else None,
+                                                    advance=not backdated)
     result.skipped = len(targets) - len(todo)
+    unranked = ranking_columns(score_candidate({}, weights, frozen or Reference(), explain=False))
+    unranked["tier"] = None
     clock = result.timed("detect changes", clock)
 
     for start in range(0, len(todo), CHUNK):
@@ -298,12 +354,15 @@ def enrich(
                 "max_press_id": marks[cid].press,
             }
             row.update({name: features.get(name) for name in STORED_FEATURES})
-            row.update(dict.fromkeys(INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS))  # ranked below
+            # Ranked below, with the cohort; a row with no component data ranks as this anyway,
+            # and a row whose ranking does not change is not written again.
+            row.update(unranked, reference=result.reference)
             rows.append(row)
         del inputs, posts, analyses
         clock = result.timed("compute", clock)
         result.computed += insert_feature_snapshots(session, rows)
         del rows
+        gc.collect(1)  # the chunk's young objects only: whatever cycles its queries left
         clock = result.timed("store", clock)
 
     active_set = set(active)
@@ -370,7 +429,11 @@ def resolve_reference(session: Session, text: str | None = None) -> Reference | 
 def freeze_reference(session: Session, name: str = "default", *, weights: Weights | None = None) -> Reference:
     """Store the live cohort's distribution of every component (and tier group) as the next
     version of ``name``, then rank the cohort against it (so every row names it). Returns it."""
-    weights = weights or load_weights(known_features=FEATURE_NAMES)
+    with cyclic_gc_paused():
+        return _freeze_reference(session, name, weights or load_weights(known_features=FEATURE_NAMES))
+
+
+def _freeze_reference(session: Session, name: str, weights: Weights) -> Reference:
     parse_reference_name(name)
     if "@" in name or name == COHORT:
         raise ReferenceNotFound(f"reference name {name!r}: a name has no '@' and is not {COHORT!r}")
@@ -394,8 +457,7 @@ def freeze_reference(session: Session, name: str = "default", *, weights: Weight
 def _ranking_view(features: Mapping[str, Any], weights: Weights) -> dict[str, Any]:
     """The part of a feature row scoring reads (components, per-platform breakdowns,
     followers for tiers, first mentions for earliness, the earliness stored)."""
-    keep = ranking_inputs(weights)
-    view = {name: features[name] for name in keep if name in features}
+    view = {name: features[name] for name in weights.ranking_inputs if name in features}
     for name in EARLINESS:
         view[name] = features.get(name)
     return view
@@ -429,49 +491,74 @@ def rank_cohort(
     members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
     if reference is not None and reference.frozen:
         stale = None if only is not None else reference.label
-        rows = [(row.id, row.candidate_id, _ranking_view(row.features, weights))
+        rows = [_ranked_row(row, weights)
                 for row in iter_newest_rows(session, as_of=as_of, reference_not=stale, **members)]  # type: ignore[arg-type]
         if only is not None:
             wanted = set(only)
-            rows = [row for row in rows if row[1] in wanted]
+            rows = [row for row in rows if row.candidate_id in wanted]
         return _write_rankings(session, rows, weights, reference)
-    rows = [(row.id, row.candidate_id, _ranking_view(row.features, weights))
-            for row in iter_newest_rows(session, as_of=as_of, **members)]  # type: ignore[arg-type]
+    rows = [_ranked_row(row, weights) for row in iter_newest_rows(session, as_of=as_of, **members)]  # type: ignore[arg-type]
     if not rows:
         return 0
-    early = earliness({cid: view.get("brand_first_seen") or {} for _, cid, view in rows})
-    stored_earliness = {cid: {name: view.get(name) for name in EARLINESS} for _, cid, view in rows}
-    for _, cid, view in rows:
-        view.update(early[cid])
-    live = cohort_reference((view for _, _, view in rows), weights)
+    # Earliness of the candidates who mentioned a brand (the others have none to compare: NULL).
+    early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows if row.view.get("brand_first_seen")})
+    for row in rows:
+        row.view.update(early.get(row.candidate_id, NO_EARLINESS))
+    live = cohort_reference((row.view for row in rows), weights)
     if only is not None:
         wanted = set(only)
-        rows = [row for row in rows if row[1] in wanted]
-    return _write_rankings(session, rows, weights, live, stored_earliness)
+        rows = [row for row in rows if row.candidate_id in wanted]
+    return _write_rankings(session, rows, weights, live)
 
 
-def _write_rankings(session: Session, rows: list[tuple[int, int, dict[str, Any]]], weights: Weights,
-                    reference: Reference, stored_earliness: Mapping[int, Mapping[str, Any]] | None = None) -> int:
-    """Score the rows against the reference and write them, 1,000 at a time; a row whose
-    earliness changed also gets its features rewritten with the new values."""
+NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None, "earliness_lead_days": None}
+
+
+@dataclass
+class _Ranked:
+    """A newest row as ranking holds it: ids, what scoring reads, the earliness and ranking stored."""
+
+    id: int
+    candidate_id: int
+    view: dict[str, Any]
+    earliness: dict[str, Any]
+    reference: str | None
+    ranking: dict[str, Any]
+
+
+def _ranked_row(row: Any, weights: Weights) -> _Ranked:
+    view = _ranking_view(row.features, weights)
+    return _Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
+                   row.ranking)
+
+
+def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference) -> int:
+    """Score the rows against the reference and write what changed, 1,000 rows at a time (a
+    row whose ranking is what is stored only gets its ``ranked_at``); a row whose earliness
+    changed also gets its features rewritten with the new values."""
     if reference.frozen and rows:
-        early = earliness({cid: view.get("brand_first_seen") or {} for _, cid, view in rows}, reference)
-        stored_earliness = {cid: {name: view.get(name) for name in EARLINESS} for _, cid, view in rows}
-        for _, cid, view in rows:
-            view.update(early[cid])
+        early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows
+                           if row.view.get("brand_first_seen")}, reference)
+        for row in rows:
+            row.view.update(early.get(row.candidate_id, NO_EARLINESS))
     now = utcnow()
     rankings: list[dict[str, Any]] = []
+    unchanged: list[int] = []
     moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
-    for fid, cid, view in rows:
-        score = score_candidate(view, weights, reference)
-        rankings.append({"id": fid, "ranked_at": now, "reference": reference.label, **ranking_columns(score)})
-        new = {name: view.get(name) for name in EARLINESS}
-        if stored_earliness is not None and stored_earliness.get(cid) != new:
-            moved[fid] = new
+    for row in rows:
+        ranking = ranking_columns(score_candidate(row.view, weights, reference, explain=False))
+        if ranking == row.ranking and row.reference == reference.label:
+            unchanged.append(row.id)
+        else:
+            rankings.append({"id": row.id, "ranked_at": now, "reference": reference.label, **ranking})
+        new = {name: row.view.get(name) for name in EARLINESS}
+        if row.earliness != new:
+            moved[row.id] = new
         if len(rankings) >= 1000:
             update_rankings(session, rankings)
             rankings = []
     update_rankings(session, rankings)
+    mark_ranked(session, unchanged, now)
     ids = list(moved)
     for start in range(0, len(ids), 1000):
         documents = feature_documents(session, ids[start:start + 1000])
@@ -513,9 +600,10 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
         except ReferenceNotFound:
             reference = None
     if reference is None:
-        views = [_ranking_view(row.features, weights)
-                 for row in iter_newest_rows(session, active_only=True, extra_ids=[candidate_id])]
-        reference = cohort_reference(views, weights)
+        with cyclic_gc_paused():
+            views = [_ranking_view(row.features, weights)
+                     for row in iter_newest_rows(session, active_only=True, extra_ids=[candidate_id])]
+            reference = cohort_reference(views, weights)
     view = _ranking_view(features, weights)
     scored = score_candidate(view, weights, reference)
     indices = []

@@ -29,13 +29,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from storage.feature_inputs import Watermark
-from storage.models import Candidate
+from storage.models import Candidate, PostSnapshot, PressMention, ProfileSnapshot
 from storage.models import FeatureSnapshot as FS
 
 #: Candidates per page when a cohort is read in pages.
@@ -49,6 +49,8 @@ class FeatureMarks(NamedTuple):
     seen: Watermark
     as_of: datetime
     computed_at: datetime
+    id: int = 0  # the feature snapshot's id
+
 
 
 class NewestRow(NamedTuple):
@@ -60,6 +62,7 @@ class NewestRow(NamedTuple):
     reference: str | None
     ranked_at: datetime | None
     as_of: datetime
+    ranking: dict[str, Any]  # the ranking columns as stored (indices, coverages, scores, tier, top_contributors)
 
 
 def _newest_id(owner: Any = None, *, as_of: datetime | None = None) -> Any:
@@ -178,25 +181,65 @@ def iter_newest_rows(
         after = rows[-1].candidate_id
 
 
+#: The columns ranking writes, read back so that a row whose ranking did not change is not
+#: written again.
+RANKING_COLUMNS = tuple(f"{score}_{kind}" for kind in ("index", "coverage", "score")
+                        for score in ("leadership", "sales_driving", "influence", "composite")) + ("tier", "top_contributors")
+
+
 def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any], *, after: int,
                  page: int | None) -> list[NewestRow]:
-    query = (select(FS.id, FS.candidate_id, FS.features, FS.reference, FS.ranked_at, FS.as_of).select_from(Candidate)
-             .join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions).order_by(Candidate.id))
+    query = (select(FS.id, FS.candidate_id, FS.features, FS.reference, FS.ranked_at, FS.as_of,
+                    *(getattr(FS, name) for name in RANKING_COLUMNS))
+             .select_from(Candidate).join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions)
+             .order_by(Candidate.id))
     if page is not None:
         query = query.limit(page)
-    return [NewestRow(*row) for row in session.execute(query).all()]
+    return [NewestRow(*row[:6], dict(zip(RANKING_COLUMNS, row[6:]))) for row in session.execute(query).all()]
+
+
+def mark_ranked(session: Session, snapshot_ids: Sequence[int], when: datetime) -> int:
+    """Set ``ranked_at`` of these feature snapshots (ranked again, nothing else changed)."""
+    ids = list(snapshot_ids)
+    for start in range(0, len(ids), 900):
+        session.execute(update(FS).where(FS.id.in_(ids[start:start + 900])).values(ranked_at=when))
+    return len(ids)
 
 
 def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dict[int, FeatureMarks]:
     """The input ids each candidate's newest feature snapshot (as of a time, if given) saw,
     with the time it describes and when it was computed (what an incremental enrich compares
     new rows with)."""
-    return {candidate_id: FeatureMarks(Watermark(snapshot, post_snapshot, press), described, computed)
-            for candidate_id, snapshot, post_snapshot, press, described, computed in session.execute(
-                select(FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id, FS.as_of,
+    return {candidate_id: FeatureMarks(Watermark(snapshot, post_snapshot, press), described, computed, snapshot_id)
+            for snapshot_id, candidate_id, snapshot, post_snapshot, press, described, computed in session.execute(
+                select(FS.id, FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id, FS.as_of,
                        FS.computed_at)
                 .select_from(Candidate).join(FS, _is_newest(as_of))
             ).all()}
+
+
+def input_id_bounds(session: Session) -> Watermark:
+    """The highest profile snapshot, post snapshot and press mention ids stored (primary-key
+    lookups): what an incremental enrich has checked every candidate up to."""
+    return Watermark(*(session.execute(select(func.max(table.id))).scalar()
+                       for table in (ProfileSnapshot, PostSnapshot, PressMention)))
+
+
+def advance_watermarks(session: Session, marks: Mapping[int, Watermark], bound: Watermark) -> int:
+    """Raise the watermarks of these feature snapshots (id -> current watermark) to ``bound``
+    where they are lower: their candidates were checked and have no newer input rows up to it,
+    so the next incremental enrich need not read those rows again. Returns how many rows moved."""
+    moved = set()
+    for column, kind in ((FS.max_snapshot_id, "snapshot"), (FS.max_post_snapshot_id, "post_snapshot"),
+                         (FS.max_press_id, "press")):
+        top = getattr(bound, kind)
+        if top is None:
+            continue
+        ids = [fid for fid, mark in marks.items() if (getattr(mark, kind) or 0) < top]
+        for start in range(0, len(ids), 900):
+            session.execute(update(FS).where(FS.id.in_(ids[start:start + 900])).values({column: top}))
+        moved.update(ids)
+    return len(moved)
 
 
 def feature_documents(session: Session, snapshot_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -307,3 +307,34 @@ def test_feature_rows_store_no_nulls(database_url: str) -> None:
         assert NOW  # the export still has every column
         exported = feature_table(session)
         assert all(set(FEATURE_NAMES) <= set(row) for row in exported)
+
+
+# --------------------------------------------------------------------------- incremental detection
+
+
+def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_next_scan_starts_later(database_url: str) -> None:
+    from storage.features import input_id_bounds, latest_watermarks
+
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+        local = session.exec(select(Account).where(Account.handle == "li")).one()
+        session.add(_snapshot(local, 0.5, 81_000))
+    with session_scope(database_url) as session:
+        bound = input_id_bounds(session)
+        assert enrich(session).computed == 1  # Local Li only
+        marks = latest_watermarks(session)
+    # Global Gao had nothing new up to the bound: its watermark moved up to it, not back.
+    assert marks[ids["global"]].seen.snapshot == bound.snapshot
+    with session_scope(database_url) as session:
+        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
+        added = _snapshot(gao, 0.1, 60_000)
+        session.add(added)
+        session.flush()
+        added_id = added.id
+    with session_scope(database_url) as session:
+        result = enrich(session)
+        assert result.computed == 1 and result.skipped == 2  # a row above the moved watermark is still seen
+        assert latest_watermarks(session)[ids["global"]].seen.snapshot == added_id
+    with session_scope(database_url) as session:
+        assert enrich(session).computed == 0
