@@ -9,7 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from enrichment.disclosures import DisclosureError, DisclosureFinder, default_disclosures
+from enrichment.disclosures import (
+    DisclosureError,
+    DisclosureFinder,
+    default_disclosures,
+)
 from enrichment.features import CandidateInput, PostRow, analyse_posts, compute_features
 from enrichment.features.sponsored import sponsored_features
 

@@ -22,7 +22,17 @@ from typing import Any
 
 import typer
 
-from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line, os_error
+from crawler.cli._common import (
+    PROBLEM,
+    USAGE,
+    PlainTable,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    line,
+    os_error,
+)
 from crawler.cli.candidates import csv_records, decode_csv
 
 outcomes_app = typer.Typer(help="Marketplace outcomes (orders, GMV, clicks, conversions) to check the indices against.",
@@ -50,7 +60,13 @@ def import_outcomes(text: str, database_url: str | None, source: str | None = No
     problem is rejected with all of them named; the good rows are stored in one transaction."""
     from storage.candidates import find_candidate
     from storage.db import session_scope
-    from storage.outcomes import OUTCOMES, OutcomeRefused, parse_amount, parse_period, store_outcome
+    from storage.outcomes import (
+        OUTCOMES,
+        OutcomeRefused,
+        parse_amount,
+        parse_period,
+        store_outcome,
+    )
 
     report = OutcomeImport()
     records = csv_records(text)
@@ -247,7 +263,12 @@ def evaluate_command(
     """How well the indices rank candidates by the imported outcomes; fit better weights on request.
 
     Exit code 1 when there is nothing to evaluate, or --write-weights and no weights could be fitted (it says why)."""
-    from enrichment.calibration import OUTCOME_NAMES, evaluate, load_cohort, weights_toml
+    from enrichment.calibration import (
+        OUTCOME_NAMES,
+        evaluate,
+        load_cohort,
+        weights_toml,
+    )
     from enrichment.indices import WeightsError, load_weights
     from enrichment.schema import FEATURE_NAMES
     from storage.db import session_scope

@@ -39,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -125,9 +125,9 @@ COST_BASE, COST_SHARE, ROUND_EXTRA, ENGAGEMENT_COST = 20.0, 60.0, 10.0, 25.0
 MAX_EVIDENCE, MAX_DAYS_LISTED = 20, 60
 
 
-@dataclass(frozen=True)
-class Change:
-    """The follower change between two consecutive days with an exact count."""
+class Change(NamedTuple):
+    """The follower change between two consecutive days with an exact count (a tuple: an
+    account has one per day, and a full enrich reads every account's)."""
 
     day: date
     gap: int  # days since the previous count (1 = consecutive days)
@@ -180,7 +180,9 @@ def daily_counts(counts: Iterable[FollowerCount], as_of: datetime, days: int = D
     start = as_of - timedelta(days=days)
     by_day: dict[date, tuple[datetime, int]] = {}
     for count in counts:
-        when = utc(count.captured_at)
+        when = count.captured_at
+        if when.tzinfo is not timezone.utc:
+            when = utc(when)
         if count.rounded or not start < when <= as_of:
             continue
         day = when.date()
