@@ -164,6 +164,8 @@ def add_features(database_url: str, rows: dict[str, dict], outcomes: dict[str, f
                             encoding="utf-8")
         result = cli("outcomes", "import", str(csv_file), database_url=database_url)
         assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+        for name in outcomes:  # names print as text, brackets and all
+            assert f" {name} 2026-10: gmv " in result.stdout  # type: ignore[attr-defined]
     return ids
 
 
