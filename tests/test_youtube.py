@@ -338,3 +338,40 @@ def test_a_data_api_answer_gives_the_channel_the_url_asked_for() -> None:
     assert parse(listed, f"{api}&forHandle=%40GoogleDevelopers").platform_user_id == "UC_x5XG1OV2P6uZZ5FSM9Ttw"
     assert parse(listed, f"{api}&id=UCK8sQmJBp8GCxrOtXWBpyEA,UC_x5XG1OV2P6uZZ5FSM9Ttw").handle == "google"
     assert parse(listed, None).handle == "google"  # no URL: the first item
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "youtube"
+
+
+def test_an_age_gated_channel_page_is_login_required_in_html_too() -> None:
+    """The channel page embeds the same ytInitialData as the browse answer NewPipeExtractor saved."""
+    gate = (FIXTURES / "restricted_channel_age_gate_laphroaig_2026" / "response.json").read_text(encoding="utf-8")
+    page = f"<html><script>var ytInitialData = {gate};</script></html>".encode()
+    result = parse(page, "https://www.youtube.com/channel/UCbfnHqxXs_K3kvaH-WlNlig", 200)
+    assert isinstance(result, Failure) and result.kind is FailureKind.LOGIN_REQUIRED
+    assert "Laphroaig Whisky" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("case", "followers"),
+    [
+        ("browse_carouselheader_sports_topic_2026", 74_400_000),
+        ("browse_interactivetabbedheader_minecraft_gaming_2026", None),
+        ("browse_pageheader_hidden_subscriber_count_synthetic", None),
+        ("browse_pageheader_system_channel_without_metadata_rows_synthetic", None),
+    ],
+)
+def test_every_channel_header_gives_a_profile_and_an_unshown_count_stays_none(case: str, followers: int | None) -> None:
+    payload = (FIXTURES / case / "response.json").read_bytes()
+    result = parse(payload, youtube.ABOUT_URL, 200)
+    assert isinstance(result, Profile) and result.platform_user_id
+    assert result.followers == followers
+
+
+def test_a_topic_channel_without_metadata_takes_its_id_from_the_subscribe_button() -> None:
+    document = json.loads((FIXTURES / "browse_carouselheader_sports_topic_2026" / "response.json").read_bytes())
+    assert "metadata" not in document and "microformat" not in document
+    for item in document["header"]["carouselHeaderRenderer"]["contents"]:
+        item.get("topicChannelDetailsRenderer", {}).pop("navigationEndpoint", None)
+    result = parse(json.dumps(document).encode(), youtube.ABOUT_URL, 200)
+    assert isinstance(result, Profile) and result.platform_user_id == "UCEgdi0XIXXZ-qJOFPf4JSKw"

@@ -8,15 +8,36 @@ What is read, and from where (best available wins, in this order):
    approximate), ``hiddenSubscriberCount`` (followers stay ``None``), ``videoCount`` (posts),
    ``viewCount`` (views), ``snippet.country``, ``snippet.customUrl`` (handle), ``description``;
 2. the channel page's ``var ytInitialData = {...}`` or the same JSON answered by InnerTube
-   ``youtubei/v1/browse``, in both header generations: the old ``header.c4TabbedHeaderRenderer``
-   (``subscriberCountText``, ``videosCountText``, ``BADGE_STYLE_TYPE_VERIFIED`` badge) and the
-   current ``header.pageHeaderRenderer.content.pageHeaderViewModel`` (metadata rows "551K
-   subscribers" / "3.4K videos"; verified = ``CHECK_CIRCLE_FILLED`` image); the channel id from
-   ``metadata.channelMetadataRenderer.externalId``; ``alerts`` saying the channel does not exist
-   or was terminated -> not_found;
+   ``youtubei/v1/browse``, with every channel header NewPipeExtractor (``YoutubeChannelHelper``),
+   yt-dlp (``_tab.py``) and YouTube.js (``Channel``) read:
+
+   - ``header.c4TabbedHeaderRenderer`` (until 2024): ``channelId``, ``title``,
+     ``channelHandleText``, ``subscriberCountText``, ``videosCountText``, ``badges[]
+     .metadataBadgeRenderer.style`` ``BADGE_STYLE_TYPE_VERIFIED(_ARTIST)``;
+   - ``header.pageHeaderRenderer.content.pageHeaderViewModel`` (since 2024): ``title
+     .dynamicTextViewModel.text`` (verified = a ``CHECK_CIRCLE_FILLED``, ``AUDIO_BADGE`` or
+     ``MUSIC_FILLED`` image: the check mark or an Official Artist Channel's note),
+     ``metadata.contentMetadataViewModel.metadataRows[].metadataParts[].text`` ("@handle",
+     "551K subscribers", "3.4K videos"; a hidden count has no part, a system channel no rows);
+   - ``header.carouselHeaderRenderer.contents[].topicChannelDetailsRenderer`` (YouTube's topic
+     and system channels: Sports, Music): ``title``, ``subtitle`` / ``subscribeButton
+     .subscribeButtonRenderer.subscriberCountText`` and ``.channelId``, ``navigationEndpoint
+     .browseEndpoint.{browseId, canonicalBaseUrl}``;
+   - ``header.interactiveTabbedHeaderRenderer`` (gaming topic channels): ``title``,
+     ``description``; no subscriber count (followers None);
+
+   the channel id from ``metadata.channelMetadataRenderer.externalId`` (else the header's,
+   ``channelUrl`` or ``microformat.microformatDataRenderer.urlCanonical``), the handle from the
+   header or ``vanityChannelUrl``/``ownerUrls``, the bio from ``description``; ``alerts``
+   saying the channel does not exist or was terminated -> not_found; ``contents...
+   channelAgeGateRenderer`` (an age-restricted channel, "Sign in to view this channel") ->
+   login_required; a playlist's browse answer (``playlistMetadataRenderer``,
+   ``playlistSidebarRenderer`` or a ``/playlist`` canonical URL) -> unrecognized;
 3. the about panel ``aboutChannelViewModel`` (``country`` name -> ISO code, ``viewCountText``,
    ``subscriberCountText``, ``videoCountText``, ``links``), found anywhere in a browse answer,
-   and scrapfly-scrapers' derived records of it. The spider asks for it the way YouTube's web
+   and scrapfly-scrapers' derived records of it; the About tab of before November 2023,
+   ``channelAboutFullMetadataRenderer`` (``viewCountText``, ``joinedDateText``, ``country``,
+   ``description``, ``primaryLinks[].navigationEndpoint.urlEndpoint.url``), is read the same way. The spider asks for it the way YouTube's web
    client does: the channel page's header names the about panel's continuation token
    (:func:`about_continuation`), which is POSTed to ``youtubei/v1/browse``
    (:func:`about_request_body`); :func:`parse_about_panel` reads the answer;
@@ -76,7 +97,7 @@ from spiders.pages.payload import (
 )
 from spiders.pages.status import StatusTable, status_failure
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "youtube"
 
 API_URL = "https://youtube.googleapis.com/youtube/v3/channels?part=snippet,statistics,brandingSettings&{key}={value}"
@@ -365,18 +386,136 @@ def _alert_failure(data: dict[str, Any], status: int | None) -> Failure | None:
     return None
 
 
+def _age_gate_failure(data: dict[str, Any], status: int | None) -> Failure | None:
+    """``contents...channelAgeGateRenderer``: an age-restricted channel shown only to signed-in,
+    age-verified viewers (NewPipeExtractor ``getChannelAgeGateRenderer``); the page then holds
+    no header, metadata or counts, only the title and "Sign in to view this channel"."""
+    gate = next((v for v in find_key(data.get("contents"), "channelAgeGateRenderer") if isinstance(v, dict)), None)
+    if gate is None:
+        return None
+    title = _text(gate.get("channelTitle"))
+    said = _text(gate.get("header")) or "sign in to confirm your age"
+    named = f"age-restricted channel {title!r}" if title else "age-restricted channel"
+    return Failure(FailureKind.LOGIN_REQUIRED, f"{named}: {said} (YouTube shows it to signed-in adults only)"[:300], status)
+
+
+#: Title badges of the current page header that mean a verified channel: the check mark, and
+#: the music note of an Official Artist Channel (NewPipeExtractor
+#: ``hasArtistOrVerifiedIconBadgeAttachment``, yt-dlp ``_extract_metadata_from_tabs``).
+_VERIFIED_IMAGES = ("CHECK_CIRCLE_FILLED", "AUDIO_BADGE", "MUSIC_FILLED")
+
+
+def _page_header_fields(page: dict[str, Any], counts: FieldCounts) -> tuple[str | None, str | None, bool]:
+    """``pageHeaderViewModel`` -> (display name, handle, verified); its metadata rows' counts
+    ("551K subscribers", "3.4K videos") go into ``counts``. A channel that hides its subscriber
+    count (or a system channel without metadata rows) simply has no such part."""
+    handle: str | None = None
+    display_name = _text(as_dict(as_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
+    images = {str(name) for name in find_key(page.get("title"), "imageName")}
+    verified = bool(images & set(_VERIFIED_IMAGES))
+    rows = as_dict(as_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
+    for row in rows:
+        for part in as_dict(row).get("metadataParts") or []:
+            text = _text(as_dict(part).get("text"))
+            if not text:
+                continue
+            if text.startswith("@") and handle is None:
+                handle = text[1:]
+                continue
+            lowered = text.lower()
+            if any(w in lowered for w in ("subscriber", "订阅", "abonnent", "suscriptor", "abonné", "登録者")):
+                counts.add("followers", parse_count(text))
+            elif any(w in lowered for w in ("video", "视频", "動画", "vídeo")):
+                counts.add("posts", parse_count(text))
+    return display_name, handle, verified
+
+
+def _topic_details(header: dict[str, Any]) -> dict[str, Any]:
+    """``carouselHeaderRenderer.contents[].topicChannelDetailsRenderer``: the header of YouTube's
+    own topic channels (Sports, Music, Gaming ...) and of big live events."""
+    contents = as_dict(header.get("carouselHeaderRenderer")).get("contents")
+    return next((as_dict(item).get("topicChannelDetailsRenderer") for item in contents or []
+                 if isinstance(as_dict(item).get("topicChannelDetailsRenderer"), dict)), {})
+
+
+def _channel_id(*values: Any) -> str | None:
+    """The first value that is a channel id (``UC`` + 22 characters), or holds one in a
+    ``/channel/UC...`` URL (``microformatDataRenderer.urlCanonical``)."""
+    for value in values:
+        text = _text(value)
+        if not text:
+            continue
+        if CHANNEL_ID.match(text):
+            return text
+        match = re.search(r"/channel/(UC[A-Za-z0-9_-]{22})(?:[/?#]|$)", text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _old_about_tab(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The About tab before November 2023, ``...itemSectionRenderer.contents[]
+    .channelAboutFullMetadataRenderer`` (yt-dlp reads its ``viewCountText``; YouTube.js
+    ``ChannelAboutFullMetadata``), in the field names of ``aboutChannelViewModel`` so that
+    :func:`about_profile` reads both: ``viewCountText``, ``joinedDateText`` (runs "Joined ",
+    "Jul 9, 2013"), ``country``, ``description``, ``channelId``, ``canonicalChannelUrl``,
+    ``primaryLinks[].navigationEndpoint.urlEndpoint.url`` (YouTube's redirect link; its ``q``
+    is the target)."""
+    old = next((v for v in find_key(data.get("contents"), "channelAboutFullMetadataRenderer") if isinstance(v, dict)), None)
+    if old is None:
+        return None
+    links = []
+    for link in old.get("primaryLinks") or []:
+        target = _text(as_dict(as_dict(as_dict(link).get("navigationEndpoint")).get("urlEndpoint")).get("url"))
+        if target and "/redirect" in urlsplit(target).path:
+            target = (parse_qs(urlsplit(target).query).get("q") or [None])[0]
+        if target:
+            links.append({"url": target})
+    return {
+        "channelId": old.get("channelId"),
+        "canonicalChannelUrl": old.get("canonicalChannelUrl"),
+        "subscriberCountText": _text(old.get("subscriberCountText")),
+        "viewCountText": _text(old.get("viewCountText")),
+        "description": _text(old.get("description")),
+        "country": _text(old.get("country")),
+        "joinedDateText": _text(old.get("joinedDateText")),
+        "links": links,
+    }
+
+
+def _is_playlist(data: dict[str, Any], microformat: dict[str, Any]) -> bool:
+    """A playlist's browse answer (``VL...``): ``playlistMetadataRenderer``, a
+    ``playlistSidebarRenderer`` or a ``/playlist?list=`` canonical URL, and no channel metadata."""
+    return (isinstance(as_dict(data.get("metadata")).get("playlistMetadataRenderer"), dict)
+            or isinstance(as_dict(data.get("sidebar")).get("playlistSidebarRenderer"), dict)
+            or urlsplit(str(microformat.get("urlCanonical") or "")).path.rstrip("/") == "/playlist")
+
+
 def browse_profile(data: dict[str, Any], url: str | None, status: int | None) -> ParseResult:
-    """Header (either generation) + channelMetadataRenderer + about panel, when present.
+    """Any channel header + channelMetadataRenderer + about panel, when present.
+
+    Headers, as NewPipeExtractor's ``YoutubeChannelHelper.getChannelHeader``, yt-dlp's tab
+    extractor and YouTube.js's ``Channel`` enumerate them: ``c4TabbedHeaderRenderer`` (most
+    channels until 2024), ``pageHeaderRenderer`` (since 2024; also system channels, without
+    metadata rows), ``carouselHeaderRenderer`` (topic channels such as Sports or Music: a
+    ``topicChannelDetailsRenderer`` with ``subtitle``/``subscriberCountText`` and the channel id
+    in its subscribe button) and ``interactiveTabbedHeaderRenderer`` (gaming topic channels: a
+    title and description, no subscriber count). A channel without a subscriber count is a
+    profile whose ``followers`` is None. An age gate is ``login_required``; a playlist page
+    (:func:`_is_playlist`; its header counts the playlist's videos) is no channel.
 
     The header and metadata win field by field; the about panel (:func:`about_profile`) fills
     what they leave unread (views, country, links), as :func:`merge_profiles` does for sources.
     """
-    failure = _alert_failure(data, status)
+    failure = _alert_failure(data, status) or _age_gate_failure(data, status)
     if failure is not None:
         return failure
     header = as_dict(data.get("header"))
     metadata = as_dict(as_dict(data.get("metadata")).get("channelMetadataRenderer"))
-    about = next((v for v in find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None)
+    microformat = as_dict(as_dict(data.get("microformat")).get("microformatDataRenderer"))
+    if not metadata and _is_playlist(data, microformat):
+        return Failure(FailureKind.UNRECOGNIZED, "a playlist page, not a channel (its header counts the playlist's videos)", status)
+    about = next((v for v in find_key(data, "aboutChannelViewModel") if isinstance(v, dict)), None) or _old_about_tab(data)
     if not header and not metadata and about is None:
         failure = status_failure(status, {}, otherwise=NO_CHANNEL_DATA)
         return failure or Failure(FailureKind.UNRECOGNIZED, "browse JSON without a channel header, metadata or about panel", status)
@@ -384,11 +523,14 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
     handle: str | None = None
     display_name: str | None = None
     verified: bool | None = None
-    channel_id = _text(metadata.get("externalId"))
+    bio: str | None = None
+    header_id: str | None = None
     c4 = as_dict(header.get("c4TabbedHeaderRenderer"))
     page = as_dict(as_dict(as_dict(header.get("pageHeaderRenderer")).get("content")).get("pageHeaderViewModel"))
+    topic = _topic_details(header)
+    gaming = as_dict(header.get("interactiveTabbedHeaderRenderer"))
     if c4:
-        channel_id = channel_id or _text(c4.get("channelId"))
+        header_id = _channel_id(c4.get("channelId"), as_dict(as_dict(c4.get("navigationEndpoint")).get("browseEndpoint")).get("browseId"))
         display_name = _text(c4.get("title"))
         handle_text = _text(c4.get("channelHandleText"))
         handle = handle_text.removeprefix("@") if handle_text and handle_text.startswith("@") else None
@@ -397,25 +539,23 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         styles = [as_dict(as_dict(b).get("metadataBadgeRenderer")).get("style") for b in c4.get("badges") or []]
         verified = any(s in ("BADGE_STYLE_TYPE_VERIFIED", "BADGE_STYLE_TYPE_VERIFIED_ARTIST") for s in styles)
     elif page:
-        display_name = _text(as_dict(as_dict(page.get("title")).get("dynamicTextViewModel")).get("text"))
-        verified = "CHECK_CIRCLE_FILLED" in json.dumps(page.get("title"))
-        rows = as_dict(as_dict(page.get("metadata")).get("contentMetadataViewModel")).get("metadataRows") or []
-        for row in rows:
-            for part in as_dict(row).get("metadataParts") or []:
-                text = _text(as_dict(part).get("text"))
-                if not text:
-                    continue
-                if text.startswith("@") and handle is None:
-                    handle = text[1:]
-                    continue
-                lowered = text.lower()
-                if any(w in lowered for w in ("subscriber", "订阅", "abonnent", "suscriptor", "abonné", "登録者")):
-                    counts.add("followers", parse_count(text))
-                elif any(w in lowered for w in ("video", "视频", "動画", "vídeo")):
-                    counts.add("posts", parse_count(text))
+        display_name, handle, verified = _page_header_fields(page, counts)
+    elif topic:
+        button = as_dict(as_dict(topic.get("subscribeButton")).get("subscribeButtonRenderer"))
+        browse = as_dict(as_dict(topic.get("navigationEndpoint")).get("browseEndpoint"))
+        header_id = _channel_id(button.get("channelId"), browse.get("browseId"))
+        handle = _handle_in("youtube.com" + str(browse.get("canonicalBaseUrl") or ""))
+        display_name = _text(topic.get("title"))
+        counts.add("followers", parse_count(_text(button.get("subscriberCountText")) or _text(topic.get("subtitle"))))
+    elif gaming:
+        display_name = _text(gaming.get("title"))
+        # NewPipeExtractor: this header's description is the channel's own; the microformat's
+        # (and the metadata's, when any) may be another text entirely.
+        bio = _text(gaming.get("description"))
+    channel_id = _channel_id(metadata.get("externalId"), header_id, metadata.get("channelUrl"), microformat.get("urlCanonical"))
     display_name = display_name or _text(metadata.get("title"))
     if handle is None:
-        for owner in metadata.get("ownerUrls") or []:
+        for owner in [metadata.get("vanityChannelUrl"), *(metadata.get("ownerUrls") or [])]:
             handle = _handle_in(owner)
             if handle:
                 break
@@ -427,7 +567,7 @@ def browse_profile(data: dict[str, Any], url: str | None, status: int | None) ->
         followers=counts.get("followers"),
         posts=counts.get("posts"),
         verified=verified,
-        bio=_text(metadata.get("description")),
+        bio=bio or _text(metadata.get("description")),
         approximate=counts.approximate,
         lower_bound=counts.lower_bound,
     )
