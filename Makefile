@@ -31,7 +31,10 @@ test: install system-deps
 
 ## Re-resolve requirements.lock from pyproject.toml (newest versions its ranges allow), with
 ## hashes, for every platform, for Python 3.11+. Run after changing a dependency; commit both.
-lock: install
+## It needs only uv (not the project's install, which the old lock may no longer satisfy).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
 		-o requirements.lock
 
