@@ -46,6 +46,10 @@ class Profile:
 
     platform: str
     platform_user_id: str | None = None
+    #: The platform's second id for the same account, when its answer names both: Douyin's
+    #: numeric ``uid`` (``platform_user_id`` holds the ``sec_uid`` its URLs use) and TikTok's
+    #: ``secUid`` (beside the numeric ``id``).
+    other_user_id: str | None = None
     handle: str | None = None  # without "@"
     display_name: str | None = None
     followers: int | None = None
@@ -70,6 +74,7 @@ class Profile:
         return {
             "platform": self.platform,
             "platform_user_id": self.platform_user_id,
+            "other_user_id": self.other_user_id,
             "handle": self.handle,
             "display_name": self.display_name,
             "followers": self.followers,
