@@ -77,3 +77,31 @@ def test_short_links_ask_for_the_full_url() -> None:
 def test_other_inputs_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         normalize_account(text)
+
+
+@pytest.mark.parametrize(("fields", "verified", "reason"), [
+    ({"custom_verify": "时尚博主", "enterprise_verify_reason": ""}, True, "时尚博主"),
+    ({"custom_verify": "", "enterprise_verify_reason": "央视新闻官方抖音号"}, True, "央视新闻官方抖音号"),
+    ({"custom_verify": "", "enterprise_verify_reason": ""}, False, None),
+    ({"custom_verify": ""}, False, None),
+    ({}, None, None),
+    ({"custom_verify": None, "verification_type": 0}, None, None),
+])
+def test_verification_is_false_only_when_the_answer_says_so(fields: dict, verified: bool | None, reason: str | None) -> None:
+    profile = parse(json.dumps({"status_code": 0, "user": {"sec_uid": SEC, "nickname": "x", **fields}},
+                               ensure_ascii=False).encode(), API)
+    assert isinstance(profile, Profile)
+    assert (profile.verified, profile.verified_reason) == (verified, reason)
+
+
+def test_both_ids_are_kept_from_the_api_and_the_page() -> None:
+    api = parse(json.dumps({"status_code": 0, "user": {"sec_uid": SEC, "uid": "66598046050"}}).encode(), API)
+    store = {"9": {"user": {"statusCode": 0, "user": {"secUid": SEC, "uid": "66598046050", "nickname": "x",
+                                                        "customVerify": "", "enterpriseVerifyReason": ""}}}}
+    page = parse(_page(store), PAGE)
+    for profile in (api, page):
+        assert isinstance(profile, Profile)
+        assert (profile.platform_user_id, profile.other_user_id) == (SEC, "66598046050")
+    assert isinstance(page, Profile) and page.verified is False
+    zero = parse(json.dumps({"status_code": 0, "user": {"sec_uid": SEC, "uid": "0"}}).encode(), API)
+    assert isinstance(zero, Profile) and zero.other_user_id is None

@@ -15,9 +15,14 @@ What is read, and from where:
 * the web API ``www.douyin.com/aweme/v1/web/user/profile/other/?sec_user_id=`` (``user.
   follower_count``, ``following_count``, ``aweme_count``, ``total_favorited``, ``ip_location``
   "IP属地：广东", ``signature``, ``nickname``, ``unique_id``, ``custom_verify``,
-  ``enterprise_verify_reason``, ``sec_uid``), which needs ``a_bogus``/``msToken`` computed by
-  the page's JavaScript, so the spider never calls it; the parser serves saved responses
-  (``wangzi parse``) and ``aweme/v1/web/aweme/post/`` (``aweme_list[]``) likewise.
+  ``enterprise_verify_reason``, ``sec_uid``, ``uid``), which needs ``a_bogus``/``msToken``
+  computed by the page's JavaScript, so the spider never calls it; the parser serves saved
+  responses (``wangzi parse``) and ``aweme/v1/web/aweme/post/`` (``aweme_list[]``) likewise.
+
+Both ids are kept: ``sec_uid`` (``secUid``) is ``platform_user_id``, what profile URLs and API
+calls name; the numeric ``uid`` is ``other_user_id``. Verification is read explicitly
+(:func:`_verification`): a ``custom_verify`` or ``enterprise_verify_reason`` text -> verified
+with that reason; both sent empty -> not verified (False); neither sent -> None.
 
 Failures: HTTP 403/444 -> blocked, 429 -> rate_limited, 404 -> not_found; an empty body (what
 the API answers to unsigned requests) -> unrecognized; ``status_code`` (``statusCode`` in the
@@ -38,7 +43,7 @@ from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResul
 from spiders.pages.payload import FieldCounts, clean_text, epoch_utc, json_object
 from spiders.pages.status import COMMON_STATUSES, StatusTable, status_failure
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "douyin"
 
 PROFILE_URL = "https://www.douyin.com/user/{sec_uid}"
@@ -170,20 +175,20 @@ def _sec_uid_from_url(url: str | None) -> str | None:
 def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts: tuple[Post, ...] = ()) -> Profile:
     """One user object -> Profile; ``keys`` maps our field names to the object's key names."""
     counts = FieldCounts.read({field: user.get(keys[field]) for field in ("followers", "following", "posts", "likes")})
-    reason = clean_text(user.get(keys["custom_verify"])) or clean_text(user.get(keys["enterprise_verify_reason"]))
+    verified, reason = _verification(user.get(keys["custom_verify"]), user.get(keys["enterprise_verify_reason"]))
     place = strip_ip_prefix(clean_text(user.get(keys["ip_location"])))
-    uid = clean_text(user.get(keys["sec_uid"])) or _sec_uid_from_url(url)
+    sec_uid = clean_text(user.get(keys["sec_uid"])) or _sec_uid_from_url(url)
     return Profile(
         platform=PLATFORM,
-        platform_user_id=uid,
+        platform_user_id=sec_uid,
+        other_user_id=_numeric_uid(user.get(keys["uid"])),
         handle=clean_text(user.get(keys["unique_id"])) or _short_id(user.get(keys["short_id"])),
         display_name=clean_text(user.get(keys["nickname"])),
         followers=counts.get("followers"),
         following=counts.get("following"),
         posts=counts.get("posts"),
         likes=counts.get("likes"),
-        # Douyin shows no "unverified" flag: a verification text is a yes, its absence unknown.
-        verified=True if reason else None,
+        verified=verified,
         verified_reason=reason,
         bio=clean_text(user.get(keys["signature"])),
         ip_location=place,
@@ -192,6 +197,26 @@ def _profile(user: dict[str, Any], keys: dict[str, str], url: str | None, posts:
         lower_bound=counts.lower_bound,
         recent_posts=posts,
     )
+
+
+def _verification(custom: Any, enterprise: Any) -> tuple[bool | None, str | None]:
+    """(verified, reason) from ``custom_verify`` (a person's yellow V: "时尚博主") and
+    ``enterprise_verify_reason`` (an organisation's blue V). Either text -> verified, with that
+    text as the reason. Both fields sent and empty -> False: the answer says the account has no
+    verification (Douyin shows no badge then). Neither field in the answer -> None: it says
+    nothing. ``verification_type`` is not read: 0 is sent for verified media accounts too."""
+    reason = clean_text(custom) or clean_text(enterprise)
+    if reason:
+        return True, reason
+    if isinstance(custom, str) or isinstance(enterprise, str):
+        return False, None
+    return None, None
+
+
+def _numeric_uid(value: Any) -> str | None:
+    """The numeric ``uid`` ("66598046050"), kept beside the sec_uid; anything else is not read."""
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    return text if text.isdigit() and text != "0" else None
 
 
 def _short_id(value: Any) -> str | None:
@@ -204,14 +229,14 @@ _API_KEYS = {
     "followers": "follower_count", "following": "following_count", "posts": "aweme_count",
     "likes": "total_favorited", "custom_verify": "custom_verify",
     "enterprise_verify_reason": "enterprise_verify_reason", "ip_location": "ip_location",
-    "sec_uid": "sec_uid", "unique_id": "unique_id", "short_id": "short_id", "nickname": "nickname",
+    "sec_uid": "sec_uid", "uid": "uid", "unique_id": "unique_id", "short_id": "short_id", "nickname": "nickname",
     "signature": "signature",
 }
 _PAGE_KEYS = {
     "followers": "followerCount", "following": "followingCount", "posts": "awemeCount",
     "likes": "totalFavorited", "custom_verify": "customVerify",
     "enterprise_verify_reason": "enterpriseVerifyReason", "ip_location": "ipLocation",
-    "sec_uid": "secUid", "unique_id": "uniqueId", "short_id": "shortId", "nickname": "nickname",
+    "sec_uid": "secUid", "uid": "uid", "unique_id": "uniqueId", "short_id": "shortId", "nickname": "nickname",
     "signature": "desc",
 }
 
