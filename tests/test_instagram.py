@@ -158,3 +158,37 @@ def test_an_impossible_timestamp_is_not_read() -> None:
     payload["data"]["user"]["edge_owner_to_timeline_media"]["edges"][0]["node"]["taken_at_timestamp"] = 10**30
     profile = parse(json.dumps(payload).encode(), API)
     assert isinstance(profile, Profile) and profile.recent_posts[0].published_at is None
+
+
+@pytest.mark.parametrize("envelope", ["data", "graphql"])
+def test_the_newer_user_schema_counts_are_read_where_the_edges_are_missing(envelope: str) -> None:
+    user = {"pk": 42, "username": "Someone", "follower_count": 1500, "following_count": 3, "media_count": 0}
+    result = parse(json.dumps({envelope: {"user": user}}).encode(), "https://www.instagram.com/graphql/query")
+    assert isinstance(result, Profile)
+    assert (result.platform_user_id, result.handle, result.followers, result.following, result.posts) == ("42", "someone", 1500, 3, 0)
+
+
+def test_the_edges_win_over_the_plain_counts_when_both_are_sent() -> None:
+    user = {"id": "1", "username": "a", "edge_followed_by": {"count": 10}, "follower_count": 99}
+    result = parse(json.dumps({"data": {"user": user}}).encode(), API_URL.format(handle="a"))
+    assert isinstance(result, Profile) and result.followers == 10
+
+
+@pytest.mark.parametrize(("address", "location", "country"), [
+    ('{"city_name": "Toronto, Ontario", "street_address": null}', "Toronto, Ontario", "CA"),
+    ('{"city_name": "Austin, TX"}', "Austin, TX", "US"),
+    ('{"city_name": null, "city_id": null, "latitude": null, "longitude": null, "street_address": null, "zip_code": null}', None, None),
+    ("not json", None, None),
+])
+def test_a_business_address_gives_location_and_country(address: str, location: str | None, country: str | None) -> None:
+    user = {"id": "1", "username": "shop", "edge_followed_by": {"count": 5}, "business_address_json": address}
+    result = parse(json.dumps({"data": {"user": user}}).encode(), API_URL.format(handle="shop"))
+    assert isinstance(result, Profile) and (result.location, result.country) == (location, country)
+
+
+def test_the_app_api_user_info_answer_is_a_profile() -> None:
+    body = {"user": {"pk": 7, "username": "app", "follower_count": 12, "city_name": "Sydney, New South Wales"}, "status": "ok"}
+    result = parse(json.dumps(body).encode(), "https://i.instagram.com/api/v1/users/7/info/")
+    assert isinstance(result, Profile) and (result.followers, result.country) == (12, "AU")
+    empty = parse(json.dumps({"user": {}, "status": "ok"}).encode(), "https://i.instagram.com/api/v1/users/7/info/")
+    assert isinstance(empty, Failure) and empty.kind is FailureKind.UNRECOGNIZED

@@ -13,6 +13,15 @@ What is read, and from where:
   (``follower_count``, ``following_count``, ``media_count``, ``pk``, ...) and the
   ``og:description`` meta tag ("307M Followers, 190 Following, 1,407 Posts - See Instagram
   photos and videos from Nike (@nike)"), whose rounded counts are marked approximate;
+* the same user object in its newer schema, as the GraphQL profile query
+  (``www.instagram.com/graphql/query``, doc_id ``PolarisProfilePageContentQuery``, which
+  instaloader reads since 4.15.1: ``data.user``) and the app API
+  (``i.instagram.com/api/v1/users/<pk>/info/``: ``{"user": ..., "status": "ok"}``) send it:
+  ``pk``, ``follower_count``, ``following_count``, ``media_count`` in place of the edges
+  (:func:`user_profile` reads either; the edges win when both are sent);
+* a business account's address: ``business_address_json`` (a JSON string; its ``city_name``,
+  e.g. "Austin, Texas") or the app API's ``city_name`` -> ``location``, and its country ->
+  ``country`` through :func:`enrichment.places.country_code`;
 * saved answers of the official Graph API ``business_discovery`` field
   (``followers_count``, ``media_count``; needs an app token, so the spider never calls it);
 * records in scrapfly-scrapers' reduced output shape (``followers``/``follows``/``bio``),
@@ -37,10 +46,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from records import PLATFORM_TABLE, AccountRef, Failure, FailureKind, ParseResult, Post, Profile
 from enrichment.numbers import parse_count
-from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, find_key, link_parts, load_json
+from enrichment.places import country_code
+from spiders.pages.payload import as_bool, as_dict, clean_text, count, epoch_utc, find_key, first, link_parts, load_json
 from spiders.pages.status import StatusTable, status_failure
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "instagram"
 
 API_URL = "https://i.instagram.com/api/v1/users/web_profile_info/?username={handle}"
@@ -123,6 +133,8 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
             return parse_business_discovery(payload, url, status)
         if "data" in document or isinstance(as_dict(document.get("graphql")).get("user"), dict):
             return parse_web_profile_info(payload, url, status)
+        if isinstance(document.get("user"), dict):
+            return parse_user_info(payload, url, status)
         if "username" in document and ("followers" in document or "follows" in document):
             return parse_derived_record(payload, url, status)
     if head == b"<" or (path and "instagram.com" in host and not path.startswith("/api/")):
@@ -263,20 +275,59 @@ def parse_web_profile_info(payload: bytes, url: str | None = None, status: int |
     user = data.get("user")
     if not isinstance(user, dict):
         return Failure(FailureKind.UNRECOGNIZED, "web_profile_info without data.user", status)
+    return user_profile(user, url)
+
+
+def user_profile(user: dict[str, Any], url: str | None = None) -> Profile:
+    """One user object, in either schema, as a Profile.
+
+    The web app's (``web_profile_info``, ``?__a=1``'s ``graphql.user``) counts are edges:
+    ``edge_followed_by.count``, ``edge_follow.count``, ``edge_owner_to_timeline_media.count``;
+    the newer GraphQL profile query (``PolarisProfilePageContentQuery``, instaloader since
+    4.15.1) and the app API (``api/v1/users/<id>/info/``, instagrapi's ``User``) send
+    ``follower_count``, ``following_count``, ``media_count`` and ``pk`` instead. The edges are
+    read first, the plain counts fill what they leave unread. A business account's address
+    (``business_address_json.city_name``, or the app API's ``city_name``) is its ``location``,
+    and that place's country its ``country`` (:func:`enrichment.places.country_code`).
+    """
     media = as_dict(user.get("edge_owner_to_timeline_media"))
+    city = business_city(user)
+    identifier = user.get("id") if user.get("id") is not None else user.get("pk")
     return Profile(
         platform=PLATFORM,
-        platform_user_id=clean_text(user.get("id")),
+        platform_user_id=clean_text(str(identifier)) if isinstance(identifier, (int, str)) and not isinstance(identifier, bool) else None,
         handle=(clean_text(user.get("username")) or _handle_from_url(url) or "").lower() or None,
         display_name=clean_text(user.get("full_name")),
-        followers=_edge_count(user, "edge_followed_by"),
-        following=_edge_count(user, "edge_follow"),
-        posts=count(media.get("count")),
+        followers=first(_edge_count(user, "edge_followed_by"), count(user.get("follower_count"))),
+        following=first(_edge_count(user, "edge_follow"), count(user.get("following_count"))),
+        posts=first(count(media.get("count")), count(user.get("media_count"))),
         verified=as_bool(user.get("is_verified")),
         bio=clean_text(user.get("biography")),
+        location=city,
+        country=country_code(city),
         links=_links(user.get("external_url"), user.get("bio_links")),
         recent_posts=timeline_posts(media),
     )
+
+
+def business_city(user: dict[str, Any]) -> str | None:
+    """A business account's address city: ``business_address_json`` (a JSON *string* on the web:
+    ``{"city_name": "Austin, Texas", "city_id": ..., "street_address": ..., "zip_code": ...}``)
+    or the app API's ``city_name``; None when the account shows no address."""
+    raw = user.get("business_address_json")
+    address = as_dict(load_json(raw) if isinstance(raw, str) else raw)
+    return clean_text(address.get("city_name")) or clean_text(user.get("city_name"))
+
+
+def parse_user_info(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
+    """The app API ``i.instagram.com/api/v1/users/<id>/info/`` (``{"user": {...}, "status": "ok"}``,
+    instagrapi ``user_info_v1``): ``user.{pk, username, full_name, follower_count,
+    following_count, media_count, is_verified, biography, external_url, bio_links, city_name}``."""
+    document = load_json(payload)
+    user = as_dict(document).get("user")
+    if not isinstance(user, dict) or not (user.get("username") or user.get("pk") or user.get("id")):
+        return Failure(FailureKind.UNRECOGNIZED, "users/info answer without a user", status)
+    return user_profile(user, url)
 
 
 # --------------------------------------------------------------------------- profile page
@@ -352,6 +403,8 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         posts=counts["posts"],
         verified=as_bool(user.get("is_verified")),
         bio=clean_text(user.get("biography")),
+        location=business_city(user),
+        country=country_code(business_city(user)),
         approximate=tuple(approximate),
         links=_links(user.get("external_url"), user.get("bio_links")),
     )
