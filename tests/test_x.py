@@ -312,3 +312,13 @@ def test_cookies_can_come_from_the_secrets_file(monkeypatch: pytest.MonkeyPatch,
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WANGZI_SECRETS_FILE", str(secrets))
     assert configured_cookies() == {"auth_token": "tok123456", "ct0": "ct0abcdef"}
+
+
+def test_the_current_schemas_website_is_read_expanded_from_profile_bio_entities() -> None:
+    """twscrape's real 2026-08 answer: ``website.url`` is a t.co link, its target is in
+    ``profile_bio.entities.url.urls[].expanded_url``."""
+    case = Path(__file__).parent / "fixtures" / "x" / "user_by_screen_name_2026_08_current_no_legacy"
+    result = x.parse((case / "response.json").read_bytes(), json.loads((case / "meta.json").read_text())["url"], 200)
+    assert isinstance(result, Profile)
+    assert result.links == ("https://docs.x.com/",)
+    assert not any("t.co/" in link for link in result.links)

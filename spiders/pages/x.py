@@ -13,7 +13,9 @@ What is read, and from where:
     ``privacy.protected``, ``verification.verified``, ``profile_bio.description``, with
     the counts still in ``legacy``;
   - **current** (no ``legacy`` block): ``relationship_counts.{followers, following}``,
-    ``tweet_counts.tweets``, ``profile_bio.{description, entities}``, ``website.url``.
+    ``tweet_counts.tweets``, ``profile_bio.{description, entities.description.urls}``, and
+    the website: ``website.url`` is its t.co link, expanded in ``profile_bio.entities.url
+    .urls[].expanded_url`` (as in twscrape's 2026-08 ``raw_user_by_login.json``).
 
   ``UserByRestId`` answers in the same shape (used when only the numeric id is known).
 * GraphQL ``AboutAccountQuery``: ``data.user_result_by_screen_name.result.about_profile
@@ -58,7 +60,7 @@ from spiders.pages.payload import (
 )
 from spiders.pages.status import StatusTable, status_failure
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "x"
 
 GRAPHQL_URL = "https://x.com/i/api/graphql/{query_id}/{operation}"
@@ -378,6 +380,7 @@ def user_fields(result: dict[str, Any]) -> Profile:
     links = _url_links(
         as_dict(legacy_entities.get("url")).get("urls"),
         as_dict(as_dict(result.get("website")).get("entities")).get("urls"),
+        as_dict(bio_entities.get("url")).get("urls"),
         as_dict(legacy_entities.get("description")).get("urls"),
         as_dict(bio_entities.get("description")).get("urls"),
     )
