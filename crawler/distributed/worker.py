@@ -22,7 +22,7 @@ from crawler.distributed.connection import redis_client
 from crawler.distributed.job_queue import JOBS_KEY, Job, JobQueue
 from crawler.logging import install_json_logging
 from crawler.replay import Recording
-from crawler.runner import REPLAY_SETTINGS, crawl_settings
+from crawler.runner import REPLAY_SETTINGS, RunHeartbeat, crawl_settings
 from crawler.schedule import RefreshPolicy
 from records import AccountRef, FailureItem, ProfileItem
 from storage.db import database_url as resolve_url
@@ -209,8 +209,10 @@ def run_worker(
         crawler = process.create_crawler(worker_spider(loader.load(platform)))
         crawlers.append(crawler)
         process.crawl(crawler, targets=[])
+    heartbeat = RunHeartbeat(url, run_id)  # a worker killed on another host is told apart from a busy one
     status = "finished"
     try:
+        heartbeat.start()
         process.start()
         if any(c.stats.get_value("finish_reason") not in {"finished", "shutdown"} for c in crawlers):
             status = "interrupted"
@@ -218,6 +220,7 @@ def run_worker(
         status = "failed"
         raise
     finally:
+        heartbeat.stop()
         with session_scope(url) as session:
             finish_run(session, run_id, status)
     return run_id
