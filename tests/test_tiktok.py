@@ -299,3 +299,11 @@ def test_embedded_videos_of_another_author_are_not_the_accounts() -> None:
     page = ('<script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">' + json.dumps(data) + "</script>").encode()
     profile = parse(page, "https://www.tiktok.com/@someone")
     assert [p.post_id for p in profile.recent_posts] == ["7000000000000000001", "7000000000000000003"]
+
+
+def test_both_store_ids_of_older_pages_are_read_and_the_sec_uid_is_kept() -> None:
+    fixtures = Path(__file__).parent / "fixtures" / "tiktok"
+    results = [parse((fixtures / case / "response.html").read_bytes(), "https://www.tiktok.com/@oddanimalspecimens")
+               for case in ("profile_page_sigi_state_item_module_synthetic", "profile_page_sigi_persisted_data_synthetic")]
+    assert isinstance(results[0], Profile) and results[0] == results[1]
+    assert results[0].other_user_id == "MS4wLjABAAAA-VASjiXTh7wDDyXvjk10VFhMWUAoxr8bgfO1kAL1-9s"

@@ -13,7 +13,8 @@ What is read, and from where:
 the **exact** ones as strings. Exact values win; a value taken from ``stats`` is marked
 approximate when it is 1,000 or more (TikTok rounds what it shows as "427.7K"; smaller counts
 are shown, and sent, exactly). ``user``: ``uniqueId``, ``nickname``, ``verified``, ``signature``,
-``bioLink.link``, ``region`` (absent from newer pages), ``privateAccount``, ``id``.
+``bioLink.link``, ``region`` (absent from newer pages), ``privateAccount``, ``id`` and
+``secUid`` (kept as ``other_user_id``: the item_list and yt-dlp's user extractor need it).
 
 Failures: ``statusCode`` 10221 (10223) or HTTP 404 -> not_found; 10222 without ``userInfo`` ->
 private; an empty page, a ``SlardarWAF`` challenge or rehydration data without
@@ -27,7 +28,8 @@ Recent videos (``Post``, kind ``video``, URL ``https://www.tiktok.com/@HANDLE/vi
 
 * embedded in the page when it carries them: an ``itemList`` inside the rehydration data, or
   the ``ItemModule`` (videos by id, ordered by ``ItemList["user-post"].list``) of older pages'
-  ``<script id="SIGI_STATE">`` (whose ``UserModule.users``/``.stats`` also give the profile);
+  ``<script id="SIGI_STATE">`` or ``<script id="sigi-persisted-data">`` (yt-dlp reads both ids;
+  ``UserModule.users``/``.stats`` also give the profile);
 * the web API ``www.tiktok.com/api/post/item_list/?aid=1988&secUid=SEC_UID&count=N&cursor=0``
   -> ``{"itemList": [{"id", "desc", "createTime", "author", "stats", "statsV2"}], "hasMore",
   "cursor", "statusCode"}``. ``secUid`` is read from the profile answer
@@ -71,7 +73,7 @@ from spiders.pages.payload import (
 )
 from spiders.pages.status import StatusTable, status_failure
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "tiktok"
 
 PAGE_URL = "https://www.tiktok.com/@{handle}"
@@ -86,7 +88,9 @@ _REHYDRATION = re.compile(
     r"<script[^>]*\bid=[\"']__UNIVERSAL_DATA_FOR_REHYDRATION__[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE
 )
 _TAG = re.compile(r"<[^>]*>")
-_SIGI = re.compile(r"<script[^>]*\bid=[\"']SIGI_STATE[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+#: Older pages' store; yt-dlp (``TikTokBaseIE._get_sigi_state``) also finds it under the id
+#: ``sigi-persisted-data``.
+_SIGI = re.compile(r"<script[^>]*\bid=[\"'](?:SIGI_STATE|sigi-persisted-data)[\"'][^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 #: ``webapp.user-detail.statusCode`` for a missing or banned user (10221; 10223 seen by other
 #: scrapers for removed accounts) and for a private profile shown without ``userInfo`` (10222).
 NOT_FOUND_CODES = {10221, 10223}
@@ -437,6 +441,7 @@ def user_info_profile(
     return Profile(
         platform=PLATFORM,
         platform_user_id=clean_text(user.get("id")),
+        other_user_id=clean_text(user.get("secUid")),
         handle=(clean_text(user.get("uniqueId")) or "").lower() or None,
         display_name=clean_text(user.get("nickname")),
         followers=values["followers"],
