@@ -10,6 +10,7 @@ never a number from somewhere else.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 from typing import Any
@@ -32,6 +33,7 @@ FAST = settings(max_examples=120, deadline=None, derandomize=os.environ.get("WAN
 STATUSES = st.sampled_from([200, 200, 200, 301, 400, 401, 403, 404, 412, 418, 429, 432, 461, 471, 500, 503])
 
 
+@functools.lru_cache(maxsize=None)
 def _cases(platform: str) -> list[tuple[str, dict[str, Any], Any, bytes]]:
     """Every fixture of the platform, URL-less ones included: the parser contract says ``parse``
     dispatches on the payload's shape when no URL is given (saved API records, proxied answers)."""
@@ -130,6 +132,32 @@ JSON_VALUES = st.recursive(
 )
 
 
+def _mutated(data: st.DataObject, payload: bytes) -> bytes:
+    """The payload truncated, with bytes flipped, or (JSON) with a key deleted or a value replaced."""
+    how = data.draw(st.sampled_from(["truncate", "flip", "json-delete", "json-replace"]), label="mutation")
+    if how == "truncate":
+        return payload[: data.draw(st.integers(min_value=0, max_value=max(0, len(payload) - 1)))]
+    if how == "flip":
+        raw = bytearray(payload)
+        for _ in range(data.draw(st.integers(min_value=1, max_value=8))):
+            if raw:
+                raw[data.draw(st.integers(min_value=0, max_value=len(raw) - 1))] = data.draw(st.integers(0, 255))
+        return bytes(raw)
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        document = None
+    paths = _json_paths(document) if document is not None else []
+    if not paths:
+        return payload
+    path = data.draw(st.sampled_from(paths), label="path")
+    if how == "json-delete":
+        document = _set(document, path, None, delete=True)
+    else:
+        document = _set(document, path, data.draw(JSON_VALUES, label="value"))
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
 @given(data=st.data())
 @FAST
@@ -138,29 +166,41 @@ def test_mutated_real_payloads_give_a_typed_result(platform: str, data: st.DataO
     if not cases:
         pytest.skip(f"{platform} has no fixtures")
     name, meta, _, payload = data.draw(st.sampled_from(cases), label="fixture")
-    how = data.draw(st.sampled_from(["truncate", "flip", "json-delete", "json-replace"]), label="mutation")
-    if how == "truncate":
-        payload = payload[: data.draw(st.integers(min_value=0, max_value=max(0, len(payload) - 1)))]
-    elif how == "flip":
-        raw = bytearray(payload)
-        for _ in range(data.draw(st.integers(min_value=1, max_value=8))):
-            if raw:
-                raw[data.draw(st.integers(min_value=0, max_value=len(raw) - 1))] = data.draw(st.integers(0, 255))
-        payload = bytes(raw)
-    else:
-        try:
-            document = json.loads(payload)
-        except ValueError:
-            document = None
-        paths = _json_paths(document) if document is not None else []
-        if paths:
-            path = data.draw(st.sampled_from(paths), label="path")
-            if how == "json-delete":
-                document = _set(document, path, None, delete=True)
-            else:
-                document = _set(document, path, data.draw(JSON_VALUES, label="value"))
-            payload = json.dumps(document, ensure_ascii=False).encode("utf-8")
-    _check(_parse(platform, payload, meta["url"], meta.get("status", 200)))
+    _check(_parse(platform, _mutated(data, payload), meta["url"], meta.get("status", 200)))
+
+
+#: The answer shapes read since issue 16 ("data truth under format drift"), each fuzzed on its
+#: own: the platform-wide test above draws one fixture among dozens, so a new reader would
+#: otherwise be exercised only when the draw happens to land on it.
+DRIFT_SHAPES = [
+    ("youtube", "browse_carouselheader_sports_topic_2026"),
+    ("youtube", "browse_carouselheader_music_system_channel_2026"),
+    ("youtube", "browse_interactivetabbedheader_minecraft_gaming_2026"),
+    ("youtube", "restricted_channel_age_gate_laphroaig_2026"),
+    ("youtube", "browse_pageheader_official_artist_radiohead_2026"),
+    ("youtube", "browse_playlist_page_is_not_a_channel_2026"),
+    ("youtube", "browse_pageheader_hidden_subscriber_count_synthetic"),
+    ("youtube", "browse_pageheader_system_channel_without_metadata_rows_synthetic"),
+    ("youtube", "browse_old_about_tab_channelaboutfullmetadata_synthetic"),
+    ("instagram", "graphql_profile_page_content_query_synthetic"),
+    ("instagram", "api_v1_users_info_business_synthetic"),
+    ("instagram", "web_profile_info_with_business_address_synthetic"),
+    ("douyin", "profile_other_unverified_both_ids_synthetic"),
+    ("douyin", "profile_other_without_verify_fields_synthetic"),
+    ("tiktok", "profile_page_sigi_persisted_data_synthetic"),
+    ("x", "user_by_screen_name_2026_08_current_no_legacy"),
+]
+DRIFT = settings(FAST, max_examples=15)
+
+
+@pytest.mark.parametrize(("platform", "case"), DRIFT_SHAPES, ids=[f"{p}/{c}" for p, c in DRIFT_SHAPES])
+@given(data=st.data())
+@DRIFT
+def test_each_new_answer_shape_survives_mutation(platform: str, case: str, data: st.DataObject) -> None:
+    found = [c for c in _cases(platform) if c[0] == case]
+    assert found, f"{platform}/{case}: fixture missing"
+    _, meta, _, payload = found[0]
+    _check(_parse(platform, _mutated(data, payload), meta["url"], meta.get("status", 200)))
 
 
 def _without_followers(document: Any, followers: int) -> tuple[Any, int]:
