@@ -653,6 +653,25 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
     }
 
 
+def candidate_feature_document(session: Session, candidate_id: int) -> dict[str, Any] | None:
+    """What ``GET /candidates/{id}/features`` answers: the candidate's newest feature row with
+    every export column (``enrichment.schema.EXPORT_COLUMNS``: a NULL feature is ``null``, not
+    missing; times ISO 8601; no NaN or infinity) under ``features``, and under ``explain`` what
+    :func:`explain_candidate` says. None when the candidate was never enriched."""
+    explanation = explain_candidate(session, candidate_id)
+    if explanation is None:
+        return None
+    snapshot = latest_feature_snapshot(session, candidate_id)
+    stored = snapshot.features or {}  # type: ignore[union-attr]
+    row: dict[str, Any] = {"schema_version": snapshot.schema_version, "candidate_id": candidate_id,  # type: ignore[union-attr]
+                           "as_of": snapshot.as_of, "computed_at": snapshot.computed_at,  # type: ignore[union-attr]
+                           "ranked_at": snapshot.ranked_at}  # type: ignore[union-attr]
+    row.update({spec.name: stored.get(spec.name) for spec in FEATURE_SPECS})
+    row.update({spec.name: getattr(snapshot, spec.name) for spec in INDEX_SPECS})
+    plain = {name: value.isoformat() if isinstance(value, datetime) else _json_value(value) for name, value in row.items()}
+    return {"features": plain, "explain": explanation}
+
+
 #: The growth flag that is no verdict: too little history to judge.
 INSUFFICIENT_HISTORY = "insufficient_history"
 

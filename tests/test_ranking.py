@@ -338,3 +338,22 @@ def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_nex
         assert latest_watermarks(session)[ids["global"]].seen.snapshot == added_id
     with session_scope(database_url) as session:
         assert enrich(session).computed == 0
+
+
+def test_the_api_document_has_every_export_column_and_the_explanation(database_url: str) -> None:
+    import json
+
+    from enrichment.schema import EXPORT_COLUMNS
+    from enrichment.stage import candidate_feature_document
+
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        assert candidate_feature_document(session, ids["global"]) is None  # never enriched
+        enrich(session)
+        document = candidate_feature_document(session, ids["global"])
+    assert document is not None
+    expected = {spec.name for spec in EXPORT_COLUMNS} - {"display_name", "active"}
+    assert expected <= set(document["features"])
+    assert document["features"]["press_365d"] is None and document["features"]["tier"] == "mid"
+    assert document["explain"]["reference"]["label"] == "cohort"
+    json.dumps(document, allow_nan=False)  # plain, strict JSON
