@@ -73,6 +73,9 @@ class Account(SQLModel, table=True):
     platform: str = Field(index=True, max_length=32)
     handle: Optional[str] = Field(default=None, max_length=200)
     platform_user_id: Optional[str] = Field(default=None, max_length=200)
+    # The platform's second id for the account (Douyin's numeric uid beside the sec_uid, TikTok's
+    # secUid beside the numeric id), learnt from its profiles (migration 0013).
+    other_user_id: Optional[str] = Field(default=None, max_length=200)
     profile_url: Optional[str] = None
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -48,10 +48,11 @@ def _identifies(item: FailureItem) -> bool:
 
 
 def _learn_identity(session: Session, account: Account, item: ProfileItem) -> None:
-    """Fill an account's missing id/handle from what the platform said (never overwrite)."""
+    """Fill an account's missing id, handle and second id from what the platform said (never
+    overwrite; a value another account of the platform already holds is not taken)."""
     profile = item.profile
     changed = False
-    for field in ("platform_user_id", "handle"):
+    for field in ("platform_user_id", "handle", "other_user_id"):
         value = getattr(profile, field)
         if value and getattr(account, field) is None:
             clash = session.exec(

@@ -105,3 +105,28 @@ def test_both_ids_are_kept_from_the_api_and_the_page() -> None:
     assert isinstance(page, Profile) and page.verified is False
     zero = parse(json.dumps({"status_code": 0, "user": {"sec_uid": SEC, "uid": "0"}}).encode(), API)
     assert isinstance(zero, Profile) and zero.other_user_id is None
+
+
+def test_storage_keeps_the_numeric_uid_beside_the_sec_uid(database_url: str) -> None:
+    """The account learns the second id from its first profile that names it, and keeps it."""
+    from sqlmodel import select
+
+    from records import AccountRef, ProfileItem, Provenance
+    from storage.db import session_scope
+    from storage.models import Account
+    from storage.runs import start_run
+    from storage.writer import write_items
+
+    def item(uid: str, payload: bytes) -> ProfileItem:
+        profile = parse(json.dumps({"status_code": 0, "user": {"sec_uid": SEC, "uid": uid, "nickname": "x",
+                                                                 "follower_count": 3}}).encode(), API)
+        assert isinstance(profile, Profile)
+        return ProfileItem(account=AccountRef(platform="douyin", platform_user_id=SEC), profile=profile,
+                           provenance=Provenance.of(API, "douyin.profile_other", "2", payload, 200))
+
+    with session_scope(database_url) as session:
+        run = start_run(session, "manual")
+        write_items(session, [item("66598046050", b"1"), item("1", b"2")], run.id)
+    with session_scope(database_url) as session:
+        account = session.exec(select(Account).where(Account.platform == "douyin")).one()
+        assert (account.platform_user_id, account.other_user_id) == (SEC, "66598046050")
