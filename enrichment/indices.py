@@ -50,6 +50,8 @@ live cohort or against a frozen reference's first mentions.
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import math
 import statistics
 import tomllib
@@ -187,6 +189,13 @@ class Weights:
     def components(self) -> list[str]:
         """Every weighted component once, in the order of the file."""
         return list(dict.fromkeys(c for table in self.indices.values() for c in table))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of what the weights say (components, weights, tiers; not where they came from)."""
+        text = json.dumps({"indices": self.indices, "composite": self.composite, "tiers": self.tiers.to_json()},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @cached_property
     def ranking_inputs(self) -> tuple[str, ...]:
@@ -360,6 +369,7 @@ class Reference:
     tiers: Tiers = field(default_factory=Tiers)
     brands: dict[str, list[tuple[int, float]]] | None = None  # brand -> [(candidate id, first mention ts)]
     created_at: datetime | None = None
+    weights_fingerprint: str | None = None  # of the weights it was frozen with
     _brand_index: dict[str, tuple[list[float], dict[int, float]]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -371,6 +381,14 @@ class Reference:
     def frozen(self) -> bool:
         return self.version is not None
 
+    def label_for(self, weights: Weights) -> str:
+        """What a row ranked with these weights against this reference records: the label, and
+        ``+w`` and the weights' fingerprint when they are not the ones it was frozen with (so
+        that rows ranked with other weights count as not ranked against it)."""
+        if not self.frozen or self.weights_fingerprint in (None, weights.fingerprint):
+            return self.label
+        return f"{self.label}+w{weights.fingerprint[:8]}"
+
     def brand_index(self) -> dict[str, tuple[list[float], dict[int, float]]]:
         """brand -> (sorted first-mention times, candidate id -> its time)."""
         if self._brand_index is None:
@@ -381,7 +399,8 @@ class Reference:
     def payload(self) -> dict[str, Any]:
         """The JSON stored for a frozen reference."""
         return {"tiers": self.tiers.to_json(), "distributions": {k: d.to_json() for k, d in self.distributions.items()},
-                "brands": {b: [[cid, t] for cid, t in rows] for b, rows in (self.brands or {}).items()}}
+                "brands": {b: [[cid, t] for cid, t in rows] for b, rows in (self.brands or {}).items()},
+                "weights_fingerprint": self.weights_fingerprint}
 
     @classmethod
     def from_payload(cls, name: str, version: int, size: int, payload: Mapping[str, Any],
@@ -389,7 +408,7 @@ class Reference:
         return cls(name, version, size, {k: Distribution.from_json(v) for k, v in payload["distributions"].items()},
                    Tiers.from_json(payload["tiers"]),
                    {b: [(int(cid), float(t)) for cid, t in rows] for b, rows in payload.get("brands", {}).items()},
-                   created_at)
+                   created_at, payload.get("weights_fingerprint"))
 
 
 def component_entries(component: str, features: Mapping[str, Any], tiers: Tiers, tier: str | None,
@@ -444,7 +463,8 @@ def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, m
             for brand, stamp in (seen or {}).items():
                 first[brand].append((cid, datetime.fromisoformat(stamp).timestamp()))
         first = {brand: sorted(rows, key=lambda r: (r[1], r[0])) for brand, rows in first.items()}
-    return Reference(size=size, distributions=distributions, tiers=weights.tiers, brands=first)
+    return Reference(size=size, distributions=distributions, tiers=weights.tiers, brands=first,
+                     weights_fingerprint=weights.fingerprint)
 
 
 # --------------------------------------------------------------------------- scoring

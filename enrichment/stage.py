@@ -327,7 +327,7 @@ def _enrich(
     backdated = as_of < now
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     frozen = resolve_reference(session, reference)
-    result.reference = frozen.label if frozen is not None else COHORT
+    result.reference = frozen.label_for(weights) if frozen is not None else COHORT
     active = active_candidate_ids(session)
     targets = list(candidate_ids) if candidate_ids is not None else active
     todo = targets if force else changed_candidates(session, targets, as_of if backdated else None,
@@ -398,8 +398,9 @@ class ReferenceNotFound(ValueError):
 
 
 def parse_reference_name(text: str) -> tuple[str, int | None]:
-    """``NAME``, ``NAME@vN`` or ``NAME@N`` -> (name, version or None)."""
-    name, sep, version = text.partition("@")
+    """``NAME``, ``NAME@vN`` or ``NAME@N`` -> (name, version or None) (a ``+w...`` suffix, as
+    rows ranked with other weights carry, is ignored)."""
+    name, sep, version = text.partition("+")[0].partition("@")
     if not name.strip():
         raise ReferenceNotFound(f"reference {text!r}: give NAME, NAME@vN or {COHORT}")
     if not sep:
@@ -435,8 +436,8 @@ def freeze_reference(session: Session, name: str = "default", *, weights: Weight
 
 def _freeze_reference(session: Session, name: str, weights: Weights) -> Reference:
     parse_reference_name(name)
-    if "@" in name or name == COHORT:
-        raise ReferenceNotFound(f"reference name {name!r}: a name has no '@' and is not {COHORT!r}")
+    if "@" in name or "+" in name or name == COHORT:
+        raise ReferenceNotFound(f"reference name {name!r}: a name has no '@' or '+' and is not {COHORT!r}")
     rank_cohort(session, active_only=True, weights=weights)  # the cohort as it is now, earliness included
     rows, as_of = [], None
     for row in iter_newest_rows(session, active_only=True):
@@ -490,7 +491,7 @@ def rank_cohort(
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
     if reference is not None and reference.frozen:
-        stale = None if only is not None else reference.label
+        stale = None if only is not None else reference.label_for(weights)
         rows = [_ranked_row(row, weights)
                 for row in iter_newest_rows(session, as_of=as_of, reference_not=stale, **members)]  # type: ignore[arg-type]
         if only is not None:
@@ -542,15 +543,16 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
         for row in rows:
             row.view.update(early.get(row.candidate_id, NO_EARLINESS))
     now = utcnow()
+    label = reference.label_for(weights)
     rankings: list[dict[str, Any]] = []
     unchanged: list[int] = []
     moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
     for row in rows:
         ranking = ranking_columns(score_candidate(row.view, weights, reference, explain=False))
-        if ranking == row.ranking and row.reference == reference.label:
+        if ranking == row.ranking and row.reference == label:
             unchanged.append(row.id)
         else:
-            rankings.append({"id": row.id, "ranked_at": now, "reference": reference.label, **ranking})
+            rankings.append({"id": row.id, "ranked_at": now, "reference": label, **ranking})
         new = {name: row.view.get(name) for name in EARLINESS}
         if row.earliness != new:
             moved[row.id] = new
@@ -592,7 +594,7 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
         return None
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     features = dict(snapshot.features or {})
-    label = snapshot.reference or COHORT
+    label = (snapshot.reference or COHORT).partition("+")[0]  # NAME@vN+wHASH: ranked with other weights
     reference: Reference | None = None
     if label != COHORT:
         try:
@@ -633,7 +635,7 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
         "as_of": snapshot.as_of.isoformat(), "computed_at": snapshot.computed_at.isoformat(),
         "ranked_at": snapshot.ranked_at.isoformat() if snapshot.ranked_at else None,
         "schema_version": snapshot.schema_version,
-        "reference": {"label": reference.label, "frozen": reference.frozen, "size": reference.size,
+        "reference": {"label": reference.label_for(weights), "frozen": reference.frozen, "size": reference.size,
                       "created_at": reference.created_at.isoformat() if reference.created_at else None,
                       "stored_label": snapshot.reference},
         "weights": weights.source,

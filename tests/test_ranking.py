@@ -357,3 +357,21 @@ def test_the_api_document_has_every_export_column_and_the_explanation(database_u
     assert document["features"]["press_365d"] is None and document["features"]["tier"] == "mid"
     assert document["explain"]["reference"]["label"] == "cohort"
     json.dumps(document, allow_nan=False)  # plain, strict JSON
+
+
+def test_rows_ranked_with_other_weights_are_not_taken_for_ranked_against_the_reference(database_url: str, tmp_path: Path) -> None:
+    from enrichment.indices import WEIGHTS_FILE
+
+    populate(database_url)
+    other = tmp_path / "other.toml"
+    other.write_text(WEIGHTS_FILE.read_text().replace("ip_abroad = 2.0", "ip_abroad = 9.0"))
+    weights = load_weights(other, known_features=FEATURE_NAMES)
+    with session_scope(database_url) as session:
+        enrich(session)
+        freeze_reference(session, "panel")
+        assert enrich(session).ranked == 0  # everything is ranked against panel@v1 already
+        result = enrich(session, weights=weights)
+        assert result.reference == f"panel@v1+w{weights.fingerprint[:8]}" and result.ranked == 3
+        assert {row["reference"] for row in feature_table(session)} == {result.reference}
+        assert enrich(session).ranked == 3  # back to the weights it was frozen with: ranked again
+        assert {row["reference"] for row in feature_table(session)} == {"panel@v1"}
