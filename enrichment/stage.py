@@ -337,6 +337,7 @@ def _enrich(
     unranked["tier"] = None
     clock = result.timed("detect changes", clock)
 
+    blank: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start:start + CHUNK]
         inputs, marks = load_inputs(session, chunk, as_of)
@@ -346,10 +347,10 @@ def _enrich(
         clock = result.timed("analyse posts", clock)
         rows = []
         for cid in chunk:
-            features = compute_features(inputs[cid], as_of, analyses=analyses)
+            features, stored = _computed(inputs[cid], as_of, analyses, blank)
             row: dict[str, Any] = {
                 "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None,
-                "schema_version": SCHEMA_VERSION, "features": compact_features(features), "top_contributors": {},
+                "schema_version": SCHEMA_VERSION, "features": stored, "top_contributors": {},
                 "max_snapshot_id": marks[cid].snapshot, "max_post_snapshot_id": marks[cid].post_snapshot,
                 "max_press_id": marks[cid].press,
             }
@@ -373,6 +374,23 @@ def _enrich(
     log.info("enrich: %d candidate(s) computed, %d unchanged, %d ranked against %s in %.2f s", result.computed,
              result.skipped, result.ranked, result.reference, sum(result.timings.values()))
     return result
+
+
+def _computed(data: CandidateInput, as_of: datetime, analyses: Mapping[int, Any],
+              blank: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A candidate's features and their stored form. A candidate with nothing read yet (no
+    snapshot, post, follower count or press mention: what an import of 200,000 creators is at
+    first) has the features of every other such candidate with the same platforms, so those
+    are computed once per run (the features are a function of the rows read and ``as_of``,
+    never of who the candidate is)."""
+    if data.snapshots or data.posts or data.press or data.follower_history:
+        features = compute_features(data, as_of, analyses=analyses)
+        return features, compact_features(features)
+    key = (tuple(sorted(data.accounts.values())), data.press is None, data.follower_history is None)
+    if key not in blank:
+        features = compute_features(data, as_of, analyses=analyses)
+        blank[key] = (features, compact_features(features))
+    return blank[key]
 
 
 def compact_features(features: Mapping[str, Any]) -> dict[str, Any]:

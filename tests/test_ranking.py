@@ -375,3 +375,18 @@ def test_rows_ranked_with_other_weights_are_not_taken_for_ranked_against_the_ref
         assert {row["reference"] for row in feature_table(session)} == {result.reference}
         assert enrich(session).ranked == 3  # back to the weights it was frozen with: ranked again
         assert {row["reference"] for row in feature_table(session)} == {"panel@v1"}
+
+
+def test_candidates_with_nothing_read_yet_get_the_features_of_their_platforms(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        for name, platforms in (("A", ("weibo",)), ("B", ("weibo", "x")), ("C", ("weibo",))):
+            candidate = Candidate(display_name=name)
+            session.add(candidate)
+            session.flush()
+            session.add_all([Account(candidate_id=candidate.id, platform=p, handle=f"{name}{p}") for p in platforms])
+    with session_scope(database_url) as session:
+        enrich(session)
+        rows = {row["display_name"]: row for row in feature_table(session)}
+    assert rows["A"]["missing_platforms"] == rows["C"]["missing_platforms"] == ["weibo"]
+    assert rows["B"]["missing_platforms"] == ["weibo", "x"] and rows["B"]["platforms_registered"] == 2
+    assert rows["A"]["composite_score"] is None and rows["A"]["reference"] == "cohort"
