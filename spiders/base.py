@@ -16,6 +16,22 @@ unexpected exception in a parser is logged and stored as ``unrecognized``.
 Parsers run off the reactor (:func:`parse_off_reactor`): a worker thread per answer,
 within ``WANGZI_PARSE_TIMEOUT`` seconds and on at most ``WANGZI_PARSE_MAX_BYTES``, so one
 hostile page cannot hold every other request of the crawl.
+
+**Fewest requests per refresh.** Each :class:`Source` names the facts its endpoint gives
+(``facts``; :data:`FACT_KINDS` says which refresh kind each fact belongs to: ``profiles``
+daily, ``details`` weekly, ``posts`` on their own cadence). A scheduled crawl passes the
+kinds due per account (``due``); a source none of whose facts is due is not requested (in
+the planned chain and in what :meth:`AccountSpider.next_sources` adds). A source with no
+``facts`` is always asked. Without ``due`` (lookups, ``scrapy crawl``) everything is asked.
+
+**Identities.** A request that went out through a proxy or a logged-in session (the crawler's
+proxy and session middlewares set ``meta["wangzi_identity"]``) and was refused
+(:data:`IDENTITY_FAILURES`) is asked again through another identity, at most
+``meta["wangzi_identity_retries"]`` times, avoiding the ones that refused it
+(``meta["wangzi_avoid"]``). Every answer is announced with the :data:`source_answered`
+signal so those middlewares can keep each identity's health. A request no identity may carry
+(every session expired) raises an exception with ``wangzi_unsent``: the account ends there,
+with no failure stored for what was never asked.
 """
 
 from __future__ import annotations
@@ -59,6 +75,27 @@ HANDLED_STATUSES = list(range(400, 600))
 #: Failures after which asking the same platform again about the account is pointless.
 FINAL_FAILURES = frozenset({FailureKind.NOT_FOUND, FailureKind.PRIVATE})
 
+#: Failures that may be the identity's fault (the proxy's address or the session), not the
+#: account's: asked again through another identity when one is left.
+IDENTITY_FAILURES = frozenset({FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.RATE_LIMITED,
+                               FailureKind.LOGIN_REQUIRED})
+
+#: Signal sent for every answer of an account's chain: ``spider``, ``meta`` (the request's),
+#: ``result`` (the parser's verdict or the download error's failure) and ``response`` (None
+#: after a download error). The proxy and session pools read their health from it.
+source_answered = object()
+
+#: The refresh kind each fact belongs to. ``profiles``: counts, name, bio, verification (they
+#: change daily); ``details``: facts that change rarely (where the account is, when it was
+#: made, its links); ``posts``: recent posts. The refresh policy gives each kind its cadence.
+FACT_KINDS: dict[str, str] = {
+    **dict.fromkeys(("followers", "following", "posts", "likes", "views", "display_name", "bio", "verified"), "profiles"),
+    **dict.fromkeys(("country", "ip_location", "location", "joined_at", "links"), "details"),
+    "recent_posts": "posts",
+}
+#: Every fact a profile endpoint may give (a source that declares nothing gives these).
+PROFILE_FACTS = frozenset(f for f, kind in FACT_KINDS.items() if kind == "profiles")
+
 
 @dataclass
 class Source:
@@ -72,6 +109,13 @@ class Source:
     method: str = "GET"
     body: bytes | str | None = None
     cookies: dict[str, str] | None = None
+    #: The facts this endpoint gives (names of :data:`FACT_KINDS`); empty: always asked.
+    facts: frozenset[str] = frozenset()
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The refresh kinds this source serves (see :data:`FACT_KINDS`)."""
+        return frozenset(FACT_KINDS[f] for f in self.facts)
 
 
 def failure_from_exception(failure: TwistedFailure) -> Failure:
@@ -152,9 +196,19 @@ class AccountSpider(scrapy.Spider):
     platform: ClassVar[str] = ""
     parser_version: ClassVar[str] = "1"
 
-    def __init__(self, *args: Any, targets: list[AccountRef] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, targets: list[AccountRef] | None = None,
+                 due: dict[int, frozenset[str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._targets = targets
+        self._due = due  # account id -> refresh kinds due (crawler.schedule); None: everything
+
+    def wanted(self, account: AccountRef, source: Source) -> bool:
+        """Whether ``source`` is asked for ``account`` in this crawl: it gives a fact of a kind
+        that is due (or declares no facts, or nothing says what is due)."""
+        if not source.facts or self._due is None or account.account_id is None:
+            return True
+        due = self._due.get(account.account_id)
+        return due is None or bool(source.kinds & due)
 
     @property
     def recent_posts(self) -> int:
@@ -197,12 +251,17 @@ class AccountSpider(scrapy.Spider):
     def account_requests(self) -> Iterator[Request]:
         """First request of every target's chain. Subclasses may call this later (after a prelude)."""
         for account in self.targets():
-            chain = self.sources(account)
+            chain = self.planned_sources(account)
             if not chain:
                 continue
             yield self._request(account, chain, 0, [])
 
-    def _request(self, account: AccountRef, chain: list[Source], index: int, results: list[Any]) -> Request:
+    def planned_sources(self, account: AccountRef) -> list[Source]:
+        """:meth:`sources` less those whose facts are not due for ``account``."""
+        return [source for source in self.sources(account) if self.wanted(account, source)]
+
+    def _request(self, account: AccountRef, chain: list[Source], index: int, results: list[Any],
+                 extra: dict[str, Any] | None = None) -> Request:
         source = chain[index]
         meta = {
             "handle_httpstatus_list": HANDLED_STATUSES,
@@ -212,6 +271,7 @@ class AccountSpider(scrapy.Spider):
             "wangzi_results": results,
             "wangzi_source": source.name,
             **source.meta,
+            **(extra or {}),
         }
         return Request(
             source.url,
@@ -231,7 +291,7 @@ class AccountSpider(scrapy.Spider):
         url = self.real_response_url(response)
         result = await parse_off_reactor(self.settings, source.parser, response.body, url, response.status)
         provenance = Provenance.of(url, source.name, self.parser_version, response.body, response.status)
-        for output in self._advance(meta, (source, result, provenance, url), response.body):
+        for output in self._advance(meta, (source, result, provenance, url), response.body, response):
             yield output
 
     @staticmethod
@@ -246,6 +306,9 @@ class AccountSpider(scrapy.Spider):
         meta = request.meta
         source: Source = meta["wangzi_chain"][meta["wangzi_index"]]
         url = meta.get("wangzi_original_url", request.url)
+        if getattr(failure.value, "wangzi_unsent", False):  # no identity may carry it: nothing was asked
+            self.logger.info("%s %s not sent: %s", source.name, url, failure.value)
+            return self.finish_account(meta["wangzi_account"], meta["wangzi_results"])
         result = failure_from_exception(failure)
         return self._advance(meta, (source, result, None, url), None)
 
@@ -270,17 +333,42 @@ class AccountSpider(scrapy.Spider):
             return []
         return remaining
 
-    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...], payload: bytes | None) -> Iterator[Any]:
+    def _advance(self, meta: dict[str, Any], outcome: tuple[Any, ...], payload: bytes | None,
+                 response: Response | None = None) -> Iterator[Any]:
         account: AccountRef = meta["wangzi_account"]
         chain: list[Source] = meta["wangzi_chain"]
+        source, result, _, _ = outcome
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.signals.send_catch_log(source_answered, spider=self, meta=meta, result=result, response=response)
+        retry = self._identity_retry(meta, result)
+        if retry is not None:
+            yield retry
+            return
         results: list[Any] = meta["wangzi_results"] + [outcome]
         index = meta["wangzi_index"] + 1
-        source, result, _, _ = outcome
-        chain = chain[:index] + list(self.next_sources(account, source, result, payload, chain[index:]))
+        following = self.next_sources(account, source, result, payload, chain[index:])
+        chain = chain[:index] + [s for s in following if self.wanted(account, s)]
         if index < len(chain):
             yield self._request(account, chain, index, results)
             return
         yield from self.finish_account(account, results)
+
+    def _identity_retry(self, meta: dict[str, Any], result: Any) -> Request | None:
+        """The same request again through another identity, when the one it went out through
+        was refused and another may be tried (see module docstring); else None."""
+        identity = meta.get("wangzi_identity")
+        if not identity or not isinstance(result, Failure) or result.kind not in IDENTITY_FAILURES:
+            return None
+        tries = int(meta.get("wangzi_identity_tries", 0))
+        if tries >= int(meta.get("wangzi_identity_retries", 0)):
+            return None
+        avoid = [*meta.get("wangzi_avoid", []), *identity]
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            crawler.stats.inc_value("wangzi/identity/retries")
+        return self._request(meta["wangzi_account"], meta["wangzi_chain"], meta["wangzi_index"], meta["wangzi_results"],
+                             extra={"wangzi_identity_tries": tries + 1, "wangzi_avoid": avoid})
 
     def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
         """Turn the chain's outcomes into items (see module docstring)."""

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure as TwistedFailure
 
-from records import AccountRef, profile_url
+from records import AccountRef, ParseResult, Profile, profile_url
 from spiders.base import HANDLED_STATUSES, AccountSpider, Source
 from spiders.pages.bilibili import (
     ACC_INFO_URL,
@@ -27,12 +27,22 @@ from spiders.pages.bilibili import (
 )
 
 
-class BilibiliSpider(AccountSpider):
-    """Per account: user card, relation stat, then WBI-signed space info.
+#: What each endpoint gives (spiders.base.FACT_KINDS). The card alone carries every daily
+#: fact; relation/stat and the signed acc/info are its fallbacks.
+CARD_FACTS = frozenset({"followers", "following", "posts", "likes", "display_name", "bio", "verified"})
+RELATION_STAT_FACTS = frozenset({"followers", "following"})
+ACC_INFO_FACTS = frozenset({"display_name", "bio", "verified"})
 
-    The WBI keys come from ``x/web-interface/nav``, asked once before any account and kept
-    for the whole crawl (Bilibili rotates them about daily). If nav fails, the card and
-    relation stat are still crawled and acc/info is left out (a warning says so).
+
+class BilibiliSpider(AccountSpider):
+    """Per account: the user card; relation stat and WBI-signed space info only when the card
+    gave no follower count (a refusal, an error, a changed answer).
+
+    The card answer carries followers, following, videos, likes, name, bio and verification,
+    so one request per account is the rule (plus nav once per crawl). The WBI keys come from
+    ``x/web-interface/nav``, asked once before any account and kept for the whole crawl
+    (Bilibili rotates them about daily). If nav fails, acc/info is left out of the fallbacks
+    (a warning says so).
     """
 
     name = "bilibili"
@@ -67,14 +77,15 @@ class BilibiliSpider(AccountSpider):
         self.wbi_keys = wbi_keys_from_nav(response.body)
         if self.wbi_keys is None:
             self.logger.warning(
-                "bilibili nav (HTTP %s) gave no WBI keys: crawling card and relation/stat only, "
-                "x/space/wbi/acc/info skipped", response.status,
+                "bilibili nav (HTTP %s) gave no WBI keys: x/space/wbi/acc/info skipped (the card, and "
+                "relation/stat when the card fails, are still asked)", response.status,
             )
         yield from self.account_requests()
 
     def _on_nav_error(self, failure: TwistedFailure) -> Iterator[Request]:
         self.logger.warning(
-            "bilibili nav failed (%s): crawling card and relation/stat only, x/space/wbi/acc/info skipped",
+            "bilibili nav failed (%s): x/space/wbi/acc/info skipped (the card, and relation/stat when the "
+            "card fails, are still asked)",
             failure.getErrorMessage()[:200],
         )
         yield from self.account_requests()
@@ -94,13 +105,22 @@ class BilibiliSpider(AccountSpider):
             return []
         headers = self.site_headers(mid)
         chain = [
-            Source(url=CARD_URL.format(mid=mid), parser=parse, name="bilibili.card", headers=headers),
-            Source(url=RELATION_STAT_URL.format(mid=mid), parser=parse, name="bilibili.relation_stat", headers=headers),
+            Source(url=CARD_URL.format(mid=mid), parser=parse, name="bilibili.card", headers=headers, facts=CARD_FACTS),
+            Source(url=RELATION_STAT_URL.format(mid=mid), parser=parse, name="bilibili.relation_stat", headers=headers,
+                   facts=RELATION_STAT_FACTS),
         ]
         if self.wbi_keys is not None:
             img_key, sub_key = self.wbi_keys
             chain.append(Source(
                 url=signed_url(ACC_INFO_URL, {"mid": mid}, img_key, sub_key),
-                parser=parse, name="bilibili.acc_info", headers=headers,
+                parser=parse, name="bilibili.acc_info", headers=headers, facts=ACC_INFO_FACTS,
             ))
         return chain
+
+    def next_sources(
+        self, account: AccountRef, source: Source, result: ParseResult, payload: bytes | None, remaining: list[Source]
+    ) -> list[Source]:
+        """The card answered with a follower count: its fallbacks are not asked."""
+        if source.name == "bilibili.card" and isinstance(result, Profile) and result.followers is not None:
+            return []
+        return super().next_sources(account, source, result, payload, remaining)

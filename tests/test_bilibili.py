@@ -12,7 +12,7 @@ import pytest
 from records import Failure, FailureKind, Profile
 from spiders.bilibili import BilibiliSpider
 from spiders.pages.bilibili import mixin_key, normalize_account, parse, sign_params, signed_url, wbi_keys_from_nav
-from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, make_spider, snapshots
+from tests.helpers import FIXTURES, Exchange, crawl_replayed, failures, fixture_exchange, make_spider, runs, snapshots
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "bilibili"
 
@@ -195,7 +195,9 @@ def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange], account
     return crawl_replayed(tmp_path, database_url, "bilibili", account, exchanges, name="碧诗")
 
 
-def test_crawl_reads_nav_keys_then_card_stat_and_signed_acc_info_into_one_snapshot(tmp_path: Path, sqlite_url: str) -> None:
+def test_a_card_with_followers_is_the_only_request_of_the_account(tmp_path: Path, sqlite_url: str) -> None:
+    # Issue 17: the card carries followers, following, videos, likes, name, bio and verification,
+    # so relation/stat and acc/info (recorded here) are not asked when it answers.
     exchanges = [
         fixture_exchange("bilibili", "nav_not_logged_in_code_-101"),
         fixture_exchange("bilibili", "card_mid2", url=CARD),
@@ -205,26 +207,41 @@ def test_crawl_reads_nav_keys_then_card_stat_and_signed_acc_info_into_one_snapsh
     _crawl(tmp_path, sqlite_url, exchanges)
     (account, snapshot), = snapshots(sqlite_url)
     assert (account.platform, account.platform_user_id) == ("bilibili", "2")
-    # The card is asked first and wins field by field; relation/stat and acc/info fill the rest.
     assert (snapshot.followers, snapshot.following, snapshot.posts, snapshot.likes) == (969999, 234, 37, 3547978)
     assert (snapshot.verified, snapshot.verified_reason) == (True, "bilibili创始人（站长）")
     assert (snapshot.ip_location, snapshot.country) == (None, None)
-    assert snapshot.parser == "bilibili.card+bilibili.relation_stat+bilibili.acc_info"
+    assert snapshot.parser == "bilibili.card"
     assert failures(sqlite_url) == []
+    (run,) = runs(sqlite_url)
+    assert run.stats["bilibili"]["requests"] == 2  # nav once per crawl + the card
 
 
-def test_without_nav_keys_card_and_stat_are_still_crawled(tmp_path: Path, sqlite_url: str) -> None:
+def test_when_the_card_fails_relation_stat_and_signed_acc_info_fill_in(tmp_path: Path, sqlite_url: str) -> None:
+    exchanges = [
+        fixture_exchange("bilibili", "nav_not_logged_in_code_-101"),
+        fixture_exchange("bilibili", "code_-799_rate_limited_synthetic", url=CARD),
+        fixture_exchange("bilibili", "relation_stat_vmid332704117", url=STAT),
+        fixture_exchange("bilibili", "acc_info_wbi_mid2_2024_no_follower_field", url=ACC_INFO),
+    ]
+    _crawl(tmp_path, sqlite_url, exchanges)
+    (_, snapshot), = snapshots(sqlite_url)
+    assert snapshot.parser == "bilibili.relation_stat+bilibili.acc_info"
+    assert (snapshot.followers, snapshot.display_name) == (919515, "碧诗")
+    assert [f.kind for f in failures(sqlite_url)] == ["rate_limited"]
+
+
+def test_without_nav_keys_the_card_is_still_crawled_and_acc_info_left_out(tmp_path: Path, sqlite_url: str) -> None:
     exchanges = [  # nav not recorded: a replay miss; acc/info recorded but must not be asked unsigned
-        fixture_exchange("bilibili", "card_mid2", url=CARD),
+        fixture_exchange("bilibili", "code_-799_rate_limited_synthetic", url=CARD),
         fixture_exchange("bilibili", "relation_stat_vmid332704117", url=STAT),
         fixture_exchange("bilibili", "acc_info_wbi_mid2_2024_no_follower_field", url=ACC_INFO),
     ]
     output = _crawl(tmp_path, sqlite_url, exchanges)
     (_, snapshot), = snapshots(sqlite_url)
-    assert snapshot.parser == "bilibili.card+bilibili.relation_stat"
-    assert snapshot.followers == 969999
+    assert snapshot.parser == "bilibili.relation_stat"
+    assert snapshot.followers == 919515
     assert "acc/info skipped" in output
-    assert failures(sqlite_url) == []
+    assert [f.kind for f in failures(sqlite_url)] == ["rate_limited"]
 
 
 def test_blocked_and_voucher_answers_are_failures_not_snapshots(tmp_path: Path, sqlite_url: str) -> None:

@@ -19,8 +19,9 @@ API = "https://api.bilibili.com"
 
 @pytest.fixture
 def recording(tmp_path: Path) -> Path:
-    """Two accounts: mid 2 (card + WBI acc/info real, relation/stat blocked with the real -412
-    answer) and mid 332704117 (card rate limited, relation/stat real, acc/info risk control)."""
+    """Two accounts: mid 2 (card real, so its relation/stat - recorded blocked with the real -412
+    answer - and acc/info are not asked) and mid 332704117 (card rate limited, so its fallbacks
+    are: relation/stat real, acc/info risk control)."""
     return write_har(tmp_path / "bilibili.har", [
         fixture_exchange("bilibili", "nav_not_logged_in_code_-101"),
         fixture_exchange("bilibili", "card_mid2", url=f"{API}/x/web-interface/card?mid=2"),
@@ -56,11 +57,12 @@ def test_crawl_stores_snapshots_with_provenance_and_typed_failures(database_url:
     assert other.display_name is None  # the card was rate limited: nothing invented
 
     kinds = sorted((f.platform, f.kind, f.url.split("?")[0].rsplit("/", 1)[-1]) for f in failures(database_url))
-    assert kinds == [("bilibili", "blocked", "info"), ("bilibili", "blocked", "stat"), ("bilibili", "rate_limited", "card")]
+    # Issue 17: mid 2's card answered, so its fallbacks (relation/stat blocked) were not asked.
+    assert kinds == [("bilibili", "blocked", "info"), ("bilibili", "rate_limited", "card")]
     (run,) = runs(database_url)
     assert run.status == "finished" and run.trigger == "manual"
     assert run.stats["bilibili"]["snapshots"] == 2
-    assert run.stats["bilibili"]["failures"] == {"blocked": 2, "rate_limited": 1}
+    assert run.stats["bilibili"]["failures"] == {"blocked": 1, "rate_limited": 1}
 
 
 def test_re_running_the_same_run_never_duplicates_a_snapshot(database_url: str, recording: Path, tmp_path: Path) -> None:
@@ -75,7 +77,7 @@ def test_re_running_the_same_run_never_duplicates_a_snapshot(database_url: str, 
     assert again.returncode == 0, again.stderr
     assert len(runs(database_url)) == 1
     assert len(snapshots(database_url)) == 1
-    assert [f.kind for f in failures(database_url)] == ["blocked"]  # relation/stat, not repeated either
+    assert failures(database_url) == []  # the card answered: its blocked fallback was never asked
 
 
 def test_a_not_found_account_is_a_failure_and_never_a_snapshot(database_url: str, tmp_path: Path) -> None:
@@ -113,7 +115,8 @@ def test_record_saves_a_replayable_har_without_secrets(database_url: str, record
                         database_url=database_url, env={"WANGZI_BILIBILI_COOKIE": f"SESSDATA={secret}"})
     assert result.returncode == 0, result.stderr
     assert secret not in out.read_text(encoding="utf-8")
-    assert {e.url.split("?")[0] for e in load_har(out)} >= {f"{API}/x/web-interface/card", f"{API}/x/relation/stat"}
+    # Issue 17: the card answered, so relation/stat was not asked (nor recorded).
+    assert {e.url.split("?")[0] for e in load_har(out)} == {f"{API}/x/web-interface/nav", f"{API}/x/web-interface/card"}
     again = json_output(run_wangzi("lookup", "bilibili:2", "--json", "--replay", str(out), database_url=database_url))
     assert again["profiles"][0]["followers"] == 969999
 
