@@ -70,7 +70,7 @@ from enrichment.schema import (
     index_column,
     score_column,
 )
-from storage.candidates import active_candidate_ids, candidate_accounts
+from storage.candidates import active_candidate_ids, candidate_account_platforms
 from storage.feature_inputs import (
     Watermark,
     follower_counts,
@@ -141,10 +141,10 @@ def load_inputs(
     inputs = {cid: CandidateInput(candidate_id=cid) for cid in candidate_ids}
     owner: dict[int, int] = {}  # account id -> candidate id
     platform_of: dict[int, str] = {}
-    for cid, accounts in candidate_accounts(session, candidate_ids).items():
-        for account in accounts:
-            owner[account.id] = cid  # type: ignore[index]
-            platform_of[account.id] = inputs[cid].accounts[account.id] = account.platform  # type: ignore[index]
+    for cid, accounts in candidate_account_platforms(session, candidate_ids).items():
+        for account_id, platform in accounts:
+            owner[account_id] = cid
+            platform_of[account_id] = inputs[cid].accounts[account_id] = platform
     if not owner:
         # Nothing to read, press included: these candidates' press features stay NULL.
         return inputs, {cid: Watermark() for cid in candidate_ids}

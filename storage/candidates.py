@@ -97,6 +97,21 @@ def candidate_accounts(session: Session, candidate_ids: Iterable[int]) -> dict[i
     return {cid: accounts[cid] for cid in sorted(accounts, key=lambda cid: accounts[cid][0].id)}  # type: ignore[arg-type, return-value]
 
 
+def candidate_account_platforms(session: Session, candidate_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each of the candidates' accounts as (account id, platform), in the order they were
+    registered: what the enrichment stage needs of them, without building an object per
+    account (900 candidates at a time)."""
+    ids = list(candidate_ids)
+    accounts: dict[int, list[tuple[int, str]]] = {}
+    for start in range(0, len(ids), 900):
+        rows = session.execute(select(Account.candidate_id, Account.id, Account.platform)
+                               .where(Account.candidate_id.in_(ids[start:start + 900]))  # type: ignore[union-attr]
+                               .order_by(Account.id)).all()
+        for candidate_id, account_id, platform in rows:
+            accounts.setdefault(candidate_id, []).append((account_id, platform))
+    return accounts
+
+
 def account_platforms(session: Session, candidate_id: int) -> set[str]:
     """The platforms the candidate has an account on."""
     return set(session.exec(select(Account.platform).where(Account.candidate_id == candidate_id)).all())
