@@ -65,12 +65,14 @@ def run_crawl(
     overrides: dict[str, Any] | None = None,
     extra_spiders: list[tuple[str, dict[str, Any]]] | None = None,
     run_id: int | None = None,
+    due: dict[str, dict[int, frozenset[str]]] | None = None,
 ) -> int:
     """Crawl the given accounts (platform -> refs) as one run; returns the run id.
 
     ``extra_spiders`` are (spider name, spider kwargs) run in the same process and run,
     e.g. the press spider during a lookup. ``run_id`` continues a run the caller already
-    started (``crawl --due`` claims its leases under the run before crawling).
+    started (``crawl --due`` claims its leases under the run before crawling). ``due``: per platform, the refresh kinds
+    due per account id (``crawl --due``): each spider then asks only the endpoints of those kinds.
     """
     url = resolve_url(database_url)
     if run_id is None:
@@ -99,7 +101,7 @@ def run_crawl(
             continue
         crawler = process.create_crawler(loader.load(platform))
         crawlers.append(crawler)
-        process.crawl(crawler, targets=refs)
+        process.crawl(crawler, targets=refs, due=(due or {}).get(platform))
     for name, kwargs in extra_spiders or []:
         crawler = process.create_crawler(loader.load(name))
         crawlers.append(crawler)

@@ -50,7 +50,10 @@ logger = logging.getLogger(__name__)
 #: The policy shipped with Wangzi, used when ``WANGZI_REFRESH_POLICY`` names no other.
 BUNDLED_POLICY_FILE = Path(__file__).parent / "data" / "refresh.toml"
 #: What a platform account's crawl refreshes, and what a candidate's press search refreshes.
-ACCOUNT_KINDS: tuple[str, ...] = ("profiles", "posts")
+#: ``profiles``: counts, name, bio, verification; ``details``: the slow-changing facts (country,
+#: IP location, joined date, links); ``posts``: recent posts. Each spider source names the facts
+#: it gives (spiders.base.FACT_KINDS), so a crawl asks only the endpoints of the kinds due.
+ACCOUNT_KINDS: tuple[str, ...] = ("profiles", "details", "posts")
 PRESS_KINDS: tuple[str, ...] = ("press",)
 KINDS = ACCOUNT_KINDS + PRESS_KINDS
 #: The lease "platform" under which a candidate's press refresh is tracked.
@@ -110,7 +113,7 @@ class RefreshPolicy:
         unknown = set(document) - {"default", "platforms", "lease"}
         if unknown:
             raise PolicyError(f"{source}: unknown section(s) {sorted(unknown)}; use [default], [platforms.NAME], [lease]")
-        defaults = {"profiles": "1d", "posts": "1d", "press": "7d", **document.get("default", {})}
+        defaults = {"profiles": "1d", "details": "7d", "posts": "1d", "press": "7d", **document.get("default", {})}
         default = cls._kinds(defaults, f"{source} [default]")
         platforms = {}
         for name, kinds in (document.get("platforms") or {}).items():
@@ -170,6 +173,8 @@ class Claimed:
     accounts: dict[str, list[AccountRef]] = field(default_factory=dict)
     press: list[int] = field(default_factory=list)
     settled_stale: dict[str, int] = field(default_factory=dict)
+    #: platform -> account id -> the refresh kinds due (what the spider asks for)
+    due: dict[str, dict[int, frozenset[str]]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.accounts.values()) + len(self.press)
@@ -215,6 +220,7 @@ def claim_due(
     def take(session: Any, platform: str, subjects: dict[int, Any]) -> list[Any]:
         ensure_leases(session, platform, subjects)
         got = []
+        due = claimed.due.setdefault(platform, {})
         for lease in leases(session, platform, list(subjects)):
             if budget[0] <= 0:
                 break
@@ -223,6 +229,7 @@ def claim_due(
             kinds = policy.due_kinds(platform, lease.refreshed or {}, now)
             if kinds and claim(session, lease, owner=owner, kinds=kinds, run_id=run_id, ttl=ttl, now=now):
                 got.append(subjects[lease.subject_id])
+                due[lease.subject_id] = frozenset(kinds)
                 budget[0] -= 1
         return got
 
@@ -327,7 +334,7 @@ def run_due_crawl(
     finished = False
     try:
         run_crawl(claimed.accounts, trigger="scheduled", database_url=url, replay=replay, overrides=values,
-                  extra_spiders=extra, run_id=run_id)
+                  extra_spiders=extra, run_id=run_id, due=claimed.due)
         finished = True
     finally:
         counts = settle_owner(url, owner, policy, press_done=finished)

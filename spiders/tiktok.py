@@ -90,6 +90,7 @@ class TikTokSpider(AccountSpider):
             url=item_list_url(sec_uid, limit),
             parser=limit_posts(account_parser(handle), limit),
             name=self.ITEM_LIST_SOURCE,
+            facts=frozenset({"recent_posts"}),
             headers={"Accept": "application/json", "Referer": PAGE_URL.format(handle=handle)} if handle else {},
         )
 

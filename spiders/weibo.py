@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from records import AccountRef, Failure, FailureKind, ParseResult, PostPage
-from spiders.base import AccountSpider, Source
+from spiders.base import PROFILE_FACTS, AccountSpider, Source
 from spiders.credentials import cookie_dict, platform_cookie
 from spiders.pages.parsing import limit_posts
 from spiders.pages.weibo import (
@@ -24,6 +24,11 @@ from spiders.pages.weibo import (
     USER_INDEX_URL,
     parse,
 )
+
+#: The slow-changing facts of the INFO container and the ajax detail (IP属地, place, birthday
+#: and creation date): asked with the policy's ``details`` kind (weekly), not every day.
+DETAIL_FACTS = frozenset({"ip_location", "country", "location", "joined_at"})
+POSTS_FACTS = frozenset({"recent_posts"})
 
 #: After one of these on m.weibo.cn, its other requests for the account would meet the same wall.
 WALL_FAILURES = frozenset({FailureKind.BLOCKED, FailureKind.CAPTCHA, FailureKind.RATE_LIMITED, FailureKind.LOGIN_REQUIRED})
@@ -83,17 +88,20 @@ class WeiboSpider(AccountSpider):
             cookies = cookie_dict(cookie)
             desk = {"Referer": f"https://weibo.com/u/{uid}", "X-Requested-With": "XMLHttpRequest"}
             chain += [
-                Source(AJAX_INFO_URL.format(uid=uid), parse, "weibo.ajax_profile_info", headers=desk, cookies=cookies),
-                Source(AJAX_DETAIL_URL.format(uid=uid), parse, "weibo.ajax_profile_detail", headers=desk, cookies=cookies),
+                Source(AJAX_INFO_URL.format(uid=uid), parse, "weibo.ajax_profile_info", headers=desk, cookies=cookies,
+                       facts=PROFILE_FACTS),
+                Source(AJAX_DETAIL_URL.format(uid=uid), parse, "weibo.ajax_profile_detail", headers=desk, cookies=cookies,
+                       facts=DETAIL_FACTS),
             ]
         chain += [
-            Source(USER_INDEX_URL.format(uid=uid), parse, "weibo.user_index", headers=mobile),
-            Source(INFO_URL.format(uid=uid), parse, "weibo.info_container", headers=mobile),
+            Source(USER_INDEX_URL.format(uid=uid), parse, "weibo.user_index", headers=mobile, facts=PROFILE_FACTS),
+            Source(INFO_URL.format(uid=uid), parse, "weibo.info_container", headers=mobile, facts=DETAIL_FACTS),
         ]
         pages = max(1, math.ceil(limit / POSTS_PER_PAGE)) if limit > 0 else 0
         for page in range(1, pages + 1):
             left = limit - POSTS_PER_PAGE * (page - 1)
-            chain.append(Source(POSTS_URL.format(uid=uid, page=page), limit_posts(parse, left), "weibo.posts", headers=mobile))
+            chain.append(Source(POSTS_URL.format(uid=uid, page=page), limit_posts(parse, left), "weibo.posts", headers=mobile,
+                                facts=POSTS_FACTS))
         return chain
 
     def next_sources(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from records import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile, profile_url
-from spiders.base import AccountSpider, Source
+from spiders.base import PROFILE_FACTS, AccountSpider, Source
 from spiders.credentials import check_owner_only, get_secret
 from spiders.pages.x import (
     PARSER_VERSION,
@@ -172,6 +172,7 @@ class XSpider(AccountSpider):
             name="x.user_tweets",
             headers=graphql_headers(cookies["ct0"]),
             cookies=dict(cookies),
+            facts=frozenset({"recent_posts"}),
         )
 
     def about_source(self, handle: str, cookies: dict[str, str]) -> Source:
@@ -182,6 +183,7 @@ class XSpider(AccountSpider):
             name="x.about_account",
             headers=graphql_headers(cookies["ct0"]),
             cookies=dict(cookies),
+            facts=frozenset({"country"}),  # where X says the account is based: weekly (details)
         )
 
     def next_sources(
@@ -220,7 +222,7 @@ class XSpider(AccountSpider):
         if not cookies:
             return []
         headers = graphql_headers(cookies["ct0"])
-        common = {"parser": parse, "headers": headers, "cookies": dict(cookies)}
+        common = {"parser": parse, "headers": headers, "cookies": dict(cookies), "facts": PROFILE_FACTS | {"links", "joined_at"}}
         if account.handle:
             return [
                 Source(

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from records import AccountRef, ParseResult, Profile
-from spiders.base import AccountSpider, Source
+from spiders.base import PROFILE_FACTS, AccountSpider, Source
 from spiders.credentials import get_secret
 from spiders.pages.youtube import (
     ABOUT_URL,
@@ -32,6 +32,12 @@ from spiders.pages.youtube import (
     parse_about_panel,
     prefer_exact_counts,
 )
+
+
+#: The about panel's facts (country, links, joined date, total views): weekly (``details``).
+#: Total views come only from it on the page path, so they are weekly there too.
+ABOUT_FACTS = frozenset({"country", "links", "joined_at"})
+POSTS_FACTS = frozenset({"recent_posts"})
 
 
 def api_key() -> str | None:
@@ -67,6 +73,7 @@ class YouTubeSpider(AccountSpider):
                     parser=parse,
                     name="youtube.data_api",
                     headers={"X-Goog-Api-Key": key, "Accept": "application/json"},
+                    facts=PROFILE_FACTS,
                 )
             )
         if channel_id:
@@ -78,14 +85,16 @@ class YouTubeSpider(AccountSpider):
             page = HANDLE_URL.format(handle=handle)
         else:
             return []
-        chain.append(Source(url=page, parser=parse, name="youtube.channel_page", cookies=dict(CONSENT_COOKIES)))
+        chain.append(Source(url=page, parser=parse, name="youtube.channel_page", cookies=dict(CONSENT_COOKIES),
+                            facts=PROFILE_FACTS))
         if channel_id:
             chain.append(self._rss_source(channel_id))
         return chain
 
     @staticmethod
     def _rss_source(channel_id: str) -> Source:
-        return Source(url=RSS_URL.format(channel_id=channel_id), parser=parse, name="youtube.rss", cookies=dict(CONSENT_COOKIES))
+        return Source(url=RSS_URL.format(channel_id=channel_id), parser=parse, name="youtube.rss", cookies=dict(CONSENT_COOKIES),
+                      facts=POSTS_FACTS)
 
     @staticmethod
     def _about_source(token: str, client_version: str | None) -> Source:
@@ -101,6 +110,7 @@ class YouTubeSpider(AccountSpider):
                 "X-YouTube-Client-Version": client_version or DEFAULT_CLIENT_VERSION,
             },
             cookies=dict(CONSENT_COOKIES),
+            facts=ABOUT_FACTS,
         )
 
     def next_sources(

@@ -52,8 +52,11 @@ def test_policy_file_overrides_per_platform_and_can_switch_a_kind_off(tmp_path: 
     assert policy.interval("weibo", "posts") is None
     assert policy.lease_ttl == timedelta(minutes=5)
     now = utcnow()
-    assert policy.due_kinds("weibo", {}, now) == ["profiles"]
+    # Issue 17: "details" (country, IP location, links ...) is a kind of its own, weekly by default.
+    assert policy.interval("weibo", "details") == timedelta(days=7)
+    assert policy.due_kinds("weibo", {}, now) == ["profiles", "details"]
     assert policy.due_kinds("bilibili", {"profiles": (now - timedelta(hours=13)).isoformat(),
+                                         "details": (now - timedelta(days=2)).isoformat(),
                                          "posts": (now - timedelta(hours=1)).isoformat()}, now) == ["profiles"]
 
 

@@ -12,13 +12,16 @@ from crawler.schedule import RefreshPolicy, claim_due, new_lease_owner
 from records import AccountRef
 
 
-def enqueue(client: Any, refs: Iterable[AccountRef], lease_owner: str | None = None) -> dict[str, int]:
-    """Queue one job per account at the tail of its platform's queue; counts per platform."""
+def enqueue(client: Any, refs: Iterable[AccountRef], lease_owner: str | None = None,
+            due: dict[str, dict[int, frozenset[str]]] | None = None) -> dict[str, int]:
+    """Queue one job per account at the tail of its platform's queue (with the refresh kinds
+    ``due`` names for it); counts per platform."""
     counts: dict[str, int] = {}
     with client.pipeline(transaction=False) as pipe:
         pending = 0
         for ref in refs:
-            pipe.rpush(jobs_key(ref.platform), Job.for_account(ref, lease_owner).dumps())
+            kinds = (due or {}).get(ref.platform, {}).get(ref.account_id) if ref.account_id is not None else None
+            pipe.rpush(jobs_key(ref.platform), Job.for_account(ref, lease_owner, kinds).dumps())
             counts[ref.platform] = counts.get(ref.platform, 0) + 1
             pending += 1
             if pending >= 1000:
@@ -43,5 +46,6 @@ def enqueue_due(
     owner = new_lease_owner(process=False)
     claimed = claim_due(database_url, policy, platforms, owner=owner, candidate_ids=candidate_ids, limit=limit,
                         ttl=policy.distributed_ttl)
-    counts = enqueue(client, [ref for refs in claimed.accounts.values() for ref in refs], lease_owner=owner)
+    counts = enqueue(client, [ref for refs in claimed.accounts.values() for ref in refs], lease_owner=owner,
+                     due=claimed.due)
     return {p: counts.get(p, 0) for p in platforms}

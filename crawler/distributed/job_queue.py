@@ -100,11 +100,12 @@ class Job:
     lease_owner: str | None = None
     attempts: int = 0
     queued_at: str | None = None  # ISO 8601 UTC
+    kinds: list[str] | None = None  # the refresh kinds due (None: everything)
 
     @classmethod
-    def for_account(cls, ref: AccountRef, lease_owner: str | None = None) -> Job:
+    def for_account(cls, ref: AccountRef, lease_owner: str | None = None, kinds: Any = None) -> Job:
         return cls(id=uuid.uuid4().hex, platform=ref.platform, account=asdict(ref), lease_owner=lease_owner,
-                   queued_at=utcnow().isoformat())
+                   queued_at=utcnow().isoformat(), kinds=sorted(kinds) if kinds else None)
 
     @classmethod
     def loads(cls, data: bytes | str) -> Job:
@@ -112,7 +113,7 @@ class Job:
         return cls(
             id=str(raw["id"]), platform=str(raw["platform"]), account=dict(raw["account"]),
             lease_owner=raw.get("lease_owner") or None, attempts=int(raw.get("attempts") or 0),
-            queued_at=raw.get("queued_at") or None,
+            queued_at=raw.get("queued_at") or None, kinds=raw.get("kinds") or None,
         )
 
     def dumps(self) -> str:

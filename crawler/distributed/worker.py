@@ -93,7 +93,11 @@ class DistributedMixin(RedisMixin):
         ref = job.ref()
         if job.attempts and self._stored_before(job, text):
             return []
-        chain = self.sources(ref)  # type: ignore[attr-defined]
+        if job.kinds and ref.account_id is not None:
+            if self._due is None:  # type: ignore[has-type]
+                self._due = {}
+            self._due[ref.account_id] = frozenset(job.kinds)
+        chain = self.planned_sources(ref)  # type: ignore[attr-defined]
         if not chain:
             self.jobs.ack(text)
             return []
