@@ -26,6 +26,9 @@ class Provenance:
     payload_sha256: str
     captured_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     http_status: int | None = None
+    #: Set by ``wangzi reparse``: the archived answer (``archivecapture`` id) this record was
+    #: re-read from by today's parser; None for what a crawl read.
+    reparse_of: int | None = None
 
     @classmethod
     def of(

@@ -13,7 +13,7 @@ run idempotent.
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from storage.names import alias_search_keys, search_key
@@ -104,7 +104,11 @@ class ProfileSnapshot(SQLModel, table=True):
     """What a platform said about an account at one moment. Append-only."""
 
     __table_args__ = (
-        UniqueConstraint("account_id", "crawl_run_id", "payload_sha256", name="uq_snapshot_run_payload"),
+        # The parser version is part of the key (migration 0014): `wangzi reparse` appends, to the
+        # run that captured an answer, what today's parser reads from it; the same answer read by
+        # the same version is still stored once.
+        UniqueConstraint("account_id", "crawl_run_id", "payload_sha256", "parser_version",
+                         name="uq_snapshot_run_payload_version"),
         # "newest snapshot of this account at or before T" is one index seek (enrichment growth
         # windows); created by migration 0003_features.
         Index("ix_profilesnapshot_account_captured", "account_id", "captured_at"),
@@ -133,6 +137,9 @@ class ProfileSnapshot(SQLModel, table=True):
     parser: str = Field(max_length=200)
     parser_version: str = Field(max_length=32)
     payload_sha256: str = Field(max_length=64)
+    # Set on the rows `wangzi reparse` appends: the archived answer (archivecapture.id) today's
+    # parser re-read (the first one a merged profile was read from); NULL for what a crawl read.
+    reparse_of: Optional[int] = Field(default=None, foreign_key="archivecapture.id", index=True)
 
 
 class Post(SQLModel, table=True):
@@ -394,3 +401,79 @@ class Outcome(SQLModel, table=True):
     conversions: Optional[int] = None
     source: Optional[str] = Field(default=None, max_length=200)  # the file of the last import that touched it
     imported_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- raw archive, drift, probes
+# Issue 16 items 4-6. Every answer a crawl receives is kept in WARC files
+# (crawler/middlewares/archive.py, crawler/warc.py); ``archivecapture`` indexes them by the
+# payload hash snapshots carry, so ``wangzi reparse`` can run today's parsers over them.
+# ``driftcapture`` keeps answers a parser did not recognise (``wangzi drift``, ``wangzi fixtures
+# add``); ``proberesult`` is what each ``wangzi health --probe`` found per platform.
+
+
+class ArchiveCapture(SQLModel, table=True):
+    """One archived answer: what it answered, and where its WARC record is."""
+
+    __table_args__ = (Index("ix_archivecapture_run_platform", "crawl_run_id", "platform"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    crawl_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    captured_at: datetime = Field(default_factory=utcnow, index=True)
+    platform: str = Field(max_length=32, index=True)  # the spider: a platform, or "press"
+    # The request's place in an account's chain (spiders.base.Source.name, "bilibili.card") and
+    # the account it was for; NULL for requests outside a chain (Bilibili's nav, robots.txt, press).
+    source: Optional[str] = Field(default=None, max_length=200)
+    account_id: Optional[int] = Field(default=None, foreign_key="account.id")
+    handle: Optional[str] = Field(default=None, max_length=200)
+    platform_user_id: Optional[str] = Field(default=None, max_length=200)
+    method: str = Field(default="GET", max_length=16)
+    url: str  # the real URL (also under replay), secret parameters redacted
+    http_status: int
+    content_type: Optional[str] = Field(default=None, max_length=200)
+    size: int  # bytes of the payload as the parser saw it
+    # sha256 of that payload before redaction: the hash the snapshots read from it carry.
+    payload_sha256: str = Field(max_length=64, index=True)
+    warc_file: str = Field(max_length=500)  # relative to WANGZI_ARCHIVE_DIR
+    warc_offset: int = Field(sa_type=BigInteger)
+    warc_length: int = Field(sa_type=BigInteger)
+    warc_record_id: str = Field(max_length=80)
+    expired_at: Optional[datetime] = None  # its file was deleted (WANGZI_ARCHIVE_DAYS)
+
+
+class DriftCapture(SQLModel, table=True):
+    """An answer a parser called ``unrecognized``, kept (up to WANGZI_DRIFT_MAX_BYTES) to become a
+    test fixture. One row per (platform, payload, parser version)."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "payload_sha256", "parser_version", name="uq_driftcapture_payload"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    crawl_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    captured_at: datetime = Field(default_factory=utcnow, index=True)
+    platform: str = Field(max_length=32, index=True)
+    parser: str = Field(max_length=200)  # the source: "bilibili.card"
+    parser_version: str = Field(max_length=32)
+    url: str
+    http_status: Optional[int] = None
+    content_type: Optional[str] = Field(default=None, max_length=200)
+    detail: str = ""  # the failure's detail
+    shape: str = Field(max_length=64, index=True)  # spiders.pages.fingerprint: "json:1a2b3c4d5e6f"
+    shape_summary: str = ""  # what the shape is, for a person ("json {code, data{...}, message}")
+    payload_sha256: str = Field(max_length=64)
+    size: int  # bytes received
+    truncated: bool = False  # payload holds only the first WANGZI_DRIFT_MAX_BYTES
+    payload: bytes = Field(sa_type=LargeBinary)
+
+
+class ProbeResult(SQLModel, table=True):
+    """What one ``wangzi health --probe`` found on one platform: ok, drift, blocked or wrong-absence."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    crawl_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    probed_at: datetime = Field(default_factory=utcnow, index=True)
+    platform: str = Field(max_length=32, index=True)
+    status: str = Field(max_length=16)  # ok | drift | blocked | wrong-absence
+    detail: str = ""
+    parser: Optional[str] = Field(default=None, max_length=200)
+    parser_version: Optional[str] = Field(default=None, max_length=32)

@@ -153,6 +153,9 @@ def run_account_outcomes(session: Session, run_ids: Sequence[int]) -> dict[str, 
         select(Account.platform, ProfileSnapshot.account_id)
         .join(Account, Account.id == ProfileSnapshot.account_id)
         .where(ProfileSnapshot.crawl_run_id.in_(list(run_ids)))  # type: ignore[union-attr]
+        # What the crawl itself read: rows `wangzi reparse` added to the run later do not
+        # change how the platform answered then.
+        .where(ProfileSnapshot.reparse_of.is_(None))  # type: ignore[union-attr]
         .distinct()
     ):
         ok.setdefault(platform, set()).add(account_id)

@@ -91,6 +91,7 @@ def write_snapshot(session: Session, account: Account, item: ProfileItem, run_id
         "parser": provenance.parser,
         "parser_version": provenance.parser_version,
         "payload_sha256": provenance.payload_sha256,
+        "reparse_of": provenance.reparse_of,
     }
     return insert_ignore(session, ProfileSnapshot, [row])
 
