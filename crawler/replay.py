@@ -20,7 +20,8 @@ import logging
 import re
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,6 +101,30 @@ def redact_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
+def redact_body(body: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """``body`` with every secret value in it (``spiders.credentials.secret_values()``) replaced."""
+    for value in secrets:
+        raw = value.encode("utf-8")
+        if raw and raw in body:
+            body = body.replace(raw, REDACTED.encode("ascii"))
+    return body
+
+
+def redact_exchange(exchange: Exchange, secrets: Iterable[str] = ()) -> Exchange:
+    """The exchange as Wangzi keeps it outside the crawl - in HAR recordings (``wangzi record``)
+    and in the raw archive (``crawler/middlewares/archive.py``): secret headers and query
+    parameters replaced, and the given secret values replaced in both bodies. The one rule for both."""
+    secrets = list(secrets)
+    return replace(
+        exchange,
+        url=redact_url(exchange.url),
+        headers=redact_headers(exchange.headers),
+        request_headers=redact_headers(exchange.request_headers),
+        body=redact_body(exchange.body, secrets),
+        request_body=redact_body(exchange.request_body, secrets) if exchange.request_body else exchange.request_body,
+    )
+
+
 # --------------------------------------------------------------------------- HAR files
 
 
@@ -123,10 +148,9 @@ def to_har(exchanges: list[Exchange], *, keep_secrets: bool = False) -> dict[str
     """A HAR 1.2 document (secrets redacted unless ``keep_secrets``)."""
     entries = []
     for ex in exchanges:
-        req_headers = ex.request_headers if keep_secrets else redact_headers(ex.request_headers)
-        resp_headers = ex.headers if keep_secrets else redact_headers(ex.headers)
+        kept = ex if keep_secrets else redact_exchange(ex)
+        req_headers, resp_headers, url = kept.request_headers, kept.headers, kept.url
         mime = next((v for k, v in ex.headers.items() if k.lower() == "content-type"), "application/octet-stream")
-        url = ex.url if keep_secrets else redact_url(ex.url)
         request: dict[str, Any] = {
             "method": ex.method,
             "url": url,

@@ -252,3 +252,20 @@ WANGZI_PARSE_MAX_BYTES = 8 * 1024 * 1024
 #: Seconds a parser may take on one answer (the slowest fixture takes 0.3 s); past it the
 #: answer is stored as ``unrecognized`` and the crawl goes on while the thread runs out. 0: no limit.
 WANGZI_PARSE_TIMEOUT = 5.0
+
+
+# --------------------------------------------------------------------------- raw archive, drift, probes (issue 16 items 4-6)
+# Every answer a crawl receives is kept in WARC files indexed by payload hash (`wangzi reparse`
+# re-reads them with today's parsers); answers a parser calls `unrecognized` are kept for
+# `wangzi drift` / `wangzi fixtures add`; `wangzi health --probe` reads canaries per platform.
+
+#: Keep every answer in WARC files (crawler/middlewares/archive.py); false: no archive.
+WANGZI_ARCHIVE_ENABLED = True
+#: Where the WARC files go, one folder per run (run-<id>/<spider>-<time>-<pid>.warc.gz).
+WANGZI_ARCHIVE_DIR = os.environ.get("WANGZI_ARCHIVE_DIR", "archive")
+#: Run folders older than this many days are deleted when a crawl ends (their index rows stay,
+#: marked expired); 0 keeps everything.
+WANGZI_ARCHIVE_DAYS = 30
+# After HttpCompressionMiddleware (590) on the way back: the payload kept is the decoded one the
+# parser reads; before RetryMiddleware/backoff (550) so retried answers are kept too.
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.archive.ArchiveMiddleware"] = 585

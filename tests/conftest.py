@@ -15,6 +15,16 @@ from typing import Any
 
 import pytest
 
+# The crawls tests run keep their raw archive (crawler/middlewares/archive.py) in a temporary
+# folder, never in the repository; tests of the archive give their own WANGZI_ARCHIVE_DIR.
+if "WANGZI_ARCHIVE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["WANGZI_ARCHIVE_DIR"] = tempfile.mkdtemp(prefix="wangzi-test-archive-")
+    atexit.register(shutil.rmtree, os.environ["WANGZI_ARCHIVE_DIR"], True)
+
 DATABASES = [name.strip() for name in os.environ.get("WANGZI_TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
 
 
