@@ -477,3 +477,28 @@ class ProbeResult(SQLModel, table=True):
     detail: str = ""
     parser: Optional[str] = Field(default=None, max_length=200)
     parser_version: Optional[str] = Field(default=None, max_length=32)
+
+
+class IdentityState(SQLModel, table=True):
+    """The last known health of one identity on one platform (issue 17): a proxy
+    (``kind`` = ``proxy``) or a logged-in session (``session``), named as configured (never its
+    URL, cookie or token). Written by the crawler's proxy and session pools as states change;
+    read by ``wangzi proxies list``, ``wangzi sessions list`` and ``wangzi health``."""
+
+    __table_args__ = (UniqueConstraint("kind", "name", "platform", name="uq_identitystate_kind_name_platform"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # proxy | session
+    name: str = Field(max_length=200)
+    platform: str = Field(max_length=32, index=True)
+    status: str = Field(max_length=16)  # ok | quarantined | locked | expired
+    until: Optional[datetime] = None  # quarantined / locked until
+    endpoint: Optional[str] = Field(default=None, max_length=200)  # a session's locked endpoint
+    requests: int = 0
+    refused: int = 0
+    quarantines: int = 0
+    last_failure: Optional[str] = Field(default=None, max_length=32)  # a failure kind
+    last_failure_at: Optional[datetime] = None
+    last_ok_at: Optional[datetime] = None
+    rate: Optional[float] = None  # configured requests/s (proxies) for display
+    updated_at: datetime = Field(default_factory=utcnow)
