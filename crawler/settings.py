@@ -269,3 +269,9 @@ WANGZI_ARCHIVE_DAYS = 30
 # After HttpCompressionMiddleware (590) on the way back: the payload kept is the decoded one the
 # parser reads; before RetryMiddleware/backoff (550) so retried answers are kept too.
 DOWNLOADER_MIDDLEWARES["crawler.middlewares.archive.ArchiveMiddleware"] = 585
+#: Keep answers a parser calls `unrecognized` (crawler/spidermiddlewares/drift_capture.py).
+WANGZI_DRIFT_ENABLED = True
+#: Largest payload a drift capture keeps (bytes); a longer one keeps its first bytes, marked
+#: truncated (and `wangzi fixtures add` refuses it: a fixture is the answer byte for byte).
+WANGZI_DRIFT_MAX_BYTES = 2 * 1024 * 1024
+SPIDER_MIDDLEWARES["crawler.spidermiddlewares.drift_capture.DriftCaptureMiddleware"] = 100
