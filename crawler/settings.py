@@ -254,6 +254,23 @@ WANGZI_PARSE_MAX_BYTES = 8 * 1024 * 1024
 WANGZI_PARSE_TIMEOUT = 5.0
 
 
+# --------------------------------------------------------------------------- public hosts only (issue 14, item 1)
+# Feeds name the URLs the press spider requests: http(s) to public hosts only, checked twice
+# (docs/press.md, "Which URLs are requested"). The page-level check is
+# spiders.pages.public_url; these are the network side's components, on for every spider.
+
+# First of all downloader middlewares (before OffsiteMiddleware's 50 and RobotsTxtMiddleware's
+# 100): refuses a request - robots.txt, retries and redirect hops included - whose URL is not
+# http(s) to a public host or whose host resolves to a non-public address, as a typed
+# ``refused`` failure. Under replay it checks the real URL and allows the loopback server.
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.public_hosts.PublicHostsMiddleware"] = 40
+# Scrapy's caching resolver, refusing loopback/private/link-local/multicast/reserved/unspecified
+# addresses when a connection is made (DNS rebinding; loopback allowed only under WANGZI_REPLAY).
+TWISTED_DNS_RESOLVER = "crawler.dns.PublicAddressResolver"
+# Only http(s) is ever fetched: no file://, s3://, ftp:// or data: download handler.
+DOWNLOAD_HANDLERS.update({"file": None, "s3": None, "ftp": None, "data": None})
+
+
 # --------------------------------------------------------------------------- raw archive, drift, probes (issue 16 items 4-6)
 # Every answer a crawl receives is kept in WARC files indexed by payload hash (`wangzi reparse`
 # re-reads them with today's parsers); answers a parser calls `unrecognized` are kept for

@@ -24,6 +24,10 @@ class FailureKind(str, enum.Enum):
     UNRECOGNIZED = "unrecognized"
     HTTP_ERROR = "http_error"
     NETWORK = "network"
+    #: Not requested: the URL is not http(s) to a public host (another scheme, credentials in
+    #: it, or a host that is or resolves to a loopback, private, link-local, multicast,
+    #: reserved or unspecified address; ``spiders.pages.public_url``).
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True)

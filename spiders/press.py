@@ -24,6 +24,13 @@ For every candidate (``-a candidates=1,2``):
    4xx, network) or a Google link that could not be resolved is kept as ``unconfirmed``
    with what the feed said.
 
+Article URLs must be http(s) to public hosts: every URL a feed lists, a Google redirect names
+or batchexecute answers is checked before it is requested (``spiders.pages.public_url``);
+a refused one is a ``refused`` ``FeedFailureItem`` of the feed that listed it, never a
+mention. Every request (robots.txt and redirect hops included) is checked again on the
+network side (``crawler.middlewares.public_hosts``, ``crawler.dns``): a refusal there reaches
+the errbacks as a ``refused`` failure and is stored the same way.
+
 Every answer (feed, Google page, article) is parsed off the reactor, within
 ``WANGZI_PARSE_TIMEOUT`` and ``WANGZI_PARSE_MAX_BYTES`` (``spiders.base.parse_off_reactor``):
 a feed over either is a stored ``unrecognized`` feed failure, an article an ``unconfirmed`` mention.
@@ -52,7 +59,7 @@ import scrapy
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 
-from records import Failure, FeedFailureItem, PressMentionItem
+from records import Failure, FailureKind, FeedFailureItem, PressMentionItem
 from spiders.base import failure_from_exception, parse_off_reactor
 from spiders.pages import article as article_parser
 from spiders.pages import gdelt as gdelt_parser
@@ -60,6 +67,7 @@ from spiders.pages import google_news as google_news_parser
 from spiders.pages.article import ArticlePage
 from spiders.pages.google_news import ArticleSignature, GoogleLink, Window
 from spiders.pages.news import NewsFeed, NewsItem
+from spiders.pages.public_url import refused_url
 from spiders.pages.press_search import (
     BRAND_CONTEXT_POSTS,
     PARSER_VERSION,
@@ -239,12 +247,23 @@ class PressSpider(scrapy.Spider):
                 continue
             self.requested.add(key)
             meta = {"press_item": item, "press_target": target, "press_source": source}
-            if urlsplit(item.url).hostname in google_news_parser.GOOGLE_NEWS_HOSTS:
+            refused = refused_url(item.url)
+            if refused is not None:  # loopback, private, file://, credentials ...: never asked
+                yield self._refused(meta, item.url, refused.detail)
+            elif urlsplit(item.url).hostname in google_news_parser.GOOGLE_NEWS_HOSTS:
                 # A token that could not be decoded offline: ask Google where it points, without
                 # following, so the article host's own robots.txt is checked for the next request.
                 yield self._google_page_request(item.url, meta)
             else:
                 yield self._article_request(item.url, meta)
+
+    def _article(self, url: str, meta: dict[str, Any], named_by: str) -> Request | FeedFailureItem:
+        """The request for an article URL Google named (``named_by`` says how), or its refusal."""
+        refused = refused_url(url)
+        if refused is not None:
+            item: NewsItem = meta["press_item"]
+            return self._refused(meta, item.google_url or item.url, f"{named_by} {url}: {refused.detail}")
+        return self._article_request(url, meta)
 
     def _article_request(self, url: str, meta: dict[str, Any]) -> Request:
         return Request(
@@ -265,7 +284,7 @@ class PressSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    async def resolve_google_link(self, response: Response) -> AsyncIterator[Request | PressMentionItem]:
+    async def resolve_google_link(self, response: Response) -> AsyncIterator[Request | PressMentionItem | FeedFailureItem]:
         """Google's redirect -> the article request; Google's article page -> its batchexecute
         call (see spiders.pages.google_news); anything else stays unconfirmed with the Google URL."""
         meta = {k: response.meta[k] for k in PRESS_META}
@@ -285,7 +304,7 @@ class PressSpider(scrapy.Spider):
                                               f"{urlsplit(target).path} (consent or captcha page); kept as is")
                 return
             self.crawler.stats.inc_value("wangzi/press/google_redirects")
-            yield self._article_request(target, meta)
+            yield self._article(target, meta, "Google redirected to")
             return
         page = await parse_off_reactor(self.settings, google_news_parser.parse_article_page, response.body, page_url,
                                        response.status, expected=(ArticleSignature,))
@@ -306,7 +325,7 @@ class PressSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    async def google_link_answered(self, response: Response) -> AsyncIterator[Request | PressMentionItem]:
+    async def google_link_answered(self, response: Response) -> AsyncIterator[Request | PressMentionItem | FeedFailureItem]:
         """Google's batchexecute answer -> the article request (robots.txt of its host obeyed)."""
         meta = {k: response.meta[k] for k in PRESS_META}
         url = response.meta.get("wangzi_original_url", response.url)
@@ -318,11 +337,17 @@ class PressSpider(scrapy.Spider):
                                           f"{link.kind.value}: {link.detail}")
             return
         self.crawler.stats.inc_value("wangzi/press/google_batchexecute_resolved")
-        yield self._article_request(link.url, meta)
+        yield self._article(link.url, meta, "Google's batchexecute named")
 
-    def google_link_failed(self, failure: Any) -> Iterator[PressMentionItem]:
-        """A Google page or batchexecute request that got no answer (network, replay miss)."""
+    def google_link_failed(self, failure: Any) -> Iterator[PressMentionItem | FeedFailureItem]:
+        """A Google page or batchexecute request that got no answer (network, replay miss) or
+        was refused on the network side."""
         request = failure.request
+        refused = self._refusal(failure)
+        if refused is not None:
+            listed: NewsItem = request.meta["press_item"]
+            yield self._refused(request.meta, listed.google_url or listed.url, refused.detail)
+            return
         reason = f"{type(failure.value).__name__}: {failure.value}"
         self.crawler.stats.inc_value("wangzi/press/google_unresolved")
         stage = request.meta.get("press_google_stage", "Google request")
@@ -355,13 +380,34 @@ class PressSpider(scrapy.Spider):
         yield FeedFailureItem(candidate_id=request.meta["press_target"].candidate_id, source=source,
                               url=request.meta.get("wangzi_original_url", request.url), failure=result)
 
-    def article_failed(self, failure: Any) -> Iterator[PressMentionItem]:
+    def article_failed(self, failure: Any) -> Iterator[PressMentionItem | FeedFailureItem]:
         request = failure.request
+        refused = self._refusal(failure)
+        if refused is not None:  # the URL, a redirect hop or the address its name resolves to
+            item: NewsItem = request.meta["press_item"]
+            asked = getattr(failure.value, "url", None) or item.url
+            detail = refused.detail if asked == item.url else f"{asked}: {refused.detail}"
+            yield self._refused(request.meta, item.url, detail)
+            return
         reason = type(failure.value).__name__
         if reason == "IgnoreRequest":
             reason = f"refused: {failure.value}"  # robots.txt forbids it
         self.crawler.stats.inc_value("wangzi/press/article_failures")
         yield self._unconfirmed(request.meta, reason)
+
+    @staticmethod
+    def _refusal(failure: Any) -> Failure | None:
+        """The ``refused`` failure a network-side refusal carries (``wangzi_failure``), if any."""
+        carried = getattr(failure.value, "wangzi_failure", None)
+        return carried if isinstance(carried, Failure) and carried.kind is FailureKind.REFUSED else None
+
+    def _refused(self, meta: dict[str, Any], url: str, detail: str) -> FeedFailureItem:
+        """A URL the feed listed (or Google named) that is not requested: a typed failure of the
+        feed, stored and printed like a failed feed, never a mention."""
+        self.crawler.stats.inc_value("wangzi/press/refused")
+        logger.warning("%s listed %s: refused: %s", meta["press_source"], url, detail)
+        return FeedFailureItem(candidate_id=meta["press_target"].candidate_id, source=meta["press_source"], url=url,
+                               failure=Failure(FailureKind.REFUSED, detail))
 
     def _unconfirmed(self, meta: dict[str, Any], detail: str, final_url: str | None = None) -> PressMentionItem:
         item: NewsItem = meta["press_item"]
