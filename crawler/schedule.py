@@ -214,6 +214,13 @@ def claim_due(
     search is due. Stale leases are settled first."""
     now = now or utcnow()
     ttl = ttl or policy.lease_ttl
+    # Self-check probes (issue 16 item 6): a platform whose last `wangzi health --probe` said
+    # drift is not claimed until a probe says otherwise (crawler/probes.py; `wangzi runs` names it).
+    from storage.probe_results import drifted_platforms
+
+    with session_scope(database_url) as session:
+        drifted = drifted_platforms(session)
+    platforms = [p for p in platforms if p not in drifted]
     claimed = Claimed(owner=owner, settled_stale=settle_stale(database_url, policy, now))
     budget = [limit if limit is not None else 10**12]
 

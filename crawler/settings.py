@@ -292,3 +292,6 @@ WANGZI_DRIFT_ENABLED = True
 #: truncated (and `wangzi fixtures add` refuses it: a fixture is the answer byte for byte).
 WANGZI_DRIFT_MAX_BYTES = 2 * 1024 * 1024
 SPIDER_MIDDLEWARES["crawler.spidermiddlewares.drift_capture.DriftCaptureMiddleware"] = 100
+#: Canaries of `wangzi health --probe` (per platform: a live account with its plausible
+#: follower range, an absent id); empty means the bundled crawler/data/canaries.toml.
+WANGZI_CANARIES = os.environ.get("WANGZI_CANARIES", "")

@@ -21,12 +21,30 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.text import Text
 
-from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, chosen_platforms, console, err, fail, friendly_errors, line
+from crawler.cli._common import (
+    OK,
+    PROBLEM,
+    USAGE,
+    PlainTable,
+    chosen_platforms,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    line,
+    setting_overrides,
+)
+
+
+#: Run triggers health does not judge: ``wangzi health --probe`` runs (their absent canary
+#: fails on purpose).
+NOT_JUDGED = frozenset({"probe"})
 
 
 @dataclass
@@ -78,7 +96,8 @@ def window_stats(session: Any, start: datetime, end: datetime) -> dict[str, Plat
     """Per platform: the runs that started in [start, end), summed."""
     from storage.runs import run_account_outcomes, runs_between
 
-    runs = runs_between(session, start, end)
+    # Probe runs crawl canaries, one of them absent on purpose; a reparse is not a crawl.
+    runs = [run for run in runs_between(session, start, end) if run.trigger not in NOT_JUDGED]
     windows: dict[str, PlatformWindow] = {}
     for run in runs:
         for platform, stats in (run.stats or {}).items():
@@ -202,6 +221,7 @@ def runs(
                 _pct(stats.get("parse_success_rate")), failures if stats else "",
             )
     console.print(table)
+    _print_probe_skips(database_url)
     if overview is not None:
         due_table = PlainTable(title="Due now")
         for column in ("platform", "accounts", "due", "leased"):
@@ -209,6 +229,58 @@ def runs(
         for platform, counts in overview.items():
             due_table.add_row(platform, str(counts["accounts"]), str(counts["due"]), str(counts["leased"]))
         console.print(due_table)
+
+
+def _print_probe_skips(database_url: str | None) -> None:
+    """Name the platforms scheduled crawls skip because their last probe said drift."""
+    from storage.db import session_scope
+    from storage.probe_results import drifted_platforms
+
+    with session_scope(database_url) as session:
+        drifted = drifted_platforms(session)
+    for platform, result in drifted.items():
+        err.print(line(("skipped:", "bold yellow"), f" scheduled crawls skip {platform}: its last probe "
+                       f"({result.probed_at:%Y-%m-%d %H:%M} UTC, run {result.crawl_run_id}) said drift "
+                       f"({result.parser} v{result.parser_version}: {result.detail}); once the parser is fixed, "
+                       "run `wangzi health --probe` again"))
+
+
+def _probe(database_url: str | None, canaries: Path | None, platforms: list[str] | None, replay: Path | None,
+           setting: list[str] | None, as_json: bool) -> None:
+    """``wangzi health --probe`` (crawler/probes.py)."""
+    from crawler.extensions.progress import stop_progress
+    from crawler.probes import CanaryError, load_canaries, probe
+
+    try:
+        found = load_canaries(canaries)
+    except CanaryError as exc:
+        raise fail(str(exc), USAGE) from None
+    with friendly_errors():
+        wanted = chosen_platforms(platforms) if platforms else list(found)
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            raise fail(f"no canaries for {', '.join(missing)} in the canaries file (add a [{missing[0]}] table)", USAGE)
+        chosen = {p: found[p] for p in wanted}
+        run_id, verdicts = probe(database_url, chosen, replay=replay,
+                                 overrides={"LOG_LEVEL": "WARNING", "WANGZI_PROGRESS": False, **setting_overrides(setting)})
+    stop_progress()
+    bad = [v for v in verdicts if v.status != "ok"]
+    if as_json:
+        typer.echo(json.dumps({"run_id": run_id, "ok": not bad, "platforms": [v.to_json() for v in verdicts]},
+                              ensure_ascii=False, indent=2))
+    else:
+        styles = {"ok": "green", "drift": "bold red", "wrong-absence": "bold red", "blocked": "yellow"}
+        table = PlainTable(title=f"Probes (run {run_id})")
+        for column in ("platform", "status", "parser", "detail"):
+            table.add_column(column)
+        for v in verdicts:
+            table.add_row(v.platform, Text(v.status, styles[v.status]), f"{v.parser} v{v.parser_version}", v.detail)
+        console.print(table)
+    for v in bad:
+        err.print(line((f"probe {v.status}:", "bold red"), f" {v.platform} (parser {v.parser} v{v.parser_version}): {v.detail}"))
+    if any(v.status == "drift" for v in verdicts):
+        err.print(line("scheduled crawls (crawl --due) skip a platform whose last probe said drift"))
+    raise typer.Exit(PROBLEM if bad else OK)
 
 
 def health(
@@ -219,9 +291,22 @@ def health(
     min_accounts: int = typer.Option(1, "--min-accounts", min=1, help="Judge a platform only when at least this many accounts were tried."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    probe: bool = typer.Option(False, "--probe", help="Instead: crawl each platform's canaries (a live account, an absent id) and classify it ok, drift, blocked or wrong-absence."),
+    canaries: Path = typer.Option(None, "--canaries", help="With --probe: canaries TOML (default: WANGZI_CANARIES or the bundled crawler/data/canaries.toml)."),
+    platform: list[str] = typer.Option(None, "--platform", "-p", help="With --probe: only these platforms (repeatable)."),
+    replay: Path = typer.Option(None, "--replay", help="With --probe: serve every request from this HAR recording (offline)."),
+    setting: list[str] = typer.Option(None, "--set", "-s", help="With --probe: Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
 ) -> None:
     """Exit 1 naming each platform whose success rate fell below --min-success or whose
-    failures jumped (a format change or a block), 0 when all are healthy."""
+    failures jumped (a format change or a block), 0 when all are healthy.
+
+    With --probe: crawl the canaries and exit 1 naming each platform (and its parser) that is
+    not ok; a platform whose probe says drift is skipped by scheduled crawls until a probe
+    says otherwise."""
+    if probe:
+        _probe(database_url, canaries, platform, replay, setting, as_json)
+    if canaries or platform or replay or setting:
+        raise fail("--canaries, --platform, --replay and --set go with --probe", USAGE)
     with friendly_errors():
         report = assess(
             database_url, window=_duration(window, "--window"), baseline=_duration(baseline, "--baseline"),
