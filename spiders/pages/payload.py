@@ -1,6 +1,6 @@
 """Small readers the pure parsers share: JSON bytes, a JSON object or a typed failure,
-dict-or-empty, a boolean, the first value present, a trimmed string, a count (alone or several
-with their rounding flags), a key anywhere in a JSON tree, an ISO, Unix or X/Weibo
+dict-or-empty, a boolean, the first value present, a trimmed string, YouTube's text runs, a
+count (alone or several with their rounding flags), a key anywhere in a JSON tree, an ISO, Unix or X/Weibo
 ``created_at`` time, and the host and path of a profile link as a user types it.
 Each answers ``None``/empty for what is absent or of the wrong type, so a parser never raises
 on a payload that changed shape (and never invents a value)."""
@@ -104,6 +104,22 @@ def clean_text(value: Any) -> str | None:
     if isinstance(value, str):
         value = value.strip()
         return value or None
+    return None
+
+
+def runs_text(value: Any) -> str | None:
+    """YouTube's text objects: a plain string, ``{"simpleText"}``, ``{"runs": [{"text"}...]}`` or
+    ``{"content"}`` (view models) -> the text, trimmed; None for anything else."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        if "simpleText" in value:
+            return runs_text(value["simpleText"])
+        if "content" in value:
+            return runs_text(value["content"])
+        runs = value.get("runs")
+        if isinstance(runs, list):
+            return runs_text("".join(str(as_dict(r).get("text") or "") for r in runs))
     return None
 
 

@@ -111,7 +111,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     document = _json(payload, status)
     if isinstance(document, Failure):
         return document
-    failure = _api_failure(document, status)
+    failure = api_failure(document, status)
     if failure is not None:
         return failure
     parts = urlsplit(url) if url else None
@@ -158,7 +158,7 @@ def _json(payload: bytes, status: int | None) -> dict[str, Any] | Failure:
     return json_object(payload, status)
 
 
-def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
+def api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
     """``ok`` other than 1: a captcha demand, an empty container, a login wall."""
     ok = document.get("ok")
     if ok == 1 or ok is True:

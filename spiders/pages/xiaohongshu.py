@@ -82,7 +82,7 @@ _API_FAILURES: dict[int, FailureKind] = {
 #: Message text that means the account is gone, whatever the code.
 _GONE_WORDS = ("用户不存在", "账号不存在", "帐号不存在", "已注销", "账号已被封禁", "该用户已被封禁")
 #: Text of the risk-control answer, in JSON messages and in pages.
-_RISK_WORDS = ("IP存在风险", "网络连接异常", "安全限制", "访问频次异常")
+RISK_WORDS = ("IP存在风险", "网络连接异常", "安全限制", "访问频次异常")
 
 
 # --------------------------------------------------------------------------- accounts
@@ -125,7 +125,7 @@ def normalize_account(text: str) -> AccountRef:
 
 def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> ParseResult:
     """Any Xiaohongshu answer -> Profile or typed Failure. Never raises for bad input."""
-    failure = _failure_from_location(url, status) or status_failure(status, STATUSES)
+    failure = failure_from_location(url, status) or status_failure(status, STATUSES)
     if failure is not None:
         return failure
     path = urlsplit(url).path if url else ""
@@ -150,7 +150,7 @@ def parse(payload: bytes, url: str | None = None, status: int | None = 200) -> P
     return Failure(FailureKind.UNRECOGNIZED, "neither a Xiaohongshu page nor API JSON", status)
 
 
-def _failure_from_location(url: str | None, status: int | None) -> Failure | None:
+def failure_from_location(url: str | None, status: int | None) -> Failure | None:
     """The final URL after redirects says "log in" or "prove you are human"."""
     if not url:
         return None
@@ -163,7 +163,7 @@ def _failure_from_location(url: str | None, status: int | None) -> Failure | Non
     return None
 
 
-def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
+def api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
     """``{"code": 300012, "success": false, "msg": ...}`` -> a typed failure."""
     if document.get("success") is not False:
         return None
@@ -174,7 +174,7 @@ def _api_failure(document: dict[str, Any], status: int | None) -> Failure | None
         return Failure(_API_FAILURES[code], detail, status)
     if any(word in message for word in _GONE_WORDS):
         return Failure(FailureKind.NOT_FOUND, detail, status)
-    if any(word in message for word in _RISK_WORDS):
+    if any(word in message for word in RISK_WORDS):
         return Failure(FailureKind.BLOCKED, detail, status)
     if "登录" in message:
         return Failure(FailureKind.LOGIN_REQUIRED, detail, status)
@@ -259,7 +259,7 @@ def parse_otherinfo(payload: bytes, url: str | None = None, status: int | None =
     document = json_object(payload, status)
     if isinstance(document, Failure):
         return document
-    failure = _api_failure(document, status)
+    failure = api_failure(document, status)
     if failure is not None:
         return failure
     data = document.get("data") if "data" in document else document
@@ -292,7 +292,7 @@ def parse_usersearch(payload: bytes, url: str | None = None, status: int | None 
     document = json_object(payload, status)
     if isinstance(document, Failure):
         return document
-    failure = _api_failure(document, status)
+    failure = api_failure(document, status)
     if failure is not None:
         return failure
     data = document.get("data")
@@ -379,7 +379,7 @@ def _js_to_json(source: str) -> str:
     return "".join(out)
 
 
-def _unref(value: Any) -> Any:
+def unref(value: Any) -> Any:
     """The store's Vue refs may be serialised as ``{"_value": ...}``/``{"value": ...}``."""
     if isinstance(value, dict) and not {"basicInfo", "interactions"} & value.keys():
         for key in ("_rawValue", "_value", "value"):
@@ -391,10 +391,10 @@ def _unref(value: Any) -> Any:
 def notes_from_state(user: dict[str, Any], user_id: str | None) -> tuple[Post, ...]:
     """``user.notes[0]``: the first page of the user's own notes (the other tabs are
     collections and likes, i.e. other people's notes, and are not read)."""
-    notes = _unref(user.get("notes"))
+    notes = unref(user.get("notes"))
     if not isinstance(notes, list) or not notes:
         return ()
-    first = _unref(notes[0])
+    first = unref(notes[0])
     if not isinstance(first, list):
         return ()
     posts: list[Post] = []
@@ -442,18 +442,18 @@ def parse_profile_page(payload: bytes, url: str | None = None, status: int | Non
         return Failure(FailureKind.UNRECOGNIZED, "empty page", status)
     state = initial_state(html)
     if state is None:
-        if any(word in html for word in _RISK_WORDS):
+        if any(word in html for word in RISK_WORDS):
             return Failure(FailureKind.BLOCKED, "risk-control page (IP存在风险/网络连接异常)", status)
         if "__INITIAL_STATE__" in html:
             return Failure(FailureKind.UNRECOGNIZED, "window.__INITIAL_STATE__ is not readable", status)
         return Failure(FailureKind.UNRECOGNIZED, "page without window.__INITIAL_STATE__", status)
     user = state.get("user")
-    page = _unref(user.get("userPageData")) if isinstance(user, dict) else None
+    page = unref(user.get("userPageData")) if isinstance(user, dict) else None
     basic = page.get("basicInfo") if isinstance(page, dict) else None
     if not isinstance(basic, dict) or not basic:
         if any(word in html for word in _GONE_WORDS):
             return Failure(FailureKind.NOT_FOUND, "the page says the user does not exist", status)
-        if any(word in html for word in _RISK_WORDS):
+        if any(word in html for word in RISK_WORDS):
             return Failure(FailureKind.BLOCKED, "risk-control page (IP存在风险/网络连接异常)", status)
         return Failure(FailureKind.UNRECOGNIZED, "__INITIAL_STATE__ without user.userPageData.basicInfo", status)
     user_id = _user_id_from_url(url)

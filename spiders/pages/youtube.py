@@ -95,6 +95,7 @@ from spiders.pages.payload import (
     load_json,
     parse_iso_time,
 )
+from spiders.pages.payload import runs_text as _text
 from spiders.pages.status import StatusTable, status_failure
 
 PARSER_VERSION = "2"
@@ -192,21 +193,6 @@ def normalize_account(text: str) -> AccountRef:
 # --------------------------------------------------------------------------- helpers
 
 
-def _text(value: Any) -> str | None:
-    """A plain string, ``{"simpleText"}``, ``{"runs": [...]}`` or ``{"content"}`` -> text."""
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, dict):
-        if "simpleText" in value:
-            return _text(value["simpleText"])
-        if "content" in value:
-            return _text(value["content"])
-        runs = value.get("runs")
-        if isinstance(runs, list):
-            return _text("".join(str(as_dict(r).get("text") or "") for r in runs))
-    return None
-
-
 def _statistic(value: Any, *, rounded: bool) -> Count | None:
     """A Data API statistic: digits, exact as sent (videos, views) or already rounded by YouTube,
     which cuts ``subscriberCount`` to 3 significant digits whatever the digits look like."""
@@ -254,21 +240,7 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
     if not isinstance(document, dict):
         failure = status_failure(status, DATA_API_PAGE_STATUSES, otherwise=DATA_API_PAGE_ERROR)
         return failure or Failure(FailureKind.UNRECOGNIZED, "Data API answer is not JSON", status)
-    error = document.get("error")
-    if isinstance(error, dict):
-        reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
-        detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
-        if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"} or 429 in (
-            error.get("code"), status
-        ):
-            return Failure(FailureKind.RATE_LIMITED, detail, status)
-        key_invalid = "API_KEY_INVALID" in json.dumps(error.get("details")) or "API key not valid" in str(error.get("message"))
-        if key_invalid or reasons & {"keyInvalid", "forbidden", "accessNotConfigured"} or error.get("code") in (401, 403):
-            return Failure(FailureKind.LOGIN_REQUIRED, detail + " (check YOUTUBE_API_KEY)", status)
-        if error.get("code") == 404:
-            return Failure(FailureKind.NOT_FOUND, detail, status)
-        return Failure(FailureKind.HTTP_ERROR, detail, status)
-    failure = status_failure(status, {}, otherwise=DATA_API_ERROR)
+    failure = data_api_failure(document, status) or status_failure(status, {}, otherwise=DATA_API_ERROR)
     if failure is not None:
         return failure
     if document.get("kind") != "youtube#channelListResponse":
@@ -299,6 +271,26 @@ def parse_data_api(payload: bytes, url: str | None = None, status: int | None = 
         joined_at=parse_iso_time(snippet.get("publishedAt")),
         approximate=counts.approximate,
     )
+
+
+def data_api_failure(document: dict[str, Any], status: int | None) -> Failure | None:
+    """A Data API ``error`` object (any endpoint: channels.list, search.list) -> its typed
+    failure; None when the answer holds none."""
+    error = document.get("error")
+    if not isinstance(error, dict):
+        return None
+    reasons = {str(as_dict(e).get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)}
+    detail = f"Data API error {error.get('code')}: {error.get('message') or ''}"[:300]
+    if reasons & {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"} or 429 in (
+        error.get("code"), status
+    ):
+        return Failure(FailureKind.RATE_LIMITED, detail, status)
+    key_invalid = "API_KEY_INVALID" in json.dumps(error.get("details")) or "API key not valid" in str(error.get("message"))
+    if key_invalid or reasons & {"keyInvalid", "forbidden", "accessNotConfigured"} or error.get("code") in (401, 403):
+        return Failure(FailureKind.LOGIN_REQUIRED, detail + " (check YOUTUBE_API_KEY)", status)
+    if error.get("code") == 404:
+        return Failure(FailureKind.NOT_FOUND, detail, status)
+    return Failure(FailureKind.HTTP_ERROR, detail, status)
 
 
 def _requested_item(items: Any, url: str | None) -> dict[str, Any]:
