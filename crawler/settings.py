@@ -295,3 +295,47 @@ SPIDER_MIDDLEWARES["crawler.spidermiddlewares.drift_capture.DriftCaptureMiddlewa
 #: Canaries of `wangzi health --probe` (per platform: a live account with its plausible
 #: follower range, an absent id); empty means the bundled crawler/data/canaries.toml.
 WANGZI_CANARIES = os.environ.get("WANGZI_CANARIES", "")
+
+
+# --------------------------------------------------------------------------- access at scale (issue 17)
+# Proxies, logged-in sessions and their rates (docs/operations.md, "Proxies and sessions").
+# Proxy URLs and sessions' cookies are secrets: they come from the environment or the
+# secrets file through spiders/credentials.py (WANGZI_PROXIES / WANGZI_PROXIES_FILE,
+# WANGZI_<PLATFORM>_SESSIONS / [sessions.<platform>.<name>]), never from these settings.
+
+# Chooses a logged-in session for each request that needs one, keeps its per-endpoint windows,
+# locks it on a rate limit until the window resets, marks it expired on a login wall (off for
+# spiders without sessions). Before Scrapy's CookiesMiddleware (700), which sends the chosen
+# session's cookies from its own jar, and before the proxy middleware: a session names its proxy.
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.sessions.SessionMiddleware"] = 690
+# Sends every request through the least-used healthy proxy (off without configured proxies),
+# quarantines a proxy that keeps being refused on a platform and reroutes its requests. Before
+# Scrapy's HttpProxyMiddleware (750), which does the proxying itself.
+DOWNLOADER_MIDDLEWARES["crawler.middlewares.proxies.ProxyMiddleware"] = 740
+#: Requests per second through one proxy on one platform ("*" for the platforms not named; 0:
+#: no limit beyond the spider's per-host politeness, which holds per proxy too). Shared by every
+#: worker through Redis (wangzi:rate:<platform>:proxy:<name>), else held in each process.
+WANGZI_PROXY_RATES = {"*": 1.0}
+#: Refusals in a row (blocked, captcha, rate_limited, a proxy's 403/407/429, a reset or refused
+#: connection) after which a proxy is quarantined for that platform.
+WANGZI_PROXY_BAN_THRESHOLD = 3
+#: First quarantine (seconds); each next one of the same proxy and platform doubles, up to MAX.
+WANGZI_PROXY_COOLDOWN = 300.0
+WANGZI_PROXY_MAX_COOLDOWN = 6 * 3600.0
+#: How many times a refused request is sent again through another proxy (or session).
+WANGZI_PROXY_RETRIES = 3
+#: A proxy's own answers that mean "this proxy is refused" (rerouted at once, not retried on it).
+WANGZI_PROXY_REFUSAL_STATUSES = [403, 407, 429]
+#: Per-endpoint windows of a logged-in session: source name -> [requests, seconds] (X's
+#: GraphQL limits are per session and per 15 minutes). A session whose window is spent, or that
+#: got a rate limit (429, X code 88), is locked for that endpoint until the window resets
+#: (X's x-rate-limit-reset header when it sends one); the next session carries on.
+WANGZI_SESSION_WINDOWS = {
+    "x.user_by_screen_name": [95, 900],
+    "x.user_by_rest_id": [95, 900],
+    "x.about_account": [50, 900],
+    "x.user_tweets": [50, 900],
+}
+#: Seconds a request may wait for a session to come out of its lock before the account is
+#: left for a later run (nothing stored for it: nothing was asked).
+WANGZI_SESSION_MAX_WAIT = 60.0

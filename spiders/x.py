@@ -14,7 +14,7 @@ from typing import Any
 
 from records import AccountRef, Failure, FailureItem, FailureKind, ParseResult, Profile, profile_url
 from spiders.base import PROFILE_FACTS, AccountSpider, Source
-from spiders.credentials import check_owner_only, get_secret
+from spiders.credentials import SessionConfig, check_owner_only, get_secret, platform_sessions
 from spiders.pages.x import (
     PARSER_VERSION,
     PLATFORM,
@@ -130,11 +130,38 @@ class XSpider(AccountSpider):
     _cookies: dict[str, str] | None | bool = False  # False: not read yet
     _cookie_problem: str | None = None
 
+    def platform_sessions(self) -> list[SessionConfig]:
+        """Every configured X session (``WANGZI_X_SESSIONS``, the secrets file's
+        ``[sessions.x.NAME]``, and the single ``WANGZI_X_AUTH_TOKEN``/``WANGZI_X_CT0`` one as
+        ``default``) that has both cookies; rotated by the crawler's session middleware."""
+        try:
+            found = [s for s in platform_sessions(PLATFORM) if s.values.get("auth_token") and s.values.get("ct0")]
+        except (OSError, ValueError) as exc:
+            self.logger.error("X sessions not usable (%s: %s)", type(exc).__name__, getattr(exc, "strerror", None) or exc)
+            found = []
+        try:
+            single = configured_cookies()
+        except (OSError, ValueError):
+            single = None
+        if single and not any(s.values.get("auth_token") == single["auth_token"] for s in found):
+            found.insert(0, SessionConfig(platform=PLATFORM, name="default", values=single))
+        return found
+
+    @staticmethod
+    def apply_session(request: Any, session: SessionConfig) -> None:
+        """Put ``session`` on ``request``: its two cookies (in a jar of its own) and its CSRF header."""
+        request.cookies = {"auth_token": session.values["auth_token"], "ct0": session.values["ct0"]}
+        request.headers["x-csrf-token"] = session.values["ct0"]
+        request.meta["cookiejar"] = f"x:{session.name}"
+
     def session_cookies(self) -> dict[str, str] | None:
         """The configured cookies, read once; a broken configuration is remembered (never the value)."""
         if self._cookies is False:
             try:
                 self._cookies = configured_cookies()
+                if self._cookies is None:
+                    sessions = self.platform_sessions()
+                    self._cookies = dict(sessions[0].values) if sessions else None
             except (OSError, ValueError) as exc:
                 self._cookie_problem = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
                 self.logger.error("X cookies not usable (%s)", self._cookie_problem)
@@ -173,6 +200,7 @@ class XSpider(AccountSpider):
             headers=graphql_headers(cookies["ct0"]),
             cookies=dict(cookies),
             facts=frozenset({"recent_posts"}),
+            meta={"wangzi_session": True},
         )
 
     def about_source(self, handle: str, cookies: dict[str, str]) -> Source:
@@ -184,6 +212,7 @@ class XSpider(AccountSpider):
             headers=graphql_headers(cookies["ct0"]),
             cookies=dict(cookies),
             facts=frozenset({"country"}),  # where X says the account is based: weekly (details)
+            meta={"wangzi_session": True},
         )
 
     def next_sources(
@@ -222,7 +251,8 @@ class XSpider(AccountSpider):
         if not cookies:
             return []
         headers = graphql_headers(cookies["ct0"])
-        common = {"parser": parse, "headers": headers, "cookies": dict(cookies), "facts": PROFILE_FACTS | {"links", "joined_at"}}
+        common = {"parser": parse, "headers": headers, "cookies": dict(cookies), "facts": PROFILE_FACTS | {"links", "joined_at"},
+                  "meta": {"wangzi_session": True}}
         if account.handle:
             return [
                 Source(

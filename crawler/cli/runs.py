@@ -328,7 +328,13 @@ def health(
             err.print(line(f"no crawl runs in the last {window}"))
     for h in unhealthy:
         err.print(line(("unhealthy:", "bold red"), f" {h.platform}: " + "; ".join(h.problems)))
-    raise typer.Exit(PROBLEM if unhealthy else OK)
+    from crawler.cli.sessions import expired_session_problems  # issue 17: sessions a crawl found expired
+
+    with friendly_errors():
+        expired = expired_session_problems(database_url, _duration(window, "--window"))
+    for problem in expired:
+        err.print(line(("unhealthy:", "bold red"), f" {problem}"))
+    raise typer.Exit(PROBLEM if unhealthy or expired else OK)
 
 
 def register(app: typer.Typer) -> None:

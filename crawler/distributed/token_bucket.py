@@ -1,8 +1,12 @@
-"""The shared per-platform rate limit: a token bucket in Redis, on Redis's clock, so every
-worker on every machine draws from the same bucket."""
+"""The shared rate limits: token buckets in Redis, on Redis's clock, so every worker on every
+machine draws from the same bucket; one per platform (``WANGZI_RATE_LIMITS``) and one per
+proxy and platform (``WANGZI_PROXY_RATES``, key ``<platform>:proxy:<name>``).
+:class:`LocalTokenBucket` is the same bucket in one process, for crawls without Redis."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -49,6 +53,32 @@ class TokenBucket:
         if rate <= 0:
             return 0.0
         return float(self._take(keys=[rate_key(platform), rate_key(platform) + ":sent"], args=[rate, self.burst]))
+
+
+class LocalTokenBucket:
+    """:class:`TokenBucket` within one process (``time.monotonic``), for proxies' rates when no
+    Redis is configured. Same reservations: ``take`` says how long to wait for the slot."""
+
+    def __init__(self, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = max(float(burst), 1.0)
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self.sent: dict[str, int] = {}
+
+    def take(self, key: str, rate: float) -> float:
+        if rate <= 0:
+            return 0.0
+        now = self.clock()
+        tokens, at = self.buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * rate) - 1
+        self.buckets[key] = (tokens, now)
+        self.sent[key] = self.sent.get(key, 0) + 1
+        return -tokens / rate if tokens < 0 else 0.0
+
+
+def proxy_rate_key(platform: str, proxy: str) -> str:
+    """The bucket of one proxy on one platform (``wangzi:rate:<platform>:proxy:<name>``)."""
+    return f"{platform}:proxy:{proxy}"
 
 
 def measured_rate(client: Any, platform: str, start: float, end: float) -> tuple[int, float]:
