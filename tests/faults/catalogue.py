@@ -8,6 +8,7 @@ same verdict the parser test pins.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -54,7 +55,61 @@ def generic_faults() -> list[Fault]:
         Fault("30 s stall", Answer(action="stall"), frozenset({"network"}), note="DOWNLOAD_TIMEOUT=2"),
         Fault("connection reset", Answer(action="reset"), frozenset({"network"})),
         Fault("20 MB body", Answer(action="big"), frozenset({"network", "unrecognized"}), note="DOWNLOAD_MAXSIZE"),
+        Fault("1 MB nested HTML", Answer(200, NESTED_PAGE, HTML), frozenset({"unrecognized"}),
+              note="PageTexts / WANGZI_PARSE_TIMEOUT"),
     ]
+
+
+def nested_page(size: int = 1_100_000) -> bytes:
+    """About ``size`` bytes of ``<div>层<span>粉丝</span>`` nested inside each other (33k levels,
+    66k elements, for 1.1 MB) and no number anywhere: a label reader that is quadratic in the
+    depth ran for minutes on it (tests/test_parse_limits.py), and nothing on it is a count."""
+    level = "<div>层<span>粉丝</span>"
+    n = size // (len(level.encode()) + len("</div>"))
+    return f"<!doctype html><html><body>{level * n}{'</div>' * n}</body></html>".encode()
+
+
+NESTED_PAGE = nested_page()
+
+
+# --------------------------------------------------------------------------- press
+
+
+#: The candidate the press row searches for (one alias: one GDELT request).
+PRESS_NAME = "Fault Press"
+#: A public article host whose page redirects to the cloud metadata service.
+SSRF_REDIRECT = "https://news.wangzi-fault.test/fault-press-moved"
+#: What a hostile feed lists: every URL must be refused before anything is sent for it.
+SSRF_URLS = (
+    "http://127.0.0.1:6379/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.1/admin",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://2130706433/",
+    "http://0x7f.1/",
+    "http://localhost.localdomain/",
+    "http://user:secret@news.wangzi-fault.test/a",
+    "file:///etc/passwd",
+    "http://intranet.private.wangzi-fault.test/fault-press",  # only DNS tells (tests.faults.resolver)
+    SSRF_REDIRECT,
+)
+
+
+def gdelt_answer(urls: tuple[str, ...]) -> bytes:
+    return json.dumps({"articles": [
+        {"url": url, "url_mobile": "", "title": f"{PRESS_NAME} headline", "seendate": "20261102T081500Z",
+         "socialimage": "", "domain": "wangzi-fault.test", "language": "English", "sourcecountry": "Japan"}
+        for url in urls]}).encode()
+
+
+def press_faults() -> list[Fault]:
+    """The press spider's rows: a GDELT answer listing hostile URLs (SSRF). Under the fault
+    server every request is rewritten to it, so a hostile URL that got through would be in its
+    hits; ``page`` is the public article that redirects to the metadata service."""
+    return [Fault("feed listing hostile URLs (SSRF)", Answer(200, gdelt_answer(SSRF_URLS), JSON), frozenset({"refused"}),
+                  page=(SSRF_REDIRECT, Answer(302, b"", location="http://169.254.169.254/latest/meta-data/")),
+                  note="GDELT answer; every URL refused, none asked, no mention")]
 
 
 #: Platform block codes: fixture-name fragments of the platform's own samples.

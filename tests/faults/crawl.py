@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from storage.db import session_scope
-from storage.models import Account, CrawlRun, FetchFailure, ProfileSnapshot
+from storage.models import Account, CrawlRun, FetchFailure, PressMention, ProfileSnapshot
 from tests.helpers import REPO, run_wangzi
 
 #: Settings for crawls against the fault server: no politeness toward loopback, short timeouts
@@ -21,7 +21,9 @@ FAST = {
     "CONCURRENT_REQUESTS": "64",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
     "DOWNLOAD_TIMEOUT": "2",
-    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "6000",  # three browser platforms share 2 cores
+    # Four browser platforms share 2 cores: the 1 MB nested page takes Chromium ~2.5 s alone, ~10 s
+    # four at once on a loaded machine (a stall then costs 3 x 20 s per browser cell, in parallel).
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "20000",
     "RETRY_TIMES": "2",
     "WANGZI_BACKOFF_BASE": "0.05",
     "WANGZI_BACKOFF_MAX": "2",
@@ -105,3 +107,38 @@ def run_stats(database_url: str) -> dict[str, dict]:
 def logged_stat(log: str, name: str) -> int:
     """Sum of one Scrapy stat over every spider's stats dump in a --verbose log."""
     return sum(int(v) for v in re.findall(rf"'{re.escape(name)}': (\d+)", log))
+
+
+def press(database_url: str, server_url: str, name: str, tmp: Path, timeout: float = 240):  # type: ignore[no-untyped-def]
+    """``wangzi press NAME --all`` against the fault server (the candidate is added first)."""
+    from crawler.cli.candidates import import_rows
+
+    report = import_rows(f"name\n{name}\n", database_url)
+    assert not report.errors, report.errors
+    env = {"SCRAPY_SETTINGS_MODULE": "tests.faults.settings", "WANGZI_FAULT_SERVER": server_url,
+           "WANGZI_DEAD_LETTER_DIR": str(tmp / "dead-letters"), "WANGZI_BACKOFF_BASE": FAST["WANGZI_BACKOFF_BASE"],
+           "WANGZI_BACKOFF_MAX": FAST["WANGZI_BACKOFF_MAX"]}
+    return run_wangzi("press", name, "--all", database_url=database_url, cwd=tmp, env=env, timeout=timeout)
+
+
+@dataclass
+class PressOutcome:
+    failures: list[FetchFailure] = field(default_factory=list)  # the feed failures of the press candidates
+    mentions: list[PressMention] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({f.kind for f in self.failures})
+
+
+def press_outcome(database_url: str) -> PressOutcome:
+    """What the press runs stored: feed failures (rows naming a candidate) and mentions."""
+    found = PressOutcome()
+    with session_scope(database_url) as session:
+        for failure in session.exec(select(FetchFailure).where(FetchFailure.candidate_id.is_not(None))).all():  # type: ignore[union-attr]
+            session.expunge(failure)
+            found.failures.append(failure)
+        for mention in session.exec(select(PressMention)).all():
+            session.expunge(mention)
+            found.mentions.append(mention)
+    return found

@@ -6,6 +6,11 @@ Per cell we assert: the stored failure kind is the right one, the server saw the
 settings ask for (and waited the Retry-After), and no snapshot was written. The matrix is
 printed (``-rA`` / ``-s``) and written to ``test-artifacts/fault-matrix.md``.
 
+The press spider gets its own row, run as ``wangzi press`` against the same server: a GDELT
+answer listing hostile URLs (loopback, metadata, private, ``file:``, credentials, a name that
+resolves into the local network, an article that redirects to the metadata service) must give
+one ``refused`` failure per URL, no mention, and no request to any of them.
+
 A second crawl checks the circuit breaker: a platform that keeps refusing is paused while
 another platform of the same crawl carries on.
 """
@@ -21,8 +26,9 @@ import pytest
 
 from records import PLATFORMS
 from storage.db import upgrade
-from tests.faults.catalogue import Fault, account_input, faults_for
-from tests.faults.crawl import crawl, logged_stat, outcomes, register, run_stats
+from spiders.pages import gdelt
+from tests.faults.catalogue import PRESS_NAME, SSRF_REDIRECT, SSRF_URLS, Fault, account_input, faults_for, press_faults
+from tests.faults.crawl import crawl, logged_stat, outcomes, press, press_outcome, register, run_stats
 from tests.faults.server import FaultServer, Routes, fixture_answer, fixture_cases, success_fallbacks
 from tests.helpers import REPO
 
@@ -51,13 +57,21 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             cells[(platform, fault.name)] = (fault, token)
             accounts[platform].append((text, token))
     register(database_url, accounts)
+    (press_fault,) = press_faults()
+    routes.pages[gdelt.search_url(f'"{PRESS_NAME}"')] = press_fault.answer
+    if press_fault.page:
+        routes.pages[press_fault.page[0]] = press_fault.page[1]
     with FaultServer(routes) as server:
         process = crawl(database_url, server.base_url, platforms, {"WANGZI_CIRCUIT_ENABLED": "false"}, tmp)
         hits = server.hits
+        searched = press(database_url, server.base_url, PRESS_NAME, tmp)
+        press_hits = server.hits[len(hits):]
     log = process.stdout + process.stderr
     assert process.returncode in (0, 1), log[-3000:]
     return {"cells": cells, "outcomes": outcomes(database_url), "hits": hits, "log": log,
-            "platforms": platforms, "stats": run_stats(database_url)}
+            "platforms": platforms, "stats": run_stats(database_url),
+            "press": {"fault": press_fault, "outcome": press_outcome(database_url), "hits": press_hits,
+                      "process": searched}}
 
 
 def _hits_by_url(matrix: dict[str, Any], token: str) -> dict[str, list[float]]:
@@ -145,6 +159,12 @@ def _matrix_markdown(matrix: dict[str, Any]) -> str:
         lines.append(f"| {name} | " + " | ".join(row) + " |")
     for (platform, name), why in KNOWN_BUGS.items():
         lines.append(f"\nKnown bug, {platform} x {name}: {why}.")
+    press_fault, problems = matrix["press"]["fault"], _press_problems(matrix)
+    kinds = "/".join(matrix["press"]["outcome"].kinds) or "NOTHING"
+    count = len(matrix["press"]["outcome"].failures)
+    lines += ["", "| press fault | press |", "|---|---|",
+              f"| {press_fault.name} | {kinds} ({count} URLs, no mention, none asked)"
+              + (f" **✗** {'; '.join(problems)}" if problems else "") + " |"]
     retries = logged_stat(matrix["log"], "retry/count")
     lines += ["", f"Scrapy `retry/count` over the crawl: {retries}."]
     return "\n".join(lines) + "\n"
@@ -174,9 +194,38 @@ def test_every_failure_kind_of_the_data_model_is_produced(matrix: dict[str, Any]
     from records import FailureKind
 
     stored = {kind for outcome in matrix["outcomes"].values() for kind in outcome.kinds}
+    stored |= set(matrix["press"]["outcome"].kinds)  # refused: the press row
     assert {k.value for k in FailureKind} - stored == set()
     assert {k.value for k in FailureKind} == {"rate_limited", "blocked", "captcha", "login_required", "not_found",
-                                               "private", "unrecognized", "http_error", "network"}
+                                               "private", "unrecognized", "http_error", "network", "refused"}
+
+
+def _press_problems(matrix: dict[str, Any]) -> list[str]:
+    outcome, hits = matrix["press"]["outcome"], matrix["press"]["hits"]
+    problems = []
+    if outcome.mentions:
+        problems.append(f"stored {len(outcome.mentions)} mention(s): {[m.url for m in outcome.mentions]}")
+    refused = {f.url for f in outcome.failures if f.kind == "refused"}
+    if refused != set(SSRF_URLS):
+        problems.append(f"refused {sorted(refused)}, expected {sorted(SSRF_URLS)}")
+    if {f.kind for f in outcome.failures} - {"refused"}:
+        problems.append(f"other failures: {[(f.kind, f.url) for f in outcome.failures if f.kind != 'refused']}")
+    hostile = {urlsplit(url).netloc for url in SSRF_URLS if url != SSRF_REDIRECT} - {""} | {"169.254.169.254"}
+    asked = [hit.url for hit in hits if urlsplit(hit.url).netloc in hostile]
+    if asked:
+        problems.append(f"the server was asked {asked}")
+    return problems
+
+
+def test_a_feed_listing_hostile_urls_gives_refused_failures_no_mention_and_no_request(matrix: dict[str, Any]) -> None:
+    process = matrix["press"]["process"]
+    assert process.returncode == 1, process.stderr[-3000:]  # failures of the feed were printed
+    assert not _press_problems(matrix), (_press_problems(matrix), process.stderr[-3000:])
+    redirect = next(f for f in matrix["press"]["outcome"].failures if f.url == SSRF_REDIRECT)
+    assert "169.254.169.254" in redirect.detail  # refused on the redirect hop, after the public page answered
+    assert any(hit.url == SSRF_REDIRECT for hit in matrix["press"]["hits"])
+    private = next(f for f in matrix["press"]["outcome"].failures if "intranet" in f.url)
+    assert "10.0.0.7" in private.detail  # refused after resolution
 
 
 def test_retries_follow_the_settings(matrix: dict[str, Any]) -> None:
