@@ -70,7 +70,7 @@ from enrichment.schema import (
     index_column,
     score_column,
 )
-from storage.candidates import active_candidate_ids, candidate_account_platforms
+from storage.candidates import active_candidate_ids, candidate_account_platforms, get_candidate
 from storage.feature_inputs import (
     Watermark,
     follower_counts,
@@ -683,10 +683,15 @@ def candidate_feature_document(session: Session, candidate_id: int) -> dict[str,
         return None
     snapshot = latest_feature_snapshot(session, candidate_id)
     stored = snapshot.features or {}  # type: ignore[union-attr]
+    candidate = get_candidate(session, candidate_id)
     row: dict[str, Any] = {"schema_version": snapshot.schema_version, "candidate_id": candidate_id,  # type: ignore[union-attr]
+                           "display_name": candidate.display_name if candidate else None,
+                           "active": candidate.active if candidate else None,
                            "as_of": snapshot.as_of, "computed_at": snapshot.computed_at,  # type: ignore[union-attr]
                            "ranked_at": snapshot.ranked_at}  # type: ignore[union-attr]
-    row.update({spec.name: stored.get(spec.name) for spec in FEATURE_SPECS})
+    # A feature the row also keeps as a real column is read from the column when the JSON
+    # leaves it out (rows leave NULLs out; a row written by hand may fill the column only).
+    row.update({spec.name: stored.get(spec.name, getattr(snapshot, spec.name, None)) for spec in FEATURE_SPECS})
     row.update({spec.name: getattr(snapshot, spec.name) for spec in INDEX_SPECS})
     plain = {name: value.isoformat() if isinstance(value, datetime) else _json_value(value) for name, value in row.items()}
     return {"features": plain, "explain": explanation}

@@ -222,3 +222,21 @@ def test_a_handle_that_is_an_arbitrary_url_is_refused(client: TestClient) -> Non
         assert answer.status_code == 422, (text, answer.text)
         assert f"{platform} handle" in answer.json()["detail"]
     assert http.get("/candidates").json() == []
+
+
+def test_features_answer_every_export_column_as_strict_json_with_the_explanation(client: TestClient, database_url: str) -> None:
+    """The documented export columns (a value not known is null, never missing; a non-finite
+    number stored by an old ranking is null, not Infinity) and what ``wangzi explain`` shows."""
+    from enrichment.schema import EXPORT_COLUMNS
+
+    with session_scope(database_url) as session:
+        candidate_id = add_candidate(session, "碧诗").id
+        session.add(FeatureSnapshot(candidate_id=candidate_id, as_of=utcnow(), schema_version="2",
+                                    features={"followers_total": 5}, composite_index=float("inf")))
+    answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {spec.name for spec in EXPORT_COLUMNS} <= set(body)
+    assert body["followers_total"] == 5 and body["composite_index"] is None and body["press_365d"] is None
+    assert body["display_name"] == "碧诗" and body["active"] is True
+    assert isinstance(body["explain"], dict) and body["explain"]

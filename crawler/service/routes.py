@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import re
 import uuid
@@ -20,10 +19,16 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, R
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from crawler.service.dependencies import LookupsDep, SessionDep, SettingsDep, guarded
-from crawler.service.models import CandidatePublic, LookupAccepted, LookupCreate, LookupPublic
+from crawler.service.models import (
+    CandidatePublic,
+    LookupAccepted,
+    LookupCreate,
+    LookupPublic,
+)
+from enrichment.stage import candidate_feature_document
 from records import PLATFORMS
 from spiders.pages.registry import normalize_account
-from storage import candidates, features, lookup_jobs
+from storage import candidates, lookup_jobs
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -135,12 +140,14 @@ def get_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
 @router.get("/candidates/{candidate_id}/features", dependencies=guarded, tags=["candidates"],
             summary="The candidate's newest feature snapshot (from the enrichment stage)")
 def candidate_features(candidate_id: int, session: SessionDep) -> dict[str, Any]:
+    """The documented export columns of the candidate's newest feature row (a missing value is
+    ``null``; no NaN or infinity) and, under ``explain``, what ``wangzi explain`` shows."""
     if candidates.get_candidate(session, candidate_id) is None:
         raise HTTPException(404, f"no candidate {candidate_id}")
-    row = features.latest_feature_snapshot(session, candidate_id)
-    if row is None:
+    document = candidate_feature_document(session, candidate_id)
+    if document is None:
         raise HTTPException(404, f"no features computed yet for candidate {candidate_id} (run the enrichment stage)")
-    return json.loads(json.dumps(row.model_dump(), default=str))  # type: ignore[no-any-return]
+    return {**document["features"], "explain": document["explain"]}
 
 
 def lookup_target(session: Any, body: LookupCreate) -> tuple[int, list[str]]:
