@@ -13,6 +13,7 @@ import typer
 
 from crawler.cli._common import OK, PROBLEM, USAGE, fail
 from records import Failure, PostPage, Profile
+from records.leads import SearchPage
 from spiders.pages.article import ArticlePage
 from spiders.pages.google_news import ArticleSignature, GoogleLink
 from spiders.pages.news import NewsFeed
@@ -21,12 +22,14 @@ from spiders.pages.registry import UnknownPlatform, platform_module
 
 #: Every record a platform's or news source's parser answers with (besides a ``Failure``):
 #: what this command prints.
-PRINTED: tuple[type, ...] = (Profile, PostPage, NewsFeed, ArticleSignature, GoogleLink, ArticlePage)
+PRINTED: tuple[type, ...] = (Profile, PostPage, NewsFeed, ArticleSignature, GoogleLink, ArticlePage, SearchPage)
 
 
 def parse(
     platform: str = typer.Argument(..., help="bilibili, weibo, xiaohongshu, douyin, taobao_live, youku, youtube, "
-                                              "instagram, tiktok, x, google_news, gdelt or article."),
+                                              "instagram, tiktok, x, google_news, gdelt, article, or a "
+                                              "search answer: bilibili_search, weibo_search, xiaohongshu_search, "
+                                              "youtube_search."),
     file: Path = typer.Argument(..., help="The saved response body (JSON, HTML, XML), or - for stdin."),
     url: str = typer.Option(None, "--url", help="The URL it was fetched from (picks the endpoint parser)."),
     status: int = typer.Option(200, "--status", help="The HTTP status it came with."),

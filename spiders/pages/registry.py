@@ -21,11 +21,16 @@ from types import ModuleType
 
 from records import PLATFORMS, AccountRef, ParseResult
 
-#: News sources and page parsers that ``wangzi parse`` also knows, with their page modules.
+#: News sources, page parsers and search answers that ``wangzi parse`` also knows, with their page modules.
 SOURCES: dict[str, str] = {
     "google_news": "spiders.pages.google_news",
     "gdelt": "spiders.pages.gdelt",
     "article": "spiders.pages.article",
+    # Search answers (discovery, docs/discovery.md): they parse to a records.leads.SearchPage.
+    "bilibili_search": "spiders.pages.bilibili_search",
+    "weibo_search": "spiders.pages.weibo_search",
+    "xiaohongshu_search": "spiders.pages.xiaohongshu_search",
+    "youtube_search": "spiders.pages.youtube_search",
 }
 
 
