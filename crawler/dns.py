@@ -62,7 +62,7 @@ class PublicAddressResolver(CachingThreadedResolver):
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
         return cls(reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), bool(settings.get("WANGZI_REPLAY")))
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's name
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:
         return super().getHostByName(name, timeout).addCallback(self.checked, name)
 
     def checked(self, address: str, name: str) -> str:

@@ -67,7 +67,6 @@ from spiders.pages import google_news as google_news_parser
 from spiders.pages.article import ArticlePage
 from spiders.pages.google_news import ArticleSignature, GoogleLink, Window
 from spiders.pages.news import NewsFeed, NewsItem
-from spiders.pages.public_url import refused_url
 from spiders.pages.press_search import (
     BRAND_CONTEXT_POSTS,
     PARSER_VERSION,
@@ -80,6 +79,7 @@ from spiders.pages.press_search import (
     truthy,
     unconfirmed_mention,
 )
+from spiders.pages.public_url import refused_url
 
 logger = logging.getLogger(__name__)
 

@@ -150,6 +150,6 @@ _Base: Any = load_object(PROJECT_RESOLVER)
 class MappedResolver(_Base):  # type: ignore[misc, valid-type]
     """The project's resolver, with the names of ``WANGZI_TEST_HOSTS`` answered from a table."""
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's name
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:
         table = json.loads(os.environ.get("WANGZI_TEST_HOSTS") or "{}")
         return super().getHostByName(table.get(name.lower(), name), timeout)

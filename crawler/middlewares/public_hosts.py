@@ -73,15 +73,14 @@ class PublicHostsMiddleware:
             # Rewritten by the replay middleware: the loopback server is the destination, the
             # real URL was checked before the rewrite; checked again, it costs nothing.
             self._check(request, request.meta.get("wangzi_original_url") or request.url)
-            return None
+            return
         behind = real_url(request.url, replay_url)
         if behind is not None:  # a redirect the replay server kept on loopback
             self._check(request, behind)
-            return None
+            return
         self._check(request, request.url)
         if self.resolve is not None:
             await self._check_address(request)
-        return None
 
     def _check(self, request: Request, url: str) -> None:
         failure = refused_url(url)

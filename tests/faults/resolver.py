@@ -35,7 +35,7 @@ class FaultResolver(PublicAddressResolver):
         resolver.allow_loopback = True  # the fault server
         return resolver  # type: ignore[return-value]
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 - Twisted's name
+    def getHostByName(self, name: str, timeout: Any = ()) -> Any:
         try:
             address = str(ipaddress.ip_address(name))
         except ValueError:
