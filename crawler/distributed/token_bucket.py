@@ -5,6 +5,7 @@ proxy and platform (``WANGZI_PROXY_RATES``, key ``<platform>:proxy:<name>``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,24 +57,37 @@ class TokenBucket:
 
 
 class LocalTokenBucket:
-    """:class:`TokenBucket` within one process (``time.monotonic``), for proxies' rates when no
-    Redis is configured. Same reservations: ``take`` says how long to wait for the slot."""
+    """A token bucket within one process (``time.monotonic``), for proxies' rates when no Redis
+    is configured. Unlike the Redis bucket it does not hand out reservations: waiters queue on
+    a lock per key (first come, first served) and each takes its token when it leaves, so a
+    request that was held up (the event loop busy writing to the database) never goes out
+    together with the ones queued behind it: the sends themselves are spaced."""
 
     def __init__(self, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.burst = max(float(burst), 1.0)
         self.clock = clock
         self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self.locks: dict[str, asyncio.Lock] = {}
         self.sent: dict[str, int] = {}
 
-    def take(self, key: str, rate: float) -> float:
+    async def acquire(self, key: str, rate: float) -> float:
+        """Wait for a token of ``key`` at ``rate`` per second; returns the seconds waited."""
         if rate <= 0:
             return 0.0
-        now = self.clock()
-        tokens, at = self.buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * rate) - 1
-        self.buckets[key] = (tokens, now)
-        self.sent[key] = self.sent.get(key, 0) + 1
-        return -tokens / rate if tokens < 0 else 0.0
+        waited = 0.0
+        async with self.locks.setdefault(key, asyncio.Lock()):
+            while True:
+                now = self.clock()
+                tokens, at = self.buckets.get(key, (self.burst, now))
+                tokens = min(self.burst, tokens + (now - at) * rate)
+                if tokens >= 1:
+                    self.buckets[key] = (tokens - 1, now)
+                    self.sent[key] = self.sent.get(key, 0) + 1
+                    return waited
+                self.buckets[key] = (tokens, now)
+                pause = (1 - tokens) / rate
+                waited += pause
+                await asyncio.sleep(pause)
 
 
 def proxy_rate_key(platform: str, proxy: str) -> str:

@@ -61,15 +61,20 @@ class RateLimitMiddleware:
         rate = self.rate_for(platform)
         if rate > 0 and self.bucket is not None:
             wait = self.bucket.take(platform, rate)
+        if wait > 0:
+            self.crawler.stats.inc_value("wangzi/rate_limit_wait_ms", int(wait * 1000))
+            await asyncio.sleep(wait)
         proxy = request.meta.get("wangzi_proxy_name")
         proxy_rate = self.proxy_rate_for(platform)
         if proxy and proxy_rate > 0:
             key = proxy_rate_key(platform, proxy)
-            proxy_wait = self.bucket.take(key, proxy_rate) if self.bucket is not None else self.local.take(key, proxy_rate)
-            wait = max(wait, proxy_wait)
-        if wait > 0:
-            self.crawler.stats.inc_value("wangzi/rate_limit_wait_ms", int(wait * 1000))
-            await asyncio.sleep(wait)
+            if self.bucket is not None:
+                proxy_wait = self.bucket.take(key, proxy_rate)
+                if proxy_wait > 0:
+                    await asyncio.sleep(proxy_wait)
+            else:
+                proxy_wait = await self.local.acquire(key, proxy_rate)
+            self.crawler.stats.inc_value("wangzi/rate_limit_wait_ms", int(proxy_wait * 1000))
         return None
 
 
