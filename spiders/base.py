@@ -195,6 +195,10 @@ class AccountSpider(scrapy.Spider):
 
     platform: ClassVar[str] = ""
     parser_version: ClassVar[str] = "1"
+    #: Requests one refresh of each kind costs per account when the primary endpoints answer
+    #: (fallbacks not counted), with ``WANGZI_RECENT_POSTS`` at its default: what ``wangzi plan``
+    #: multiplies by the refresh policy's cadences. Kept next to ``sources`` in each spider.
+    refresh_requests: ClassVar[dict[str, float]] = {"profiles": 1}
 
     def __init__(self, *args: Any, targets: list[AccountRef] | None = None,
                  due: dict[int, frozenset[str]] | None = None, **kwargs: Any) -> None:

@@ -49,6 +49,7 @@ class BilibiliSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["api.bilibili.com"]
+    refresh_requests = {"profiles": 1}  # the card (nav once per crawl, not per account)
     custom_settings = {
         # api.bilibili.com answers -412/-799 to bursts from one IP: two at a time, ~1 s apart.
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,

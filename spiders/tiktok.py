@@ -52,6 +52,7 @@ class TikTokSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["tiktok.com"]
+    refresh_requests = {"profiles": 1, "posts": 1}  # the page; item_list when the page carries no videos
     custom_settings = {
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": 5.0,

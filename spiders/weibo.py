@@ -54,6 +54,8 @@ class WeiboSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["m.weibo.cn", "weibo.com"]
+    # getIndex; the INFO container; 20 posts = 2 pages (the ajax pair only with a login cookie)
+    refresh_requests = {"profiles": 1, "details": 1, "posts": 2}
     custom_settings = {
         # m.weibo.cn answers 418 to bursts; a few seconds between requests keeps it quiet.
         "CONCURRENT_REQUESTS_PER_DOMAIN": 1,

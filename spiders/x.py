@@ -111,6 +111,9 @@ class XSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["x.com"]
+    refresh_requests = {"profiles": 1, "details": 1, "posts": 1}  # UserByScreenName; AboutAccountQuery; UserTweets
+    #: The endpoint (source name) each kind's request goes to: each has its own session window.
+    kind_endpoints = {"profiles": "x.user_by_screen_name", "details": "x.about_account", "posts": "x.user_tweets"}
     custom_settings = {
         # One logged-in session: X allows ~50 UserByScreenName calls per 15 minutes per
         # account (error 88 beyond that), so go slowly and one at a time.

@@ -52,6 +52,7 @@ class YouTubeSpider(AccountSpider):
     platform = PLATFORM
     parser_version = PARSER_VERSION
     allowed_domains = ["youtube.com", "googleapis.com"]
+    refresh_requests = {"profiles": 1, "details": 1, "posts": 1}  # channel page; about panel; RSS
     custom_settings = {
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
         "DOWNLOAD_DELAY": 2.0,

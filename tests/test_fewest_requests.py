@@ -55,3 +55,24 @@ def test_the_policy_makes_details_due_weekly_and_profiles_daily() -> None:
     assert policy.due_kinds("weibo", refreshed, now) == ["profiles", "posts"]
     refreshed["details"] = (now - timedelta(days=7, minutes=1)).isoformat()
     assert policy.due_kinds("weibo", refreshed, now) == ["profiles", "details", "posts"]
+
+
+def test_plan_prints_requests_per_day_and_identities_for_2000_candidates(sqlite_url: str) -> None:
+    import json
+
+    from tests.helpers import run_wangzi
+
+    result = run_wangzi("plan", "--assume", "2000", "--json", database_url=sqlite_url,
+                        env={"WANGZI_PROXY_RATES": '{"*": 0.05}', "WANGZI_PROXIES": "http://127.0.0.1:9 name=a, http://127.0.0.1:10 name=b",
+                             "WANGZI_X_SESSIONS": ""})
+    assert result.returncode == 0, result.stderr
+    plans = {p["platform"]: p for p in json.loads(result.stdout)}
+    assert plans["bilibili"]["per_account"] == 1.0  # the card, daily
+    assert round(plans["weibo"]["per_account"], 2) == 3.14  # getIndex + 2 post pages daily, the INFO container weekly
+    assert round(plans["youtube"]["per_account"], 2) == 2.14
+    # At 0.05 requests/s per identity: Bilibili's 2,000 a day take 11.1 hours (1 identity; 2 proxies
+    # configured), TikTok's 4,000 22.2 hours (1), Weibo's 6,286 34.9 hours (2).
+    assert plans["bilibili"]["identities_needed"] == 1 and plans["bilibili"]["identities_configured"] == 2
+    assert plans["tiktok"]["identities_needed"] == 1 and round(plans["tiktok"]["hours_one_identity"], 1) == 22.2
+    assert plans["weibo"]["identities_needed"] == 2 and round(plans["weibo"]["hours_one_identity"], 1) == 34.9
+    assert plans["x"]["identities_configured"] == 0  # no X session: nothing can be asked
