@@ -38,8 +38,8 @@ VOLATILE_PARAMS = frozenset(
      "dm_cover_img_str", "dm_img_inter", "web_location", "verifyFp", "fp", "callback", "key"}
 )
 #: Request/response headers whose values are secrets; redacted in recordings by default.
-SECRET_HEADERS = frozenset({"cookie", "authorization", "set-cookie", "x-csrf-token", "x-ig-www-claim",
-                            "x-goog-api-key", "x-api-key"})
+SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization", "set-cookie", "x-csrf-token",
+                            "x-ig-www-claim", "x-goog-api-key", "x-api-key"})
 #: Query parameters whose values are secrets (API keys, tokens); redacted in recordings.
 SECRET_PARAMS = frozenset({"key", "access_token", "api_key", "apikey", "token", "auth_token", "ct0", "sessionid"})
 REDACTED = "REDACTED"
