@@ -339,3 +339,19 @@ WANGZI_SESSION_WINDOWS = {
 #: Seconds a request may wait for a session to come out of its lock before the account is
 #: left for a later run (nothing stored for it: nothing was asked).
 WANGZI_SESSION_MAX_WAIT = 60.0
+
+
+# --------------------------------------------------------------------------- discovery (issue 19)
+# `wangzi discover` (docs/discovery.md): search spiders (spiders/<platform>_search.py) ask
+# each platform's public search, one request at a time, with the platform's own politeness.
+
+#: Requests a `wangzi discover` run may make in all (split evenly between the platforms it
+#: searches; a platform's prelude, such as Bilibili's nav, counts too). `--max-requests` wins.
+WANGZI_DISCOVERY_MAX_REQUESTS = 200
+#: Pages asked per query at most (while the answer names a next page).
+WANGZI_DISCOVERY_MAX_PAGES = 2
+#: Graph hops followed from what a search finds or a seed creator shows (1: the accounts a
+#: hit's bio links to or @mentions; 0: none).
+WANGZI_DISCOVERY_MAX_HOPS = 1
+#: The seeds TOML `wangzi discover` reads when no --seed is given; empty: crawler/data/seeds.toml.
+WANGZI_DISCOVERY_SEEDS = ""

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from records import FailureItem, FeedFailureItem, PostsItem, ProfileItem
+from records.leads import SearchFailureItem
 from storage.models import Account, AccountLink, FetchFailure, Post, PostSnapshot, ProfileSnapshot, utcnow
 from storage.candidates import account_for_ref
 from storage.db import insert_ignore
@@ -39,6 +40,8 @@ def write_items(session: Session, items: Iterable[Any], run_id: int | None) -> C
             counts[f"failure:{item.failure.kind.value}"] += write_failure(session, account, item, run_id)
         elif isinstance(item, FeedFailureItem):
             counts[f"failure:{item.failure.kind.value}"] += write_feed_failure(session, item, run_id)
+        elif isinstance(item, SearchFailureItem):
+            counts[f"failure:{item.failure.kind.value}"] += write_search_failure(session, item, run_id)
     return counts
 
 
@@ -178,6 +181,22 @@ def write_feed_failure(session: Session, item: FeedFailureItem, run_id: int | No
         crawl_run_id=run_id,
         account_id=None,
         candidate_id=item.candidate_id,
+        platform=item.source,
+        kind=item.failure.kind.value,
+        url=item.url,
+        http_status=item.failure.status,
+        detail=item.failure.detail[:500],
+        occurred_at=item.occurred_at,
+    ))
+
+
+def write_search_failure(session: Session, item: SearchFailureItem, run_id: int | None) -> int:
+    """A discovery search's typed failure: stored under the search source's name
+    (``bilibili_search``) with no account and no candidate, so the platform's own account
+    outcomes (``wangzi health``) are not changed by what its search answered."""
+    return _add_failure_once(session, FetchFailure(
+        crawl_run_id=run_id,
+        account_id=None,
         platform=item.source,
         kind=item.failure.kind.value,
         url=item.url,
