@@ -502,3 +502,58 @@ class IdentityState(SQLModel, table=True):
     last_ok_at: Optional[datetime] = None
     rate: Optional[float] = None  # configured requests/s (proxies) for display
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- shortlists
+# Issue 18 item 4: the review desk's named lists. ``shortlistevent`` is the history, append-only
+# (every change of a candidate's status or note on a list is a new row, never updated);
+# ``shortlistmember`` is each candidate's current state on a list, written in the same
+# transaction as the event that set it, so the cohort table filters by status with one join.
+# Queries in storage/shortlists.py.
+
+#: A candidate's statuses on a shortlist, in the order a review goes.
+SHORTLIST_STATUSES = ("new", "shortlisted", "contacted", "approved", "rejected")
+
+
+class Shortlist(SQLModel, table=True):
+    """A named list of candidates (``spring-beauty``, ``京东 Q3``)."""
+
+    __table_args__ = (UniqueConstraint("name", name="uq_shortlist_name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    description: Optional[str] = None
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ShortlistMember(SQLModel, table=True):
+    """A candidate's current status on a shortlist and the change that set it."""
+
+    __table_args__ = (
+        UniqueConstraint("shortlist_id", "candidate_id", name="uq_shortlistmember_list_candidate"),
+        Index("ix_shortlistmember_candidate_list", "candidate_id", "shortlist_id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shortlist_id: int = Field(foreign_key="shortlist.id")
+    candidate_id: int = Field(foreign_key="candidate.id")
+    status: str = Field(max_length=16)  # one of SHORTLIST_STATUSES
+    note: Optional[str] = None  # the newest note given
+    changed_by: str = Field(max_length=200)
+    changed_at: datetime = Field(default_factory=utcnow)
+    event_id: Optional[int] = None  # the shortlistevent that set this state
+
+
+class ShortlistEvent(SQLModel, table=True):
+    """One change on a shortlist, append-only: who set which status (and note) when."""
+
+    __table_args__ = (Index("ix_shortlistevent_list_candidate", "shortlist_id", "candidate_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    shortlist_id: int = Field(foreign_key="shortlist.id")
+    candidate_id: int = Field(foreign_key="candidate.id")
+    status: str = Field(max_length=16)
+    note: Optional[str] = None
+    actor: str = Field(max_length=200)  # the name given at the desk's login, or the API caller's
+    at: datetime = Field(default_factory=utcnow, index=True)
