@@ -20,11 +20,13 @@ def serve(
     lookup_timeout: float = typer.Option(DEFAULT_LOOKUP_TIMEOUT, "--lookup-timeout", min=1.0, help="Seconds a lookup may run before it is stopped and marked failed."),
     replay: Path = typer.Option(None, "--replay", help="Serve every crawl from this HAR recording (offline demos and tests)."),
     no_auth: bool = typer.Option(False, "--no-auth", help="Accept requests without a token (local development only)."),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies", envvar="WANGZI_DESK_SECURE_COOKIES", help="Mark the review desk's session cookie Secure (serve it behind HTTPS)."),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
 ) -> None:
-    """Serve POST /lookups, GET /lookups/{id}, GET /candidates, GET /candidates/{id}/features
-    (docs page at /docs, which asks for the token). Every route but /health and /docs needs
+    """Serve the review desk at / (log in with the token) and the JSON API: POST /lookups,
+    GET /lookups/{id}, GET /candidates, GET /candidates/{id}/features, /shortlists (docs page at
+    /docs, which asks for the token). Every API route but /health and /docs needs
     `Authorization: Bearer $WANGZI_API_TOKEN`."""
     # Imported here, not at the top: FastAPI and uvicorn would slow every `wangzi` command.
     import uvicorn
@@ -43,8 +45,9 @@ def serve(
     else:
         log_config = uvicorn.config.LOGGING_CONFIG
     app = create_app(database_url, workers=workers, max_body=max_body, replay=replay.resolve() if replay else None,
-                     lookup_timeout=lookup_timeout, require_auth=not no_auth)
-    err.print(line(f"Wangzi API on http://{host}:{port} (docs: /docs); {workers} lookup worker(s)"))
+                     lookup_timeout=lookup_timeout, require_auth=not no_auth, secure_cookies=secure_cookies)
+    err.print(line(f"Wangzi review desk on http://{host}:{port}/ (log in with WANGZI_API_TOKEN), API docs at /docs; "
+                   f"{workers} lookup worker(s)"))
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=True)
 
 

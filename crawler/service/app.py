@@ -16,6 +16,7 @@ from crawler.service.body_limit import BodySizeLimit
 from crawler.service.dependencies import ServiceSettings
 from crawler.service.lookups import LookupQueue
 from crawler.service.routes import router
+from crawler.service.shortlist_routes import shortlist_router
 from storage.db import database_url as resolve_url
 from storage.db import ensure_schema
 
@@ -38,6 +39,7 @@ def create_app(
     replay: str | Path | None = None,
     lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
     require_auth: bool = True,
+    secure_cookies: bool = False,
 ) -> FastAPI:
     """The service. ``token`` defaults to ``WANGZI_API_TOKEN``; without one it refuses to be
     built unless ``require_auth`` is False (local development only)."""
@@ -57,4 +59,9 @@ def create_app(
     app.state.lookups = LookupQueue(url, workers, str(replay) if replay else None, lookup_timeout)
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     app.include_router(router)
+    app.include_router(shortlist_router)
+    # The review desk (crawler/desk): pages at / and /desk/, its session cookie, CSRF and headers.
+    from crawler.desk import mount_desk
+
+    mount_desk(app, token=token, secure_cookies=secure_cookies)
     return app

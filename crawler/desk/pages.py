@@ -1,0 +1,420 @@
+"""Every page and form of the review desk, at module level on one router (``mount_desk``
+includes it): the cohort table at ``/``, a candidate's page, the comparison, shortlists, the
+exports, the lookup button and its event stream, login and logout.
+
+Pages take the request's database session (``SessionDep``, as the JSON API's routes do) and read
+through storage's named functions and the enrichment stage; every page needs a logged-in
+session (``UserDep``) and every POST also the session's CSRF token (``FormUserDep``), see
+:mod:`crawler.desk.security`. Templates are in ``templates/``; everything a platform returned is
+escaped there by Jinja2's autoescaping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from crawler.desk.charts import chart_document
+from crawler.desk.exports import (
+    COHORT_COLUMNS,
+    SHORTLIST_COLUMNS,
+    cohort_record,
+    csv_chunks,
+    member_record,
+    xlsx_bytes,
+)
+from crawler.desk.security import (
+    DeskUser,
+    clean_next,
+    csrf_protected,
+    current_user,
+    end_session,
+    login_csrf,
+    require_user,
+    same_origin,
+    start_session,
+    token_matches,
+)
+from crawler.desk.templating import TEMPLATES
+from crawler.desk.view import FLAG_CHOICES, PER_PAGE, TIERS, CohortView, parse_view
+from crawler.service.dependencies import LookupsDep, SessionDep, SettingsDep
+from crawler.service.models import LookupCreate
+from enrichment.features import GROWTH_WINDOWS
+from enrichment.report import INDEX_LABELS, load_report
+from enrichment.schema import INDICES
+from records import PLATFORMS
+from storage import lookup_jobs
+from storage.candidates import candidate_accounts, get_candidate, latest_snapshots
+from storage.db import session_scope
+from storage.desk import SCORES, cohort_page, iter_cohort, lookup_progress, recent_failures, recent_posts
+from storage.models import SHORTLIST_STATUSES
+from storage.shortlists import (
+    ShortlistRefused,
+    add_members,
+    candidate_memberships,
+    create_shortlist,
+    get_shortlist,
+    list_shortlists,
+    set_status,
+    shortlist_history,
+    shortlist_members,
+)
+
+desk_router = APIRouter(include_in_schema=False)
+
+UserDep = Annotated[DeskUser, Depends(require_user)]
+FormUserDep = Annotated[DeskUser, Depends(csrf_protected)]
+
+#: How often the lookup event stream reads the job's state, in seconds.
+EVENT_POLL = 0.5
+
+
+def render(request: Request, template: str, user: DeskUser | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.update(request=request, user=user, csrf=user.csrf if user else "", platform_names=list(PLATFORMS),
+                   index_labels=INDEX_LABELS, statuses=SHORTLIST_STATUSES)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+# --------------------------------------------------------------------------- login
+
+
+@desk_router.get("/desk/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the parameter's name in the URL
+    if current_user(request) is not None:
+        return back(clean_next(next))  # type: ignore[return-value]
+    return render(request, "login.jinja", None, next=clean_next(next), login_token=login_csrf(request), error=None)
+
+
+@desk_router.post("/desk/login", response_class=HTMLResponse)
+async def login(
+    request: Request, settings: SettingsDep,
+    token: Annotated[str, Form(max_length=1000)] = "", who: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+) -> Response:
+    expected = request.session.get("login_csrf") or ""
+    if not expected or not hmac.compare_digest(csrf_token.encode(), str(expected).encode()) or not same_origin(request):
+        return render(request, "login.jinja", None, status_code=403, next=clean_next(next),
+                      login_token=login_csrf(request), error="The login form was out of date: try again.")
+    name = " ".join(who.split())
+    if not token_matches(settings, token):
+        await asyncio.sleep(0.5)  # a wrong token costs time
+        return render(request, "login.jinja", None, status_code=401, next=clean_next(next),
+                      login_token=login_csrf(request), error="That is not the service's token (WANGZI_API_TOKEN).")
+    if not name or len(name) > 200 or not name.isprintable():
+        return render(request, "login.jinja", None, status_code=422, next=clean_next(next),
+                      login_token=login_csrf(request), error="Give your name (at most 200 characters): "
+                      "it is recorded with your shortlist changes.")
+    start_session(request, name)
+    return back(clean_next(next))
+
+
+@desk_router.post("/desk/logout")
+def logout(request: Request, user: FormUserDep) -> Response:
+    end_session(request)
+    return back("/desk/login")
+
+
+# --------------------------------------------------------------------------- the cohort table
+
+
+def shown_platforms(view: CohortView, rows: list[Any]) -> list[str]:
+    """Follower columns: the platforms filtered on, else those with a count on this page."""
+    if view.query.platforms:
+        return list(view.query.platforms)
+    present = {p for row in rows for p in PLATFORMS if row.features.get(f"followers_{p}") is not None}
+    if view.query.sort.startswith("followers_") and view.query.sort != "followers_total":
+        present.add(view.query.sort[len("followers_"):])
+    return [p for p in PLATFORMS if p in present]
+
+
+@desk_router.get("/", response_class=HTMLResponse)
+def cohort_table(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    lists = list_shortlists(session)
+    view = parse_view(request.query_params, {s.id for s in lists})
+    page = cohort_page(session, view.query)
+    pages = max(1, -(-page.total // view.per))
+    context = dict(view=view, page=page, pages=pages, lists=lists, platforms=shown_platforms(view, page.rows),
+                   tiers=TIERS, flag_choices=FLAG_CHOICES, per_page=PER_PAGE, scores=SCORES,
+                   shortlist=next((s for s in lists if s.id == view.query.shortlist_id), None))
+    if htmx(request) and request.headers.get("hx-target") == "cohort":
+        return render(request, "_cohort.jinja", user, **context)
+    return render(request, "table.jinja", user, **context)
+
+
+def _export_view(request: Request, session: Any) -> CohortView:
+    view = parse_view(request.query_params, {s.id for s in list_shortlists(session)})
+    return view
+
+
+def _filename(stem: str, suffix: str) -> str:
+    return f"{stem}-{datetime.now(timezone.utc):%Y%m%d-%H%M}.{suffix}"
+
+
+@desk_router.get("/desk/export.csv")
+def export_csv(request: Request, session: SessionDep, settings: SettingsDep, user: UserDep) -> StreamingResponse:
+    """The current view (every page of it) as CSV."""
+    view = _export_view(request, session)
+    url = settings.database_url
+
+    def chunks() -> Iterator[str]:
+        with session_scope(url) as own:  # the request's session is closed once the route returns
+            yield from csv_chunks(COHORT_COLUMNS, (cohort_record(row) for row in iter_cohort(own, view.query)))
+
+    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{_filename("wangzi-cohort", "csv")}"'})
+
+
+@desk_router.get("/desk/export.xlsx")
+def export_xlsx(request: Request, session: SessionDep, user: UserDep) -> Response:
+    view = _export_view(request, session)
+    body = xlsx_bytes(COHORT_COLUMNS, (cohort_record(row) for row in iter_cohort(session, view.query)))
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
+        "Content-Disposition": f'attachment; filename="{_filename("wangzi-cohort", "xlsx")}"'})
+
+
+# --------------------------------------------------------------------------- a candidate
+
+
+def _charts(data: Any) -> list[dict[str, Any]]:
+    return [chart_document([(platform, [(t, v) for t, v, _ in points])], title=f"{platform} followers")
+            for platform, points in sorted(data.history.items(), key=lambda item: list(PLATFORMS).index(item[0])
+                                           if item[0] in PLATFORMS else 99)]
+
+
+def _growth(features: dict[str, Any] | None, platforms: list[str]) -> list[dict[str, Any]]:
+    if not features:
+        return []
+    rows = []
+    for platform in [*platforms, None]:
+        suffix = f"_{platform}" if platform else ""
+        cells = [(features.get(f"growth_{d}d{suffix}_abs"), features.get(f"growth_{d}d{suffix}_rel")) for d in GROWTH_WINDOWS]
+        if any(a is not None for a, _ in cells):
+            rows.append({"platform": platform or "all platforms", "cells": cells})
+    return rows
+
+
+def _running_job(session: Any, candidate_id: int) -> Any:
+    jobs = [job for job in lookup_jobs.unfinished_jobs(session) if job.candidate_id == candidate_id]
+    return max(jobs, key=lambda job: job.created_at) if jobs else None
+
+
+@desk_router.get("/desk/candidates/{candidate_id}", response_class=HTMLResponse)
+def candidate_page(candidate_id: int, request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    from crawler.cli.candidates_suggest import suggestions
+
+    candidate = get_candidate(session, candidate_id)
+    if candidate is None:
+        raise HTTPException(404, f"no candidate {candidate_id}")
+    data = load_report(session, candidate_id)
+    accounts = candidate_accounts(session, [candidate_id]).get(candidate_id, [])
+    profiles = sorted(latest_snapshots(session, [candidate_id]), key=lambda pair: pair[0].id or 0)
+    features = data.features or {}
+    platforms = [p for p in PLATFORMS if p in data.history]
+    brands = features.get("brands_by_country") or {}
+    press = sorted(data.press or [], key=lambda m: (m.published_at is None, m.published_at or datetime.min.replace(tzinfo=timezone.utc)),
+                   reverse=False)
+    press.reverse()
+    return render(
+        request, "candidate.jinja", user, candidate=candidate, data=data, accounts=accounts, profiles=profiles,
+        features=features, charts=_charts(data), growth=_growth(data.features, platforms), windows=GROWTH_WINDOWS,
+        brands=sorted(brands.items()), press=press, press_searched=data.press is not None,
+        posts=recent_posts(session, candidate_id), failures=recent_failures(session, candidate_id),
+        suggestions=suggestions(session, candidate_id), memberships=candidate_memberships(session, candidate_id),
+        history=shortlist_history(session, candidate_id=candidate_id, limit=50), lists=list_shortlists(session),
+        job=_running_job(session, candidate_id), indices=INDICES,
+    )
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/lookup", response_class=HTMLResponse)
+def start_lookup(candidate_id: int, request: Request, session: SessionDep, lookups: LookupsDep,
+                 background: BackgroundTasks, user: FormUserDep) -> Response:
+    """The 'look up now' button: the same job the JSON API's ``POST /lookups`` makes, run by the
+    same lookup worker (crawler/service/lookups.py, with its replay support)."""
+    from crawler.service.routes import lookup_target
+
+    if get_candidate(session, candidate_id) is None:
+        raise HTTPException(404, f"no candidate {candidate_id}")
+    try:
+        target, platforms = lookup_target(session, LookupCreate(candidate_id=candidate_id))
+    except HTTPException as exc:
+        return render(request, "_lookup.jinja", user, status_code=200, job=None, error=str(exc.detail),
+                      candidate_id=candidate_id)
+    job_id = str(uuid.uuid4())
+    job = lookup_jobs.add_lookup_job(session, job_id, target, platforms)
+    background.add_task(lookups.submit, job_id)
+    if not htmx(request):
+        return back(f"/desk/candidates/{candidate_id}#lookup")
+    return render(request, "_lookup.jinja", user, job=job, error=None, candidate_id=candidate_id)
+
+
+def _job_state(database_url: str, job_id: str) -> dict[str, Any] | None:
+    with session_scope(database_url) as session:
+        job = lookup_jobs.lookup_job(session, job_id)
+        if job is None:
+            return None
+        since = job.started_at or job.created_at
+        progress = lookup_progress(session, job.candidate_id, since) if job.candidate_id else {}  # type: ignore[arg-type]
+        return {"id": job.id, "status": job.status, "candidate_id": job.candidate_id, "platforms": list(job.platforms or []),
+                "progress": progress, "error": job.error,
+                "elapsed": round((datetime.now(timezone.utc) - (since if since.tzinfo else since.replace(tzinfo=timezone.utc))).total_seconds())}
+
+
+@desk_router.get("/desk/lookups/{job_id}/events")
+async def lookup_events(job_id: str, request: Request, settings: SettingsDep, lookups: LookupsDep,
+                        user: UserDep) -> StreamingResponse:
+    """Server-sent events of one lookup: ``progress`` whenever its state changes (status,
+    per-platform snapshots and failures stored so far), then ``done`` when it finished or failed."""
+    first = await asyncio.to_thread(_job_state, settings.database_url, job_id)
+    if first is None:
+        raise HTTPException(404, f"no lookup {job_id!r}")
+    limit = time.monotonic() + lookups.timeout + 120
+
+    async def stream() -> AsyncIterator[str]:
+        last = None
+        state: dict[str, Any] | None = first
+        yield "retry: 2000\n\n"
+        while True:
+            if state is not None:
+                shown = {k: v for k, v in state.items() if k != "elapsed"}
+                if shown != last:
+                    last = shown
+                    yield f"event: progress\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
+                if state["status"] in {"finished", "failed"}:
+                    yield f"event: done\ndata: {json.dumps(state, ensure_ascii=False)}\n\n"
+                    return
+            if time.monotonic() > limit or await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENT_POLL)
+            state = await asyncio.to_thread(_job_state, settings.database_url, job_id)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/links")
+def confirm_link(candidate_id: int, session: SessionDep, user: FormUserDep,
+                 account: Annotated[str, Form(max_length=400)]) -> Response:
+    """Confirm an account the candidate's own profiles link to (``candidates suggest --confirm``)."""
+    from crawler.cli.candidates_suggest import confirm, suggestions
+
+    if get_candidate(session, candidate_id) is None:
+        raise HTTPException(404, f"no candidate {candidate_id}")
+    rows = suggestions(session, candidate_id)
+    try:
+        confirm(session, candidate_id, rows, [account])
+    except Exception as exc:  # noqa: BLE001 - the CLI's refusals (typer.Exit, ValueError) become a 422 page
+        raise HTTPException(422, f"could not confirm {account!r}: {exc or type(exc).__name__}") from None
+    return back(f"/desk/candidates/{candidate_id}#identity")
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/status")
+def change_status(candidate_id: int, session: SessionDep, user: FormUserDep,
+                  shortlist_id: Annotated[int, Form()], status: Annotated[str, Form(max_length=32)],
+                  note: Annotated[str, Form(max_length=20_000)] = "",
+                  next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
+    try:
+        set_status(session, shortlist_id, candidate_id, status, user.who, note or None)
+    except ShortlistRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    return back(clean_next(next) if next else f"/desk/candidates/{candidate_id}#shortlists")
+
+
+# --------------------------------------------------------------------------- compare
+
+
+@desk_router.get("/desk/compare", response_class=HTMLResponse)
+def compare(request: Request, session: SessionDep, user: UserDep,
+            ids: Annotated[list[str], Query(max_length=20)] = []) -> HTMLResponse:  # noqa: B006 - FastAPI's default
+    wanted = list(dict.fromkeys(int(i) for i in ids if i.isascii() and i.isdigit() and len(i) < 10))
+    found = [c for c in (get_candidate(session, i) for i in wanted[:4]) if c is not None]
+    if not 2 <= len(found) <= 4:
+        return render(request, "compare.jinja", user, status_code=200 if not ids else 422, reports=[], chart=None,
+                      message="Choose 2 to 4 candidates in the table (the checkboxes), then Compare.", indices=INDICES)
+    reports = [load_report(session, c.id) for c in found]  # type: ignore[arg-type]
+    series = [(f"{report.display_name} · {platform}", [(t, v) for t, v, _ in points])
+              for report in reports for platform, points in report.history.items()]
+    chart = chart_document(series, log=True, title="Followers (log scale)")
+    return render(request, "compare.jinja", user, reports=reports, chart=chart, message=None, indices=INDICES)
+
+
+# --------------------------------------------------------------------------- shortlists
+
+
+@desk_router.get("/desk/shortlists", response_class=HTMLResponse)
+def shortlists_page(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    return render(request, "shortlists.jinja", user, lists=list_shortlists(session), error=None)
+
+
+@desk_router.post("/desk/shortlists", response_class=HTMLResponse)
+def new_shortlist(request: Request, session: SessionDep, user: FormUserDep,
+                  name: Annotated[str, Form(max_length=1000)], description: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    try:
+        shortlist = create_shortlist(session, name, user.who, description or None)
+    except ShortlistRefused as exc:
+        return render(request, "shortlists.jinja", user, status_code=422, lists=list_shortlists(session), error=str(exc))
+    return back(f"/desk/shortlists/{shortlist.id}")
+
+
+def _shortlist_or_404(session: Any, shortlist_id: int) -> Any:
+    shortlist = get_shortlist(session, shortlist_id)
+    if shortlist is None:
+        raise HTTPException(404, f"no shortlist {shortlist_id}")
+    return shortlist
+
+
+@desk_router.get("/desk/shortlists/{shortlist_id}", response_class=HTMLResponse)
+def shortlist_page(shortlist_id: int, request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    shortlist = _shortlist_or_404(session, shortlist_id)
+    return render(request, "shortlist.jinja", user, shortlist=shortlist, members=shortlist_members(session, shortlist_id),
+                  history=shortlist_history(session, shortlist_id=shortlist_id, limit=100))
+
+
+@desk_router.post("/desk/selection")
+def selection(session: SessionDep, user: FormUserDep, action: Annotated[str, Form(max_length=20)],
+              ids: Annotated[list[int], Form(max_length=1000)] = [],  # noqa: B006 - FastAPI's default
+              shortlist_id: Annotated[str, Form(max_length=12)] = "",
+              next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
+    """The table's selection: compare the candidates ticked, or put them on a shortlist (as ``new``)."""
+    if action == "compare":
+        return back("/desk/compare?" + urlencode([("ids", str(i)) for i in ids]))
+    if action != "shortlist" or not shortlist_id.isdigit():
+        raise HTTPException(422, "choose a shortlist to add the selected candidates to")
+    _shortlist_or_404(session, int(shortlist_id))
+    try:
+        add_members(session, int(shortlist_id), ids, user.who)
+    except ShortlistRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    return back(clean_next(next) if next else f"/desk/shortlists/{shortlist_id}")
+
+
+@desk_router.get("/desk/shortlists/{shortlist_id}/export.{fmt}")
+def export_shortlist(shortlist_id: int, fmt: str, session: SessionDep, user: UserDep) -> Response:
+    shortlist = _shortlist_or_404(session, shortlist_id)
+    records = [member_record(m) for m in shortlist_members(session, shortlist_id)]
+    stem = f"wangzi-shortlist-{shortlist_id}"
+    if fmt == "csv":
+        return Response("".join(csv_chunks(SHORTLIST_COLUMNS, records)), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{_filename(stem, "csv")}"'})
+    if fmt == "xlsx":
+        return Response(xlsx_bytes(SHORTLIST_COLUMNS, records, sheet=f"shortlist {shortlist.id}"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{_filename(stem, "xlsx")}"'})
+    raise HTTPException(404, "export as csv or xlsx")
