@@ -74,8 +74,10 @@ class ReportData:
 # --------------------------------------------------------------------------- loading
 
 
-def load_report(session: Session, candidate_id: int) -> ReportData:
-    """Everything the report shows about one candidate (whole histories: one candidate is few rows)."""
+def load_report(session: Session, candidate_id: int, *, weights: Any = None, cohort: Any = None) -> ReportData:
+    """Everything the report shows about one candidate (whole histories: one candidate is few rows).
+    ``weights`` and ``cohort`` go to :func:`enrichment.stage.explain_candidate` (the review desk
+    passes the live cohort's reference it keeps)."""
     candidate = get_candidate(session, candidate_id)
     if candidate is None:
         raise ValueError(f"no candidate {candidate_id}")
@@ -101,7 +103,7 @@ def load_report(session: Session, candidate_id: int) -> ReportData:
         data.computed_at, data.as_of, data.schema_version = snapshot.computed_at, snapshot.as_of, snapshot.schema_version
         # Every component's value, tier group, percentile and points against the reference the row was
         # ranked against (what `wangzi explain` and the API show; the stored top contributors hold a few).
-        data.explanation = explain_candidate(session, candidate_id)
+        data.explanation = explain_candidate(session, candidate_id, weights=weights, cohort=cohort)
         if data.explanation is not None:
             data.breakdown = {index["index"]: index["components"] for index in data.explanation["indices"]}
 

@@ -596,7 +596,18 @@ def enrich_all(session: Session) -> int:
 # --------------------------------------------------------------------------- explain
 
 
-def explain_candidate(session: Session, candidate_id: int, *, weights: Weights | None = None) -> dict[str, Any] | None:
+def live_cohort_reference(session: Session, weights: Weights, *, extra_ids: Sequence[int] = ()) -> Reference:
+    """The live cohort as a reference: the newest feature rows of every active candidate (and of
+    ``extra_ids``). Reads the whole cohort: a caller showing many candidates computes it once
+    (the review desk keeps it until a feature row changes) and passes it to :func:`explain_candidate`."""
+    with cyclic_gc_paused():
+        views = [_ranking_view(row.features, weights)
+                 for row in iter_newest_rows(session, active_only=True, extra_ids=list(extra_ids))]
+        return cohort_reference(views, weights)
+
+
+def explain_candidate(session: Session, candidate_id: int, *, weights: Weights | None = None,
+                      cohort: Reference | None = None) -> dict[str, Any] | None:
     """Why a candidate ranks where it does, as plain data (what ``wangzi explain``, the HTML
     report and ``GET /candidates/{id}/features`` show): every index with its score, raw index
     and coverage; the tier (the candidate's and each platform's); every component's value,
@@ -605,8 +616,9 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
     feature row yet.
 
     The numbers are computed again from the stored row against the reference it was ranked
-    against (a frozen one as stored; the live cohort as it is now), so they are the stored
-    ones as long as the cohort has not changed since the last ``enrich``."""
+    against (a frozen one as stored; the live cohort as it is now, or ``cohort`` when given:
+    :func:`live_cohort_reference` computed by the caller with the same ``weights``), so they are
+    the stored ones as long as the cohort has not changed since the last ``enrich``."""
     snapshot = latest_feature_snapshot(session, candidate_id)
     if snapshot is None:
         return None
@@ -620,10 +632,7 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
         except ReferenceNotFound:
             reference = None
     if reference is None:
-        with cyclic_gc_paused():
-            views = [_ranking_view(row.features, weights)
-                     for row in iter_newest_rows(session, active_only=True, extra_ids=[candidate_id])]
-            reference = cohort_reference(views, weights)
+        reference = cohort if cohort is not None else live_cohort_reference(session, weights, extra_ids=[candidate_id])
     view = _ranking_view(features, weights)
     scored = score_candidate(view, weights, reference)
     indices = []

@@ -324,3 +324,11 @@ def lookup_progress(session: Session, candidate_id: int, since: datetime) -> dic
     ).all():
         progress.setdefault(platform, {"snapshots": 0, "failures": []})["failures"].append(kind)
     return progress
+
+
+def feature_rows_mark(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the live cohort's reference would: the newest feature row id, the
+    latest ranking time, and how many candidates are active (three aggregate reads)."""
+    newest, ranked = session.execute(select(func.max(FS.id), func.max(FS.ranked_at))).one()
+    active = session.execute(select(func.count()).select_from(Candidate).where(Candidate.active == True)).scalar_one()  # noqa: E712
+    return newest, ranked, active

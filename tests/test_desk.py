@@ -271,3 +271,22 @@ def test_gaps_in_a_follower_history_become_nulls_and_nothing_is_interpolated() -
     assert [v for _, v in series] == [100, 101, 102, 103, None, 110, 111, 112]
     assert series[4][0] == round((start + timedelta(days=6.5)).timestamp())
     assert [v for _, v in with_gaps([(start, 5), (start + timedelta(days=40), 9)])] == [5, 9]
+
+
+def test_the_kept_cohort_reference_explains_as_the_live_cohort_does_until_a_row_changes(
+        seeded: tuple[str, dict[str, int]]) -> None:
+    from crawler.desk.pages import COHORT, report_of
+    from enrichment.stage import enrich, explain_candidate
+
+    url, ids = seeded
+    COHORT.mark = None
+    with session_scope(url) as session:
+        for name in ("Lena在纽约", "老番茄"):
+            kept = report_of(session, ids[name]).explanation
+            assert kept == explain_candidate(session, ids[name]) and kept["reference"]["label"] == "cohort"
+        mark = COHORT.mark
+    with session_scope(url) as session:
+        enrich(session, force=True)
+    with session_scope(url) as session:
+        assert report_of(session, ids["Lena在纽约"]).explanation == explain_candidate(session, ids["Lena在纽约"])
+        assert COHORT.mark != mark

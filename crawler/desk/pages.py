@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -56,7 +57,16 @@ from records import PLATFORMS
 from storage import lookup_jobs
 from storage.candidates import candidate_accounts, get_candidate, latest_snapshots
 from storage.db import session_scope
-from storage.desk import SCORES, cohort_page, iter_cohort, lookup_progress, recent_failures, recent_posts
+from storage.desk import (
+    SCORES,
+    cohort_page,
+    feature_rows_mark,
+    iter_cohort,
+    lookup_progress,
+    recent_failures,
+    recent_posts,
+)
+from storage.features import latest_feature_snapshot
 from storage.models import SHORTLIST_STATUSES
 from storage.shortlists import (
     ShortlistRefused,
@@ -77,6 +87,51 @@ FormUserDep = Annotated[DeskUser, Depends(csrf_protected)]
 
 #: How often the lookup event stream reads the job's state, in seconds.
 EVENT_POLL = 0.5
+
+
+class CohortReference:
+    """The live cohort's reference, kept between pages until a feature row changes (a new row,
+    a new ranking or another active count): explaining a candidate against the live cohort
+    reads every candidate's newest row, which a page asked for on every click must not do.
+    The weights are read once, when the desk starts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.mark: tuple[Any, ...] | None = None
+        self.reference: Any = None
+        self.weights: Any = None
+
+    def for_candidate(self, session: Any, candidate_id: int) -> tuple[Any, Any]:
+        """(weights, reference) to explain the candidate with: the kept live cohort when their
+        row was ranked against it and they are in it (active), else (weights, None)."""
+        from enrichment.schema import FEATURE_NAMES
+        from enrichment.stage import live_cohort_reference, load_weights
+
+        with self.lock:
+            if self.weights is None:
+                self.weights = load_weights(known_features=FEATURE_NAMES)
+            weights = self.weights
+        snapshot = latest_feature_snapshot(session, candidate_id)
+        candidate = get_candidate(session, candidate_id)
+        label = ((snapshot.reference if snapshot else None) or "cohort").partition("+")[0]
+        if snapshot is None or candidate is None or not candidate.active or label != "cohort":
+            return weights, None
+        mark = feature_rows_mark(session)
+        with self.lock:
+            if mark == self.mark:
+                return weights, self.reference
+        reference = live_cohort_reference(session, weights)
+        with self.lock:
+            self.mark, self.reference = mark, reference
+        return weights, reference
+
+
+COHORT = CohortReference()
+
+
+def report_of(session: Any, candidate_id: int) -> Any:
+    weights, cohort = COHORT.for_candidate(session, candidate_id)
+    return load_report(session, candidate_id, weights=weights, cohort=cohort)
 
 
 def render(request: Request, template: str, user: DeskUser | None, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -223,7 +278,7 @@ def candidate_page(candidate_id: int, request: Request, session: SessionDep, use
     candidate = get_candidate(session, candidate_id)
     if candidate is None:
         raise HTTPException(404, f"no candidate {candidate_id}")
-    data = load_report(session, candidate_id)
+    data = report_of(session, candidate_id)
     accounts = candidate_accounts(session, [candidate_id]).get(candidate_id, [])
     profiles = sorted(latest_snapshots(session, [candidate_id]), key=lambda pair: pair[0].id or 0)
     features = data.features or {}
@@ -348,7 +403,7 @@ def compare(request: Request, session: SessionDep, user: UserDep,
     if not 2 <= len(found) <= 4:
         return render(request, "compare.jinja", user, status_code=200 if not ids else 422, reports=[], chart=None,
                       message="Choose 2 to 4 candidates in the table (the checkboxes), then Compare.", indices=INDICES)
-    reports = [load_report(session, c.id) for c in found]  # type: ignore[arg-type]
+    reports = [report_of(session, c.id) for c in found]  # type: ignore[arg-type]
     series = [(f"{report.display_name} · {platform}", [(t, v) for t, v, _ in points])
               for report in reports for platform, points in report.history.items()]
     chart = chart_document(series, log=True, title="Followers (log scale)")
