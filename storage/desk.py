@@ -185,7 +185,12 @@ def _conditions(query: CohortQuery) -> list[Any]:
 
 
 def _base(query: CohortQuery, columns: Sequence[Any]) -> Any:
-    statement = select(*columns).select_from(Candidate).outerjoin(FS, FS.id == _newest_id())
+    # Each candidate's newest row id as a column of a derived table, then a primary-key join:
+    # an outer join ON the correlated subquery itself is planned by PostgreSQL as a nested loop
+    # over every feature row per candidate (quadratic).
+    newest = select(Candidate.id.label("cid"), _newest_id().label("fid")).subquery("newest")
+    statement = (select(*columns).select_from(Candidate).join(newest, newest.c.cid == Candidate.id)
+                 .outerjoin(FS, FS.id == newest.c.fid))
     if query.shortlist_id is not None:
         member = and_(ShortlistMember.candidate_id == Candidate.id, ShortlistMember.shortlist_id == query.shortlist_id)
         statement = statement.join(ShortlistMember, member)
