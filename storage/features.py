@@ -121,13 +121,16 @@ def top_feature_snapshots(session: Session, column: str, top: int) -> list[tuple
 
 
 def iter_ranked_rows(session: Session, score: str, *, coverage: str | None = None, min_coverage: float | None = None,
+                     tiers: Sequence[str] | None = None, offset: int = 0, limit: int | None = None,
                      batch: int = 500) -> Iterator[Any]:
     """The newest feature rows of active candidates by ``score`` (a column; highest first,
-    NULLs last, ties by candidate id), with at least ``min_coverage`` in ``coverage``, streamed
-    ``batch`` rows at a time. Each row has the ranking columns, ``features``, ``display_name``
-    and ``candidate_id`` as attributes."""
+    NULLs last, ties by candidate id), with at least ``min_coverage`` in ``coverage`` and a
+    tier among ``tiers`` when given, from the ``offset``-th on (at most ``limit``), streamed
+    ``batch`` rows at a time. Each row has the ranking columns, ``features``,
+    ``followers_total``, ``display_name`` and ``candidate_id`` as attributes."""
     ranked = getattr(FS, score)
     query = (select(FS.id, FS.candidate_id, Candidate.display_name, FS.as_of, FS.ranked_at, FS.tier, FS.reference,
+                    FS.followers_total,
                     FS.leadership_index, FS.sales_driving_index, FS.influence_index, FS.composite_index,
                     FS.leadership_coverage, FS.sales_driving_coverage, FS.influence_coverage, FS.composite_coverage,
                     FS.leadership_score, FS.sales_driving_score, FS.influence_score, FS.composite_score,
@@ -137,6 +140,12 @@ def iter_ranked_rows(session: Session, score: str, *, coverage: str | None = Non
              .order_by(ranked.is_(None), ranked.desc(), FS.candidate_id))
     if min_coverage is not None and coverage is not None:
         query = query.where(getattr(FS, coverage) >= min_coverage)
+    if tiers:
+        query = query.where(FS.tier.in_(list(tiers)))
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     yield from session.execute(query.execution_options(yield_per=batch))
 
 
@@ -240,6 +249,18 @@ def advance_watermarks(session: Session, marks: Mapping[int, Watermark], bound: 
             session.execute(update(FS).where(FS.id.in_(ids[start:start + 900])).values({column: top}))
         moved.update(ids)
     return len(moved)
+
+
+def forget_watermarks(session: Session, candidate_ids: Sequence[int]) -> int:
+    """Clear what these candidates' feature rows saw (``max_snapshot_id``,
+    ``max_post_snapshot_id``, ``max_press_id``), so the next incremental enrich recomputes
+    them: after a merge or its undoing, rows older than their watermarks belong to them."""
+    ids = list(candidate_ids)
+    if not ids:
+        return 0
+    return session.execute(update(FS).where(FS.candidate_id.in_(ids))
+                           .values(max_snapshot_id=None, max_post_snapshot_id=None, max_press_id=None)
+                           .execution_options(synchronize_session=False)).rowcount
 
 
 def feature_documents(session: Session, snapshot_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

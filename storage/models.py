@@ -13,7 +13,7 @@ run idempotent.
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, event, func, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from storage.names import alias_search_keys, search_key
@@ -47,6 +47,12 @@ class Candidate(SQLModel, table=True):
     # each alias's key between line feeds ("\nkey\n...").
     name_key: str = Field(default="", index=True)
     alias_keys: str = ""
+    # Set while the candidate is merged into another one (migration 0017_curation): the
+    # candidate that holds its accounts, mentions and history now (storage/curation.py). A merged
+    # candidate is inactive and found by no name; undoing the merge clears it.
+    # Not indexed: few candidates are merged, and an index on it would lure SQLite's planner
+    # (no statistics) away from name_key for "name_key = ? AND merged_into_id IS NULL".
+    merged_into_id: Optional[int] = None
 
     accounts: list["Account"] = Relationship(back_populates="candidate")
 
@@ -66,6 +72,11 @@ class Account(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "platform_user_id", name="uq_account_platform_user_id"),
         UniqueConstraint("platform", "handle", name="uq_account_platform_handle"),
+        # Handles are found blind to case (storage.candidates.find_account): one index seek
+        # per handle, also for a batch of imported rows (migration 0017_curation). The handle
+        # alone: SQLite (without ANALYZE statistics) prefers the unique (platform, handle)
+        # index - a scan of the platform's accounts - to any index that also starts with platform.
+        Index("ix_account_lower_handle", func.lower(text("handle"))),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -361,6 +372,31 @@ class Lease(SQLModel, table=True):
     last_outcome: Optional[str] = Field(default=None, max_length=32)  # snapshot | <failure kind> | nothing
 
 
+class CandidateMerge(SQLModel, table=True):
+    """A person's decision that two candidates are one: ``source`` was merged into ``target``
+    (migration 0017_curation; storage/curation.py). ``moved`` names every row that moved, by
+    table and id, so undoing the merge moves exactly those rows back; rows the target already
+    had an equal of (the same article, the same outcome period) stayed with the source and are
+    not listed. Never deleted: an undone merge keeps its row with ``undone_at`` set."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="candidate.id", index=True)
+    target_id: int = Field(foreign_key="candidate.id", index=True)
+    merged_at: datetime = Field(default_factory=utcnow)
+    merged_by: Optional[str] = Field(default=None, max_length=200)
+    note: Optional[str] = None
+    # {"account": [3, 4], "pressmention": [...], ...}: the rows that moved to the target
+    moved: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The source's name and aliases the target gained as aliases, and whether the source was active
+    added_aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_was_active: bool = True
+    undone_at: Optional[datetime] = None
+    undone_by: Optional[str] = Field(default=None, max_length=200)
+    # {"account": [...]}: rows that no longer belonged to the target when the merge was undone
+    # (moved on since, by a person), left where they were
+    left: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
 class LookupJob(SQLModel, table=True):
     """An on-demand lookup requested over HTTP (``POST /lookups``)."""
 
@@ -557,3 +593,82 @@ class ShortlistEvent(SQLModel, table=True):
     note: Optional[str] = None
     actor: str = Field(max_length=200)  # the name given at the desk's login, or the API caller's
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --------------------------------------------------------------------------- discovery (issue 19)
+# Accounts discovery found that nobody registered yet (``wangzi discover``, docs/discovery.md):
+# one ``lead`` row per platform account, found by a search answer or a known creator's profile,
+# with what the answer showed of it and a quick pre-score; ``leadsighting`` keeps every way it
+# was seen (source, seed, query, post, hop), so a lead found by several sources is one row with
+# several sightings. Queries in storage/leads.py.
+
+LEAD_NEW = "new"
+LEAD_PROMOTED = "promoted"
+LEAD_REJECTED = "rejected"
+
+
+class Lead(SQLModel, table=True):
+    """A platform account discovery proposes as a candidate; reviewed once (promoted or rejected)."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_lead_platform_user_id"),
+        UniqueConstraint("platform", "handle_key", name="uq_lead_platform_handle"),
+        Index("ix_lead_status_score", "status", "score"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32, index=True)
+    platform_user_id: Optional[str] = Field(default=None, max_length=200)
+    handle: Optional[str] = Field(default=None, max_length=200)
+    handle_key: Optional[str] = Field(default=None, max_length=200)  # the handle in lower case
+    display_name: Optional[str] = None
+    bio: Optional[str] = None
+    # What the answers showed the account wrote (post titles and descriptions), newest first,
+    # at most storage.leads.MAX_TEXT characters: what lookalikes and brand reading use.
+    texts: str = ""
+    followers: Optional[int] = Field(default=None, sa_type=BigInteger)
+    followers_approximate: bool = False
+    verified: Optional[bool] = None
+    ip_location: Optional[str] = Field(default=None, max_length=200)
+    country: Optional[str] = Field(default=None, max_length=2)
+    brands: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    score: float = 0.0  # enrichment.leads.pre_score of what the answers showed
+    # How it was first found (every later way is a LeadSighting).
+    seed_kind: str = Field(max_length=16)
+    seed: str = Field(max_length=200)
+    source: str = Field(max_length=64)  # "bilibili_search.users", "graph.link", "graph.mention" ...
+    query: Optional[str] = Field(default=None, max_length=200)
+    source_url: Optional[str] = None
+    post_url: Optional[str] = None
+    hop: int = 0
+    via_account: Optional[str] = Field(default=None, max_length=250)  # "weibo:1669879400"
+    first_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id")
+    first_seen_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    sightings: int = 1
+    status: str = Field(default=LEAD_NEW, max_length=16)  # new | promoted | rejected
+    status_by: Optional[str] = Field(default=None, max_length=200)
+    status_at: Optional[datetime] = None
+    reason: Optional[str] = None  # why it was rejected
+    candidate_id: Optional[int] = Field(default=None, foreign_key="candidate.id", index=True)  # when promoted
+
+
+class LeadSighting(SQLModel, table=True):
+    """One way a lead was seen: by which source, for which seed and query, through which post,
+    at which hop, in which run. One row per (lead, run, source, query)."""
+
+    __table_args__ = (UniqueConstraint("lead_id", "crawl_run_id", "source", "query_key", name="uq_leadsighting"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    crawl_run_id: Optional[int] = Field(default=None, foreign_key="crawlrun.id", index=True)
+    source: str = Field(max_length=64)
+    seed_kind: str = Field(max_length=16)
+    seed: str = Field(max_length=200)
+    query: Optional[str] = Field(default=None, max_length=200)
+    query_key: str = Field(default="", max_length=200)  # the query, "" for none (part of the unique key)
+    post_url: Optional[str] = None
+    hop: int = 0
+    via_account: Optional[str] = Field(default=None, max_length=250)
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -55,6 +55,8 @@ def describe(char: str) -> str:
 def refuse_characters(text: str, what: str = "name") -> None:
     """Raise :class:`InvalidName` at the first control, separator or invisible formatting
     character of ``text``, naming it and its position (1 = the first character)."""
+    if text.isprintable():  # no control, format, separator (but the space) or surrogate character: nothing to refuse
+        return
     for position, char in enumerate(text, start=1):
         kind = _REFUSED_CATEGORIES.get(unicodedata.category(char))
         if kind and char not in _KEPT_FORMAT:
@@ -125,6 +127,8 @@ def clean_notes(text: str | None) -> str | None:
     PostgreSQL refuses, escape sequences) are not."""
     if text is None:
         return None
+    if text.isprintable():  # no control character at all (the common case): nothing to look for
+        return text.strip() or None
     for position, char in enumerate(text, start=1):
         if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
             raise InvalidName(f"notes have a control character, {describe(char)}, at position {position}; remove it")
