@@ -78,15 +78,17 @@ def test_candidates_suggest_prints_hostile_names_and_links_as_they_are(database_
 
 
 def test_lookup_prints_a_platform_nickname_and_failure_detail_as_they_are(sqlite_url: str, tmp_path: Path) -> None:
-    card = fixture_exchange("bilibili", "card_mid2", url="https://api.bilibili.com/x/web-interface/card?mid=2")
-    card.body = card.body.replace("碧诗".encode(), HOSTILE.encode())
+    # The card is asked first (one request per account when it answers): here it answers the
+    # real -412 "request blocked" payload with a hostile detail, so its fallbacks run and the
+    # signed acc/info names the account with a hostile nickname.
     blocked = fixture_exchange("bilibili", "error_-412_request_blocked_python_ua",
-                               url="https://api.bilibili.com/x/relation/stat?vmid=2", status=412)
+                               url="https://api.bilibili.com/x/web-interface/card?mid=2", status=412)
     blocked.body = blocked.body.replace("请求被拦截".encode(), "[/][link=https://evil.example/]blocked[/link]".encode())
-    har = write_har(tmp_path / "hostile.har", [
-        fixture_exchange("bilibili", "nav_not_logged_in_code_-101"), card, blocked,
-        fixture_exchange("bilibili", "acc_info_wbi_mid2_2024_no_follower_field", url="https://api.bilibili.com/x/space/wbi/acc/info?mid=2"),
-    ])
+    relation = fixture_exchange("bilibili", "relation_stat_vmid332704117", url="https://api.bilibili.com/x/relation/stat?vmid=2")
+    relation.body = relation.body.replace(b"332704117", b"2")
+    info = fixture_exchange("bilibili", "acc_info_wbi_mid2_2024_no_follower_field", url="https://api.bilibili.com/x/space/wbi/acc/info?mid=2")
+    info.body = info.body.replace("碧诗".encode(), HOSTILE.encode())
+    har = write_har(tmp_path / "hostile.har", [fixture_exchange("bilibili", "nav_not_logged_in_code_-101"), blocked, relation, info])
     assert run_wangzi("candidates", "add", "Someone", "--bilibili", "2", database_url=sqlite_url).returncode == 0
     looked = run_wangzi("lookup", "Someone", "-p", "bilibili", "--replay", str(har), database_url=sqlite_url,
                         env={"COLUMNS": "400"})
