@@ -355,3 +355,7 @@ WANGZI_DISCOVERY_MAX_PAGES = 2
 WANGZI_DISCOVERY_MAX_HOPS = 1
 #: The seeds TOML `wangzi discover` reads when no --seed is given; empty: crawler/data/seeds.toml.
 WANGZI_DISCOVERY_SEEDS = ""
+#: Stores the leads search spiders find (records.leads.LeadItem); every other item (their failed
+#: searches too, stored with the other failures) passes through untouched. Before the storage
+#: pipeline (500).
+ITEM_PIPELINES["crawler.pipelines.leads.LeadPipeline"] = 450
