@@ -19,7 +19,8 @@ from records import Failure, FailureKind
 from records.leads import SearchFailureItem, SearchQuery
 from spiders.base import HANDLED_STATUSES, Source, failure_from_exception
 from spiders.bilibili import BilibiliSpider
-from spiders.pages.bilibili import NAV_URL, parse as parse_profile_answer, wbi_keys_from_nav
+from spiders.pages.bilibili import NAV_URL, wbi_keys_from_nav
+from spiders.pages.bilibili import parse as parse_profile_answer
 from spiders.pages.bilibili_search import PARSER_VERSION, PLATFORM, buvid3, parse, search_url
 from spiders.search import SearchSpider
 

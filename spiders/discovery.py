@@ -42,7 +42,7 @@ HANDLE_MENTIONS = frozenset({"youtube", "instagram", "tiktok", "x"})
 #: Chinese platforms, its Latin name elsewhere).
 _CHINESE = re.compile(r"[\u3400-\u9fff]")
 #: An ``@mention``: up to 30 characters that are not blanks or punctuation ending a name.
-_MENTION = re.compile(r"(?<![\w.])@([^\s@:：,，。.!！?？、;；()（）\[\]【】#/|｜'\"“”<>]{1,30})")
+_MENTION = re.compile(r"(?<![\w.])@([^\s@:：,，。!！?？、;；()（）\[\]【】#/|｜'\"“”<>]{1,30})")
 
 
 class SeedError(ValueError):
