@@ -203,6 +203,12 @@ def test_the_request_budget_is_split_between_platforms_and_never_exceeded(tmp_pa
     assert summary["budget"] == {"bilibili": 2, "weibo": 1}
     assert summary["requests"] == {"bilibili_search": 2, "weibo_search": 1}
 
+    code, summary = _discover(tmp_path, sqlite_url, recording, "--seed", "少年", "-p", "bilibili", "-p", "weibo",
+                              "--max-requests", "1", "--hops", "0")
+    assert code == 0 and summary["budget"] == {"bilibili": 1, "weibo": 0}
+    assert summary["requests"] == {"bilibili_search": 1, "weibo_search": 0}  # nav alone; Weibo's share was nothing
+    assert summary["stopped"] == {"bilibili_search": "budget", "weibo_search": "budget"}
+
 
 @pytest.mark.browser
 def test_xiaohongshu_search_page_through_chromium_gives_note_authors_and_users(tmp_path: Path, sqlite_url: str) -> None:

@@ -136,6 +136,10 @@ def discover(
     summary = discovery_summary(database_url, run_id)
     summary["graph"] = dict(graph_counts)
     summary["budget"] = budgets
+    for p in searching:  # a share of nothing: the platform's queries were never asked
+        if budgets[p] == 0:
+            summary["requests"][f"{p}_search"] = 0
+            summary["stopped"][f"{p}_search"] = "budget"
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     else:
@@ -186,7 +190,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     if requests:
         console.print(line(f"requests: {requests}"))
     for name, why in summary.get("stopped", {}).items():
-        console.print(line((name, "yellow"), f": stopped ({why}); its other queries were not asked"))
+        console.print(line((name, "yellow"), f": stopped ({why}); its other queries were not asked"
+                           if summary["requests"].get(name) else f": not asked ({why})"))
     registered = summary.get("graph", {}).get("registered")
     if registered:
         console.print(line(f"{registered} account(s) named by known creators are registered already (not queued)"))
