@@ -7,7 +7,8 @@ One run, two crawls, each in its own subprocess (Scrapy's reactor cannot restart
 
 * **ours** - ``wangzi crawl --platform bilibili --replay HAR`` over ``--candidates`` registered
   candidates in a fresh SQLite database: the real spider (nav prelude for the WBI keys, then
-  card -> relation/stat -> signed acc/info per account), the pure parsers, validation and the
+  the card answer per account, which holds every profile fact: one request per account since
+  issue 17), the pure parsers, validation and the
   storage pipeline writing snapshots; politeness off (``DOWNLOAD_DELAY=0``, AutoThrottle off,
   ``--concurrency`` requests in flight, all on one host).
 * **bare** - a plain ``scrapy.Spider`` with Scrapy's default settings and the same concurrency,
@@ -50,7 +51,9 @@ def _fixture(case: str) -> bytes:
 
 
 def build_recording(path: Path, mids: list[int]) -> tuple[Path, list[str]]:
-    """A HAR answering nav and every account's three calls; returns it and the URLs ours requests."""
+    """A HAR answering nav and every account's three calls (relation/stat and acc/info stay
+    recorded for a spider that falls back to them); returns it and the URLs ours requests: nav
+    and each account's card."""
     from crawler.replay import Exchange, write_har
     from spiders.pages.bilibili import ACC_INFO_URL, CARD_URL, NAV_URL, RELATION_STAT_URL, signed_url, wbi_keys_from_nav
 
@@ -71,7 +74,7 @@ def build_recording(path: Path, mids: list[int]) -> tuple[Path, list[str]]:
         signed = signed_url(ACC_INFO_URL, {"mid": str(mid)}, *keys)
         for url, body in ((CARD_URL.format(mid=mid), card), (RELATION_STAT_URL.format(mid=mid), stat), (signed, info)):
             exchanges.append(Exchange(url=url, body=json.dumps(body, ensure_ascii=False).encode(), headers=json_headers))
-            urls.append(url)
+        urls.append(CARD_URL.format(mid=mid))
     return write_har(path, exchanges), urls
 
 

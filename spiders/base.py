@@ -30,8 +30,8 @@ proxy and session middlewares set ``meta["wangzi_identity"]``) and was refused
 ``meta["wangzi_identity_retries"]`` times, avoiding the ones that refused it
 (``meta["wangzi_avoid"]``). Every answer is announced with the :data:`source_answered`
 signal so those middlewares can keep each identity's health. A request no identity may carry
-(every session expired) raises an exception with ``wangzi_unsent``: the account ends there,
-with no failure stored for what was never asked.
+(every session expired) raises an exception with ``wangzi_unsent``: that source is skipped,
+with no failure stored for what was never asked, and the chain goes on with its next source.
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ class AccountSpider(scrapy.Spider):
         url = meta.get("wangzi_original_url", request.url)
         if getattr(failure.value, "wangzi_unsent", False):  # no identity may carry it: nothing was asked
             self.logger.info("%s %s not sent: %s", source.name, url, failure.value)
-            return self.finish_account(meta["wangzi_account"], meta["wangzi_results"])
+            return self._skip(meta)
         result = failure_from_exception(failure)
         return self._advance(meta, (source, result, None, url), None)
 
@@ -357,6 +357,18 @@ class AccountSpider(scrapy.Spider):
             yield self._request(account, chain, index, results)
             return
         yield from self.finish_account(account, results)
+
+    def _skip(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """Go on with the chain as if the current source had not been planned (it was never sent:
+        no outcome, no failure); the account ends when nothing is left."""
+        account: AccountRef = meta["wangzi_account"]
+        chain: list[Source] = meta["wangzi_chain"]
+        index = meta["wangzi_index"]
+        chain = chain[:index] + chain[index + 1:]
+        if index < len(chain):
+            yield self._request(account, chain, index, meta["wangzi_results"])
+            return
+        yield from self.finish_account(account, meta["wangzi_results"])
 
     def _identity_retry(self, meta: dict[str, Any], result: Any) -> Request | None:
         """The same request again through another identity, when the one it went out through

@@ -7,10 +7,11 @@ this module only builds the requests and hands the responses to those parsers.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from records import AccountRef, Failure, FailureKind, ParseResult, PostPage
 from spiders.base import PROFILE_FACTS, AccountSpider, Source
-from spiders.credentials import cookie_dict, platform_cookie
+from spiders.credentials import SessionConfig, cookie_dict, platform_cookie, platform_sessions
 from spiders.pages.parsing import limit_posts
 from spiders.pages.weibo import (
     AJAX_DETAIL_URL,
@@ -77,6 +78,26 @@ class WeiboSpider(AccountSpider):
                 self._cookie = None
         return self._cookie  # type: ignore[return-value]
 
+    def platform_sessions(self) -> list[SessionConfig]:
+        """Logged-in weibo.com sessions (``WANGZI_WEIBO_SESSIONS``: ``[{"name": ..., "cookie": ...}]``,
+        or ``[sessions.weibo.NAME]`` in the secrets file, plus the single ``WANGZI_WEIBO_COOKIE`` as
+        ``default``), rotated for the ajax requests by the crawler's session middleware."""
+        try:
+            found = [s for s in platform_sessions(PLATFORM) if s.values.get("cookie")]
+        except (OSError, ValueError) as exc:
+            self.logger.error("Weibo sessions not usable (%s: %s)", type(exc).__name__, getattr(exc, "strerror", None) or exc)
+            found = []
+        single = self.login_cookie()
+        if single and not any(s.values.get("cookie") == single for s in found):
+            found.insert(0, SessionConfig(platform=PLATFORM, name="default", values={"cookie": single}))
+        return found
+
+    @staticmethod
+    def apply_session(request: Any, session: SessionConfig) -> None:
+        """Put ``session``'s cookies on an ajax request, in a cookie jar of its own."""
+        request.cookies = cookie_dict(session.values["cookie"])
+        request.meta["cookiejar"] = f"weibo:{session.name}"
+
     def sources(self, account: AccountRef) -> list[Source]:
         uid = account.platform_user_id
         if not uid or not UID.match(uid):
@@ -85,15 +106,17 @@ class WeiboSpider(AccountSpider):
         limit = self.recent_posts
         mobile = {"Referer": f"https://m.weibo.cn/u/{uid}", "X-Requested-With": "XMLHttpRequest", "MWeibo-Pwa": "1"}
         chain: list[Source] = []
-        cookie = self.login_cookie()
+        sessions = self.platform_sessions() if self.login_cookie() is None else []
+        cookie = self.login_cookie() or (sessions[0].values["cookie"] if sessions else None)
         if cookie:
             cookies = cookie_dict(cookie)
+            logged_in = {"wangzi_session": True}
             desk = {"Referer": f"https://weibo.com/u/{uid}", "X-Requested-With": "XMLHttpRequest"}
             chain += [
                 Source(AJAX_INFO_URL.format(uid=uid), parse, "weibo.ajax_profile_info", headers=desk, cookies=cookies,
-                       facts=PROFILE_FACTS),
+                       facts=PROFILE_FACTS, meta=logged_in),
                 Source(AJAX_DETAIL_URL.format(uid=uid), parse, "weibo.ajax_profile_detail", headers=desk, cookies=cookies,
-                       facts=DETAIL_FACTS),
+                       facts=DETAIL_FACTS, meta=logged_in),
             ]
         chain += [
             Source(USER_INDEX_URL.format(uid=uid), parse, "weibo.user_index", headers=mobile, facts=PROFILE_FACTS),

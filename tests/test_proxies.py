@@ -185,3 +185,18 @@ def test_a_proxy_that_resets_connections_is_quarantined_and_the_others_finish(
     finally:
         for proxy in started:
             proxy.stop()
+
+
+@pytest.mark.redis
+def test_a_quarantine_is_shared_by_every_worker_through_redis(redis_url: str) -> None:
+    import redis
+
+    proxies = parse_proxies("http://a:1 name=a, http://b:1 name=b")
+    client = redis.Redis.from_url(redis_url)
+    one = ProxyPool(proxies, threshold=1, cooldown=60, max_cooldown=600, redis=client)
+    other = ProxyPool(proxies, threshold=1, cooldown=60, max_cooldown=600, redis=client)
+    assert other.usable("a", "bilibili")
+    assert one.refused("a", "bilibili", "blocked")
+    other._synced.clear()  # the other worker looks again (it does so at most once a second)
+    assert not other.usable("a", "bilibili") and other.usable("a", "weibo")
+    assert other.choose("bilibili").name == "b"  # type: ignore[union-attr]

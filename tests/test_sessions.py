@@ -99,3 +99,25 @@ def test_an_expired_cookie_is_one_expired_session_not_a_pile_of_failures(tmp_pat
     assert _states(sqlite_url)["only"][:1] == ("expired",)
     health = run_wangzi("health", database_url=sqlite_url)
     assert health.returncode == 1 and "x session only" in health.stderr and "expired" in health.stderr
+
+
+def test_a_weibo_cookie_that_expired_gives_way_to_the_next_session_and_the_public_requests_go_on(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    from tests.test_replay_chinese import JSON, UID, USER_INDEX, _weibo_recording
+
+    recording = _weibo_recording(fixture_exchange("weibo", "user_index_1669879400", url=USER_INDEX, headers=JSON)) + [
+        fixture_exchange("weibo", "ajax_ok-100_login_required_synthetic", headers=JSON),  # the first session's answer
+        fixture_exchange("weibo", "ajax_profile_info_synthetic", headers=JSON),  # the same URL, asked again: the next's
+        fixture_exchange("weibo", "ajax_profile_detail_synthetic", headers=JSON),
+    ]
+    sessions = json.dumps([{"name": "old", "cookie": "SUB=_2A25old-weibo-cookie"}, {"name": "new", "cookie": "SUB=_2A25new-weibo-cookie"}])
+    output = crawl_replayed(tmp_path, sqlite_url, "weibo", UID, recording, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+                            env={"WANGZI_WEIBO_COOKIE": "", "WANGZI_WEIBO_SESSIONS": sessions})
+    assert "old-weibo-cookie" not in output and "new-weibo-cookie" not in output
+    (_, snapshot), = snapshots(sqlite_url)
+    assert snapshot.followers == 78123456 and snapshot.ip_location == "北京"  # weibo.com's answers, through "new"
+    assert failures(sqlite_url) == []
+    with session_scope(sqlite_url) as session:
+        weibo = {s.name: s.status for s in identity_states(session, "session", ["weibo"])}
+    assert weibo == {"old": "expired", "new": "ok"}
