@@ -120,6 +120,7 @@ def _feature_specs() -> list[FeatureSpec]:
     add("organic_engagement_median", "float", "median engagement of the other recent posts with text")
     add("sponsored_engagement_ratio", "float", "sponsored_engagement_median / organic_engagement_median")
     add("sponsored_disclosures", "map", "disclosure (language:term, # for a tag) -> recent posts disclosing with it")
+    add("synthetic_history", "bool", "true: these features read synthetic snapshots (the invented history wangzi demo adds, crawl run trigger 'synthetic'); never real data (NULL otherwise)")
     return s
 
 

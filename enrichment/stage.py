@@ -93,6 +93,7 @@ from storage.features import (
     update_rankings,
 )
 from storage.references import find_reference, list_references, store_reference
+from storage.synthetic import synthetic_candidates
 from storage.models import PressMention, utcnow
 
 log = logging.getLogger(__name__)
@@ -345,9 +346,12 @@ def _enrich(
         posts = [p for cid in chunk for p in inputs[cid].posts if p.when is not None and utc(p.when) <= as_of]
         analyses = analyse_posts(posts)
         clock = result.timed("analyse posts", clock)
+        synthetic = synthetic_candidates(session, chunk)  # wangzi demo's invented history, marked in the row
         rows = []
         for cid in chunk:
             features, stored = _computed(inputs[cid], as_of, analyses, blank)
+            if cid in synthetic:
+                stored = {**stored, "synthetic_history": True}
             row: dict[str, Any] = {
                 "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None,
                 "schema_version": SCHEMA_VERSION, "features": stored, "top_contributors": {},

@@ -144,6 +144,7 @@ def ranking_entries(session: Any, by: str = "composite", top: int = 10, *, min_c
             "tier": row.tier, "reference": row.reference, "as_of": row.as_of.isoformat(),
             "growth_authenticity": features.get("growth_authenticity"), "growth_flags": features.get("growth_flags"),
             "suspicious": bool(flagged), "why": (row.top_contributors or {}).get(key, []),
+            "synthetic_history": bool(features.get("synthetic_history")),
         })
         if len(out) >= top:
             break
@@ -168,7 +169,8 @@ def ranking_lines(entries: list[dict[str, Any]], *, width: int = 80, why: bool =
     for entry in entries:
         scores = entry["scores"]
         coverage = entry["coverage"]
-        name = Text(f"{entry['display_name']} #{entry['candidate_id']}")
+        # S: the features read the invented history `wangzi demo` adds (storage/synthetic.py).
+        name = Text(f"{entry['display_name']} #{entry['candidate_id']}" + (" S" if entry.get("synthetic_history") else ""))
         out.append(cells(str(entry["rank"]), name, [
             _number(entry["score"]), _number(entry["index"]), "-" if coverage is None else f"{coverage:.0%}",
             *(_number(scores[index]) for index in _SHORT), entry["tier"] or "-", "!" if entry["suspicious"] else "",
@@ -217,7 +219,8 @@ def print_ranking(session: Any, by: str = "composite", top: int = 10, *, min_cov
         console.print(text)
     legend = ("score = coverage x index + (1 - coverage) x 50, what the list is sorted by; index = weighted "
               "percentile over the components with data; cov = coverage, the share of the index weight with data; "
-              "lead/sales/infl = the index scores; tier = follower tier; ! = suspicious follower growth; - = no data")
+              "lead/sales/infl = the index scores; tier = follower tier; ! = suspicious follower growth; - = no data"
+              + ("; S = computed from synthetic demo history, not real data" if any(e.get("synthetic_history") for e in entries) else ""))
     for text in textwrap.wrap(legend, width=max(20, width)):
         console.print(Text(text, style="dim"))
     return len(entries)
