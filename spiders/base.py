@@ -28,7 +28,8 @@ the planned chain and in what :meth:`AccountSpider.next_sources` adds). A source
 proxy and session middlewares set ``meta["wangzi_identity"]``) and was refused
 (:data:`IDENTITY_FAILURES`) is asked again through another identity, at most
 ``meta["wangzi_identity_retries"]`` times, avoiding the ones that refused it
-(``meta["wangzi_avoid"]``). Every answer is announced with the :data:`source_answered`
+(``meta["wangzi_avoid"]``), not before ``meta["wangzi_not_before"]`` when the refusal named a
+time to come back. Every answer is announced with the :data:`source_answered`
 signal so those middlewares can keep each identity's health. A request no identity may carry
 (every session expired) raises an exception with ``wangzi_unsent``: that source is skipped,
 with no failure stored for what was never asked, and the chain goes on with its next source.
@@ -383,8 +384,11 @@ class AccountSpider(scrapy.Spider):
         crawler = getattr(self, "crawler", None)
         if crawler is not None:
             crawler.stats.inc_value("wangzi/identity/retries")
+        extra = {"wangzi_identity_tries": tries + 1, "wangzi_avoid": avoid}
+        if meta.get("wangzi_not_before"):  # the refusal named a time to come back (Retry-After)
+            extra["wangzi_not_before"] = meta["wangzi_not_before"]
         return self._request(meta["wangzi_account"], meta["wangzi_chain"], meta["wangzi_index"], meta["wangzi_results"],
-                             extra={"wangzi_identity_tries": tries + 1, "wangzi_avoid": avoid})
+                             extra=extra)
 
     def finish_account(self, account: AccountRef, results: list[tuple[Any, ...]]) -> Iterator[Any]:
         """Turn the chain's outcomes into items (see module docstring)."""

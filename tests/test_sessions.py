@@ -9,11 +9,12 @@ import json
 from pathlib import Path
 
 from crawler.distributed.session_pool import SessionPool, sticky_proxy
+from crawler.middlewares.sessions import retry_after
 from spiders.credentials import SessionConfig, platform_sessions, secret_values
 from spiders.pages.x import USER_FEATURES, graphql_url
 from storage.db import session_scope
 from storage.identities import identity_states
-from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, run_wangzi, snapshots
+from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, run_wangzi, runs, snapshots
 
 TWO_SESSIONS = json.dumps([
     {"name": "alpha", "auth_token": "authtok-alpha-0123456789", "ct0": "ct0-alpha-0123456789"},
@@ -50,6 +51,18 @@ def test_windows_rotation_locks_and_expiry() -> None:
     pool.expired("b")
     assert pool.choose("x.user", avoid={"a"}) == (None, None)  # b expired, a avoided: none ever
     assert pool.status("b")[0] == "expired"
+
+
+def test_a_rate_limit_locks_one_endpoint_until_the_reset_the_platform_names() -> None:
+    now = [1000.0]
+    pool = SessionPool([SessionConfig("x", "a", {"auth_token": "1", "ct0": "1"})], {"x.user": (95, 900)}, clock=lambda: now[0])
+    assert pool.rate_limited("a", "x.user", retry_after(b"1", now=now[0])) == 1001.0  # a Retry-After: 1 s, not the window
+    assert pool.choose("x.user") == (None, 1.0) and pool.choose("x.about")[0] is not None  # that endpoint only
+    now[0] += 1
+    assert pool.choose("x.user")[0] is not None
+    assert pool.rate_limited("a", "x.user", None) == now[0] + 900  # nothing named: the window's length
+    assert retry_after(b"Wed, 21 Oct 2026 07:28:00 GMT", now=0) == 1792567680.0
+    assert retry_after(b"soon", now=0) is None and retry_after(None) is None
 
 
 def test_a_session_keeps_one_proxy_and_sessions_never_cross_platforms(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -91,11 +104,15 @@ def test_an_expired_cookie_is_one_expired_session_not_a_pile_of_failures(tmp_pat
     for handle in handles[1:]:
         assert run_wangzi("candidates", "add", handle, "--x", handle, database_url=sqlite_url).returncode == 0
     only = json.dumps([{"name": "only", "auth_token": "authtok-only-0123456789", "ct0": "ct0-only-0123456789"}])
-    crawl_replayed(tmp_path, sqlite_url, "x", handles[0], [Exchange(url=_user_url(h), status=401, body=body) for h in handles],
-                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", env={**NO_SINGLE, "WANGZI_X_SESSIONS": only})
+    output = crawl_replayed(tmp_path, sqlite_url, "x", handles[0], [Exchange(url=_user_url(h), status=401, body=body) for h in handles],
+                            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", env={**NO_SINGLE, "WANGZI_X_SESSIONS": only})
     # The login wall was the session's: no account stores a failure for it (they stay due).
     assert failures(sqlite_url) == []
     assert snapshots(sqlite_url) == []
+    # What was not sent is not lost from sight: the run counts it and the crawl says so.
+    (run,) = runs(sqlite_url)
+    assert run.stats["x"]["unsent"] >= len(handles)  # each account's about_account at least
+    assert "request(s) not sent: no session could carry them (sessions: only expired)" in output
     assert _states(sqlite_url)["only"][:1] == ("expired",)
     health = run_wangzi("health", database_url=sqlite_url)
     assert health.returncode == 1 and "x session only" in health.stderr and "expired" in health.stderr

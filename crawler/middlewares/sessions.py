@@ -10,13 +10,22 @@ cookie jar (``meta["cookiejar"]``). Runs before Scrapy's ``CookiesMiddleware`` (
   source's name, ``WANGZI_SESSION_WINDOWS``) is not spent and that is not locked. When none is
   free, the request waits for the first to be (at most ``WANGZI_SESSION_MAX_WAIT`` seconds).
 * **Locks**: a rate limit on a session (``rate_limited``: HTTP 429, X code 88) locks that
-  session for that endpoint until the window resets (``x-rate-limit-reset`` when sent); an
-  answer saying ``x-rate-limit-remaining: 0`` does the same. The spider asks again through the
-  next session (``meta["wangzi_identity"]``).
+  session for that endpoint (never for the others) until the platform says it may come back:
+  ``x-rate-limit-reset`` when sent, else ``Retry-After``, else the end of the endpoint's window;
+  an answer saying ``x-rate-limit-remaining: 0`` does the same. The spider asks again through
+  the next session (``meta["wangzi_identity"]``): at once when the platform named the session's
+  reset, after the ``Retry-After`` when that is all it said (the limit may be the address's,
+  which the next session shares).
 * **Expiry**: ``login_required`` on a logged-in request marks the session expired: it is never
-  used again in the crawl, ``wangzi sessions list`` and ``wangzi health`` name it. When no
-  session is left, the account's requests are not sent and nothing is stored for them (the
-  account stays due): an expired cookie is one expired session, not a pile of failures.
+  used again in the crawl, ``wangzi sessions list`` and ``wangzi health`` name it. The request
+  is asked again through another session (at most ``WANGZI_PROXY_RETRIES`` times, so one
+  account whose own URL walls every session cannot expire them all: after that its
+  ``login_required`` is stored). When no session is left, the account's requests are not
+  sent and nothing is stored for them (the account stays due): an expired cookie is one
+  expired session, not a pile of failures.
+* **Unsent requests are counted, not lost**: each is logged, counted
+  (``wangzi/sessions/unsent``) and, when the crawl closes, written to the run's statistics for
+  the platform (``unsent``, shown by ``wangzi runs --json``) with a warning naming the count.
 * **Sticky proxy**: with proxies configured, a session always goes out through the same proxy
   (:func:`~crawler.distributed.session_pool.sticky_proxy`).
 """
@@ -25,7 +34,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -97,6 +108,10 @@ class SessionMiddleware:
         name = request.meta.get("wangzi_session_name")
         if name in self.pool.sessions and name not in avoid and not self.pool.states[name].expired:
             return None  # chosen on an earlier pass (the replay rewrite, a redirect)
+        pause = float(request.meta.get("wangzi_not_before") or 0) - time.time()
+        if pause > 0:  # asked again after a Retry-After: the next session waits it out too
+            self.crawler.stats.inc_value("wangzi/sessions/wait_ms", int(min(pause, self.max_wait) * 1000))
+            await asyncio.sleep(min(pause, self.max_wait))
         session, wait = self.pool.choose(endpoint, avoid)
         if session is None and wait is not None and wait <= self.max_wait:
             self.crawler.stats.inc_value("wangzi/sessions/wait_ms", int(wait * 1000))
@@ -137,6 +152,10 @@ class SessionMiddleware:
             except ValueError:
                 reset = remaining = None
         if isinstance(result, Failure) and result.kind is FailureKind.RATE_LIMITED:
+            if reset is None and response is not None:
+                reset = retry_after(response.headers.get(b"Retry-After"))
+                if reset is not None:  # the request asked again through another session waits it too
+                    meta["wangzi_not_before"] = reset
             self.pool.rate_limited(name, endpoint, reset)
             self.crawler.stats.inc_value("wangzi/sessions/locked")
             self.persist()
@@ -144,8 +163,10 @@ class SessionMiddleware:
             # The wall is the session's, not the account's: the spider asks once more (this
             # signal runs before it decides), through another session or, with none left, not
             # at all - so the account stores nothing instead of a login_required of its own.
+            # At most WANGZI_PROXY_RETRIES sessions per request: a wall that is the account's
+            # own (every session walled on it) is then stored as the account's.
             meta["wangzi_identity_retries"] = max(int(meta.get("wangzi_identity_retries", 0)),
-                                                  int(meta.get("wangzi_identity_tries", 0)) + 1)
+                                                  min(int(meta.get("wangzi_identity_tries", 0)) + 1, self.retries))
             self.pool.expired(name)
             self.crawler.stats.inc_value("wangzi/sessions/expired")
             self.persist()
@@ -188,3 +209,45 @@ class SessionMiddleware:
 
     def spider_closed(self, spider: Spider) -> None:
         self.persist()
+        self.record_unsent()
+
+    def record_unsent(self) -> None:
+        """Name the requests no session could carry: a warning, and ``unsent`` in the run's
+        statistics for the platform (the storage pipeline has written them when the spider
+        closes; this adds the count to them)."""
+        unsent = self.crawler.stats.get_value("wangzi/sessions/unsent") or 0
+        if self.pool is None or not unsent:
+            return
+        platform = getattr(self.crawler.spider, "platform", "")
+        states = {name: self.pool.status(name)[0] for name in self.pool.sessions}
+        logger.warning("%s: %d request(s) not sent: no session could carry them (sessions: %s); their accounts "
+                       "stay due", platform, unsent, ", ".join(f"{n} {s}" for n, s in states.items()))
+        run_id = self.crawler.settings.getint("WANGZI_RUN_ID") or self.crawler.stats.get_value("wangzi/run_id")
+        if not run_id:
+            return
+        from storage.db import session_scope
+        from storage.runs import get_run, merge_run_stats
+
+        try:
+            with session_scope(self.database_url) as session:
+                run = get_run(session, int(run_id))
+                if run is not None:
+                    stats = (run.stats or {}).get(platform)
+                    merge_run_stats(session, int(run_id), platform, {**(stats if isinstance(stats, dict) else {}),
+                                                                     "unsent": unsent})
+        except Exception:  # noqa: BLE001 - the warning above still says it
+            logger.exception("could not add the unsent requests to the run's statistics")
+
+
+def retry_after(value: bytes | None, now: float | None = None) -> float | None:
+    """The time (``time.time()``) a ``Retry-After`` header (seconds or an HTTP date) names, or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    now = time.time() if now is None else now
+    if text.isdigit():
+        return now + int(text)
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,10 @@ FAST = {
     # four at once on a loaded machine (a stall then costs 3 x 20 s per browser cell, in parallel).
     "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "20000",
     "RETRY_TIMES": "2",
+    # A request refused on a logged-in session (a 429 or code 88 locks the session for that
+    # endpoint, a login wall expires it) is asked once more through another session: X's 429
+    # cells are then 2 attempts at their URL, never more.
+    "WANGZI_PROXY_RETRIES": "1",
     "WANGZI_BACKOFF_BASE": "0.05",
     "WANGZI_BACKOFF_MAX": "2",
 }
@@ -37,6 +42,26 @@ def secret_env() -> dict[str, str]:
     for module in (REPO / "spiders").glob("*.py"):
         names.update(re.findall(r"WANGZI_[A-Z0-9_]*(?:COOKIE|TOKEN|CT0|API_KEY|SESSIONID)\b", module.read_text(encoding="utf-8")))
     return {name: f"fault-dummy-{name.lower()}" for name in sorted(names) if not name.endswith("_FILE")}
+
+
+def session_env(cells: dict[str, int]) -> dict[str, str]:
+    """Dummy sessions for every platform whose spider rotates logged-in sessions: two per cell
+    (``cells``: platform -> number of cells) and one to spare. A cell whose fault is the
+    session's (a 429 or code 88 locks it for the endpoint, a login wall expires it) then uses up
+    the session it went out through and the one it is asked again through, never the sessions of
+    the cells after it: with one shared session every later cell would go unsent and prove
+    nothing about how its own fault is stored."""
+    from crawler.runner import spider_class
+
+    env = {}
+    for platform, count in sorted(cells.items()):
+        if not hasattr(spider_class(platform), "platform_sessions"):
+            continue
+        env[f"WANGZI_{platform.upper()}_SESSIONS"] = json.dumps([
+            {"name": f"fault{n:03d}", "auth_token": f"fault-dummy-{platform}-auth-{n:03d}",
+             "ct0": f"fault-dummy-{platform}-ct0-{n:03d}", "cookie": f"SUB=fault-dummy-{platform}-cookie-{n:03d}"}
+            for n in range(2 * count + 1)])
+    return env
 
 
 def register(database_url: str, platform_tokens: dict[str, list[tuple[str, str]]]) -> None:

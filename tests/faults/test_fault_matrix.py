@@ -1,6 +1,9 @@
 """The fault matrix: every platform spider that exists, run for real (Scrapy's download path,
 Chromium for browser sources) against a loopback server answering with each way platforms
 fail. One crawl covers the whole matrix: every (fault, platform) cell is its own account.
+Platforms that rotate logged-in sessions (X, Weibo) get sessions enough for every cell
+(:func:`tests.faults.crawl.session_env`): a fault that locks or expires a session (429, code
+88, a login wall) is the session's, so it must not keep the cells after it from being sent.
 
 Per cell we assert: the stored failure kind is the right one, the server saw the retries the
 settings ask for (and waited the Retry-After), and no snapshot was written. The matrix is
@@ -28,7 +31,7 @@ from records import PLATFORMS
 from storage.db import upgrade
 from spiders.pages import gdelt
 from tests.faults.catalogue import PRESS_NAME, SSRF_REDIRECT, SSRF_URLS, Fault, account_input, faults_for, press_faults
-from tests.faults.crawl import crawl, logged_stat, outcomes, press, press_outcome, register, run_stats
+from tests.faults.crawl import crawl, logged_stat, outcomes, press, press_outcome, register, run_stats, session_env
 from tests.faults.server import FaultServer, Routes, fixture_answer, fixture_cases, success_fallbacks
 from tests.helpers import REPO
 
@@ -62,7 +65,8 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if press_fault.page:
         routes.pages[press_fault.page[0]] = press_fault.page[1]
     with FaultServer(routes) as server:
-        process = crawl(database_url, server.base_url, platforms, {"WANGZI_CIRCUIT_ENABLED": "false"}, tmp)
+        process = crawl(database_url, server.base_url, platforms, {"WANGZI_CIRCUIT_ENABLED": "false"}, tmp,
+                        env=session_env({p: len(tokens) for p, tokens in accounts.items()}))
         hits = server.hits
         searched = press(database_url, server.base_url, PRESS_NAME, tmp)
         press_hits = server.hits[len(hits):]
@@ -186,6 +190,15 @@ def test_every_fault_is_stored_as_its_typed_failure_and_never_as_a_snapshot(matr
         for problem in _cell_problems(matrix, platform, fault, token)
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_every_request_of_the_matrix_was_sent(matrix: dict[str, Any]) -> None:
+    """A request no session could carry is counted in the run's statistics (``unsent``): in the
+    matrix every cell has sessions of its own, so none may be left unsent."""
+    unsent = {platform: stats["unsent"] for platform, stats in matrix["stats"].items()
+              if isinstance(stats, dict) and stats.get("unsent")}
+    assert unsent == {}
+    assert "not sent: no session" not in matrix["log"]
 
 
 def test_every_failure_kind_of_the_data_model_is_produced(matrix: dict[str, Any]) -> None:
