@@ -27,7 +27,7 @@ SEC_UID = "MS4wLjABAAAAsyntheticLenaNY_0123456789abcdefGHIJ"
 
 def _crawl(tmp_path: Path, database_url: str, platform: str, account: str, exchanges: list[Exchange],
            *args: str, env: dict[str, str] | None = None) -> str:
-    return crawl_replayed(tmp_path, database_url, platform, account, exchanges, *args, name="Creator", env=env)
+    return crawl_replayed(tmp_path, database_url, platform, account, exchanges, *args, name=f"Creator ({platform})", env=env)
 
 
 def _weibo_recording(user_index: Exchange) -> list[Exchange]:
