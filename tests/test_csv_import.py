@@ -151,3 +151,135 @@ def test_an_unknown_column_is_a_warning_not_a_rejected_row(tmp_path: Path, datab
     assert done.returncode == 0, done.stderr
     assert "unknown column" in done.stderr and "hobby" in done.stderr
     assert "1 added, 0 rejected" in done.stdout
+
+
+# --------------------------------------------------------------------------- batches (issue 18 item 6)
+
+MIXED = "\n".join([
+    "name,aliases,notes,bilibili,x,weibo",
+    "Good One,G1,,101,good_one,",  # 2
+    "=bad,,,102,,",  # 3 formula
+    "Takes Owned,,,,OWNED_ONE,",  # 4 an account another candidate has (case differs)
+    "Adopts,,,777,,",  # 5 an unowned account seen in an ad-hoc crawl: adopted
+    "Good Two,,,103,,1669879400",  # 6
+    "Dup In File,,,103,,",  # 7 the account row 6 just registered
+    "Existing Person,,,104,,",  # 8 a name a candidate has
+    "Good Three,,notes\twith tab,105,,",  # 9 tabs are fine in notes
+    "Good Three,,,106,,",  # 10 the name row 9 just registered
+    "Same Twice,,,107;107,,",  # 11 one account
+    "Bad Handle,,,not-a-number,,",  # 12
+    ",,,108,,",  # 13 missing name
+    "Too,Many,Fields,1,2,3,4",  # 14
+    "",
+    "Good Four,,,109,GOOD_ONE,",  # 16 row 2's X handle in another case
+    "Good Five,\u202eevil,,110,,",  # 17 alias with a bidi override
+    "Good Six,,,111,,",  # 18
+])
+
+
+def _prepared(database_url: str) -> None:
+    """A candidate who has an X account and a name; an unowned Bilibili account from an ad-hoc crawl."""
+    from storage.candidates import account_for_ref, add_candidate
+    from records import AccountRef
+
+    with session_scope(database_url) as session:
+        add_candidate(session, "Existing Person", accounts=[AccountRef("x", handle="owned_one")])
+        account_for_ref(session, AccountRef("bilibili", platform_user_id="777"))
+
+
+def _row_by_row(text: str, database_url: str) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """What one transaction per row (register_candidate, the way every row was imported before
+    batches) says for each row of the same file."""
+    from crawler.candidates_csv import csv_records, parse_accounts
+    from storage.candidates import register_candidate
+    from storage.names import clean_name
+
+    added, errors = [], []
+    records = csv_records(text)
+    header = next(records)[1]
+    columns = {h: i for i, h in enumerate(header)}
+    for number, row in records:
+        if isinstance(row, str) or not any(v.strip() for v in row):
+            continue
+        if len(row) > len(header):
+            errors.append((number, f"row has more fields ({len(row)}) than the header ({len(header)})"))
+            continue
+        if not row[0].strip():
+            errors.append((number, "missing name"))
+            continue
+        try:
+            name = clean_name(row[0])
+            refs = parse_accounts({p: row[columns[p]] for p in ("bilibili", "x", "weibo")})
+            candidate = register_candidate(database_url, name, aliases=[a for a in row[1].split("|") if a.strip()],
+                                           notes=row[2] or None, accounts=refs)
+            added.append((number, f"{candidate.id} {candidate.display_name}"))
+        except Exception as exc:  # noqa: BLE001 - the message is what is compared
+            errors.append((number, str(exc)))
+    return added, errors
+
+
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_batched_import_reports_what_one_row_at_a_time_reported(database_url: str, tmp_path: Path, batch: int) -> None:
+    from storage.db import upgrade
+
+    _prepared(database_url)
+    report = import_rows(MIXED, database_url, batch=batch)
+    reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+    upgrade(reference_url)
+    _prepared(reference_url)
+    added, errors = _row_by_row(MIXED, reference_url)
+    assert report.added == added
+    assert report.errors == errors
+    assert [number for number, _ in report.errors] == [3, 4, 7, 8, 10, 12, 13, 14, 16, 17]
+    assert "already belongs to candidate" in dict(report.errors)[7] and "Good Two" in dict(report.errors)[7]
+    assert "already exists" in dict(report.errors)[10]
+    with session_scope(database_url) as session:
+        adopted = session.exec(select(Account).where(Account.platform_user_id == "777")).one()
+        owner = session.get(Candidate, adopted.candidate_id)
+        assert owner.display_name == "Adopts" and adopted.profile_url == "https://space.bilibili.com/777"
+        assert len(session.exec(select(Account).where(Account.platform_user_id == "107")).all()) == 1
+        assert session.exec(select(Candidate).where(Candidate.display_name == "Good One")).one().name_key == "good one"
+    assert {name: sorted(accounts) for name, accounts in _accounts(database_url).items()} == \
+           {name: sorted(accounts) for name, accounts in _accounts(reference_url).items()}
+
+
+def test_a_namesake_is_imported_when_allowed(database_url: str) -> None:
+    _prepared(database_url)
+    report = import_rows("name,bilibili\nExisting Person,500\nexisting person,501\n", database_url, allow_same_name=True)
+    assert report.errors == [] and [number for number, _ in report.added] == [2, 3]
+
+
+# --------------------------------------------------------------------------- POST /candidates/import
+
+
+def test_the_api_imports_a_csv_body_with_the_same_report_and_its_own_size_limit(database_url: str) -> None:
+    """The body is the file: rows are reported as `candidates import` reports them, a GB18030
+    file is read and said so, a bad encoding is 422; the upload limit is the route's own, every
+    other route keeps the small body limit."""
+    from fastapi.testclient import TestClient
+
+    from crawler.service.app import create_app
+
+    token = "test-token-0123456789"
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
+    _prepared(database_url)
+    with TestClient(create_app(database_url, token=token, workers=1, max_body=1024, max_upload=4096)) as client:
+        answer = client.post("/candidates/import", content=MIXED.encode(), headers=auth)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert [row["row"] for row in body["rejected"]] == [3, 4, 7, 8, 10, 12, 13, 14, 16, 17]
+        assert [(row["row"], row["display_name"]) for row in body["added"]] == \
+            [(2, "Good One"), (5, "Adopts"), (6, "Good Two"), (9, "Good Three"), (11, "Same Twice"), (18, "Good Six")]
+        assert body["note"] is None
+        hostile = "name\n<script>alert(1)</script>\n\"\"\"><img src=x onerror=alert(1)>\"\n李佳琦\n".encode("gb18030")
+        answer = client.post("/candidates/import", content=hostile, headers=auth)
+        assert answer.status_code == 200, answer.text
+        assert [row["display_name"] for row in answer.json()["added"]] == \
+            ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "李佳琦"]
+        assert "GB18030" in answer.json()["note"]
+        assert client.post("/candidates/import", params={"encoding": "nonsense"}, content=b"name\nx\n",
+                           headers=auth).status_code == 422
+        assert client.post("/candidates/import", content=b"name\n" + b"y" * 5000 + b"\n", headers=auth).status_code == 413
+        assert client.post("/lookups", content=b"{" + b" " * 2000 + b"}",
+                           headers={**auth, "Content-Type": "application/json"}).status_code == 413
+        assert client.post("/candidates/import", content=b"name\nz\n", headers={"Content-Type": "text/csv"}).status_code == 401

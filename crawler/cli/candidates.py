@@ -1,61 +1,58 @@
-"""``wangzi candidates``: register people and their accounts, import them, list them.
+"""``wangzi candidates``: register people and their accounts, import them, list them, and
+curate them: edit, add or remove accounts, deactivate and reactivate, delete, merge two into
+one and undo a merge (storage/curation.py says what follows a candidate and how a merge is
+recorded).
 
 ``candidates add`` has one ``--PLATFORM`` option per platform in the registry, so a new
-platform module gets its flag without touching this file. Storage (SQLAlchemy) is imported
-inside the functions that use it, so ``wangzi --help`` does not load it.
+platform module gets its flag without touching this file. A CANDIDATE argument is an id, a
+name or an alias; a name several candidates have is refused with the list of them (exit 2),
+never guessed. Storage (SQLAlchemy) is imported inside the functions that use it, so
+``wangzi --help`` does not load it.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
+import getpass
 import inspect
-import io
 import json
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+from crawler.candidates_csv import (  # noqa: F401 - ImportReport, csv_records, import_rows: also read from here
+    ImportReport,
+    UnreadableText,
+    csv_records,
+    decode_text,
+    import_rows,
+    parse_accounts,
+)
 from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
-from records import PLATFORMS, AccountRef
-from spiders.pages.registry import UnknownPlatform, normalize_account
+from records import PLATFORMS
+from spiders.pages.registry import normalize_account
 
-candidates_app = typer.Typer(help="Register candidates and their platform accounts.", no_args_is_help=True)
+candidates_app = typer.Typer(help="Register, import, list and curate candidates and their platform accounts.",
+                             no_args_is_help=True)
+account_app = typer.Typer(help="Add an account to a candidate, or take one away.", no_args_is_help=True)
+candidates_app.add_typer(account_app, name="account")
+
+DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 
 
 def _option_name(platform: str) -> str:
     return "--" + platform.replace("_", "-")
 
 
-def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef]:
-    """Platform -> user input (handle, id or URL; ``;``/``|`` separate several) as AccountRefs.
-
-    Raises ValueError naming the platform and the input when one does not parse.
-    """
-    refs = []
-    for platform, raw in values.items():
-        items = raw if isinstance(raw, list) else [raw] if raw else []
-        for text in items:
-            for part in str(text).replace("|", ";").split(";"):
-                part = unicodedata.normalize("NFKC", part).strip()
-                if not part:
-                    continue
-                try:
-                    refs.append(normalize_account(platform, part))
-                except ValueError as exc:
-                    raise ValueError(f"{platform} account {part!r}: {exc}") from None
-    return refs
-
-
-def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, **accounts: Any) -> None:
+def add(display_name: str, alias: list[str], notes: str | None, database_url: str | None, allow_same_name: bool = False,
+        **accounts: Any) -> None:
     from storage.candidates import register_candidate
 
     with friendly_errors():  # a name or alias storage refuses (storage/names.py) is a usage error
         refs = parse_accounts({p: accounts.get(p) for p in PLATFORMS})
-        candidate = register_candidate(database_url, display_name, aliases=alias or [], notes=notes, accounts=refs)
+        candidate = register_candidate(database_url, display_name, aliases=alias or [], notes=notes, accounts=refs,
+                                       allow_same_name=allow_same_name)
         console.print(line(
             "added candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
             (f" with {len(refs)} account(s): " + ", ".join(f"{r.platform}:{r.handle or r.platform_user_id}" for r in refs) if refs else ""),
@@ -72,6 +69,8 @@ def _add_signature() -> inspect.Signature:
                           default=typer.Option(None, "--notes", help="Free text for the talent team.")),
         inspect.Parameter("database_url", inspect.Parameter.KEYWORD_ONLY, annotation=str,
                           default=typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")),
+        inspect.Parameter("allow_same_name", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                          default=typer.Option(False, "--allow-same-name", help="Register another person with the name of an existing candidate (refused otherwise).")),
     ]
     for platform in PLATFORMS:
         params.append(
@@ -86,7 +85,8 @@ def _add_signature() -> inspect.Signature:
 
 def _add_command(**kwargs: Any) -> None:
     """Register a candidate with their accounts, e.g. `wangzi candidates add "老番茄" --bilibili 546195`."""
-    add(kwargs.pop("display_name"), kwargs.pop("alias"), kwargs.pop("notes"), kwargs.pop("database_url"), **kwargs)
+    add(kwargs.pop("display_name"), kwargs.pop("alias"), kwargs.pop("notes"), kwargs.pop("database_url"),
+        kwargs.pop("allow_same_name"), **kwargs)
 
 
 _add_command.__signature__ = _add_signature()  # type: ignore[attr-defined]
@@ -95,150 +95,16 @@ candidates_app.command("add")(_add_command)
 
 # --------------------------------------------------------------------------- import
 
-#: CSV columns: name (required), aliases and notes (optional), one column per platform.
-NAME_COLUMNS = ("name", "display_name")
-
-
-@dataclass
-class ImportReport:
-    added: list[tuple[int, str]] = field(default_factory=list)  # (row number, name)
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message): rejected rows
-    warnings: list[str] = field(default_factory=list)  # about the file, not a row (unknown columns)
-
-
-def csv_records(text: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(row number, the row's fields or what is wrong with the row), rows numbered as a
-    spreadsheet numbers them (the header is row 1; a quoted field with line breaks is one row).
-
-    Read strictly, one row at a time, so a bad row costs only itself: a field over the size
-    limit or a stray quote is reported and reading goes on. A quote that is never closed where
-    it should be - which a lenient reader turns into one field holding the following lines, or
-    the rest of the file - is reported on the row that opened it, and reading starts again on
-    the line after that row's first line."""
-    lines = list(io.StringIO(text, newline=""))
-    position, number = 0, 0  # the line the current reader started on; the last row numbered
-    while position < len(lines):
-        reader = csv.reader(lines[position:], strict=True)
-        while True:
-            first_line = reader.line_num  # lines this reader consumed before this row
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                number += 1
-                spanned = reader.line_num - first_line
-                if "field larger" not in str(exc) and (spanned > 1 or "unexpected end of data" in str(exc)):
-                    yield number, ('a quote (") opened in this row is never closed, so the lines after it would be '
-                                   'read as one field; close it, or double a quote that is part of the text ("")')
-                    position += first_line + 1
-                    break
-                yield number, csv_problem(exc)
-                continue
-            number += 1
-            yield number, fields
-
-
-def csv_problem(exc: csv.Error) -> str:
-    """What a person can do about the csv module's error on a row."""
-    text = str(exc)
-    if "field larger than field limit" in text:
-        return (f"a field is longer than {csv.field_size_limit():,} characters, the most a CSV field may hold here; "
-                "shorten it (notes are free text, but not a document)")
-    if "expected after" in text:
-        return f'a quote (") inside a quoted field must be doubled (""): {text}'
-    return f"cannot read this row as CSV: {text}"
-
-
-def import_rows(text: str, database_url: str | None) -> ImportReport:
-    """Import candidates from CSV text; every row is its own transaction, so one bad row
-    never loses the good ones. Row numbers count the header as row 1, as spreadsheets do.
-    Unknown columns are ignored with a warning (they reject no row)."""
-    from storage.candidates import CandidateRefused, DuplicateAccount, register_candidate
-    from storage.names import clean_name
-
-    report = ImportReport()
-    records = csv_records(text)
-    first = next(records, None)
-    if first is None or not isinstance(first[1], list) or not any(h.strip() for h in first[1]):
-        problem = first[1] if first is not None and isinstance(first[1], str) else "the file is empty"
-        report.errors.append((1, f"{problem} (expected a header row: name,aliases,notes,<platforms>)"))
-        return report
-    header = first[1]
-    columns = {h.strip().lower().replace("-", "_"): index for index, h in enumerate(header)}
-    name_col = next((columns[c] for c in NAME_COLUMNS if c in columns), None)
-    if name_col is None:
-        report.errors.append((1, f"no 'name' column in header {header}"))
-        return report
-    unknown = [h for h in columns if h not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
-    if unknown:
-        report.warnings.append(f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}")
-
-    def cell(row: list[str], column: str) -> str:
-        index = columns.get(column)
-        return row[index] if index is not None and index < len(row) else ""
-
-    for number, row in records:
-        if isinstance(row, str):
-            report.errors.append((number, row))
-            continue
-        if not any(value.strip() for value in row):
-            continue  # a blank line
-        if len(row) > len(header):
-            report.errors.append((number, f"row has more fields ({len(row)}) than the header ({len(header)})"))
-            continue
-        text = row[name_col] if name_col < len(row) else ""
-        if not text.strip():
-            report.errors.append((number, "missing name"))
-            continue
-        aliases = [a for a in cell(row, "aliases").replace(";", "|").split("|") if a.strip()]
-        try:
-            name = clean_name(text)  # the name's own error first: it is what a person reads the row by
-            refs = parse_accounts({p: cell(row, p) for p in PLATFORMS if p in columns})
-            candidate = register_candidate(database_url, name, aliases=aliases, notes=cell(row, "notes") or None,
-                                           accounts=refs)
-            report.added.append((number, f"{candidate.id} {candidate.display_name}"))
-        except (ValueError, DuplicateAccount, UnknownPlatform, CandidateRefused) as exc:  # UnknownPlatform: a column of a platform not implemented yet
-            report.errors.append((number, str(exc)))
-    return report
-
-
-#: Byte-order marks and the encodings they announce (Excel saves "CSV UTF-8" with one).
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
 
 def decode_csv(data: bytes, file: Path, encoding: str | None) -> str:
-    """The CSV file's text: in ``encoding`` when given; else UTF-8 (a byte-order mark names
-    UTF-8 or UTF-16), else GB18030 - what Excel on Chinese Windows saves (GBK is part of it) -
-    said on stderr. Anything else is a usage error that says what to do."""
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise fail(f"--encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, gb18030, gbk, big5, latin-1)",
-                       USAGE) from None
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise fail(f"{file} is not {encoding} text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                       "try another --encoding, or save the CSV as UTF-8", USAGE) from None
-    for bom, name in BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(name)
-            except UnicodeDecodeError:
-                raise fail(f"{file} starts like {name} text but is not; save the CSV as UTF-8", USAGE) from None
+    """The CSV file's text (:func:`crawler.candidates_csv.decode_text`); when it was read as
+    GB18030, said on stderr. A file that is no text it can read is a usage error saying what to do."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise fail(f"{file} is neither UTF-8 nor GB18030 text; save the CSV as UTF-8, or name its encoding "
-                   "with --encoding (e.g. --encoding latin-1)", USAGE) from None
-    err.print(line(f"{file} is not UTF-8: read it as GB18030 (what Excel on Chinese Windows saves); "
-                   "if the names below look wrong, pass --encoding"))
+        text, note = decode_text(data, encoding, source=str(file))
+    except UnreadableText as exc:
+        raise fail(str(exc), USAGE) from None
+    if note:
+        err.print(line(note))
     return text
 
 
@@ -246,9 +112,12 @@ def decode_csv(data: bytes, file: Path, encoding: str | None) -> str:
 def import_csv(
     file: Path = typer.Argument(..., help="CSV with columns name, aliases (| separated), notes, and one per platform."),
     encoding: str = typer.Option(None, "--encoding", help="The file's encoding (default: UTF-8, else GB18030 as Excel on Chinese Windows saves it)."),
+    allow_same_name: bool = typer.Option(False, "--allow-same-name", help="Register rows named like an existing candidate as other people (such rows are rejected otherwise)."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
 ) -> None:
     """Import candidates from a CSV file. Bad rows are reported with their row number; good rows are kept.
+    A row named like an existing candidate is rejected (add its accounts to that candidate with
+    `candidates account add`, or pass --allow-same-name for a namesake).
 
     Exit code 1 when any row was rejected (an unknown column is only a warning)."""
     try:
@@ -257,7 +126,7 @@ def import_csv(
         raise fail(f"cannot read {file}: {exc.strerror or exc}", USAGE) from None
     text = decode_csv(data, file, encoding)
     with friendly_errors():
-        report = import_rows(text, database_url)
+        report = import_rows(text, database_url, allow_same_name=allow_same_name)
     for warning in report.warnings:
         err.print(line(("warning:", "yellow"), f" {warning}"))
     for number, name in report.added:
@@ -303,7 +172,9 @@ def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = N
                     "id": c.id,
                     "display_name": c.display_name,
                     "aliases": c.aliases,
+                    "notes": c.notes,
                     "active": c.active,
+                    "merged_into": c.merged_into_id,
                     "accounts": [
                         {
                             "platform": a.platform,
@@ -342,8 +213,277 @@ def followers_table(rows: list[dict[str, Any]], title: str = "Candidates") -> Pl
                 else:
                     shown.append(("~" if a["approximate"] else "") + f"{a['followers']:,}")
             cells.append(" / ".join(shown))
-        table.add_row(str(row["id"]), row["display_name"], *cells)
+        state = (f" (merged into {row['merged_into']})" if row.get("merged_into") is not None
+                 else "" if row.get("active", True) else " (inactive)")
+        table.add_row(str(row["id"]), row["display_name"] + state, *cells)
     return table
+
+
+# --------------------------------------------------------------------------- curation
+
+
+@contextmanager
+def curating() -> Iterator[None]:
+    """:func:`friendly_errors` plus what curation raises: an unknown id is a usage error (2)."""
+    from storage.curation import NotFound
+
+    with friendly_errors():
+        try:
+            yield
+        except NotFound as exc:
+            raise fail(str(exc).strip("'\""), USAGE) from None
+
+
+def resolved(session: Any, text: str) -> Any:
+    """The candidate CANDIDATE names: an id (that candidate itself, merged or not), a name or an
+    alias; none is a usage error, several (a name people share) a usage error listing them."""
+    from storage.candidates import find_candidate
+
+    candidate = find_candidate(session, text, follow_merges=False)
+    if candidate is None:
+        raise fail(f"no candidate {text!r} (see `wangzi candidates list`)", USAGE)
+    return candidate
+
+
+def who_did_it(by: str | None) -> str | None:
+    """Who made a change, as recorded with a merge: ``--by``, else the login name."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's numeric user)
+        return None
+
+
+def account_text(account: Any) -> str:
+    return f"{account.platform}:{account.handle or account.platform_user_id}"
+
+
+CANDIDATE_ARGUMENT = typer.Argument(..., metavar="CANDIDATE", help="Id, name or alias.")
+
+
+@candidates_app.command("show")
+def show(
+    who: str = CANDIDATE_ARGUMENT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """One candidate: name, aliases, notes, state, accounts with latest followers, and merges."""
+    from storage.curation import list_merges
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        candidate = resolved(session, who)
+        merges = [merge_json(m) for m in list_merges(session, candidate.id)]
+    row = candidate_rows(database_url, [candidate.id])[0]
+    row["merges"] = merges
+    if as_json:
+        typer.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
+        return
+    state = (f"merged into {row['merged_into']}" if row["merged_into"] is not None else "active" if row["active"] else "inactive")
+    console.print(line((f"{row['id']} ", "bold"), row["display_name"], f"  ({state})"))
+    if row["aliases"]:
+        console.print(line("aliases: ", ", ".join(row["aliases"])))
+    if row["notes"]:
+        console.print(line("notes: ", row["notes"]))
+    for account in row["accounts"]:
+        followers = "-" if account["followers"] is None else ("~" if account["approximate"] else "") + f"{account['followers']:,}"
+        console.print(line(f"  {account['platform']}:{account['handle'] or account['platform_user_id']}  followers {followers}"))
+    for merge in merges:
+        undone = f", undone {merge['undone_at'][:19]}" if merge["undone_at"] else ""
+        console.print(line(f"merge {merge['id']}: {merge['source_id']} into {merge['target_id']} at {merge['merged_at'][:19]}"
+                           f"{undone} by {merge['merged_by'] or '?'}"))
+
+
+@candidates_app.command("edit")
+def edit(
+    who: str = CANDIDATE_ARGUMENT,
+    name: str = typer.Option(None, "--name", help="New display name."),
+    alias: list[str] = typer.Option(None, "--alias", help="Replace every alias with these (repeatable)."),
+    add_alias: list[str] = typer.Option(None, "--add-alias", help="Add an alias (repeatable)."),
+    remove_alias: list[str] = typer.Option(None, "--remove-alias", help="Remove an alias (repeatable; blind to case)."),
+    notes: str = typer.Option(None, "--notes", help="Replace the notes."),
+    clear_notes: bool = typer.Option(False, "--clear-notes", help="Remove the notes."),
+    allow_same_name: bool = typer.Option(False, "--allow-same-name", help="Accept a new name another candidate has."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Change a candidate's name, aliases or notes (checked as when registering). Snapshots,
+    mentions and every other row stay with the candidate."""
+    from storage.curation import edit_candidate
+    from storage.db import session_scope
+
+    if name is None and alias is None and not add_alias and not remove_alias and notes is None and not clear_notes:
+        raise fail("nothing to change: give --name, --alias, --add-alias, --remove-alias, --notes or --clear-notes", USAGE)
+    with curating(), session_scope(database_url) as session:
+        candidate = edit_candidate(session, resolved(session, who).id, display_name=name, aliases=alias,
+                                   add_aliases=add_alias or [], remove_aliases=remove_alias or [], notes=notes,
+                                   clear_notes=clear_notes, allow_same_name=allow_same_name)
+        console.print(line("edited candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
+                           f" (aliases: {', '.join(candidate.aliases) or 'none'})"))
+
+
+def _set_active(who: str, active: bool, database_url: str | None) -> None:
+    from storage.curation import set_active
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        candidate = set_active(session, resolved(session, who).id, active)
+        console.print(line(("reactivated" if active else "deactivated") + " candidate ", (str(candidate.id), "bold"),
+                           f" {candidate.display_name}"))
+
+
+@candidates_app.command("deactivate")
+def deactivate(who: str = CANDIDATE_ARGUMENT, database_url: str = DATABASE_OPTION) -> None:
+    """Leave a candidate out of crawls, scheduled refreshes and the ranking; nothing is deleted."""
+    _set_active(who, False, database_url)
+
+
+@candidates_app.command("reactivate")
+def reactivate(who: str = CANDIDATE_ARGUMENT, database_url: str = DATABASE_OPTION) -> None:
+    """Bring a deactivated candidate back into crawls and the ranking."""
+    _set_active(who, True, database_url)
+
+
+@candidates_app.command("delete")
+def delete(
+    who: str = CANDIDATE_ARGUMENT,
+    yes: bool = typer.Option(False, "--yes", help="Really delete (without it, nothing is done)."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Forget a candidate: accounts become unowned (their snapshots kept, adoptable again); press
+    mentions and feature rows are deleted. Refused for a candidate in a merge or with outcomes or
+    shortlist history: deactivate it instead."""
+    from storage.curation import delete_candidate
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        candidate = resolved(session, who)
+        label = f"{candidate.id} {candidate.display_name}"
+        if not yes:
+            raise fail(f"deleting candidate {label} cannot be undone (deactivating can): pass --yes to delete it", USAGE)
+        done = delete_candidate(session, candidate.id)
+    said = ", ".join(f"{table}: {count}" for table, count in done.items())
+    console.print(line(f"deleted candidate {label}" + (f" ({said})" if said else "")))
+
+
+def _account(platform: str, handle: str) -> Any:
+    try:
+        return normalize_account(platform, handle)
+    except ValueError as exc:
+        raise ValueError(f"{platform} account {handle!r}: {exc}") from None
+
+
+@account_app.command("add")
+def account_add(
+    who: str = CANDIDATE_ARGUMENT,
+    platform: str = typer.Argument(..., help=f"One of {', '.join(PLATFORMS)}."),
+    handle: str = typer.Argument(..., help="Handle, id or profile URL."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Give a candidate an account (one seen before in an ad-hoc crawl comes with its snapshots)."""
+    from storage.curation import add_account
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        ref = _account(platform, handle)
+        candidate = resolved(session, who)
+        account, added = add_account(session, candidate.id, ref)
+        said = "added" if added else "already has"
+        console.print(line(f"candidate {candidate.id} {candidate.display_name} {said} {account_text(account)}"))
+
+
+@account_app.command("remove")
+def account_remove(
+    who: str = CANDIDATE_ARGUMENT,
+    platform: str = typer.Argument(..., help=f"One of {', '.join(PLATFORMS)}."),
+    handle: str = typer.Argument(..., help="Handle, id or profile URL."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Take an account from a candidate; it and its snapshots are kept, unowned."""
+    from storage.curation import remove_account
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        ref = _account(platform, handle)
+        candidate = resolved(session, who)
+        account = remove_account(session, candidate.id, ref)
+        console.print(line(f"candidate {candidate.id} {candidate.display_name} no longer has {account_text(account)} "
+                           "(its snapshots are kept with the account)"))
+
+
+@candidates_app.command("merge")
+def merge(
+    source: str = typer.Argument(..., metavar="SOURCE", help="The candidate registered twice (id, name or alias): merged away."),
+    target: str = typer.Argument(..., metavar="TARGET", help="The candidate that stays."),
+    note: str = typer.Option(None, "--note", help="Why (kept with the merge)."),
+    by: str = typer.Option(None, "--by", help="Who merges (default: your login name)."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Merge SOURCE into TARGET: accounts (with their snapshots, posts and failures), press
+    mentions, press failures, outcomes and lookups move to TARGET, which gains SOURCE's names as
+    aliases; SOURCE becomes inactive. Recorded: `candidates unmerge MERGE_ID` undoes it."""
+    from storage.curation import merge_candidates
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        merged = merge_candidates(session, resolved(session, source).id, resolved(session, target).id,
+                                  by=who_did_it(by), note=note)
+        summary = ", ".join(f"{table}: {len(ids)}" for table, ids in merged.moved.items()) or "no rows"
+        console.print(line("merge ", (str(merged.id), "bold"), f": candidate {merged.source_id} into {merged.target_id} "
+                           f"(moved {summary}); undo with `wangzi candidates unmerge {merged.id}`"))
+
+
+@candidates_app.command("unmerge")
+def unmerge(
+    merge_id: int = typer.Argument(..., metavar="MERGE_ID", help="The merge to undo (see `candidates merges`)."),
+    by: str = typer.Option(None, "--by", help="Who undoes it (default: your login name)."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Undo a merge: the rows it moved go back, the aliases it added leave, the merged candidate
+    is itself again."""
+    from storage.curation import undo_merge
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        undone = undo_merge(session, merge_id, by=who_did_it(by))
+        back = {table: len(ids) - len(undone.left.get(table, [])) for table, ids in undone.moved.items()}
+        summary = ", ".join(f"{table}: {count}" for table, count in back.items()) or "no rows"
+        console.print(line(f"merge {undone.id} undone: candidate {undone.source_id} is itself again (moved back {summary})"))
+        for table, ids in undone.left.items():
+            err.print(line(("left:", "yellow"), f" {len(ids)} {table} row(s) no longer with candidate {undone.target_id} "
+                           f"(moved on since the merge): {', '.join(map(str, ids[:20]))}"))
+
+
+def merge_json(merge: Any) -> dict[str, Any]:
+    return {"id": merge.id, "source_id": merge.source_id, "target_id": merge.target_id,
+            "merged_at": merge.merged_at.isoformat(), "merged_by": merge.merged_by, "note": merge.note,
+            "moved": {table: len(ids) for table, ids in (merge.moved or {}).items()},
+            "added_aliases": list(merge.added_aliases or []),
+            "undone_at": merge.undone_at.isoformat() if merge.undone_at else None, "undone_by": merge.undone_by}
+
+
+@candidates_app.command("merges")
+def merges(
+    who: str = typer.Argument(None, metavar="[CANDIDATE]", help="Only merges this candidate was part of."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    database_url: str = DATABASE_OPTION,
+) -> None:
+    """Merges, newest first: who merged which candidate into which, when, and whether it was undone."""
+    from storage.curation import list_merges
+    from storage.db import session_scope
+
+    with curating(), session_scope(database_url) as session:
+        found = [merge_json(m) for m in list_merges(session, resolved(session, who).id if who else None)]
+    if as_json:
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    table = PlainTable(title="Merges")
+    for column in ("merge", "source", "target", "merged at", "by", "moved", "undone"):
+        table.add_column(column)
+    for m in found:
+        table.add_row(str(m["id"]), str(m["source_id"]), str(m["target_id"]), m["merged_at"][:19], m["merged_by"] or "",
+                      ", ".join(f"{t}: {n}" for t, n in m["moved"].items()), (m["undone_at"] or "")[:19])
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

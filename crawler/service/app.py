@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from crawler import __version__
-from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_WORKERS
+from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD, DEFAULT_WORKERS, UPLOAD_PATHS
 from crawler.service.body_limit import BodySizeLimit
 from crawler.service.dependencies import ServiceSettings
 from crawler.service.lookups import LookupQueue
@@ -39,6 +39,7 @@ def create_app(
     replay: str | Path | None = None,
     lookup_timeout: float = DEFAULT_LOOKUP_TIMEOUT,
     require_auth: bool = True,
+    max_upload: int | None = None,
     secure_cookies: bool = False,
 ) -> FastAPI:
     """The service. ``token`` defaults to ``WANGZI_API_TOKEN``; without one it refuses to be
@@ -57,7 +58,9 @@ def create_app(
     )
     app.state.settings = ServiceSettings(database_url=url, token=token, require_auth=require_auth)
     app.state.lookups = LookupQueue(url, workers, str(replay) if replay else None, lookup_timeout)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    # The upload limit (POST /candidates/import) is the serving process's configuration, as the token.
+    upload = max_upload if max_upload is not None else int(os.environ.get("WANGZI_API_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body, max_upload=upload, upload_paths=UPLOAD_PATHS)
     app.include_router(router)
     app.include_router(shortlist_router)
     # The review desk (crawler/desk): pages at / and /desk/, its session cookie, CSRF and headers.

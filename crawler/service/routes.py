@@ -2,7 +2,9 @@
 
 Routes that read or write the database take the request's session (``SessionDep``) and
 call the named queries of :mod:`storage`; every route but ``/health`` depends on the
-bearer check (``guarded``).
+bearer check (``guarded``). Curation (edit, accounts, activation, delete, merges) calls
+:mod:`storage.curation`; what it refuses is 409 (a name several candidates have: 409 with
+``candidates`` to choose from), an unknown id 404, a value storage/names.py refuses 422.
 """
 
 from __future__ import annotations
@@ -10,26 +12,48 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
 import re
 import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.requests import ClientDisconnect
+
+from crawler.candidates_csv import UnreadableText, decode_text, import_rows
 from crawler.service.dependencies import LookupsDep, SessionDep, SettingsDep, guarded
 from crawler.service.models import (
+    AccountCreate,
+    AccountPublic,
+    CandidateBrief,
+    CandidateCreate,
     CandidatePublic,
+    CandidateUpdate,
+    ImportedRow,
+    ImportReportPublic,
     LookupAccepted,
     LookupCreate,
     LookupPublic,
+    MergeCreate,
+    MergePublic,
+    MergeUndo,
+    RankedCandidate,
+    RankingPage,
+    RejectedRow,
 )
-from enrichment.stage import candidate_feature_document
-from records import PLATFORMS
+from enrichment.schema import INDICES, RANK_BY, coverage_column, index_column, score_column
+from enrichment.stage import candidate_feature_document, suspicious_flags
+from records import PLATFORMS, AccountRef
 from spiders.pages.registry import normalize_account
-from storage import candidates, lookup_jobs
+from storage import candidates, curation, lookup_jobs
 from storage.db import session_scope
+from storage.features import iter_ranked_rows
 
 logger = logging.getLogger(__name__)
 
@@ -116,25 +140,247 @@ def lookup_status(job_id: str, session: SessionDep) -> LookupPublic:
     return LookupPublic.from_job(job)
 
 
+def _public(session: Any, candidate: Any) -> CandidatePublic:
+    return CandidatePublic.from_rows(candidate, candidates.candidate_accounts(session, [candidate.id]).get(candidate.id, []))
+
+
+def _choose(message: str, found: list[Any]) -> HTTPException:
+    """409 asking which candidate: the message and the candidates to choose from."""
+    return HTTPException(409, {"message": message, "candidates": [CandidateBrief.of(c).model_dump() for c in found]})
+
+
+@contextmanager
+def curation_answers() -> Iterator[None]:
+    """What storage refuses, as answers: an unknown id 404; a name several candidates have, an
+    existing name for a new candidate, an account someone has, a change curation refuses 409;
+    a name, alias, notes or handle that cannot be stored 422."""
+    try:
+        yield
+    except curation.NotFound as exc:
+        raise HTTPException(404, str(exc).strip("'\"")) from None
+    except (candidates.AmbiguousCandidate, candidates.DuplicateName) as exc:
+        raise _choose(str(exc), exc.candidates) from None
+    except (candidates.DuplicateAccount, curation.CurationRefused) as exc:
+        raise HTTPException(409, str(exc)) from None
+    except candidates.CandidateRefused as exc:
+        raise HTTPException(422, str(exc)) from None
+    except ValueError as exc:  # storage.names.InvalidName, a malformed handle
+        raise HTTPException(422, str(exc)) from None
+
+
+def _refs(handles: dict[str, Any]) -> list[AccountRef]:
+    """Platform -> handle(s) as accounts (each platform's normalize_account), or 422 naming the bad one."""
+    refs = []
+    for platform, texts in handles.items():
+        if platform not in PLATFORMS:
+            raise HTTPException(422, f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
+        for text in texts if isinstance(texts, list) else [texts]:
+            if len(text) > 300:
+                raise HTTPException(422, "a handle is at most 300 characters")
+            try:
+                refs.append(normalize_account(platform, text))
+            except ValueError as exc:
+                raise HTTPException(422, f"{platform} handle {text!r}: {exc}") from None
+    return refs
+
+
 @router.get("/candidates", response_model=list[CandidatePublic], dependencies=guarded, tags=["candidates"],
             summary="Registered candidates and their accounts")
 def list_candidates(
     session: SessionDep,
     limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=candidates.MAX_ID),
     active: bool | None = Query(None, description="Only active (true) or inactive (false) candidates."),
+    name: str | None = Query(None, max_length=200, description="Only the candidates with this display name, else with "
+                             "this alias (blind to case and Unicode form; merged candidates are found by no name)."),
 ) -> list[CandidatePublic]:
-    rows = candidates.list_candidates(session, active=active, offset=offset, limit=limit)
+    if name is not None:
+        with curation_answers():
+            found = candidates.candidates_named(session, name)
+        rows = [c for c in found if active is None or c.active == active][offset:offset + limit]
+    else:
+        rows = candidates.list_candidates(session, active=active, offset=offset, limit=limit)
     accounts = candidates.candidate_accounts(session, [c.id for c in rows if c.id is not None])
     return [CandidatePublic.from_rows(c, accounts.get(c.id, [])) for c in rows]  # type: ignore[arg-type]
 
 
+@router.post("/candidates", status_code=201, response_model=CandidatePublic, dependencies=guarded, tags=["candidates"],
+             summary="Register a candidate (409 when the name or an account is someone's already)")
+def create_candidate(body: CandidateCreate, session: SessionDep, response: Response, request: Request) -> CandidatePublic:
+    refs = _refs(body.handles)
+    with curation_answers():
+        candidate = candidates.add_candidate(session, body.name, aliases=body.aliases, notes=body.notes, accounts=refs,
+                                             allow_same_name=body.allow_same_name)
+    response.headers["Location"] = str(request.url_for("get_candidate", candidate_id=candidate.id).path)
+    return _public(session, candidate)
+
+
 @router.get("/candidates/{candidate_id}", response_model=CandidatePublic, dependencies=guarded, tags=["candidates"],
-            summary="One candidate and their accounts")
+            name="get_candidate", summary="One candidate and their accounts")
 def get_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
     candidate = candidates.get_candidate(session, candidate_id)
     if candidate is None:
         raise HTTPException(404, f"no candidate {candidate_id}")
-    return CandidatePublic.from_rows(candidate, candidates.candidate_accounts(session, [candidate_id]).get(candidate_id, []))
+    return _public(session, candidate)
+
+
+@router.patch("/candidates/{candidate_id}", response_model=CandidatePublic, dependencies=guarded, tags=["curation"],
+              summary="Edit a candidate's name, aliases or notes; deactivate or reactivate it")
+def update_candidate(candidate_id: int, body: CandidateUpdate, session: SessionDep) -> CandidatePublic:
+    with curation_answers():
+        changes = body.model_fields_set - {"active", "allow_same_name"}
+        candidate = curation.require_candidate(session, candidate_id)
+        if changes:
+            candidate = curation.edit_candidate(
+                session, candidate_id, display_name=body.display_name, aliases=body.aliases, add_aliases=body.add_aliases,
+                remove_aliases=body.remove_aliases, notes=body.notes or None, clear_notes=body.notes == "",
+                allow_same_name=body.allow_same_name)
+        if body.active is not None:
+            candidate = curation.set_active(session, candidate_id, body.active)
+    return _public(session, candidate)
+
+
+@router.delete("/candidates/{candidate_id}", dependencies=guarded, tags=["curation"],
+               summary="Delete a candidate (409 while it is part of a merge or has outcomes or shortlist history)")
+def delete_candidate(candidate_id: int, session: SessionDep) -> dict[str, Any]:
+    with curation_answers():
+        done = curation.delete_candidate(session, candidate_id)
+    return {"deleted": candidate_id, "rows": done}
+
+
+@router.post("/candidates/{candidate_id}/accounts", status_code=201, response_model=AccountPublic, dependencies=guarded,
+             tags=["curation"], summary="Give a candidate an account (200 when it had it already; 409 when another has it)")
+def add_account(candidate_id: int, body: AccountCreate, session: SessionDep, response: Response) -> AccountPublic:
+    (ref,) = _refs({body.platform: body.handle})
+    with curation_answers():
+        account, added = curation.add_account(session, candidate_id, ref)
+    if not added:
+        response.status_code = 200
+    return AccountPublic.model_validate(account)
+
+
+@router.delete("/candidates/{candidate_id}/accounts/{account_id}", response_model=AccountPublic, dependencies=guarded,
+               tags=["curation"], summary="Take an account from a candidate (it and its snapshots are kept, unowned)")
+def remove_account(candidate_id: int, account_id: int, session: SessionDep) -> AccountPublic:
+    with curation_answers():
+        account = candidates.account_by_id(session, account_id)
+        if account is None:
+            raise curation.NotFound(f"no account {account_id}")
+        removed = curation.remove_account(session, candidate_id, curation.account_ref(account))
+    return AccountPublic.model_validate(removed)
+
+
+@router.post("/merges", status_code=201, response_model=MergePublic, dependencies=guarded, tags=["curation"],
+             summary="Merge one candidate into another (recorded; undo with POST /merges/{id}/undo)")
+def create_merge(body: MergeCreate, session: SessionDep) -> MergePublic:
+    with curation_answers():
+        merge = curation.merge_candidates(session, body.source_id, body.target_id, by=body.by, note=body.note)
+    return MergePublic.of(merge)
+
+
+@router.get("/merges", response_model=list[MergePublic], dependencies=guarded, tags=["curation"],
+            summary="Merges, newest first (those a candidate was part of, with candidate_id)")
+def list_merges(session: SessionDep, candidate_id: int | None = Query(None, ge=1, le=candidates.MAX_ID),
+                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=candidates.MAX_ID)) -> list[MergePublic]:
+    return [MergePublic.of(m) for m in curation.list_merges(session, candidate_id, limit=limit, offset=offset)]
+
+
+@router.get("/merges/{merge_id}", response_model=MergePublic, dependencies=guarded, tags=["curation"], summary="One merge")
+def get_merge(merge_id: int, session: SessionDep) -> MergePublic:
+    merge = curation.get_merge(session, merge_id)
+    if merge is None:
+        raise HTTPException(404, f"no merge {merge_id}")
+    return MergePublic.of(merge)
+
+
+@router.post("/merges/{merge_id}/undo", response_model=MergePublic, dependencies=guarded, tags=["curation"],
+             summary="Undo a merge: what it moved goes back (409 when undone already or the target was merged since)")
+def undo_merge(merge_id: int, session: SessionDep, body: MergeUndo | None = None) -> MergePublic:
+    with curation_answers():
+        merge = curation.undo_merge(session, merge_id, by=body.by if body else None)
+    return MergePublic.of(merge)
+
+
+@router.post("/candidates/import", response_model=ImportReportPublic, dependencies=guarded, tags=["curation"],
+             summary="Import candidates from a CSV file sent as the body (text/csv), with a report per row",
+             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_candidates(
+    request: Request, settings: SettingsDep,
+    encoding: str | None = Query(None, max_length=40, description="The file's encoding (default: UTF-8, else GB18030)."),
+    allow_same_name: bool = Query(False, description="Register rows named like an existing candidate as other people."),
+) -> ImportReportPublic:
+    """The body is the CSV file itself (columns ``name``, ``aliases``, ``notes``, one per
+    platform), read as it streams and refused with 413 past the service's upload limit
+    (``WANGZI_API_MAX_UPLOAD``). Rows are checked and registered as ``wangzi candidates
+    import`` does, in batches; the answer lists every added and rejected row."""
+    data = bytearray()
+    try:
+        async for chunk in request.stream():
+            data += chunk
+    except ClientDisconnect:  # the body limit stopped it (the client has its 413)
+        raise HTTPException(413, "request body too large") from None
+    try:
+        text, note = decode_text(bytes(data), encoding, source="the upload", option="encoding=")
+    except UnreadableText as exc:
+        raise HTTPException(422, str(exc)) from None
+    report = await run_in_threadpool(import_rows, text, settings.database_url, allow_same_name=allow_same_name)
+    added = []
+    for row, said in report.added:
+        number, _, name = said.partition(" ")
+        added.append(ImportedRow(row=row, candidate_id=int(number), display_name=name))
+    return ImportReportPublic(added=added, rejected=[RejectedRow(row=row, message=m) for row, m in report.errors],
+                              warnings=report.warnings, note=note)
+
+
+@router.get("/ranking", response_model=RankingPage, dependencies=guarded, tags=["ranking"],
+            summary="The ranking of active candidates by an index's coverage-aware score, a page at a time")
+def ranking(
+    session: SessionDep,
+    by: str = Query("composite", description=f"One of {', '.join(RANK_BY)}."),
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=candidates.MAX_ID),
+    min_coverage: float | None = Query(None, ge=0.0, le=1.0, description="Only rows with at least this coverage (0..1)."),
+    tier: list[str] | None = Query(None, description="Only these follower tiers (nano, micro, mid, macro, mega)."),
+    exclude_suspicious: bool = Query(False, description="Leave out candidates flagged for suspicious follower growth."),
+    exclude_synthetic: bool = Query(False, description="Leave out rows computed from synthetic demo history."),
+) -> RankingPage:
+    """The newest feature row of each active candidate, best ``by`` score first (what ``wangzi
+    rank`` lists), streamed from the database in score order: a page costs the rows before it,
+    never the cohort squared. ``next_offset`` is where the next page starts (null at the end)."""
+    if by not in RANK_BY:
+        raise HTTPException(422, f"by {by!r}: choose one of {', '.join(RANK_BY)}")
+    key = RANK_BY[by]
+    filtered = exclude_suspicious or exclude_synthetic
+    rows = iter_ranked_rows(session, score_column(key), coverage=coverage_column(key), min_coverage=min_coverage,
+                            tiers=tier, offset=0 if filtered else offset, limit=None if filtered else limit + 1)
+    items: list[RankedCandidate] = []
+    position = 0 if filtered else offset
+    more = False
+    for row in rows:
+        features = row.features or {}
+        flagged = suspicious_flags(features.get("growth_flags"))
+        synthetic = bool(features.get("synthetic_history"))
+        if (exclude_suspicious and flagged) or (exclude_synthetic and synthetic):
+            continue
+        position += 1
+        if position <= offset:
+            continue
+        if len(items) == limit:
+            more = True
+            break
+        items.append(RankedCandidate(
+            rank=position, candidate_id=row.candidate_id, display_name=row.display_name,
+            score=_finite(getattr(row, score_column(key))), index=_finite(getattr(row, index_column(key))),
+            coverage=_finite(getattr(row, coverage_column(key))),
+            scores={name: _finite(getattr(row, score_column(name))) for name in (*INDICES, "composite")},
+            tier=row.tier, reference=row.reference, as_of=row.as_of.isoformat(), followers_total=row.followers_total,
+            growth_authenticity=_finite(features.get("growth_authenticity")), growth_flags=features.get("growth_flags"),
+            suspicious=bool(flagged), synthetic_history=synthetic, why=(row.top_contributors or {}).get(key, []),
+        ))
+    return RankingPage(by=by, offset=offset, limit=limit, next_offset=offset + limit if more else None, items=items)
+
+
+def _finite(value: Any) -> Any:
+    """A number as strict JSON holds it: NaN or infinity (an old ranking's) is null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 @router.get("/candidates/{candidate_id}/features", dependencies=guarded, tags=["candidates"],
@@ -151,31 +397,38 @@ def candidate_features(candidate_id: int, session: SessionDep) -> dict[str, Any]
 
 
 def lookup_target(session: Any, body: LookupCreate) -> tuple[int, list[str]]:
-    """The candidate to look up (registered now for name + handles) and its platforms.
+    """The candidate to look up and its platforms: the one ``candidate_id`` names (a merged
+    one's target; ``handles`` given with it are added to it), else the one that owns the
+    handles, else a new one registered now with the name - unless candidates of that name
+    exist (409 listing them: send ``candidate_id`` with the handles, or ``new_candidate``).
 
     Raises HTTPException 404/409/422 with a message a caller can act on."""
     for name in body.platforms or []:
         if name not in PLATFORMS:
             raise HTTPException(422, f"platform {name!r} is not available; available: {', '.join(PLATFORMS)}")
-    refs = []
-    for platform, text in (body.handles or {}).items():
-        if platform not in PLATFORMS:
-            raise HTTPException(422, f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
-        try:
-            refs.append(normalize_account(platform, text))
-        except ValueError as exc:
-            raise HTTPException(422, f"{platform} handle {text!r}: {exc}") from None
+    refs = _refs(body.handles or {})
     if body.candidate_id is not None:
         candidate = candidates.get_candidate(session, body.candidate_id)
         if candidate is None:
             raise HTTPException(404, f"no candidate {body.candidate_id}")
+        candidate = candidates.live_candidate(session, candidate)
+        with curation_answers():
+            for ref in refs:
+                curation.add_account(session, candidate.id, ref)
     else:
-        owners = {a.candidate_id for a in (candidates.find_account(session, r) for r in refs) if a is not None and a.candidate_id}
+        owned = [a for a in (candidates.find_account(session, r) for r in refs) if a is not None and a.candidate_id]
+        owners = {a.candidate_id for a in owned}
         if len(owners) > 1:
-            raise HTTPException(409, f"these handles belong to different candidates: {sorted(owners)}")
+            raise _choose(f"these handles belong to different candidates: {sorted(owners)}",  # type: ignore[type-var]
+                          [candidates.get_candidate(session, o) for o in sorted(owners)])  # type: ignore[arg-type, type-var]
         if owners:
-            candidate = candidates.get_candidate(session, owners.pop())
+            candidate = candidates.get_candidate(session, owners.pop())  # the person who has the account already
         else:
+            namesakes = candidates.same_name_candidates(session, body.name or "")
+            if namesakes and not body.new_candidate:
+                raise _choose(f"{body.name!r} is the name of {len(namesakes)} candidate(s) and none has these handles: "
+                              "send candidate_id (with the handles to add them to that candidate), or new_candidate: true "
+                              "to register another person", namesakes)
             # A new person (a name alone never merges two people who share it).
             candidate = candidates.add_candidate(session, body.name or "")
         for ref in refs:
