@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +33,8 @@ from crawler.cli._common import (
     setting_overrides,
     shown_detail,
 )
-from crawler.cli.candidates import candidate_rows, followers_table, import_rows
+from crawler.candidates_csv import csv_records, import_rows
+from crawler.cli.candidates import candidate_rows, followers_table
 from crawler.cli.enrich import print_ranking
 from records import PLATFORMS
 from spiders.pages.registry import normalize_account
@@ -388,41 +392,113 @@ def record(
 
 # --------------------------------------------------------------------------- demo
 
+#: Secrets that change what a spider asks (a cookie adds weibo.com requests, an API key the
+#: YouTube Data API): left out while the demo replays its recording, which has none of those.
+DEMO_UNSET = ("YOUTUBE_API_KEY", "WANGZI_SECRETS_FILE", "WANGZI_X_COOKIE_FILE", "WANGZI_PROXIES")
+#: X asks nothing without a session; the recording answers whatever these say (never sent
+#: anywhere but the loopback replay server).
+DEMO_X_SESSION = {"WANGZI_X_AUTH_TOKEN": "demo-replay-only", "WANGZI_X_CT0": "demo-replay-only"}
+
+
+@contextmanager
+def demo_environment() -> Iterator[None]:
+    """The environment the bundled recording was made for, while the demo crawls."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name in DEMO_UNSET or (name.startswith("WANGZI_") and name.endswith(("_COOKIE", "_COOKIE_FILE", "_SESSIONS"))) \
+                or name in DEMO_X_SESSION:
+            del os.environ[name]
+    os.environ.update(DEMO_X_SESSION)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def demo_candidate_ids(session: Any, names: list[str]) -> list[int]:
+    """The demo's candidates by name: the one registered by the demo (notes starting "demo:")
+    when people share the name, else the oldest."""
+    from storage.candidates import candidates_named
+
+    ids = []
+    for name in names:
+        found = candidates_named(session, name)
+        if found:
+            ids.append(next((c for c in found if (c.notes or "").startswith("demo:")), found[0]).id)
+    return ids
+
 
 def demo(
     replay: Path = typer.Option(DEMO_DIR / "demo.har", "--replay", help="Recording to serve (default: the bundled one)."),
     database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log."),
 ) -> None:
-    """Register the demo candidates, crawl them from a bundled recording (no network),
-    store the snapshots and print follower counts per platform."""
+    """Register the demo candidates, crawl every platform and the press for them from a
+    bundled recording (no network), add a clearly marked synthetic history of earlier
+    snapshots, compute features, and print followers per platform, press mentions and the
+    ranking; then the command that opens the review desk on this database."""
+    from crawler.demo import DESK_COMMAND
+    from crawler.demo.backfill import DAYS, backfill
     from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
-    from storage.candidates import account_refs, find_candidate
+    from crawler.schedule import press_spiders
+    from storage.candidates import account_refs
+    from storage.db import database_url as resolve_url
     from storage.db import session_scope
 
     with friendly_errors():
         text = (DEMO_DIR / "candidates.csv").read_text(encoding="utf-8")
+        names = [row[0] for _, row in list(csv_records(text))[1:] if isinstance(row, list) and row and row[0]]
         with session_scope(database_url) as session:
-            names = [line.split(",")[0] for line in text.splitlines()[1:] if line.strip()]
-            missing = [n for n in names if find_candidate(session, n) is None]
+            missing = len(demo_candidate_ids(session, names)) < len(names)
         if missing:
             report = import_rows(text, database_url)
             for number, message in report.errors:
                 if "already" not in message:
                     err.print(line(f"demo candidates row {number}: {message}"))
         with session_scope(database_url) as session:
-            ids = [c.id for c in (find_candidate(session, n) for n in names) if c is not None]
+            ids = demo_candidate_ids(session, names)
             targets = {p: account_refs(session, p, candidate_ids=ids) for p in PLATFORMS}
-        run_id = run_crawl(
-            targets, trigger="demo", database_url=database_url, replay=replay,
-            overrides=log_overrides(verbose, sys.stderr.isatty()),
-        )
+        extra = [(name, {"candidates": ",".join(map(str, ids))}) for name in press_spiders()]
+        with demo_environment():
+            run_id = run_crawl(
+                targets, trigger="demo", database_url=database_url, replay=replay, extra_spiders=extra,
+                overrides={**log_overrides(verbose, sys.stderr.isatty()), "WANGZI_GOOGLE_NEWS_ENABLED": False,
+                           "WANGZI_GDELT_ENABLED": True},
+            )
+        added = backfill(database_url, ids)
     stop_progress()
     _print_summary(run_summary(database_url, run_id))
     console.print(followers_table(candidate_rows(database_url, ids), title="Demo candidates: followers per platform"))
     console.print("[dim]~ rounded by the platform, - not shown by the platform[/]")
+    _demo_press(database_url, ids)
     _demo_ranking(database_url)
+    if added:
+        console.print(line((f"synthetic history: {added} invented daily snapshots ({DAYS} days before the demo crawl) "
+                            "feed the growth and growth-authenticity features; they belong to a run with trigger "
+                            "'synthetic', and every feature row that read them says synthetic_history (S above). "
+                            "Demo only, never real data.", "dim")))
+    console.print(line("Open the review desk on this database: ",
+                       (DESK_COMMAND.format(database_url=shlex.quote(resolve_url(database_url)),
+                                            replay=shlex.quote(str(replay.resolve()))), "bold")))
+
+
+def _demo_press(database_url: str | None, candidate_ids: list[int]) -> None:
+    """The demo candidates' confirmed press mentions, one line each."""
+    from storage.candidates import list_candidates
+    from storage.db import session_scope
+    from storage.mentions import candidate_mentions
+
+    with session_scope(database_url) as session:
+        found = [(c.display_name, m) for c in list_candidates(session, ids=candidate_ids)
+                 for m in candidate_mentions(session, c.id, confirmed_only=True)]  # type: ignore[arg-type]
+        lines = [f"  {name}: {m.published_at:%Y-%m-%d} {m.country or '??'} {m.outlet_domain or m.outlet_name or '?'} "
+                 f"({m.language or '?'}, confidence {m.confidence or 0:.1f}) {m.title or ''}"
+                 for name, m in sorted(found, key=lambda pair: (pair[0], str(pair[1].published_at)))]
+    console.print(f"Press: {len(lines)} confirmed overseas mention(s)")
+    for text in lines:
+        console.print(line(text))
 
 
 def _demo_ranking(database_url: str | None) -> None:
