@@ -6,18 +6,25 @@
   ``enrichment.places.country_code``), then the domain's country-code TLD (".jp" -> JP,
   ".uk" -> GB; ccTLDs sold as generic names such as .tv/.io/.co/.me are not countries,
   except under the registry's own second level: "com.co" -> CO),
-  then the maintained table ``enrichment/data/outlets.csv`` for outlets on .com/.net/.org.
+  then the outlet tables for outlets on .com/.net/.org and other generic names: the maintained
+  ``enrichment/data/outlets.csv`` first, then ``enrichment/data/outlets_wikidata.csv``, imported
+  from a public Wikidata query result (newspapers with an official website and a country; its
+  header says where from and by which rules).
 * A mention is overseas when the country is known and not CN (mainland outlets are
   domestic coverage; HK/TW/MO outlets are not mainland).
+* A byline's wall-clock time is placed in the outlet's country's offset when the country keeps
+  one offset at that time (:func:`wall_time_offset`, CLDR's territory zones through Babel).
 """
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tldextract
 
@@ -63,14 +70,26 @@ def registered_domain(url_or_host: str | None) -> str | None:
     return f"{parts.domain}.{parts.suffix}"
 
 
-@lru_cache(maxsize=1)
-def outlet_table() -> dict[str, tuple[str, str]]:
-    """domain -> (name, country) from ``enrichment/data/outlets.csv``."""
+#: The outlet tables, first answer wins: the maintained one, then the imported public one.
+OUTLET_TABLES = ("outlets.csv", "outlets_wikidata.csv")
+
+
+def read_outlet_table(path: Path) -> dict[str, tuple[str, str]]:
+    """domain -> (name, country) from one table (``#`` lines are comments; name may be empty)."""
     table = {}
-    with (DATA / "outlets.csv").open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8", newline="") as handle:
         rows = (line for line in handle if not line.startswith("#"))
         for row in csv.DictReader(rows):
             table[row["domain"].strip().lower()] = (row["name"].strip(), row["country"].strip().upper())
+    return table
+
+
+@lru_cache(maxsize=1)
+def outlet_table() -> dict[str, tuple[str, str]]:
+    """domain -> (name, country) from every table in :data:`OUTLET_TABLES`, earlier tables first."""
+    table: dict[str, tuple[str, str]] = {}
+    for name in reversed(OUTLET_TABLES):
+        table.update(read_outlet_table(DATA / name))
     return table
 
 
@@ -105,7 +124,32 @@ def outlet_for(url: str | None, source_country: str | None = None, name: str | N
     entry = _table_entry(domain)
     country = country_code(source_country) if source_country else None
     country = country or cctld_country(domain) or (entry[1] if entry else None)
-    return Outlet(domain=domain, name=name or (entry[0] if entry else None), country=country)
+    return Outlet(domain=domain, name=name or (entry[0] if entry and entry[0] else None), country=country)
+
+
+@lru_cache(maxsize=None)
+def _country_zones(country: str) -> tuple[ZoneInfo, ...]:
+    from babel.core import get_global
+
+    zones = []
+    for name in get_global("territory_zones").get(country, ()):
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return tuple(zones)
+
+
+def wall_time_offset(country: str | None, wall: datetime) -> tzinfo | None:
+    """The UTC offset of a wall-clock time in ``country``, when every zone of the country (CLDR's
+    territory zones) has the same offset then: JP, KR, DE, GB, HK ...; None for a country with
+    several (US, AU, and CN, whose tz database keeps Asia/Urumqi at +06) or not known."""
+    zones = _country_zones(country.upper()) if country else ()
+    offsets = {wall.replace(tzinfo=zone).utcoffset() for zone in zones}
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    return timezone(offset) if offset else timezone.utc
 
 
 def outlet_is_overseas(country: str | None) -> bool | None:
