@@ -193,7 +193,7 @@ class NameMatcher:
         for owner, aliases in names.items():
             aliases = searchable_aliases(aliases) if filter_aliases else [a for a in aliases if a]
             for alias in aliases:
-                key = fold(alias)
+                key = fold(unicodedata.normalize("NFC", alias))
                 entry = (owner, alias, _word_class(key[0]), _word_class(key[-1]))
                 entries.setdefault(key, [])
                 if entry not in entries[key]:
@@ -263,11 +263,15 @@ def confirm_mention(
 ) -> Confirmation:
     """Confirm a mention from the article's OWN title and main text only.
 
-    The caller passes the extracted main text (navigation, related stories, most-viewed
-    boxes and comments already removed); a name found only there never reaches us.
-    ``context`` adds the candidate's handles and brand names to the built-in platform and
-    creator words.
+    The caller passes the extracted main text (navigation, related stories, link lists,
+    captions, most-viewed boxes and comments already removed); a name found only there never
+    reaches us. ``context`` adds the candidate's handles and brand names to the built-in
+    platform and creator words. Title and text are read in Unicode NFC (a name written with
+    combining marks or conjoining jamo matches the name as typed); the snippet comes from that
+    form.
     """
+    title = unicodedata.normalize("NFC", title) if title else title
+    text = unicodedata.normalize("NFC", text) if text else text
     aliases = list(aliases)
     matcher = NameMatcher({"name": aliases})
     title_matches = matcher.find(title)
