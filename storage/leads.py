@@ -219,3 +219,133 @@ def count_leads(session: Session) -> dict[str, int]:
     """Leads per status."""
     return {status: n for status, n in session.execute(select(Lead.status, func.count()).group_by(Lead.status))}
 
+
+
+class LeadRefused(ValueError):
+    """A lead that cannot be promoted or rejected; the message says which lead and why.
+    ``name_refused``: only its name was the problem (promote it under another name)."""
+
+    def __init__(self, message: str, *, name_refused: bool = False) -> None:
+        super().__init__(message)
+        self.name_refused = name_refused
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A lead made a candidate: the candidate and the account it was given."""
+
+    lead_id: int
+    candidate_id: int
+    display_name: str
+    platform: str
+    account: str  # the handle, else the platform id
+
+
+def promote_lead(database_url: str | None, lead_id: int, by: str, *, name: str | None = None) -> Promotion:
+    """Make a candidate of a new (or rejected) lead - ``wangzi leads promote`` and the desk's
+    Leads tab both call this: the candidate registered with the lead's account in a transaction
+    of its own (:func:`storage.candidates.register_candidate`, its name checked like any
+    candidate's: ``name`` instead of the lead's), then the lead marked promoted by ``by``.
+    Raises :class:`LeadRefused` (no such lead, promoted already, a name that cannot be a
+    candidate's, the account or the name registered already, the database said no). Running
+    the lookup is the caller's: the CLI crawls at once, the desk queues the service's job."""
+    from storage.candidates import CandidateRefused, DuplicateAccount, DuplicateName, register_candidate
+    from storage.db import session_scope
+    from storage.names import InvalidName, clean_name
+
+    with session_scope(database_url) as session:
+        lead = get_leads(session, [lead_id]).get(lead_id)
+        if lead is not None:
+            session.expunge(lead)
+    if lead is None:
+        raise LeadRefused(f"no lead {lead_id}")
+    if lead.status == LEAD_PROMOTED:
+        raise LeadRefused(f"lead {lead_id} was promoted already (candidate {lead.candidate_id})")
+    shown = name or lead.display_name or lead.handle or lead.platform_user_id or ""
+    try:
+        candidate_name = clean_name(shown)
+    except InvalidName as exc:
+        raise LeadRefused(f"lead {lead_id}: its name {shown!r} cannot be a candidate's name: {exc}",
+                          name_refused=True) from None
+    ref = AccountRef(platform=lead.platform, handle=lead.handle, platform_user_id=lead.platform_user_id)
+    notes = f"promoted from lead {lead_id}: {lead.source}" + (f" for {lead.query!r}" if lead.query else "")
+    try:
+        candidate = register_candidate(database_url, candidate_name, notes=notes, accounts=[ref])
+    except DuplicateName as exc:
+        raise LeadRefused(f"lead {lead_id}: {exc}", name_refused=True) from None
+    except (DuplicateAccount, CandidateRefused, InvalidName) as exc:
+        raise LeadRefused(f"lead {lead_id}: {exc}") from None
+    with session_scope(database_url) as session:
+        stored = get_leads(session, [lead_id])[lead_id]
+        mark_promoted(session, stored, candidate.id, by)  # type: ignore[arg-type]
+    return Promotion(lead_id=lead_id, candidate_id=candidate.id, display_name=candidate.display_name,  # type: ignore[arg-type]
+                     platform=lead.platform, account=lead.handle or lead.platform_user_id or "")
+
+
+def reject_reason(text: str | None) -> str:
+    """The reason to keep with a rejection: free text without control characters, not empty
+    (:class:`storage.names.InvalidName` otherwise)."""
+    from storage.names import InvalidName, clean_notes
+
+    why = clean_notes(text)
+    if not why:
+        raise InvalidName("nothing given: say why the leads are rejected")
+    return why
+
+
+def reject_lead(session: Session, lead_id: int, reason: str, by: str) -> Lead:
+    """Take a lead out of the queue for good (``reason`` from :func:`reject_reason`): found
+    again, it is not proposed again. :class:`LeadRefused` when there is no such lead or it was
+    promoted (deactivate the candidate instead)."""
+    lead = get_leads(session, [lead_id]).get(lead_id)
+    if lead is None:
+        raise LeadRefused(f"no lead {lead_id}")
+    if lead.status == LEAD_PROMOTED:
+        raise LeadRefused(f"lead {lead_id} was promoted (candidate {lead.candidate_id}); deactivate the candidate instead")
+    mark_rejected(session, lead, reason, by)
+    return lead
+
+
+#: How the desk's Leads tab may order leads: the column each sort key reads.
+LEAD_SORTS = ("score", "followers", "last_seen")
+
+
+@dataclass(frozen=True)
+class LeadQuery:
+    """One page of the Leads tab: of one status (None: every status), some platforms, at least
+    ``min_followers`` followers (a lead whose answer showed no count is left out then), from
+    some countries (ISO codes), ordered by ``sort`` (:data:`LEAD_SORTS`; leads with no count
+    last either way, then by id)."""
+
+    status: str | None = LEAD_NEW
+    platforms: tuple[str, ...] = ()
+    min_followers: int | None = None
+    countries: tuple[str, ...] = ()
+    sort: str = "score"
+    descending: bool = True
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    rows: list[Lead]
+    total: int
+
+
+def lead_page(session: Session, query: LeadQuery) -> LeadPage:
+    """The leads :class:`LeadQuery` describes and how many match it in all."""
+    conditions: list[Any] = []
+    if query.status is not None:
+        conditions.append(Lead.status == query.status)
+    if query.platforms:
+        conditions.append(Lead.platform.in_(list(query.platforms)))  # type: ignore[attr-defined]
+    if query.min_followers is not None:
+        conditions.append(Lead.followers >= query.min_followers)  # type: ignore[operator]
+    if query.countries:
+        conditions.append(Lead.country.in_([c.upper() for c in query.countries]))  # type: ignore[union-attr]
+    total = session.execute(select(func.count()).select_from(Lead).where(*conditions)).scalar_one()
+    column: Any = {"score": Lead.score, "followers": Lead.followers, "last_seen": Lead.last_seen_at}[query.sort]
+    order = [column.is_(None), column.desc() if query.descending else column.asc(), Lead.id]
+    statement = select(Lead).where(*conditions).order_by(*order).offset(query.offset).limit(query.limit)
+    return LeadPage(rows=list(session.exec(statement).all()), total=int(total))

@@ -130,11 +130,9 @@ def promote(
     from crawler.cli.crawl import run_summary
     from crawler.extensions.progress import stop_progress
     from crawler.runner import run_crawl
-    from records import AccountRef
-    from storage.candidates import CandidateRefused, DuplicateAccount, account_refs, register_candidate
+    from storage.candidates import account_refs
     from storage.db import session_scope
-    from storage.leads import get_leads, mark_promoted
-    from storage.names import InvalidName, clean_name
+    from storage.leads import LeadRefused, promote_lead
 
     if name is not None and len(ids) != 1:
         raise fail("--name goes with one lead id", USAGE)
@@ -142,40 +140,16 @@ def promote(
     problems = 0
     promoted: list[tuple[int, str]] = []  # (candidate id, platform)
     with friendly_errors():
-        with session_scope(database_url) as session:
-            leads = get_leads(session, ids)
         for lead_id in dict.fromkeys(ids):
-            lead = leads.get(lead_id)
-            if lead is None:
-                err.print(line(("error:", "bold red"), f" no lead {lead_id}"))
-                problems += 1
-                continue
-            if lead.status == "promoted":
-                err.print(line(("error:", "bold red"), f" lead {lead_id} was promoted already (candidate {lead.candidate_id})"))
-                problems += 1
-                continue
-            shown = name or lead.display_name or lead.handle or lead.platform_user_id or ""
             try:
-                candidate_name = clean_name(shown)
-            except InvalidName as exc:
-                err.print(line(("error:", "bold red"), f" lead {lead_id}: its name {shown!r} cannot be a candidate's name: "
-                                                       f"{exc}; promote it with --name NAME"))
+                done = promote_lead(database_url, lead_id, who, name=name)
+            except LeadRefused as exc:
+                err.print(line(("error:", "bold red"), f" {exc}" + ("; promote it with --name NAME" if exc.name_refused else "")))
                 problems += 1
                 continue
-            ref = AccountRef(platform=lead.platform, handle=lead.handle, platform_user_id=lead.platform_user_id)
-            notes = f"promoted from lead {lead_id}: {lead.source}" + (f" for {lead.query!r}" if lead.query else "")
-            try:
-                candidate = register_candidate(database_url, candidate_name, notes=notes, accounts=[ref])
-            except (DuplicateAccount, CandidateRefused, InvalidName) as exc:
-                err.print(line(("error:", "bold red"), f" lead {lead_id}: {exc}"))
-                problems += 1
-                continue
-            with session_scope(database_url) as session:
-                stored = get_leads(session, [lead_id])[lead_id]
-                mark_promoted(session, stored, candidate.id, who)  # type: ignore[arg-type]
-            promoted.append((candidate.id, lead.platform))  # type: ignore[arg-type]
-            console.print(line(f"lead {lead_id} -> candidate ", (str(candidate.id), "bold"), f" {candidate.display_name}",
-                               f" ({lead.platform}:{lead.handle or lead.platform_user_id})"))
+            promoted.append((done.candidate_id, done.platform))
+            console.print(line(f"lead {lead_id} -> candidate ", (str(done.candidate_id), "bold"), f" {done.display_name}",
+                               f" ({done.platform}:{done.account})"))
         if not promoted or not lookup:
             raise typer.Exit(PROBLEM if problems else OK)
         with session_scope(database_url) as session:
@@ -203,32 +177,25 @@ def reject(
 ) -> None:
     """Take leads out of the queue for good: found again, they are not proposed again."""
     from storage.db import session_scope
-    from storage.leads import get_leads, mark_rejected
-    from storage.names import InvalidName, clean_notes
+    from storage.leads import LeadRefused, reject_lead, reject_reason
+    from storage.names import InvalidName
 
     try:
-        why = clean_notes(reason)
+        why = reject_reason(reason)
     except InvalidName as exc:
         raise fail(f"--reason: {exc}", USAGE) from None
-    if not why:
-        raise fail("--reason is empty: say why the leads are rejected", USAGE)
     who = _who(by)
     problems = 0
     with friendly_errors(), session_scope(database_url) as session:
-        leads = get_leads(session, ids)
         for lead_id in dict.fromkeys(ids):
-            lead = leads.get(lead_id)
-            if lead is None:
-                err.print(line(("error:", "bold red"), f" no lead {lead_id}"))
+            try:
+                lead = reject_lead(session, lead_id, why, who)
+            except LeadRefused as exc:
+                err.print(line(("error:", "bold red"), f" {exc}"))
                 problems += 1
-            elif lead.status == "promoted":
-                err.print(line(("error:", "bold red"), f" lead {lead_id} was promoted (candidate {lead.candidate_id}); "
-                                                       "deactivate the candidate instead"))
-                problems += 1
-            else:
-                mark_rejected(session, lead, why, who)
-                console.print(line(f"lead {lead_id} rejected ({lead.platform}:{lead.handle or lead.platform_user_id} ",
-                                   f"{lead.display_name or ''})"))
+                continue
+            console.print(line(f"lead {lead_id} rejected ({lead.platform}:{lead.handle or lead.platform_user_id} ",
+                               f"{lead.display_name or ''})"))
     raise typer.Exit(PROBLEM if problems else OK)
 
 
