@@ -92,3 +92,48 @@ def seed_desk(database_url: str, *, now: datetime | None = None) -> dict[str, in
     with session_scope(database_url) as session:
         enrich(session, as_of=now)
     return ids
+
+
+#: Leads for the desk's Leads tab: (display name, platform, id, handle, followers, ip location,
+#: country, brands, score, source, query, hop, post url, days since last seen). A name and a post
+#: link that are XSS attempts; a lead whose answer showed no follower count.
+LEAD_SCRIPT_NAME = "<script>alert('lead')</script>"
+LEAD_IMG_NAME = '"><img src=x onerror=alert(2)>'
+LEAD_SCRIPT_URL = "javascript:alert(3)"
+LEADS = [
+    ("Mika在东京", "weibo", "7200000001", None, 420_000, "日本", "JP", ["Shiseido", "SK-II"], 0.81,
+     "weibo_search.users", "海淘", 0, None, 1),
+    ("Amy海外好物", "bilibili", "7200000002", None, 88_000, "美国", "US", ["Dyson"], 0.62,
+     "bilibili_search.posts", "海外好物", 0, "https://www.bilibili.com/video/BV1xx411c7mD", 2),
+    ("No count yet", "youtube", "UC" + "n" * 22, "nocount", None, None, None, [], 0.30,
+     "graph.mention", None, 1, "https://www.youtube.com/watch?v=v1", 3),
+    (LEAD_SCRIPT_NAME, "weibo", "7200000004", None, 12_000, "法国", "FR", [], 0.40,
+     "weibo_search.posts", "开箱", 0, LEAD_SCRIPT_URL, 4),
+    (LEAD_IMG_NAME, "xiaohongshu", "5f00000000000000000000a5", "imgx", 5_000, "韩国", "KR", ["Innisfree"], 0.35,
+     "xiaohongshu_search.users", "代购", 0, None, 5),
+    ("Shop not creator", "weibo", "7200000006", None, 300_000, "美国", "US", [], 0.55,
+     "weibo_search.users", "代购", 0, None, 6),
+]
+
+
+def seed_leads(database_url: str, *, now: datetime | None = None) -> dict[str, int]:
+    """The leads above, recorded as discovery records them (``storage.leads.record_lead``);
+    returns lead ids by display name."""
+    from records.leads import Hit, LeadItem
+    from storage.leads import record_lead, set_score
+
+    now = now or datetime.now(timezone.utc)
+    ids: dict[str, int] = {}
+    with session_scope(database_url) as session:
+        for (name, platform, uid, handle, followers, ip, country, brands, score, source, query, hop, post_url,
+             days) in LEADS:
+            hit = Hit(platform=platform, platform_user_id=uid, handle=handle, display_name=name, followers=followers,
+                      ip_location=ip, country=country, post_url=post_url, bio=f"{name} bio", text=f"{name} 的开箱")
+            item = LeadItem(hit=hit, seed_kind="creator" if hop else "keyword", seed=query or "Mia Chen",
+                            source=source, query=query, hop=hop,
+                            via_account="youtube:UC" + "m" * 22 if hop else None, found_at=now - timedelta(days=days))
+            _, lead = record_lead(session, item, brands=brands)
+            assert lead is not None
+            set_score(session, lead, score)
+            ids[name] = int(lead.id)  # type: ignore[arg-type]
+    return ids

@@ -47,13 +47,13 @@ from crawler.desk.security import (
     token_matches,
 )
 from crawler.desk.templating import TEMPLATES
-from crawler.desk.view import FLAG_CHOICES, PER_PAGE, TIERS, CohortView, parse_view
+from crawler.desk.view import FLAG_CHOICES, LEAD_STATUS_CHOICES, PER_PAGE, TIERS, CohortView, parse_leads_view, parse_view
 from crawler.service.dependencies import LookupsDep, SessionDep, SettingsDep
 from crawler.service.models import LookupCreate
 from enrichment.features import GROWTH_WINDOWS
 from enrichment.report import INDEX_LABELS, load_report
 from enrichment.schema import INDICES
-from records import PLATFORMS
+from records import PLATFORMS, AccountRef, profile_url
 from storage import lookup_jobs
 from storage.candidates import candidate_accounts, get_candidate, latest_snapshots
 from storage.db import session_scope
@@ -67,7 +67,9 @@ from storage.desk import (
     recent_posts,
 )
 from storage.features import latest_feature_snapshot
+from storage.leads import LEAD_SORTS, LeadRefused, lead_page, promote_lead, reject_lead, reject_reason
 from storage.models import SHORTLIST_STATUSES
+from storage.names import InvalidName
 from storage.shortlists import (
     ShortlistRefused,
     add_members,
@@ -298,23 +300,32 @@ def candidate_page(candidate_id: int, request: Request, session: SessionDep, use
     )
 
 
+def queue_lookup(session: Any, lookups: Any, background: BackgroundTasks, candidate_id: int) -> Any:
+    """A lookup of the candidate for the service's lookup worker: the job the JSON API's
+    ``POST /lookups`` makes (crawler/service/lookups.py runs it, with its replay support), handed
+    to the worker once the request's session has committed it. HTTPException (404/422) when
+    there is nothing to look up."""
+    from crawler.service.routes import lookup_target
+
+    target, platforms = lookup_target(session, LookupCreate(candidate_id=candidate_id))
+    job_id = str(uuid.uuid4())
+    job = lookup_jobs.add_lookup_job(session, job_id, target, platforms)
+    background.add_task(lookups.submit, job_id)
+    return job
+
+
 @desk_router.post("/desk/candidates/{candidate_id}/lookup", response_class=HTMLResponse)
 def start_lookup(candidate_id: int, request: Request, session: SessionDep, lookups: LookupsDep,
                  background: BackgroundTasks, user: FormUserDep) -> Response:
     """The 'look up now' button: the same job the JSON API's ``POST /lookups`` makes, run by the
     same lookup worker (crawler/service/lookups.py, with its replay support)."""
-    from crawler.service.routes import lookup_target
-
     if get_candidate(session, candidate_id) is None:
         raise HTTPException(404, f"no candidate {candidate_id}")
     try:
-        target, platforms = lookup_target(session, LookupCreate(candidate_id=candidate_id))
+        job = queue_lookup(session, lookups, background, candidate_id)
     except HTTPException as exc:
         return render(request, "_lookup.jinja", user, status_code=200, job=None, error=str(exc.detail),
                       candidate_id=candidate_id)
-    job_id = str(uuid.uuid4())
-    job = lookup_jobs.add_lookup_job(session, job_id, target, platforms)
-    background.add_task(lookups.submit, job_id)
     if not htmx(request):
         return back(f"/desk/candidates/{candidate_id}#lookup")
     return render(request, "_lookup.jinja", user, job=job, error=None, candidate_id=candidate_id)
@@ -390,6 +401,88 @@ def change_status(candidate_id: int, session: SessionDep, user: FormUserDep,
     except ShortlistRefused as exc:
         raise HTTPException(422, str(exc)) from None
     return back(clean_next(next) if next else f"/desk/candidates/{candidate_id}#shortlists")
+
+
+# --------------------------------------------------------------------------- leads (discovery's queue)
+
+
+def _profile_link(lead: Any) -> str | None:
+    try:
+        return profile_url(AccountRef(platform=lead.platform, handle=lead.handle, platform_user_id=lead.platform_user_id))
+    except ValueError:  # an id or handle the platform table does not accept: shown, not linked
+        return None
+
+
+@desk_router.get("/desk/leads", response_class=HTMLResponse)
+def leads_page(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    """The accounts ``wangzi discover`` found, as ``wangzi leads list`` shows them, with the
+    view in the URL; promote or reject the ones ticked."""
+    view = parse_leads_view(request.query_params)
+    page = lead_page(session, view.query)
+    pages = max(1, -(-page.total // view.per))
+    context = dict(view=view, page=page, pages=pages, per_page=PER_PAGE, lead_statuses=LEAD_STATUS_CHOICES,
+                   lead_sorts=LEAD_SORTS, links={lead.id: _profile_link(lead) for lead in page.rows})
+    if htmx(request) and request.headers.get("hx-target") == "leads":
+        return render(request, "_leads.jinja", user, **context)
+    return render(request, "leads.jinja", user, **context)
+
+
+def _leads_back(next_url: str) -> str:
+    return clean_next(next_url) if next_url else "/desk/leads"
+
+
+@desk_router.post("/desk/leads/promote", response_class=HTMLResponse)
+def promote_leads(request: Request, session: SessionDep, settings: SettingsDep, lookups: LookupsDep,
+                  background: BackgroundTasks, user: FormUserDep,
+                  ids: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006 - FastAPI's default
+                  next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
+    """Make candidates of the leads ticked, as ``wangzi leads promote`` does (the same
+    :func:`storage.leads.promote_lead`), recorded as the desk login's name, and queue one
+    lookup each for the service's lookup worker."""
+    problems: list[str] = []
+    promoted: list[tuple[Any, Any, str | None]] = []  # (promotion, lookup job, why no lookup)
+    if not ids:
+        problems.append("Tick the leads to promote first.")
+    done = []
+    for lead_id in dict.fromkeys(ids):
+        try:
+            done.append(promote_lead(settings.database_url, lead_id, user.who))
+        except LeadRefused as exc:
+            problems.append(str(exc) + ("; promote it under another name with `wangzi leads promote "
+                                        f"{lead_id} --name NAME`" if exc.name_refused else ""))
+    for promotion in done:  # each candidate is committed: the request's session queues their lookups
+        try:
+            promoted.append((promotion, queue_lookup(session, lookups, background, promotion.candidate_id), None))
+        except HTTPException as exc:
+            promoted.append((promotion, None, str(exc.detail)))
+    return render(request, "leads_done.jinja", user, status_code=200 if promoted else 422, action="promote",
+                  promoted=promoted, rejected=[], problems=problems, back_to=_leads_back(next))
+
+
+@desk_router.post("/desk/leads/reject", response_class=HTMLResponse)
+def reject_leads(request: Request, session: SessionDep, user: FormUserDep,
+                 ids: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006 - FastAPI's default
+                 reason: Annotated[str, Form(max_length=10_000)] = "",
+                 next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
+    """Take the leads ticked out of the queue for good, with the reason given (required), as
+    ``wangzi leads reject --reason`` does; found again, they are not proposed again."""
+    back_to = _leads_back(next)
+    try:
+        why = reject_reason(reason)
+    except InvalidName as exc:
+        return render(request, "leads_done.jinja", user, status_code=422, action="reject", promoted=[], rejected=[],
+                      problems=[f"Give a reason to reject leads: {exc}"], back_to=back_to)
+    problems = [] if ids else ["Tick the leads to reject first."]
+    rejected = []
+    for lead_id in dict.fromkeys(ids):
+        try:
+            rejected.append(reject_lead(session, lead_id, why, user.who))
+        except LeadRefused as exc:
+            problems.append(str(exc))
+    if problems:
+        return render(request, "leads_done.jinja", user, status_code=422, action="reject", promoted=[],
+                      rejected=rejected, problems=problems, back_to=back_to)
+    return back(back_to)
 
 
 # --------------------------------------------------------------------------- compare

@@ -16,6 +16,17 @@ so a view can be bookmarked and shared, and the export of a view is the same URL
 | ``sort`` / ``dir`` | a column key (``composite``, ``followers_bilibili``, ``freshness``...) / ``asc`` or ``desc`` |
 | ``page`` / ``per`` | the page (from 1) / rows per page (10-200, default 50) |
 
+The Leads tab (``/desk/leads``) has a view of its own, :class:`LeadsView`:
+
+| parameter | meaning |
+|---|---|
+| ``status`` | ``new`` (default), ``promoted``, ``rejected`` or ``all`` |
+| ``platform`` (repeated) | found on one of them |
+| ``min_followers`` | at least this many followers (leads whose answer showed no count are left out then) |
+| ``country`` (repeated) | the lead's country (ISO alpha-2) |
+| ``sort`` / ``dir`` | ``score`` (default), ``followers`` or ``last_seen`` / ``asc`` or ``desc`` |
+| ``page`` / ``per`` | as in the cohort table |
+
 Values that do not parse are dropped (and the form shows what is in force), never an error.
 """
 
@@ -28,7 +39,9 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from records import PLATFORMS
+from records.leads import LEAD_STATUSES
 from storage.desk import SCORES, SORT_KEYS, SUSPICIOUS_FLAGS, CohortQuery
+from storage.leads import LEAD_SORTS, LeadQuery
 from storage.models import SHORTLIST_STATUSES
 
 FLAG_CHOICES = ("suspicious", "clean", "unjudged", *SUSPICIOUS_FLAGS)
@@ -48,6 +61,11 @@ def _floats(params: QueryParams, name: str, low: float, high: float) -> float | 
 def _int(params: QueryParams, name: str, default: int, low: int, high: int) -> int:
     text = params.get(name, "")
     return min(high, max(low, int(text))) if text.isascii() and text.isdigit() and len(text) < 10 else default
+
+
+def _countries(params: QueryParams) -> tuple[str, ...]:
+    given = [part for value in params.getlist("country") for part in re.split(r"[\s,]+", value) if part]
+    return tuple(c.upper() for c in dict.fromkeys(given) if re.fullmatch(r"[A-Za-z]{2}", c))
 
 
 @dataclass(frozen=True)
@@ -112,8 +130,7 @@ def parse_view(params: QueryParams, shortlist_ids: set[int] | None = None) -> Co
     text = " ".join(params.get("q", "").split())[:MAX_TEXT]
     text = "".join(ch for ch in text if ch.isprintable())
     platforms = tuple(p for p in dict.fromkeys(params.getlist("platform")) if p in PLATFORMS)
-    given = [part for value in params.getlist("country") for part in re.split(r"[\s,]+", value) if part]
-    countries = tuple(c.upper() for c in dict.fromkeys(given) if re.fullmatch(r"[A-Za-z]{2}", c))
+    countries = _countries(params)
     tiers = tuple(t for t in dict.fromkeys(params.getlist("tier")) if t in TIERS)
     flags = tuple(f for f in dict.fromkeys(params.getlist("flag")) if f in FLAG_CHOICES)
     ranges = []
@@ -137,3 +154,65 @@ def parse_view(params: QueryParams, shortlist_ids: set[int] | None = None) -> Co
                         min_coverage=min_coverage, flags=flags, shortlist_id=shortlist_id, statuses=statuses,
                         active=active, sort=sort, descending=descending, offset=(page - 1) * per, limit=per)
     return CohortView(query=query, page=page, per=per)
+
+
+#: The Leads tab's status filter: a lead status, or every lead.
+LEAD_STATUS_CHOICES = (*LEAD_STATUSES, "all")
+
+
+@dataclass(frozen=True)
+class LeadsView:
+    """The Leads tab's parsed view: the storage query, the status chosen and the page."""
+
+    query: LeadQuery
+    status: str
+    page: int
+    per: int
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        q = self.query
+        out: list[tuple[str, str]] = []
+        if self.status != "new":
+            out.append(("status", self.status))
+        out += [("platform", p) for p in q.platforms]
+        if q.min_followers is not None:
+            out.append(("min_followers", str(q.min_followers)))
+        out += [("country", c) for c in q.countries]
+        if q.sort != "score" or not q.descending:
+            out += [("sort", q.sort), ("dir", "desc" if q.descending else "asc")]
+        if self.per != 50:
+            out.append(("per", str(self.per)))
+        if self.page != 1:
+            out.append(("page", str(self.page)))
+        return out
+
+    def url(self, path: str = "/desk/leads", **changes: object) -> str:
+        """This view's URL, with ``page``/``sort``/``dir`` changed if given (a new sort starts at page 1)."""
+        view = self
+        if "sort" in changes:
+            descending = changes.get("dir", "desc") == "desc"
+            view = replace(view, query=replace(view.query, sort=str(changes["sort"]), descending=descending), page=1)
+        if "page" in changes:
+            view = replace(view, page=int(changes["page"]))  # type: ignore[call-overload]
+        query = urlencode(view.pairs)
+        return f"{path}?{query}" if query else path
+
+
+def parse_leads_view(params: QueryParams) -> LeadsView:
+    """The Leads tab's view from a URL's query parameters (unparseable values dropped)."""
+    status = params.get("status", "new")
+    if status not in LEAD_STATUS_CHOICES:
+        status = "new"
+    platforms = tuple(p for p in dict.fromkeys(params.getlist("platform")) if p in PLATFORMS)
+    text = params.get("min_followers", "")
+    min_followers = int(text) if text.isascii() and text.isdigit() and len(text) < 13 else None
+    sort = params.get("sort", "score")
+    if sort not in LEAD_SORTS:
+        sort = "score"
+    descending = params.get("dir", "desc") != "asc"
+    per = _int(params, "per", 50, 10, 200)
+    page = _int(params, "page", 1, 1, 10**6)
+    query = LeadQuery(status=None if status == "all" else status, platforms=platforms, min_followers=min_followers,
+                      countries=_countries(params), sort=sort, descending=descending, offset=(page - 1) * per, limit=per)
+    return LeadsView(query=query, status=status, page=page, per=per)
