@@ -233,8 +233,9 @@ class PressSpider(scrapy.Spider):
         parser = google_news_parser.parse if source == "google_news" else gdelt_parser.parse
         result = await parse_off_reactor(self.settings, parser, response.body, url, response.status, expected=(NewsFeed,))
         if isinstance(result, Failure):
-            # Stored as the run's typed failure (with the candidate, no account), never as "no press".
-            logger.warning("%s: %s (%s)", url, result.kind.value, result.detail)
+            # Stored as the run's typed failure (with the candidate, no account), never as "no press";
+            # the commands print it from there, so the log line is info (a WARNING repeated it).
+            logger.info("%s: %s (%s)", url, result.kind.value, result.detail)
             self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
             yield FeedFailureItem(candidate_id=target.candidate_id, source=source, url=url, failure=result)
             return
@@ -376,7 +377,7 @@ class PressSpider(scrapy.Spider):
         source = request.meta.get("press_source", "feed")
         result = failure_from_exception(failure)
         self.crawler.stats.inc_value(f"wangzi/press/{source}/{result.kind.value}")
-        logger.warning("%s feed not fetched: %s: %s", source, type(failure.value).__name__, failure.value)
+        logger.info("%s feed not fetched: %s: %s", source, type(failure.value).__name__, failure.value)  # printed from the store
         yield FeedFailureItem(candidate_id=request.meta["press_target"].candidate_id, source=source,
                               url=request.meta.get("wangzi_original_url", request.url), failure=result)
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from crawler.cli.crawl import DEMO_DIR, _print_lookup, run_summary
 from crawler.cli.press import feed_failure_rows, print_feed_failures
+from crawler.replay import load_har
 from storage.candidates import add_candidate
 from storage.db import session_scope
 from storage.models import FetchFailure
 from storage.runs import start_run
-from tests.helpers import run_wangzi
+from tests.helpers import fixture_exchange, run_wangzi, write_har
 
 REAL = "https://api.bilibili.com/x/web-interface/card?mid=2"
 LOOPBACK = "http://127.0.0.1:41234/https/api.bilibili.com/x/web-interface/card?mid=2"
@@ -50,7 +51,9 @@ def test_press_feed_lines_name_the_real_url_once(sqlite_url: str, capsys) -> Non
 def test_a_lookup_from_the_bundled_recording_names_each_miss_once(sqlite_url: str, tmp_path: Path) -> None:
     added = run_wangzi("candidates", "add", "碧诗", "--alias", "bishi", "--bilibili", "2", database_url=sqlite_url)
     assert added.returncode == 0, added.stderr
-    har = str(DEMO_DIR / "demo.har")
+    # The bundled recording less its GDELT answers (if it has any): both alias searches miss.
+    har = str(write_har(tmp_path / "demo-without-gdelt.har",
+                        [e for e in load_har(DEMO_DIR / "demo.har") if "api.gdeltproject.org" not in e.url]))
     looked = run_wangzi("lookup", "碧诗", "--replay", har, database_url=sqlite_url, env={"COLUMNS": "400"})
     assert looked.returncode == 0, looked.stderr
     misses = [line for line in looked.stdout.splitlines() if line.startswith("gdelt:")]
@@ -62,3 +65,28 @@ def test_a_lookup_from_the_bundled_recording_names_each_miss_once(sqlite_url: st
     as_json = run_wangzi("lookup", "碧诗", "--replay", har, "--json", database_url=sqlite_url)
     summary = json.loads(as_json.stdout)
     assert summary["failures"] and all("127.0.0.1" not in f["detail"] + f["url"] for f in summary["failures"])
+
+
+def test_press_names_a_feed_miss_once_with_no_warning_repeating_it(sqlite_url: str, tmp_path: Path) -> None:
+    added = run_wangzi("candidates", "add", "Mia Example", database_url=sqlite_url)
+    assert added.returncode == 0, added.stderr
+    har = write_har(tmp_path / "nothing.har", [fixture_exchange("bilibili", "nav_not_logged_in_code_-101")])
+    searched = run_wangzi("press", "Mia Example", "--replay", str(har), database_url=sqlite_url, env={"COLUMNS": "400"})
+    assert searched.returncode == 1, searched.stderr  # the GDELT search was not answered
+    (failed,) = [line for line in searched.stderr.splitlines() if line.startswith("feed failed:")]
+    url = next(word for word in failed.split() if word.startswith("https://api.gdeltproject.org/"))
+    warned = [line for line in searched.stderr.splitlines() if "WARNING" in line and url in line]
+    assert warned == []  # the stored failure is printed once; no WARNING repeats it
+
+
+def test_press_names_refused_urls_as_refused_not_as_failed_searches(sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(sqlite_url) as session:
+        candidate_id = add_candidate(session, "Mia").id
+        run_id = start_run(session, "press").id
+        session.add(FetchFailure(crawl_run_id=run_id, platform="gdelt", kind="refused", url="http://127.0.0.1:6379/",
+                                 detail="loopback address", candidate_id=candidate_id))
+    print_feed_failures(feed_failure_rows(sqlite_url, run_id, candidate_id))  # type: ignore[arg-type]
+    printed = capsys.readouterr().err
+    assert "refused: http://127.0.0.1:6379/ (listed by gdelt, not fetched)" in printed
+    assert "1 listed URL(s) refused" in printed
+    assert "feed failed" not in printed and "feed search(es) failed" not in printed

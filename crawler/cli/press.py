@@ -23,9 +23,10 @@ def press(
     article, confirm the name in its own title/text, store PressMention rows and print them.
 
     A feed that answered with a typed failure (rate_limited, blocked, unrecognized, network,
-    ...) is stored as a failure of the run and named on stderr after the table.
-    Exit 0 when every feed answered, 1 when some feed failed (the search is incomplete:
-    run it again later), 2 for bad usage or an unreadable recording.
+    ...) is stored as a failure of the run and named on stderr after the table, as is each
+    article URL a feed listed that was refused (not a public http(s) address; never fetched).
+    Exit 0 when every feed answered and nothing was refused, 1 otherwise (a failed search is
+    incomplete: run it again later), 2 for bad usage or an unreadable recording.
     """
     from crawler.runner import run_crawl
     from storage.db import database_url as resolve_url
@@ -74,15 +75,25 @@ def feed_failure_rows(database_url: str, run_id: int, candidate_id: int) -> list
 
 
 def print_feed_failures(failures: list[dict]) -> None:
-    """One line per failed feed on stderr (stdout stays the table or the JSON lines)."""
-    for f in failures:
+    """One line per failed feed, and per article URL a feed listed that was refused (not a
+    public http(s) address: never fetched), on stderr (stdout stays the table or the JSON lines)."""
+    failed = [f for f in failures if f["kind"] != "refused"]
+    refused = [f for f in failures if f["kind"] == "refused"]
+    for f in failed:
         status = f" (HTTP {f['status']})" if f["status"] else ""
         detail = shown_detail(f["detail"], f["url"])
         detail = f" - {detail}" if detail else ""
         err.print(line(("feed failed:", "bold red"), f" {f['source']} {f['kind']}{status} {f['url']}{detail}"))
-    if failures:
-        err.print(line(f"{len(failures)} feed search(es) failed: the mentions above may be incomplete; "
+    for f in refused:
+        detail = shown_detail(f["detail"], f["url"])
+        detail = f" - {detail}" if detail else ""
+        err.print(line(("refused:", "bold yellow"), f" {f['url']} (listed by {f['source']}, not fetched){detail}"))
+    if failed:
+        err.print(line(f"{len(failed)} feed search(es) failed: the mentions above may be incomplete; "
                        "run `wangzi press` again later (see `wangzi runs`)"))
+    if refused:
+        err.print(line(f"{len(refused)} listed URL(s) refused: not public http(s) addresses, never fetched "
+                       "(asking again will not change that)"))
 
 
 def mention_rows(database_url: str, candidate_id: int, include_unconfirmed: bool = False) -> list[dict]:
