@@ -14,7 +14,7 @@ from storage.candidates import add_candidate
 from storage.db import session_scope
 from storage.models import FetchFailure
 from storage.runs import start_run
-from tests.helpers import fixture_exchange, run_wangzi, write_har
+from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, run_wangzi, write_har
 
 REAL = "https://api.bilibili.com/x/web-interface/card?mid=2"
 LOOPBACK = "http://127.0.0.1:41234/https/api.bilibili.com/x/web-interface/card?mid=2"
@@ -65,6 +65,14 @@ def test_a_lookup_from_the_bundled_recording_names_each_miss_once(sqlite_url: st
     as_json = run_wangzi("lookup", "碧诗", "--replay", har, "--json", database_url=sqlite_url)
     summary = json.loads(as_json.stdout)
     assert summary["failures"] and all("127.0.0.1" not in f["detail"] + f["url"] for f in summary["failures"])
+
+
+def test_a_redirect_to_an_unrecorded_url_is_a_replay_miss_naming_the_real_target(sqlite_url: str, tmp_path: Path) -> None:
+    login = "https://passport.bilibili.com/login?gourl=card"
+    moved = Exchange(url=REAL, status=302, body=b"", headers={"Location": login})
+    crawl_replayed(tmp_path, sqlite_url, "bilibili", "2", [fixture_exchange("bilibili", "nav_not_logged_in_code_-101"), moved])
+    card = next(f for f in failures(sqlite_url) if f.url == REAL)
+    assert card.kind == "network" and f"replay miss: no recorded response for GET {login}" in card.detail, card.detail
 
 
 def test_press_names_a_feed_miss_once_with_no_warning_repeating_it(sqlite_url: str, tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ class ReplayMiddleware:
             return None  # already rewritten (redirects copy meta, so compare the URL itself)
         behind = real_url(request.url, self.server.base_url)
         if behind is not None:  # a redirect the replay server kept on loopback
+            if not self.recording.has(request.method, behind):  # the server would answer 599: say so, typed
+                raise ReplayMiss(request.method, behind)
             return self._rewritten(request, behind, request.url)
         if not self.recording.has(request.method, request.url):
             raise ReplayMiss(request.method, request.url)
