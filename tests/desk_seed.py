@@ -1,8 +1,8 @@
 """A small cohort for the review desk's tests: candidates with follower histories (one with a
 hole of ten days, which the chart must show as a gap), posts, press mentions, failures, and
 names, bios, post texts and article titles that are XSS attempts - everything a platform
-could send - then ``enrich``. Written through storage's models and the enrichment stage, as a
-crawl would leave it."""
+could send - then ``enrich``; and discovery's leads for the Leads tab (``seed_leads``).
+Written through storage's models and the enrichment stage, as a crawl would leave it."""
 
 from __future__ import annotations
 

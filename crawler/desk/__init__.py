@@ -2,7 +2,8 @@
 creators, served by ``wangzi serve`` beside the JSON API, on the same data and the same token.
 
 * ``pages`` - every page and form (cohort table at ``/``, ``/desk/candidates/{id}``,
-  ``/desk/compare``, ``/desk/shortlists``, exports, the lookup button and its event stream);
+  ``/desk/compare``, ``/desk/shortlists``, exports, the lookup button and its event stream,
+  ``/desk/leads``: discovery's queue, promote and reject);
 * ``security`` - login (the API token exchanged for a session cookie), CSRF, security headers;
 * ``view`` - the table's view as URL parameters; ``exports`` - CSV/XLSX; ``charts`` - follower
   series with their gaps; ``templating`` - Jinja2 with autoescaping and the desk's filters;
