@@ -188,6 +188,15 @@ def test_a_lead_whose_name_cannot_be_a_candidates_is_refused_on_the_page(
     with session_scope(url) as session:
         assert get_leads(session, [lead_id])[lead_id].status == "new"
         assert not session.exec(select(Candidate)).all()
+    # A name given with two leads is refused; with the one lead it is the candidate's (`--name`).
+    two = client.post("/desk/leads/promote", data={"ids": [str(lead_id), str(seeded[1]["Mika在东京"])], "name": "Evelyn",
+                                                   "csrf_token": csrf})
+    assert two.status_code == 422 and "goes with one lead" in two.text and not queued
+    renamed = client.post("/desk/leads/promote", data={"ids": str(lead_id), "name": "Evelyn", "csrf_token": csrf})
+    assert renamed.status_code == 200 and len(queued) == 1
+    with session_scope(url) as session:
+        (candidate,) = session.exec(select(Candidate)).all()
+        assert candidate.display_name == "Evelyn" and get_leads(session, [lead_id])[lead_id].candidate_id == candidate.id
 
 
 def test_rejecting_needs_a_reason_and_a_rejected_lead_is_never_proposed_again(

@@ -435,21 +435,25 @@ def _leads_back(next_url: str) -> str:
 def promote_leads(request: Request, session: SessionDep, settings: SettingsDep, lookups: LookupsDep,
                   background: BackgroundTasks, user: FormUserDep,
                   ids: Annotated[list[int], Form(max_length=200)] = [],  # noqa: B006 - FastAPI's default
+                  name: Annotated[str, Form(max_length=1000)] = "",
                   next: Annotated[str, Form(max_length=2000)] = "") -> Response:  # noqa: A002
     """Make candidates of the leads ticked, as ``wangzi leads promote`` does (the same
-    :func:`storage.leads.promote_lead`), recorded as the desk login's name, and queue one
-    lookup each for the service's lookup worker."""
+    :func:`storage.leads.promote_lead`; ``name``, for one lead, as its ``--name``), recorded as
+    the desk login's name, and queue one lookup each for the service's lookup worker."""
     problems: list[str] = []
     promoted: list[tuple[Any, Any, str | None]] = []  # (promotion, lookup job, why no lookup)
-    if not ids:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
         problems.append("Tick the leads to promote first.")
+    elif name.strip() and len(wanted) != 1:
+        problems.append("A candidate name goes with one lead: tick only the lead it names.")
+        wanted = []
     done = []
-    for lead_id in dict.fromkeys(ids):
+    for lead_id in wanted:
         try:
-            done.append(promote_lead(settings.database_url, lead_id, user.who))
+            done.append(promote_lead(settings.database_url, lead_id, user.who, name=name.strip() or None))
         except LeadRefused as exc:
-            problems.append(str(exc) + ("; promote it under another name with `wangzi leads promote "
-                                        f"{lead_id} --name NAME`" if exc.name_refused else ""))
+            problems.append(str(exc) + ("; tick it alone and give the candidate a name" if exc.name_refused else ""))
     for promotion in done:  # each candidate is committed: the request's session queues their lookups
         try:
             promoted.append((promotion, queue_lookup(session, lookups, background, promotion.candidate_id), None))
