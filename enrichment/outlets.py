@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, datetime, timezone, tzinfo
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -127,7 +127,7 @@ def outlet_for(url: str | None, source_country: str | None = None, name: str | N
     return Outlet(domain=domain, name=name or (entry[0] if entry and entry[0] else None), country=country)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _country_zones(country: str) -> tuple[ZoneInfo, ...]:
     from babel.core import get_global
 
@@ -149,7 +149,7 @@ def wall_time_offset(country: str | None, wall: datetime) -> tzinfo | None:
     if len(offsets) != 1:
         return None
     offset = offsets.pop()
-    return timezone(offset) if offset else timezone.utc
+    return timezone(offset) if offset else UTC
 
 
 def outlet_is_overseas(country: str | None) -> bool | None:

@@ -20,8 +20,21 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.outlets import OUTLET_TABLES, DATA, cctld_country, outlet_for, read_outlet_table, wall_time_offset
-from spiders.pages.article import PARSER_VERSION, ArticlePage, link_blocks, parse
+from enrichment.outlets import (
+    DATA,
+    OUTLET_TABLES,
+    cctld_country,
+    outlet_for,
+    read_outlet_table,
+    wall_time_offset,
+)
+from spiders.pages.article import (
+    PARSER_VERSION,
+    ArticlePage,
+    link_blocks,
+    parse,
+    with_headings,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "article"
 KNOWTECHIE = "knowtechie-rally-en"
@@ -45,7 +58,7 @@ def synthetic_html(body: str, head: str = "", byline: str = "") -> bytes:
     )
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Council backs the plan</title>{head}"
             "</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav><main><article>"
-            f"<h1>Council backs the transport plan</h1>{byline}{filler}{body}</article></main></body></html>").encode("utf-8")
+            f"<h1>Council backs the transport plan</h1>{byline}{filler}{body}</article></main></body></html>").encode()
 
 
 def synthetic_page(body: str, head: str = "", url: str = "https://www.example.com/news/1",
@@ -98,6 +111,20 @@ def test_a_sentence_with_links_stays_prose_synthetic() -> None:
              "will cut journey times by a fifth; the full study is on <a href='/study'>the council's website</a>, "
              "together with the maps and the timetable for the consultation that opens next month.</p>")
     assert synthetic_page(prose).confirmed
+
+
+def test_the_headline_before_a_line_of_category_links_stays_synthetic() -> None:
+    # Modelled on befifty.de in trafilatura's test cache: <h2> headline, then author and category links.
+    from lxml import html
+
+    tree = html.fromstring(
+        "<div><div class='title'><h2>Jun 17 The most beautiful end of the world: Montauk</h2>"
+        "<div class='meta'><a href='/author/bf'>Beate</a> <a href='/c/travel'>Travel</a> <a href='/t/ny'>New York</a>"
+        "</div></div><h3>More stories</h3><ul><li><a href='/a'>One story</a></li><li><a href='/b'>Two story</a></li></ul></div>")
+    blocks = link_blocks(tree)
+    kept = [" ".join(e.text_content().split()) for e in with_headings(blocks, ["The most beautiful end of the world: Montauk "])]
+    assert "More stories" in kept and not [t for t in kept if "Montauk" in t]
+    assert [e.tag for e in with_headings(blocks)].count("h2") == 1  # without the page's title it goes with the links
 
 
 def test_link_blocks_are_outermost_and_ignore_in_page_anchors() -> None:

@@ -5,11 +5,13 @@
   the name is looked for in. A name that appears only there does NOT confirm.
 * Link blocks: trafilatura keeps a short list of links to other stories when it sits inside
   the article container (KnowTechie's "Editors' Recommendations:" list, a photo credit made
-  of three links; tests/fixtures/article/knowtechie-rally-en, soundofscience-hceres-fr). Before extraction every block that is mostly links is marked
-  (:func:`link_blocks`: at least :data:`LINK_BLOCK_MIN_LINKS` links to other pages, link text
-  at least :data:`LINK_BLOCK_DENSITY` of its text, at most :data:`LINK_BLOCK_MAX_OTHER` characters
+  of three links; tests/fixtures/article/knowtechie-rally-en, soundofscience-hceres-fr).
+  Before extraction every block that is mostly links is marked (:func:`link_blocks`: at least
+  :data:`LINK_BLOCK_MIN_LINKS` links to other pages, link text at least
+  :data:`LINK_BLOCK_DENSITY` of its text, at most :data:`LINK_BLOCK_MAX_OTHER` characters
   outside links and no run of text outside links longer than :data:`LINK_BLOCK_MAX_RUN`), by
-  structure and link density, never by the words of a heading; its text is taken out of the
+  structure and link density, never by the words of a heading, together with the heading right
+  before it unless that is the headline (:func:`with_headings`); its text is taken out of the
   extracted text afterwards, so a name only there never confirms. The marks are printable
   characters around each text node, so trafilatura's choice of container is unchanged (removing
   the blocks before extraction changed it on real pages).
@@ -48,7 +50,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from difflib import SequenceMatcher
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -83,13 +85,14 @@ LINK_BLOCK_MAX_OTHER = 200
 #: ... and no run of text outside links longer than this: a sentence of its own ("Further
 #: details are on e.Consult's pages:") is prose, not a list of links.
 LINK_BLOCK_MAX_RUN = 100
+#: A page title shorter than this (a bare site name) does not tell the headline from a heading.
+_HEADLINE_MIN_CHARS = 12
 #: Caption elements longer than this are containers that merely mention captions in a class.
 CAPTION_MAX_CHARS = 400
 
 #: Elements that can be a block of links (never inline ones, never the document itself).
 _BLOCK_TAGS = frozenset(
-    "div section aside nav ul ol dl menu table tbody thead tfoot tr td th p li dd dt header footer "
-    "figure figcaption article details summary form blockquote center main".split()
+    ["div", "section", "aside", "nav", "ul", "ol", "dl", "menu", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "p", "li", "dd", "dt", "header", "footer", "figure", "figcaption", "article", "details", "summary", "form", "blockquote", "center", "main"]
 )
 #: Elements whose text is not page text.
 _NOT_TEXT = frozenset({"script", "style", "template", "svg", "head", "title", "noembed"})
@@ -140,7 +143,7 @@ def iso_stated(value: datetime | None) -> str | None:
         return None
     offset = value.utcoffset()
     if offset is None or offset == timedelta(0):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat(timespec="seconds")
 
 
@@ -224,16 +227,27 @@ def link_blocks(root: Any) -> list[Any]:
     return found
 
 
-def with_headings(blocks: list[Any]) -> list[Any]:
+def with_headings(blocks: list[Any], titles: Iterable[str | None] = ()) -> list[Any]:
     """The blocks and the heading (``<h2>``-``<h6>``) right before each: "Editors'
-    Recommendations:", "More on Li Jiaqi" title the links, not the article."""
+    Recommendations:", "More on Li Jiaqi" title the links, not the article.
+
+    A heading that is the article's own headline (it holds one of ``titles``, the page's
+    ``og:title``/``<title>``, or is held by one) stays: a blog's ``<h2>`` headline is often
+    followed by a line of category and author links.
+    """
+    wanted = [" ".join(t.split()).lower() for t in titles if t and len(" ".join(t.split())) >= _HEADLINE_MIN_CHARS]
     found = list(blocks)
     for block in blocks:
         previous = block.getprevious()
         while previous is not None and _tag(previous) is None:  # comments between them
             previous = previous.getprevious()
-        if previous is not None and _tag(previous) in {"h2", "h3", "h4", "h5", "h6"}:
-            found.append(previous)
+        if previous is None or _tag(previous) not in {"h2", "h3", "h4", "h5", "h6"}:
+            continue
+        heading = " ".join(previous.text_content().split()).lower()
+        if heading and any(title in heading or (len(heading) >= _HEADLINE_MIN_CHARS and heading in title)
+                           for title in wanted):
+            continue
+        found.append(previous)
     return found
 
 
@@ -347,8 +361,8 @@ class StatedTime:
     def as_datetime(self) -> datetime:
         if self.kind == "zoned":
             offset = self.moment.utcoffset() or timedelta(0)
-            return self.moment.replace(tzinfo=timezone(offset) if offset else timezone.utc)
-        return self.moment.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
+            return self.moment.replace(tzinfo=timezone(offset) if offset else UTC)
+        return self.moment.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=UTC)
 
     @property
     def day(self) -> tuple[int, int, int]:
@@ -453,7 +467,7 @@ def _byline_text(soup, title: str | None) -> str | None:  # type: ignore[no-unty
     headline = _headline(soup, title)
     if headline is None:
         return None
-    inside = set(id(s) for s in headline.find_all(string=True))
+    inside = {id(s) for s in headline.find_all(string=True)}
     pieces: list[str] = []
     for string in headline.find_all_next(string=True):
         if id(string) in inside or isinstance(string, Comment) or string.parent.name in _NOT_TEXT:
@@ -475,7 +489,7 @@ def _stated_zone(rest: str) -> tzinfo | None:
         hours = int(match[3] or 0)
         minutes = int(match[4] or 0)
         sign = -1 if match[2] == "-" else 1
-        return timezone(sign * timedelta(hours=hours, minutes=minutes)) if hours or minutes else timezone.utc
+        return timezone(sign * timedelta(hours=hours, minutes=minutes)) if hours or minutes else UTC
     if match[5]:
         sign = -1 if match[5] == "-" else 1
         return timezone(sign * timedelta(hours=int(match[6]), minutes=int(match[7])))
@@ -603,13 +617,14 @@ def _canonical(soup, url: str | None) -> str | None:  # type: ignore[no-untyped-
     return clean_url(url) if url and url.startswith(("http://", "https://")) else None
 
 
-def _extract(html: str, url: str | None) -> Any:
-    """trafilatura over the page with link blocks and captions marked (see the module docstring)."""
+def _extract(html: str, url: str | None, titles: Sequence[str | None] = ()) -> Any:
+    """trafilatura over the page with link blocks and captions marked (see the module docstring);
+    ``titles`` are the page's own titles, whose headline is never taken for a block's heading."""
     import trafilatura
 
     tree = trafilatura.load_html(html)
     if tree is not None:
-        mark_blocks([*with_headings(link_blocks(tree)), *caption_blocks(tree)])
+        mark_blocks([*with_headings(link_blocks(tree), titles), *caption_blocks(tree)])
     return trafilatura.bare_extraction(
         tree if tree is not None else html, url=url, with_metadata=True, include_comments=False,
         include_tables=False, favor_precision=True,  # no deduplicate: its process-wide cache drops a page seen twice
@@ -639,7 +654,9 @@ def parse(
     if "<" not in html[:2000] or not re.search(r"<(html|body|p|div|article)\b", html, re.IGNORECASE):
         return Failure(FailureKind.UNRECOGNIZED, "not an HTML page", status)
     soup = BeautifulSoup(html, "lxml")
-    document = _extract(html, url)
+    page_titles = (_meta(soup, "property", "og:title"), _meta(soup, "name", "twitter:title"),
+                   soup.title.get_text(" ", strip=True) if soup.title else None)
+    document = _extract(html, url, page_titles)
     text = (getattr(document, "text", None) or "") if document is not None else ""
     text = unicodedata.normalize("NFC", drop_teasers(drop_marked(text)))
     title = unmark(getattr(document, "title", None)) if document is not None else None
