@@ -168,7 +168,7 @@ def curation_answers() -> Iterator[None]:
         raise HTTPException(422, str(exc)) from None
 
 
-def _refs(handles: dict[str, Any]) -> list[AccountRef]:
+def account_refs_of(handles: dict[str, Any]) -> list[AccountRef]:
     """Platform -> handle(s) as accounts (each platform's normalize_account), or 422 naming the bad one."""
     refs = []
     for platform, texts in handles.items():
@@ -182,6 +182,63 @@ def _refs(handles: dict[str, Any]) -> list[AccountRef]:
             except ValueError as exc:
                 raise HTTPException(422, f"{platform} handle {text!r}: {exc}") from None
     return refs
+
+
+# What the curation routes do, as functions the review desk's forms call too (crawler/desk/pages.py):
+# each raises HTTPException as the route answers (curation_answers, account_refs_of).
+
+
+def register_candidate(session: Any, body: CandidateCreate) -> Any:
+    """``POST /candidates``: the candidate and their accounts (each platform's normalize_account)."""
+    refs = account_refs_of(body.handles)
+    with curation_answers():
+        return candidates.add_candidate(session, body.name, aliases=body.aliases, notes=body.notes, accounts=refs,
+                                        allow_same_name=body.allow_same_name)
+
+
+def apply_update(session: Any, candidate_id: int, body: CandidateUpdate) -> Any:
+    """``PATCH /candidates/{id}``: what the body gives changes (name, aliases, notes; active)."""
+    with curation_answers():
+        changes = body.model_fields_set - {"active", "allow_same_name"}
+        candidate = curation.require_candidate(session, candidate_id)
+        if changes:
+            candidate = curation.edit_candidate(
+                session, candidate_id, display_name=body.display_name, aliases=body.aliases, add_aliases=body.add_aliases,
+                remove_aliases=body.remove_aliases, notes=body.notes or None, clear_notes=body.notes == "",
+                allow_same_name=body.allow_same_name)
+        if body.active is not None:
+            candidate = curation.set_active(session, candidate_id, body.active)
+    return candidate
+
+
+def give_account(session: Any, candidate_id: int, body: AccountCreate) -> tuple[Any, bool]:
+    """``POST /candidates/{id}/accounts``: (the account, whether it was added)."""
+    (ref,) = account_refs_of({body.platform: body.handle})
+    with curation_answers():
+        return curation.add_account(session, candidate_id, ref)
+
+
+def take_account(session: Any, candidate_id: int, account_id: int) -> Any:
+    """``DELETE /candidates/{id}/accounts/{account_id}``: the account, now unowned."""
+    with curation_answers():
+        account = candidates.account_by_id(session, account_id)
+        if account is None:
+            raise curation.NotFound(f"no account {account_id}")
+        return curation.remove_account(session, candidate_id, curation.account_ref(account))
+
+
+def import_upload(data: bytes, encoding: str | None, database_url: str, *, allow_same_name: bool = False,
+                  option: str = "encoding=") -> ImportReportPublic:
+    """``POST /candidates/import``: the uploaded CSV file decoded (UnreadableText when it is no
+    text) and imported as ``wangzi candidates import`` does, with its report per row."""
+    text, note = decode_text(data, encoding, source="the upload", option=option)
+    report = import_rows(text, database_url, allow_same_name=allow_same_name)
+    added = []
+    for row, said in report.added:
+        number, _, name = said.partition(" ")
+        added.append(ImportedRow(row=row, candidate_id=int(number), display_name=name))
+    return ImportReportPublic(added=added, rejected=[RejectedRow(row=row, message=m) for row, m in report.errors],
+                              warnings=report.warnings, note=note)
 
 
 @router.get("/candidates", response_model=list[CandidatePublic], dependencies=guarded, tags=["candidates"],
@@ -206,10 +263,7 @@ def list_candidates(
 @router.post("/candidates", status_code=201, response_model=CandidatePublic, dependencies=guarded, tags=["candidates"],
              summary="Register a candidate (409 when the name or an account is someone's already)")
 def create_candidate(body: CandidateCreate, session: SessionDep, response: Response, request: Request) -> CandidatePublic:
-    refs = _refs(body.handles)
-    with curation_answers():
-        candidate = candidates.add_candidate(session, body.name, aliases=body.aliases, notes=body.notes, accounts=refs,
-                                             allow_same_name=body.allow_same_name)
+    candidate = register_candidate(session, body)
     response.headers["Location"] = str(request.url_for("get_candidate", candidate_id=candidate.id).path)
     return _public(session, candidate)
 
@@ -226,17 +280,7 @@ def get_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
 @router.patch("/candidates/{candidate_id}", response_model=CandidatePublic, dependencies=guarded, tags=["curation"],
               summary="Edit a candidate's name, aliases or notes; deactivate or reactivate it")
 def update_candidate(candidate_id: int, body: CandidateUpdate, session: SessionDep) -> CandidatePublic:
-    with curation_answers():
-        changes = body.model_fields_set - {"active", "allow_same_name"}
-        candidate = curation.require_candidate(session, candidate_id)
-        if changes:
-            candidate = curation.edit_candidate(
-                session, candidate_id, display_name=body.display_name, aliases=body.aliases, add_aliases=body.add_aliases,
-                remove_aliases=body.remove_aliases, notes=body.notes or None, clear_notes=body.notes == "",
-                allow_same_name=body.allow_same_name)
-        if body.active is not None:
-            candidate = curation.set_active(session, candidate_id, body.active)
-    return _public(session, candidate)
+    return _public(session, apply_update(session, candidate_id, body))
 
 
 @router.delete("/candidates/{candidate_id}", dependencies=guarded, tags=["curation"],
@@ -250,9 +294,7 @@ def delete_candidate(candidate_id: int, session: SessionDep) -> dict[str, Any]:
 @router.post("/candidates/{candidate_id}/accounts", status_code=201, response_model=AccountPublic, dependencies=guarded,
              tags=["curation"], summary="Give a candidate an account (200 when it had it already; 409 when another has it)")
 def add_account(candidate_id: int, body: AccountCreate, session: SessionDep, response: Response) -> AccountPublic:
-    (ref,) = _refs({body.platform: body.handle})
-    with curation_answers():
-        account, added = curation.add_account(session, candidate_id, ref)
+    account, added = give_account(session, candidate_id, body)
     if not added:
         response.status_code = 200
     return AccountPublic.model_validate(account)
@@ -261,12 +303,7 @@ def add_account(candidate_id: int, body: AccountCreate, session: SessionDep, res
 @router.delete("/candidates/{candidate_id}/accounts/{account_id}", response_model=AccountPublic, dependencies=guarded,
                tags=["curation"], summary="Take an account from a candidate (it and its snapshots are kept, unowned)")
 def remove_account(candidate_id: int, account_id: int, session: SessionDep) -> AccountPublic:
-    with curation_answers():
-        account = candidates.account_by_id(session, account_id)
-        if account is None:
-            raise curation.NotFound(f"no account {account_id}")
-        removed = curation.remove_account(session, candidate_id, curation.account_ref(account))
-    return AccountPublic.model_validate(removed)
+    return AccountPublic.model_validate(take_account(session, candidate_id, account_id))
 
 
 @router.post("/merges", status_code=201, response_model=MergePublic, dependencies=guarded, tags=["curation"],
@@ -319,16 +356,10 @@ async def import_candidates(
     except ClientDisconnect:  # the body limit stopped it (the client has its 413)
         raise HTTPException(413, "request body too large") from None
     try:
-        text, note = decode_text(bytes(data), encoding, source="the upload", option="encoding=")
+        return await run_in_threadpool(import_upload, bytes(data), encoding, settings.database_url,
+                                       allow_same_name=allow_same_name, option="encoding=")
     except UnreadableText as exc:
         raise HTTPException(422, str(exc)) from None
-    report = await run_in_threadpool(import_rows, text, settings.database_url, allow_same_name=allow_same_name)
-    added = []
-    for row, said in report.added:
-        number, _, name = said.partition(" ")
-        added.append(ImportedRow(row=row, candidate_id=int(number), display_name=name))
-    return ImportReportPublic(added=added, rejected=[RejectedRow(row=row, message=m) for row, m in report.errors],
-                              warnings=report.warnings, note=note)
 
 
 @router.get("/ranking", response_model=RankingPage, dependencies=guarded, tags=["ranking"],
@@ -406,7 +437,7 @@ def lookup_target(session: Any, body: LookupCreate) -> tuple[int, list[str]]:
     for name in body.platforms or []:
         if name not in PLATFORMS:
             raise HTTPException(422, f"platform {name!r} is not available; available: {', '.join(PLATFORMS)}")
-    refs = _refs(body.handles or {})
+    refs = account_refs_of(body.handles or {})
     if body.candidate_id is not None:
         candidate = candidates.get_candidate(session, body.candidate_id)
         if candidate is None:
