@@ -17,14 +17,31 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+)
+from fastapi.responses import (
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from pydantic import ValidationError
 
+from crawler.candidates_csv import UnreadableText
 from crawler.desk.charts import chart_document
 from crawler.desk.exports import (
     COHORT_COLUMNS,
@@ -47,15 +64,41 @@ from crawler.desk.security import (
     token_matches,
 )
 from crawler.desk.templating import TEMPLATES
-from crawler.desk.view import FLAG_CHOICES, LEAD_STATUS_CHOICES, PER_PAGE, TIERS, CohortView, parse_leads_view, parse_view
+from crawler.desk.view import (
+    FLAG_CHOICES,
+    LEAD_STATUS_CHOICES,
+    PER_PAGE,
+    TIERS,
+    CohortView,
+    parse_leads_view,
+    parse_view,
+)
 from crawler.service.dependencies import LookupsDep, SessionDep, SettingsDep
-from crawler.service.models import LookupCreate
+from crawler.service.models import (
+    AccountCreate,
+    CandidateCreate,
+    CandidateUpdate,
+    LookupCreate,
+)
 from enrichment.features import GROWTH_WINDOWS
 from enrichment.report import INDEX_LABELS, load_report
 from enrichment.schema import INDICES
 from records import PLATFORMS, AccountRef, profile_url
 from storage import lookup_jobs
-from storage.candidates import candidate_accounts, get_candidate, latest_snapshots
+from storage.candidates import (
+    candidate_accounts,
+    find_candidate,
+    get_candidate,
+    latest_snapshots,
+    list_candidates,
+)
+from storage.curation import (
+    delete_candidate,
+    get_merge,
+    list_merges,
+    merge_candidates,
+    undo_merge,
+)
 from storage.db import session_scope
 from storage.desk import (
     SCORES,
@@ -67,7 +110,14 @@ from storage.desk import (
     recent_posts,
 )
 from storage.features import latest_feature_snapshot
-from storage.leads import LEAD_SORTS, LeadRefused, lead_page, promote_lead, reject_lead, reject_reason
+from storage.leads import (
+    LEAD_SORTS,
+    LeadRefused,
+    lead_page,
+    promote_lead,
+    reject_lead,
+    reject_reason,
+)
 from storage.models import SHORTLIST_STATUSES
 from storage.names import InvalidName
 from storage.shortlists import (
@@ -245,6 +295,73 @@ def export_xlsx(request: Request, session: SessionDep, user: UserDep) -> Respons
     body = xlsx_bytes(COHORT_COLUMNS, (cohort_record(row) for row in iter_cohort(session, view.query)))
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
         "Content-Disposition": f'attachment; filename="{_filename("wangzi-cohort", "xlsx")}"'})
+
+
+# --------------------------------------------------------------------------- adding candidates (issue 18 item 6)
+
+
+async def platform_fields(request: Request) -> dict[str, str]:
+    """The new-candidate form's one field per platform (the platform table decides which)."""
+    form = await request.form()
+    return {p: str(form.get(p) or "")[:1000] for p in PLATFORMS}
+
+
+def _new_page(request: Request, user: DeskUser, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    page: dict[str, Any] = {"form": {"name": "", "aliases": "", "notes": "", "allow_same_name": False},
+                            "handles": {p: "" for p in PLATFORMS}, "errors": {}, "namesakes": [], "report": None,
+                            "upload": {"encoding": "", "allow_same_name": False, "filename": ""}}
+    page.update(context)
+    return render(request, "new_candidates.jinja", user, status_code=status_code, **page)
+
+
+@desk_router.get("/desk/candidates/new", response_class=HTMLResponse)
+def new_candidates_page(request: Request, user: UserDep) -> HTMLResponse:
+    """Add one candidate, or upload a CSV file of them."""
+    return _new_page(request, user)
+
+
+@desk_router.post("/desk/candidates/new", response_class=HTMLResponse)
+def new_candidate(request: Request, session: SessionDep, user: FormUserDep,
+                  handles: Annotated[dict[str, str], Depends(platform_fields)],
+                  name: Annotated[str, Form(max_length=1000)] = "", aliases: Annotated[str, Form(max_length=20_000)] = "",
+                  notes: Annotated[str, Form(max_length=20_000)] = "",
+                  allow_same_name: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """``POST /candidates``: the candidate and an account per platform field filled in."""
+    from crawler.service.routes import register_candidate
+
+    form = {"name": name, "aliases": aliases, "notes": notes, "allow_same_name": bool(allow_same_name)}
+    try:
+        candidate = register_candidate(session, CandidateCreate(
+            name=name, aliases=_lines(aliases), notes=notes.strip() or None, allow_same_name=bool(allow_same_name),
+            handles={p: text.strip() for p, text in handles.items() if text.strip()}))
+    except ValidationError as exc:
+        return _new_page(request, user, status_code=422, form=form, handles=handles, errors={"new": _invalid(exc)})
+    except HTTPException as exc:
+        session.rollback()
+        message, found = _refusal(exc)
+        return _new_page(request, user, status_code=exc.status_code, form=form, handles=handles,
+                         errors={"new": message}, namesakes=found)
+    return back(f"/desk/candidates/{candidate.id}")
+
+
+@desk_router.post("/desk/candidates/import", response_class=HTMLResponse)
+def import_form(request: Request, settings: SettingsDep, user: FormUserDep,
+                file: Annotated[UploadFile | None, File()] = None, encoding: Annotated[str, Form(max_length=40)] = "",
+                allow_same_name: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """``POST /candidates/import`` from a form: the file uploaded (multipart, up to the service's
+    upload limit, ``WANGZI_API_MAX_UPLOAD``), imported as ``wangzi candidates import`` does, and
+    its report per row: rows added (linked), rows rejected with their numbers and why, warnings."""
+    from crawler.service.routes import import_upload
+
+    upload = {"encoding": encoding, "allow_same_name": bool(allow_same_name), "filename": file.filename if file else ""}
+    if file is None or not file.filename:
+        return _new_page(request, user, status_code=422, upload=upload, errors={"upload": "Choose a CSV file to upload."})
+    try:
+        report = import_upload(file.file.read(), encoding.strip() or None, settings.database_url,
+                               allow_same_name=bool(allow_same_name), option="the encoding")
+    except UnreadableText as exc:
+        return _new_page(request, user, status_code=422, upload=upload, errors={"upload": str(exc)})
+    return _new_page(request, user, upload=upload, report=report)
 
 
 # --------------------------------------------------------------------------- a candidate
@@ -570,3 +687,206 @@ def export_shortlist(shortlist_id: int, fmt: str, session: SessionDep, user: Use
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{_filename(stem, "xlsx")}"'})
     raise HTTPException(404, "export as csv or xlsx")
+
+
+# --------------------------------------------------------------------------- curation (issue 18 item 5)
+# Every form calls the JSON API's own functions (crawler/service/routes.py: apply_update,
+# give_account, take_account, register_candidate, import_upload, curation_answers) or the
+# storage.curation function its route calls; what they refuse is shown on the form, with what
+# was typed kept, and nothing of the refused change is written (the request's session is
+# rolled back before the page is drawn).
+
+#: What the curation page says after a change went through (``?done=``): fixed texts only.
+CURATE_DONE = {
+    "saved": "Saved.", "account-added": "Account added.", "account-had": "The candidate had that account already.",
+    "account-removed": "Account removed (it and its snapshots are kept, unowned).", "deactivated": "Deactivated.",
+    "reactivated": "Reactivated.", "merged": "Merged: the merge is listed below, with Undo.", "undone": "Merge undone.",
+}
+
+
+def _lines(text: str) -> list[str]:
+    """A textarea's entries, one a line (blank lines dropped)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _invalid(exc: ValidationError) -> str:
+    """A form value the API's model refuses, as one sentence (storage/names.py's own words for names)."""
+    first = exc.errors()[0]
+    message = str(first.get("msg", "")).removeprefix("Value error, ")
+    field = ".".join(str(part) for part in first.get("loc", ()) if not isinstance(part, int))
+    return message if first.get("type") == "value_error" or not field else f"{field}: {message}"
+
+
+def _refusal(exc: HTTPException) -> tuple[str, list[dict[str, Any]]]:
+    """An API refusal's message and, for a name several candidates have, the candidates to choose from."""
+    if isinstance(exc.detail, dict):
+        return str(exc.detail.get("message", "")), list(exc.detail.get("candidates") or [])
+    return str(exc.detail), []
+
+
+def _curate_page(request: Request, session: Any, user: DeskUser, candidate_id: int, *, status_code: int = 200,
+                 **context: Any) -> HTMLResponse:
+    candidate = get_candidate(session, candidate_id)
+    if candidate is None:
+        raise HTTPException(404, f"no candidate {candidate_id}")
+    merges = list_merges(session, candidate_id, limit=50)
+    involved = {m.source_id for m in merges} | {m.target_id for m in merges} | (
+        {candidate.merged_into_id} if candidate.merged_into_id else set())
+    names = {c.id: c.display_name for c in list_candidates(session, ids=involved)} if involved else {}
+    page: dict[str, Any] = {
+        "form": {"display_name": candidate.display_name, "aliases": "\n".join(candidate.aliases or []),
+                 "notes": candidate.notes or "", "allow_same_name": False},
+        "account_form": {"platform": "", "handle": ""}, "merge_form": {"target": "", "note": ""}, "errors": {},
+        "namesakes": [], "choices": [], "done": CURATE_DONE.get(request.query_params.get("done", ""))}
+    page.update(context)
+    return render(request, "curate.jinja", user, status_code=status_code, candidate=candidate, names=names, merges=merges,
+                  accounts=candidate_accounts(session, [candidate_id]).get(candidate_id, []), **page)
+
+
+def _curated(request: Request, session: Any, user: DeskUser, candidate_id: int, section: str,
+             change: Callable[[], str], **context: Any) -> Response:
+    """Make ``change`` (it returns where to go next); a refusal is the curation page again with
+    the message in ``section`` and the form as typed. An unknown candidate or merge stays a 404."""
+    try:
+        return back(change())
+    except ValidationError as exc:
+        session.rollback()
+        return _curate_page(request, session, user, candidate_id, status_code=422, errors={section: _invalid(exc)}, **context)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise
+        session.rollback()
+        message, found = _refusal(exc)
+        key = "choices" if section == "merge" else "namesakes"
+        return _curate_page(request, session, user, candidate_id, status_code=exc.status_code,
+                            errors={section: message}, **{key: found}, **context)
+
+
+@desk_router.get("/desk/candidates/{candidate_id}/edit", response_class=HTMLResponse)
+def curate_page(candidate_id: int, request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
+    """Edit a candidate: name, aliases, notes; accounts; active or not; merge and its undo; delete."""
+    return _curate_page(request, session, user, candidate_id)
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/edit", response_class=HTMLResponse)
+def edit_names(candidate_id: int, request: Request, session: SessionDep, user: FormUserDep,
+               display_name: Annotated[str, Form(max_length=1000)] = "",
+               aliases: Annotated[str, Form(max_length=20_000)] = "",
+               notes: Annotated[str, Form(max_length=20_000)] = "",
+               allow_same_name: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """``PATCH /candidates/{id}`` with the name, every alias (one a line) and the notes ("" clears them)."""
+    from crawler.service.routes import apply_update
+
+    form = {"display_name": display_name, "aliases": aliases, "notes": notes, "allow_same_name": bool(allow_same_name)}
+
+    def change() -> str:
+        apply_update(session, candidate_id, CandidateUpdate(display_name=display_name, aliases=_lines(aliases),
+                                                            notes=notes.strip(), allow_same_name=bool(allow_same_name)))
+        return f"/desk/candidates/{candidate_id}/edit?done=saved"
+
+    return _curated(request, session, user, candidate_id, "edit", change, form=form)
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/accounts", response_class=HTMLResponse)
+def add_account_form(candidate_id: int, request: Request, session: SessionDep, user: FormUserDep,
+                     platform: Annotated[str, Form(max_length=100)] = "",
+                     handle: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """``POST /candidates/{id}/accounts``: a handle, id or profile URL, normalised by the platform's module."""
+    from crawler.service.routes import give_account
+
+    def change() -> str:
+        _, added = give_account(session, candidate_id, AccountCreate(platform=platform, handle=handle.strip()))
+        return f"/desk/candidates/{candidate_id}/edit?done={'account-added' if added else 'account-had'}#accounts"
+
+    return _curated(request, session, user, candidate_id, "account", change,
+                    account_form={"platform": platform, "handle": handle})
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/accounts/{account_id}/remove", response_class=HTMLResponse)
+def remove_account_form(candidate_id: int, account_id: int, request: Request, session: SessionDep,
+                        user: FormUserDep) -> Response:
+    """``DELETE /candidates/{id}/accounts/{account_id}``: the account and its snapshots are kept, unowned."""
+    from crawler.service.routes import take_account
+
+    def change() -> str:
+        take_account(session, candidate_id, account_id)
+        return f"/desk/candidates/{candidate_id}/edit?done=account-removed#accounts"
+
+    return _curated(request, session, user, candidate_id, "account", change)
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/active", response_class=HTMLResponse)
+def set_active_form(candidate_id: int, request: Request, session: SessionDep, user: FormUserDep,
+                    active: Annotated[str, Form(max_length=1)] = "") -> Response:
+    """Deactivate (``active=0``: out of crawls, schedules, the ranking and the table's default view) or reactivate."""
+    from crawler.service.routes import apply_update
+
+    def change() -> str:
+        if active not in {"0", "1"}:
+            raise HTTPException(422, "say whether to deactivate or reactivate the candidate")
+        apply_update(session, candidate_id, CandidateUpdate(active=active == "1"))
+        return f"/desk/candidates/{candidate_id}/edit?done={'reactivated' if active == '1' else 'deactivated'}"
+
+    return _curated(request, session, user, candidate_id, "active", change)
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/merge", response_class=HTMLResponse)
+def merge_form(candidate_id: int, request: Request, session: SessionDep, user: FormUserDep,
+               target: Annotated[str, Form(max_length=1000)] = "", target_id: Annotated[str, Form(max_length=12)] = "",
+               note: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    """``POST /merges``: this candidate into the one ``target`` names (an id, a name or an alias,
+    as ``wangzi candidates merge`` reads it; a name several candidates have asks which one, whose
+    id comes back as ``target_id``), recorded as merged by the desk login's name."""
+    from crawler.service.routes import curation_answers
+
+    def change() -> str:
+        with curation_answers():
+            if target_id.isascii() and target_id.isdigit():
+                chosen = get_candidate(session, int(target_id))
+            elif not target.strip():
+                raise HTTPException(422, "give the id or the name of the candidate to merge this one into")
+            else:
+                chosen = find_candidate(session, target, follow_merges=False)
+            if chosen is None:
+                raise HTTPException(422, f"no candidate {target_id or target.strip()!r}: give another id or name")
+            merge = merge_candidates(session, candidate_id, int(chosen.id), by=user.who, note=note.strip() or None)  # type: ignore[arg-type]
+        return f"/desk/candidates/{merge.target_id}/edit?done=merged#merges"
+
+    return _curated(request, session, user, candidate_id, "merge", change, merge_form={"target": target, "note": note})
+
+
+@desk_router.post("/desk/merges/{merge_id}/undo", response_class=HTMLResponse)
+def undo_merge_form(merge_id: int, request: Request, session: SessionDep, user: FormUserDep,
+                    candidate_id: Annotated[str, Form(max_length=12)] = "") -> Response:
+    """``POST /merges/{id}/undo``, recorded as undone by the desk login's name; back to the
+    candidate page it was asked from (``candidate_id``), else the merge's target."""
+    from crawler.service.routes import curation_answers
+
+    merge = get_merge(session, merge_id)
+    if merge is None:
+        raise HTTPException(404, f"no merge {merge_id}")
+    shown = int(candidate_id) if candidate_id.isascii() and candidate_id.isdigit() and int(candidate_id) in {
+        merge.source_id, merge.target_id} else merge.target_id
+
+    def change() -> str:
+        with curation_answers():
+            undo_merge(session, merge_id, by=user.who)
+        return f"/desk/candidates/{shown}/edit?done=undone#merges"
+
+    return _curated(request, session, user, shown, "merges", change)
+
+
+@desk_router.post("/desk/candidates/{candidate_id}/delete", response_class=HTMLResponse)
+def delete_form(candidate_id: int, request: Request, session: SessionDep, user: FormUserDep,
+                confirm: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """``DELETE /candidates/{id}``, once the box saying it cannot be undone is ticked."""
+    from crawler.service.routes import curation_answers
+
+    def change() -> str:
+        if confirm != "yes":
+            raise HTTPException(422, "tick the box to confirm: deleting cannot be undone (deactivating can)")
+        with curation_answers():
+            delete_candidate(session, candidate_id)
+        return "/"
+
+    return _curated(request, session, user, candidate_id, "delete", change)

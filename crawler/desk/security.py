@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, status
+from starlette.requests import ClientDisconnect
 
 #: The session cookie's name.
 COOKIE = "wangzi_desk"
@@ -152,7 +153,10 @@ async def check_csrf(request: Request, expected: str) -> None:
     given = request.headers.get("x-csrf-token")
     if given is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        given = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+        try:
+            given = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+        except ClientDisconnect:  # the service's body limit stopped the upload (the client has its 413)
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request body too large") from None
     if not isinstance(given, str) or not given or not hmac.compare_digest(given.encode(), expected.encode()) \
             or not same_origin(request):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the form is out of date or came from another site: reload the page and try again")

@@ -28,11 +28,11 @@ them in ``--help`` without importing FastAPI.
 
 #: Largest request body accepted, in bytes (a lookup request is a few hundred bytes).
 DEFAULT_MAX_BODY = 16 * 1024
-#: Largest CSV file ``POST /candidates/import`` accepts, in bytes (200,000 rows of a name, an
-#: alias and two accounts are ~12 MB); ``WANGZI_API_MAX_UPLOAD`` changes it.
+#: Largest CSV file ``POST /candidates/import`` and the desk's upload form accept, in bytes (200,000
+#: rows of a name, an alias and two accounts are ~12 MB); ``WANGZI_API_MAX_UPLOAD`` changes it.
 DEFAULT_MAX_UPLOAD = 64 * 1024 * 1024
 #: The routes whose bodies may be as large as the upload limit; every other one has the body limit.
-UPLOAD_PATHS = ("/candidates/import",)
+UPLOAD_PATHS = ("/candidates/import", "/desk/candidates/import")
 #: Longest a lookup subprocess may run before it is stopped and the job marked failed.
 DEFAULT_LOOKUP_TIMEOUT = 900.0
 #: Lookups crawling at once, each in its own process; the rest wait in a queue.
