@@ -381,3 +381,41 @@ def test_the_leads_tab_filters_rejects_with_a_reason_and_has_no_serious_axe_viol
         assert (lead.status, lead.reason, lead.status_by) == ("rejected", "a shop, not a creator", "Ana 分析师")
     page.goto(f"{base}/desk/leads?status=all&sort=followers")
     assert {"leads, every status": axe_problems(page)} == {"leads, every status": []}
+
+
+def test_edit_a_name_and_upload_a_csv_with_no_serious_axe_violation(desk: dict[str, Any], watched: Watched) -> None:
+    page, base, ids = watched.page, desk["base"], desk["ids"]
+    watched.log_in()
+    page.goto(f"{base}/desk/candidates/{ids['首尔小金']}")
+    page.get_by_role("link", name="Edit, accounts, merge").click()
+    page.wait_for_url(f"**/desk/candidates/{ids['首尔小金']}/edit")
+    problems = {"edit": axe_problems(page)}
+    # A formula is refused on the form, the typed name kept; then a good name is saved and shown.
+    page.get_by_label("Display name").fill("=1+1")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("like a spreadsheet formula").wait_for()
+    assert page.get_by_label("Display name").input_value() == "=1+1"
+    refused = [e for e in watched.errors if "status of 422" in e]  # the refusal's status, on purpose
+    assert len(refused) == 1
+    watched.errors.remove(refused[0])
+    problems["edit, refused"] = axe_problems(page)
+    page.get_by_label("Display name").fill("首尔小金 Kim")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    page.goto(f"{base}/desk/candidates/{ids['首尔小金']}")
+    assert page.get_by_role("heading", name="首尔小金 Kim", exact=True).count() == 1
+    # Add candidates: from the table, a CSV upload with a bad row; the report names it by row.
+    page.goto(f"{base}/")
+    page.get_by_role("link", name="Add candidates").click()
+    page.wait_for_url(f"{base}/desk/candidates/new")
+    problems["new"] = axe_problems(page)
+    body = f"name,aliases,bilibili\nUpload Una,Una,3001\n-5 bad,,\n{SCRIPT_NAME} two,,\n".encode()
+    page.get_by_label("CSV file", exact=True).set_input_files({"name": "people.csv", "mimeType": "text/csv", "buffer": body})
+    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_text("2 added, 1 rejected").wait_for()
+    rejected = page.locator("tr.rejected").all_inner_texts()
+    assert len(rejected) == 1 and rejected[0].startswith("3") and "formula" in rejected[0]
+    assert page.get_by_role("link", name=f"{SCRIPT_NAME} two", exact=True).count() == 1  # text, and no dialog fired
+    problems["new, report"] = axe_problems(page)
+    assert {k: v for k, v in problems.items() if v} == {}
+    page.screenshot(path=str(ARTIFACTS / "desk-add-candidates.png"), full_page=True)
