@@ -5,7 +5,8 @@ account the bundled demo recording answers), every request outside the service r
 Log in, filter, sort, page, open a candidate and see the chart drawn (its canvas has points,
 the gap is a gap), compare, shortlist with a note, export a CSV and read it back, look up a
 candidate from the replayed recording and watch it finish, open the Leads tab, filter it and
-reject a lead (the browser asks for the reason first), log out; names like
+reject a lead (the browser asks for the reason first), edit a candidate's name and upload a
+CSV of candidates (the bad row reported by number), log out; names like
 ``<script>alert(1)</script>`` render as text and never run; axe-core finds no serious or
 critical violation on any page; the table and the forms work with the keyboard alone.
 Screenshots at 1280x800 go to ``test-artifacts/`` (``docs/desk-*.png`` are copies)."""

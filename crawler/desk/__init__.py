@@ -3,7 +3,8 @@ creators, served by ``wangzi serve`` beside the JSON API, on the same data and t
 
 * ``pages`` - every page and form (cohort table at ``/``, ``/desk/candidates/{id}``,
   ``/desk/compare``, ``/desk/shortlists``, exports, the lookup button and its event stream,
-  ``/desk/leads``: discovery's queue, promote and reject);
+  ``/desk/leads``: discovery's queue, promote and reject; ``/desk/candidates/{id}/edit``:
+  curation; ``/desk/candidates/new``: one candidate or a CSV upload);
 * ``security`` - login (the API token exchanged for a session cookie), CSRF, security headers;
 * ``view`` - the table's view as URL parameters; ``exports`` - CSV/XLSX; ``charts`` - follower
   series with their gaps; ``templating`` - Jinja2 with autoescaping and the desk's filters;

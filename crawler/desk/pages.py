@@ -1,6 +1,10 @@
 """Every page and form of the review desk, at module level on one router (``mount_desk``
 includes it): the cohort table at ``/``, a candidate's page, the comparison, shortlists, the
-exports, the lookup button and its event stream, login and logout.
+exports, the lookup button and its event stream, the Leads tab, curation
+(``/desk/candidates/{id}/edit``: names, accounts, active, merge and undo, delete) and adding
+candidates (``/desk/candidates/new``: one, or a CSV upload with its per-row report), login and
+logout. Curation and adding call the JSON API's own functions (crawler/service/routes.py), so
+the desk, the API and the CLI refuse and record the same things.
 
 Pages take the request's database session (``SessionDep``, as the JSON API's routes do) and read
 through storage's named functions and the enrichment stage; every page needs a logged-in
