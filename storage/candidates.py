@@ -6,11 +6,13 @@ seen in an ad-hoc crawl is stored unowned and adopted when someone registers it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -475,16 +477,16 @@ def _import_batch(database_url: str | None, rows: list[_Ready], allow_same_name:
         found = _accounts_named(session, [ref for ready in rows for ref in ready.refs])
         owner_ids = sorted({row.candidate_id for row in found.values() if row.candidate_id is not None})
         owners: dict[int, str] = {}
-        for start in range(0, len(owner_ids), 900):
-            owners.update(session.execute(select(Candidate.id, Candidate.display_name)  # type: ignore[arg-type]
-                                          .where(Candidate.id.in_(owner_ids[start:start + 900]))).all())  # type: ignore[union-attr]
+        owners: dict[int, str] = dict(_rows_where_one_of(session, select(Candidate.id, Candidate.display_name),  # type: ignore[arg-type]
+                                                         Candidate.id, owner_ids, Integer))
         namesakes: dict[str, list[Candidate]] = {}
         if not allow_same_name:
-            wanted = sorted({ready.name_key for ready in rows})
-            for start in range(0, len(wanted), 900):
-                for candidate in session.exec(select(Candidate).where(
-                        Candidate.name_key.in_(wanted[start:start + 900]),  # type: ignore[attr-defined]
-                        Candidate.merged_into_id.is_(None)).order_by(Candidate.id)).all():  # type: ignore[union-attr]
+            unmerged = select(Candidate.id).where(Candidate.merged_into_id.is_(None))  # type: ignore[union-attr]
+            same = sorted(row[0] for row in _rows_where_one_of(session, unmerged, Candidate.name_key,
+                                                               sorted({ready.name_key for ready in rows})))
+            for start in range(0, len(same), 900):
+                for candidate in session.exec(select(Candidate).where(Candidate.id.in_(same[start:start + 900]))  # type: ignore[union-attr]
+                                              .order_by(Candidate.id)).all():
                     namesakes.setdefault(candidate.name_key, []).append(candidate)
         accepted: list[tuple[_Ready, list[tuple[AccountRef, Any]]]] = []
         for ready in rows:
@@ -539,8 +541,8 @@ class _AccountRow(NamedTuple):
 
 def _accounts_named(session: Session, refs: list[AccountRef]) -> dict[tuple[str, str, str], _AccountRow]:
     """The stored accounts these refs name, by each of their keys (:func:`_account_keys`):
-    per platform, one IN list of ids and one of lower-cased handles (900 at a time), each an
-    index seek per value."""
+    per platform, one query for the ids and one for the lower-cased handles
+    (:func:`_rows_where_one_of`), each an index seek per value."""
     by_platform: dict[str, tuple[set[str], set[str]]] = {}
     for ref in refs:
         ids, handles = by_platform.setdefault(ref.platform, (set(), set()))
@@ -557,8 +559,7 @@ def _accounts_named(session: Session, refs: list[AccountRef]) -> dict[tuple[str,
         queries = [(select(*columns).where(Account.platform == platform), Account.platform_user_id, sorted(ids)),
                    (select(*columns).order_by(Account.id), func.lower(Account.handle), sorted(handles))]
         for query, column, values in queries:
-            for start in range(0, len(values), 900):
-                for row in session.execute(query.where(column.in_(values[start:start + 900]))).all():  # type: ignore[union-attr]
+            for row in _rows_where_one_of(session, query, column, values):
                     account = _AccountRow(*row)
                     if account.platform != platform:
                         continue
@@ -566,6 +567,30 @@ def _accounts_named(session: Session, refs: list[AccountRef]) -> dict[tuple[str,
                                                         platform_user_id=account.platform_user_id)):
                         found.setdefault(key, account)
     return found
+
+
+def _rows_where_one_of(session: Session, query: Any, column: Any, values: list[Any], item_type: Any = String) -> list[Any]:
+    """The rows of ``query`` whose ``column`` is one of ``values``, each value an index seek.
+
+    On PostgreSQL the values are one array parameter, and each is looked up in a LATERAL
+    subquery: ``FROM unnest(:values) JOIN LATERAL (query WHERE column = value OFFSET 0)``. A plain
+    ``IN``/``= ANY`` list is planned from statistics that lag far behind a table an import is
+    filling (thousands of rows analysed, hundreds of thousands there), so the server scanned
+    the whole table for every batch; a lookup per value cannot be a scan. (And an IN list of
+    thousands of placeholders is reparsed by psycopg on every call.) Elsewhere: IN lists of
+    900 (SQLite's parameter limit is 999 in older builds), rows in ``query``'s order per list."""
+    if not values:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = func.unnest(bindparam(None, list(values), type_=ARRAY(item_type))).table_valued("value").render_derived(name="wanted")
+        # OFFSET 0 keeps the subquery a subquery: flattened, it is a join the planner hashes
+        # over a scan of the table (what the statistics of a table being filled suggest).
+        found = query.where(column == wanted.c.value).offset(literal_column("0")).lateral("found")
+        return list(session.execute(select(*found.c).select_from(wanted).join(found, true())).all())
+    rows: list[Any] = []
+    for start in range(0, len(values), 900):
+        rows.extend(session.execute(query.where(column.in_(values[start:start + 900]))).all())
+    return rows
 
 
 def _match(found: dict[tuple[str, str, str], _AccountRow], ref: AccountRef) -> _AccountRow | None:
@@ -582,17 +607,18 @@ def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[Acco
     the unowned accounts they name."""
     now = utcnow()
     candidates = Candidate.__table__  # type: ignore[attr-defined]
-    values = [{"display_name": ready.name, "aliases": ready.aliases, "notes": ready.notes, "active": True,
-               "created_at": now, "updated_at": now, "name_key": ready.name_key, "alias_keys": alias_search_keys(ready.aliases)}
+    to_json = _json_text(session, candidates.c.aliases)
+    values = [{"display_name": ready.name, "aliases": ready.aliases, "notes": ready.notes,
+               "name_key": ready.name_key, "alias_keys": alias_search_keys(ready.aliases)}
               for ready, _ in accepted]
     # Each new id is matched to its row by the values stored, not by the order RETURNING gives
-    # them (which neither database promises; asking SQLAlchemy to sort them makes SQLite insert
-    # one row per statement). Rows with equal values are equal candidates: they take the ids
-    # in order.
+    # them (which neither database promises). Rows with equal values are equal candidates: they
+    # take the ids in order.
     returned: dict[tuple[str, str, str | None], list[int]] = {}
-    for row_id, name, alias_keys, notes in session.execute(
-            insert(candidates).returning(candidates.c.id, candidates.c.display_name, candidates.c.alias_keys,
-                                         candidates.c.notes), values).all():
+    stored = [{**value, "aliases": to_json(value["aliases"])} for value in values]
+    for row_id, name, alias_keys, notes in _insert_rows(session, candidates, stored,
+                                                        constants={"active": True, "created_at": now, "updated_at": now},
+                                                        returning=("id", "display_name", "alias_keys", "notes")):
         returned.setdefault((name, alias_keys, notes), []).append(row_id)
     expected: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for value in values:
@@ -620,7 +646,7 @@ def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[Acco
                 adopted.append({"account_id": existing.id, "owner": candidate_id,
                                 "url": existing.profile_url or profile_url(ref)})
     if new_accounts:
-        _insert_plain(session, Account.__table__, new_accounts, constants={"created_at": now})  # type: ignore[attr-defined]
+        _insert_rows(session, Account.__table__, new_accounts, constants={"created_at": now})  # type: ignore[attr-defined]
     if adopted:
         accounts = Account.__table__  # type: ignore[attr-defined]
         session.execute(update(accounts).where(accounts.c.id == bindparam("account_id"))
@@ -628,22 +654,58 @@ def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[Acco
     return ordered
 
 
-def _insert_plain(session: Session, table: Any, rows: list[dict[str, Any]], constants: dict[str, Any]) -> None:
-    """INSERT many rows whose values need no conversion (texts, integers, NULLs) plus
-    ``constants`` (the same in every row, converted once by the column's type), straight
-    through the driver's executemany: SQLAlchemy's per-row, per-column bind processing is most
-    of the cost of inserting 400,000 accounts. The statement is SQLAlchemy's, compiled for the
-    session's database."""
+def _json_text(session: Session, column: Any) -> Callable[[Any], str]:
+    """The JSON text SQLAlchemy would store for ``column``'s values on this session's database
+    (the engine's serializer, else json.dumps)."""
     dialect = session.get_bind().dialect
-    columns = list(rows[0])
-    compiled = insert(table).values({name: bindparam(name) for name in [*columns, *constants]}).compile(dialect=dialect)
-    fixed = {}
+    return getattr(dialect, "_json_serializer", None) or json.dumps
+
+
+def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], constants: dict[str, Any],
+                 returning: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """INSERT many rows whose values need no conversion (texts, integers, NULLs; JSON as its
+    text) plus ``constants`` (the same in every row, converted once by the column's type), and
+    the ``returning`` columns of the rows stored (in no promised order). SQLAlchemy's per-row,
+    per-column bind processing is most of the cost of inserting 400,000 accounts, so the
+    statement goes straight to the driver, and is one per batch rather than one per row:
+
+    - PostgreSQL: ``INSERT ... SELECT FROM json_to_recordset(%s)``, the rows as one JSON
+      parameter (psycopg's executemany sends a statement per row; a multi-row VALUES of
+      thousands of placeholders is reparsed by psycopg every time; arrays, one per column, are
+      dumped element by element in Python, json.dumps is C);
+    - SQLite: multi-row ``VALUES`` with RETURNING, 999 parameters a statement (the limit of
+      older builds), or the driver's executemany when nothing is returned."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    columns, fixed_names = list(rows[0]), list(constants)
+    fixed = []
     for name, value in constants.items():
         processor = table.c[name].type._cached_bind_processor(dialect)
-        fixed[name] = processor(value) if processor else value
-    if compiled.positiontup:  # qmark / format drivers (sqlite3)
-        order = list(compiled.positiontup)
-        params: list[Any] = [tuple(fixed[name] if name in fixed else row[name] for name in order) for row in rows]
-    else:  # named / pyformat drivers (psycopg)
-        params = [{**row, **fixed} for row in rows]
-    session.connection().exec_driver_sql(compiled.string, params)
+        fixed.append(processor(value) if processor and dialect.name != "postgresql" else value)
+    names = ", ".join(quote(name) for name in [*columns, *fixed_names])
+    back = f" RETURNING {', '.join(quote(name) for name in returning)}" if returning else ""
+    target = dialect.identifier_preparer.format_table(table)
+    connection = session.connection()
+    if dialect.name == "postgresql":
+        def sql_type(name: str) -> str:  # without a length: the INSERT, not a cast, refuses a value too long
+            return re.sub(r"\(.*?\)", "", table.c[name].type.compile(dialect=dialect))
+        # JSON columns arrive as their text (a text field of the record, cast back to JSON).
+        fields = ", ".join(f"{quote(name)} {'TEXT' if sql_type(name) == 'JSON' else sql_type(name)}" for name in columns)
+        chosen = ", ".join(f"r.{quote(name)}" + ("::JSON" if sql_type(name) == "JSON" else "") for name in columns)
+        scalars = "".join(f", %s::{sql_type(name)}" for name in fixed_names)
+        statement = f"INSERT INTO {target} ({names}) SELECT {chosen}{scalars} FROM json_to_recordset(%s::JSON) AS r({fields}){back}"
+        result = connection.exec_driver_sql(statement, (*fixed, json.dumps(rows, ensure_ascii=False)))
+        return list(result.all()) if returning else []
+    width = len(columns) + len(fixed_names)
+    group = "(" + ", ".join("?" * width) + ")"
+    tuples = [(*(row[name] for name in columns), *fixed) for row in rows]
+    if not returning:
+        connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES {group}", tuples)
+        return []
+    found: list[tuple[Any, ...]] = []
+    per_statement = max(1, 999 // width)
+    for start in range(0, len(tuples), per_statement):
+        chunk = tuples[start:start + per_statement]
+        statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([group] * len(chunk))}{back}"
+        found.extend(connection.exec_driver_sql(statement, tuple(value for row in chunk for value in row)).all())
+    return found
