@@ -4,7 +4,7 @@ deactivate and reactivate; delete; merge two candidates into one and undo the me
 **What follows a candidate.** :data:`FOLLOWING` lists every table whose rows belong to a
 candidate (by a column holding its id): their accounts - and through them every snapshot,
 post, link and failure of those accounts -, press mentions, press feed failures, marketplace
-outcomes, lookup jobs, the press refresh lease. A merge moves them from the source to the
+outcomes, lookup jobs, the press refresh lease, the discovery leads promoted to it. A merge moves them from the source to the
 target, except a row the target already has an equal of by the table's unique key (the same
 article, the same outcome period, the same shortlist), which stays with the source. A table
 added later whose rows belong to a candidate gets a line in :data:`FOLLOWING` and follows from
@@ -48,6 +48,7 @@ from storage.models import (
     FeatureSnapshot,
     FetchFailure,
     Lease,
+    Lead,
     LookupJob,
     Outcome,
     PressMention,
@@ -111,6 +112,9 @@ FOLLOWING: list[CandidateRows] = [
     # where both are on it) and every change, the history of the person.
     CandidateRows(ShortlistMember, unique_with=("shortlist_id",), on_delete="refuse"),
     CandidateRows(ShortlistEvent, on_delete="refuse"),
+    # A discovery lead promoted to the candidate (storage/leads.py): it names the person the lead
+    # became, so it follows a merge; deleting the person leaves the lead, promoted, naming no one.
+    CandidateRows(Lead, on_delete="detach"),
 ]
 
 

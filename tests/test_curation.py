@@ -37,6 +37,7 @@ from storage.models import (
     CandidateMerge,
     FeatureSnapshot,
     FetchFailure,
+    Lead,
     Outcome,
     PressMention,
     ProfileSnapshot,
@@ -255,15 +256,36 @@ def test_every_table_that_names_a_candidate_is_listed_as_following_it() -> None:
 
 #: Tables with a candidate column that storage.curation.FOLLOWING does not list yet (each has an
 #: xfail test below saying what goes wrong; remove the name when FOLLOWING gains its row).
-KNOWN_GAPS = {"lead"}
+KNOWN_GAPS: set[str] = set()
 
 
-@pytest.mark.xfail(strict=True, reason="storage/curation.py FOLLOWING has no row for lead.candidate_id (discovery's "
-                   "table, 48207ed): a merge leaves a promoted lead naming the merged-away candidate, and deleting the "
-                   "candidate a lead was promoted to breaks the foreign key on PostgreSQL. One line: "
-                   "CandidateRows(Lead, on_delete='detach')")
-def test_a_promoted_lead_follows_its_candidate() -> None:
-    assert "lead" in {rows.name for rows in FOLLOWING}
+def test_a_promoted_lead_follows_its_candidate(database_url: str) -> None:
+    """A merge moves the lead to the person it became and its undoing moves it back; deleting
+    the person keeps the lead, naming no one (PostgreSQL refused the delete before: the lead's
+    foreign key)."""
+    def promoted(session: Any, user_id: str, candidate_id: int) -> int:
+        lead = Lead(platform="bilibili", platform_user_id=user_id, seed_kind="query", seed="test", source="test",
+                    status="promoted", candidate_id=candidate_id)
+        session.add(lead)
+        session.flush()
+        return int(lead.id)
+
+    with session_scope(database_url) as session:
+        source, target, deleted = (add_candidate(session, name).id for name in ("Lead Source", "Lead Target", "Lead Deleted"))
+        moving, staying = promoted(session, "77", source), promoted(session, "78", deleted)
+    with session_scope(database_url) as session:
+        merge_id = merge_candidates(session, source, target, by="tester").id
+    with session_scope(database_url) as session:
+        assert session.get(Lead, moving).candidate_id == target
+        assert session.get(CandidateMerge, merge_id).moved["lead"] == [moving]
+        undo_merge(session, merge_id, by="tester")
+    with session_scope(database_url) as session:
+        assert session.get(Lead, moving).candidate_id == source
+        assert delete_candidate(session, deleted) == {"lead": 1}
+    with session_scope(database_url) as session:
+        assert session.get(Candidate, deleted) is None
+        kept = session.get(Lead, staying)
+        assert (kept.status, kept.candidate_id) == ("promoted", None)
 
 
 # --------------------------------------------------------------------------- a name several candidates have
