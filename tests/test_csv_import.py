@@ -283,3 +283,24 @@ def test_the_api_imports_a_csv_body_with_the_same_report_and_its_own_size_limit(
         assert client.post("/lookups", content=b"{" + b" " * 2000 + b"}",
                            headers={**auth, "Content-Type": "application/json"}).status_code == 413
         assert client.post("/candidates/import", content=b"name\nz\n", headers={"Content-Type": "text/csv"}).status_code == 401
+
+
+def test_serve_takes_the_upload_limit_from_max_upload_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wangzi serve --max-upload` (or WANGZI_API_MAX_UPLOAD) is the limit the service gets for
+    CSV uploads, beside --max-body for every other request."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import crawler.service.app
+    from crawler.cli import app
+
+    given: list[dict[str, object]] = []
+    monkeypatch.setattr(crawler.service.app, "create_app", lambda *args, **kwargs: given.append(kwargs))
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.delenv("WANGZI_API_MAX_UPLOAD", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["serve", "--no-auth", "--max-upload", "5000", "--max-body", "1024"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "--no-auth"], env={"WANGZI_API_MAX_UPLOAD": "7000"}).exit_code == 0
+    assert [(kwargs["max_upload"], kwargs["max_body"]) for kwargs in given][0] == (5000, 1024)
+    assert given[1]["max_upload"] == 7000
+    assert runner.invoke(app, ["serve", "--no-auth", "--max-upload", "10"]).exit_code == 2  # below the minimum

@@ -9,7 +9,7 @@ import typer
 
 from crawler.cli._common import USAGE, err, fail, line
 from crawler.logging import install_json_logging
-from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_WORKERS
+from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD, DEFAULT_WORKERS
 
 
 def serve(
@@ -17,6 +17,7 @@ def serve(
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(DEFAULT_WORKERS, "--workers", min=1, max=64, envvar="WANGZI_API_WORKERS", help="Lookups crawling at once (each in its own process); the rest wait in a queue."),
     max_body: int = typer.Option(DEFAULT_MAX_BODY, "--max-body", min=256, envvar="WANGZI_API_MAX_BODY", help="Largest request body in bytes (413 above it)."),
+    max_upload: int = typer.Option(DEFAULT_MAX_UPLOAD, "--max-upload", min=256, envvar="WANGZI_API_MAX_UPLOAD", help="Largest CSV upload in bytes (POST /candidates/import and the desk's import; 413 above it)."),
     lookup_timeout: float = typer.Option(DEFAULT_LOOKUP_TIMEOUT, "--lookup-timeout", min=1.0, help="Seconds a lookup may run before it is stopped and marked failed."),
     replay: Path = typer.Option(None, "--replay", help="Serve every crawl from this HAR recording (offline demos and tests)."),
     no_auth: bool = typer.Option(False, "--no-auth", help="Accept requests without a token (local development only)."),
@@ -44,7 +45,7 @@ def serve(
         install_json_logging("INFO")
     else:
         log_config = uvicorn.config.LOGGING_CONFIG
-    app = create_app(database_url, workers=workers, max_body=max_body, replay=replay.resolve() if replay else None,
+    app = create_app(database_url, workers=workers, max_body=max_body, max_upload=max_upload, replay=replay.resolve() if replay else None,
                      lookup_timeout=lookup_timeout, require_auth=not no_auth, secure_cookies=secure_cookies)
     err.print(line(f"Wangzi review desk on http://{host}:{port}/ (log in with WANGZI_API_TOKEN), API docs at /docs; "
                    f"{workers} lookup worker(s)"))
