@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, true, update
@@ -607,35 +608,34 @@ def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[Acco
     the unowned accounts they name."""
     now = utcnow()
     candidates = Candidate.__table__  # type: ignore[attr-defined]
-    to_json = _json_text(session, candidates.c.aliases)
-    values = [{"display_name": ready.name, "aliases": ready.aliases, "notes": ready.notes,
-               "name_key": ready.name_key, "alias_keys": alias_search_keys(ready.aliases)}
-              for ready, _ in accepted]
+    to_json = _json_text(session)
     # Each new id is matched to its row by the values stored, not by the order RETURNING gives
     # them (which neither database promises). Rows with equal values are equal candidates: they
     # take the ids in order.
+    keys = [(ready.name, alias_search_keys(ready.aliases), ready.notes) for ready, _ in accepted]
+    stored = [{"display_name": name, "aliases": to_json(ready.aliases), "notes": notes, "name_key": ready.name_key,
+               "alias_keys": alias_keys} for (name, alias_keys, notes), (ready, _) in zip(keys, accepted)]
     returned: dict[tuple[str, str, str | None], list[int]] = {}
-    stored = [{**value, "aliases": to_json(value["aliases"])} for value in values]
     for row_id, name, alias_keys, notes in _insert_rows(session, candidates, stored,
                                                         constants={"active": True, "created_at": now, "updated_at": now},
                                                         returning=("id", "display_name", "alias_keys", "notes")):
         returned.setdefault((name, alias_keys, notes), []).append(row_id)
-    expected: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
-    for value in values:
-        expected.setdefault((value["display_name"], value["alias_keys"], value["notes"]), []).append(value)
-    ids: dict[int, int] = {}  # id(value) -> candidate id
-    for key, rows in expected.items():
+    rows_of: dict[tuple[str, str, str | None], list[int]] = {}  # the rows (indexes in accepted) of each key
+    for index, key in enumerate(keys):
+        rows_of.setdefault(key, []).append(index)
+    ordered = [0] * len(keys)
+    for key, indexes in rows_of.items():
         found = sorted(returned[key])
-        if len(rows) > 1 and len({tuple(row["aliases"]) for row in rows}) > 1:
+        if len(indexes) > 1 and len({tuple(accepted[index][0].aliases) for index in indexes}) > 1:
             # Equal but for the case or form of an alias (only namesakes allowed in one batch): read them back.
-            stored = dict(session.execute(select(candidates.c.id, candidates.c.aliases).where(candidates.c.id.in_(found))).all())
-            for row in rows:
-                match = next(i for i in found if list(stored[i] or []) == row["aliases"])
+            aliases = dict(session.execute(select(candidates.c.id, candidates.c.aliases).where(candidates.c.id.in_(found))).all())
+            for index in indexes:
+                match = next(i for i in found if list(aliases[i] or []) == accepted[index][0].aliases)
                 found.remove(match)
-                ids[id(row)] = match
+                ordered[index] = match
         else:
-            ids.update((id(row), candidate_id) for row, candidate_id in zip(rows, found))
-    ordered = [ids[id(value)] for value in values]
+            for index, candidate_id in zip(indexes, found):
+                ordered[index] = candidate_id
     new_accounts, adopted = [], []
     for candidate_id, (_, matched) in zip(ordered, accepted):
         for ref, existing in matched:
@@ -654,9 +654,9 @@ def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[Acco
     return ordered
 
 
-def _json_text(session: Session, column: Any) -> Callable[[Any], str]:
-    """The JSON text SQLAlchemy would store for ``column``'s values on this session's database
-    (the engine's serializer, else json.dumps)."""
+def _json_text(session: Session) -> Callable[[Any], str]:
+    """The JSON text SQLAlchemy would store for a JSON column on this session's database (the
+    engine's serializer, else json.dumps)."""
     dialect = session.get_bind().dialect
     return getattr(dialect, "_json_serializer", None) or json.dumps
 
@@ -698,7 +698,9 @@ def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], const
         return list(result.all()) if returning else []
     width = len(columns) + len(fixed_names)
     group = "(" + ", ".join("?" * width) + ")"
-    tuples = [(*(row[name] for name in columns), *fixed) for row in rows]
+    values_of = itemgetter(*columns)
+    constant = tuple(fixed)
+    tuples = [values_of(row) + constant for row in rows] if len(columns) > 1 else [(values_of(row), *constant) for row in rows]
     if not returning:
         connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES {group}", tuples)
         return []
