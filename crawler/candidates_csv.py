@@ -90,7 +90,9 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef
     """
     refs = []
     for platform, raw in values.items():
-        items = raw if isinstance(raw, list) else [raw] if raw else []
+        if not raw:
+            continue
+        items = raw if isinstance(raw, list) else [raw]
         for text in items:
             for part in str(text).replace("|", ";").split(";"):
                 part = unicodedata.normalize("NFKC", part).strip()
@@ -185,8 +187,8 @@ def import_rows(text: str, database_url: str | None, *, allow_same_name: bool = 
             if isinstance(row, str):
                 report.errors.append((number, row))
                 continue
-            if not any(value.strip() for value in row):
-                continue  # a blank line
+            if not "".join(row).strip():
+                continue  # a blank line (every field empty or spaces)
             if len(row) > len(header):
                 report.errors.append((number, f"row has more fields ({len(row)}) than the header ({len(header)})"))
                 continue
