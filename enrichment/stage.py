@@ -622,7 +622,9 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
     The numbers are computed again from the stored row against the reference it was ranked
     against (a frozen one as stored; the live cohort as it is now, or ``cohort`` when given:
     :func:`live_cohort_reference` computed by the caller with the same ``weights``), so they are
-    the stored ones as long as the cohort has not changed since the last ``enrich``."""
+    the stored ones as long as the cohort has not changed since the last ``enrich``. ``cohort``
+    may also be the frozen reference the row names (its ``label``), resolved by the caller:
+    then it is not read and decoded again (the review desk keeps the references it resolved)."""
     snapshot = latest_feature_snapshot(session, candidate_id)
     if snapshot is None:
         return None
@@ -630,7 +632,9 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
     features = dict(snapshot.features or {})
     label = (snapshot.reference or COHORT).partition("+")[0]  # NAME@vN+wHASH: ranked with other weights
     reference: Reference | None = None
-    if label != COHORT:
+    if label != COHORT and cohort is not None and cohort.frozen and cohort.label == label:
+        reference = cohort
+    elif label != COHORT:
         try:
             reference = resolve_reference(session, label)
         except ReferenceNotFound:

@@ -44,6 +44,8 @@ from storage.names import search_key
 SCORES = ("composite", "leadership", "sales_driving", "influence")
 #: Growth flags that mean suspicious growth (``insufficient_history`` is no verdict).
 SUSPICIOUS_FLAGS = ("spike", "step_jump", "round_jump", "regular_increments", "growth_without_engagement", "sudden_drop")
+#: What the ``flags`` filter takes: a verdict or a suspicious flag.
+FLAG_FILTERS = ("suspicious", "clean", "unjudged", *SUSPICIOUS_FLAGS)
 #: Sort keys of the table besides ``followers_<platform>``.
 SORT_KEYS = ("composite", "composite_index", "leadership", "sales_driving", "influence", "coverage", "name",
              "followers_total", "overseas_share", "press", "freshness", "id")
@@ -136,7 +138,44 @@ def _sort_expression(sort: str) -> Any:
     }[sort]
 
 
+def _read_once(values: dict[str, Any], test: Any) -> Any:
+    """``test`` (given a column per name) over JSON values each read once per row: in a derived
+    table of one row that the planner may not merge into the query (``OFFSET 0``), else SQLite
+    and PostgreSQL substitute the extraction into every test that names it, and each one parses
+    the whole feature document again (at 10,000 candidates 0.1 s per parse of the cohort)."""
+    row = select(*(value.label(name) for name, value in values.items())).correlate(FS).offset(0).subquery("doc")
+    return exists(select(row.c[next(iter(values))]).where(test(row.c)))
+
+
+def _country_test(countries: Sequence[str]) -> Any:
+    def test(c: Any) -> Any:
+        return or_(*(column.contains(f'"{country}"', autoescape=True)
+                     for country in countries for column in (c.ip, c.declared)))
+    return _read_once({"ip": _json_text("ip_countries"), "declared": _json_text("declared_countries")}, test)
+
+
+def _flag_test(wanted_flags: Sequence[str]) -> Any:
+    def test(c: Any) -> Any:
+        suspicious = or_(*(c.flags.contains(f'"{flag}"') for flag in SUSPICIOUS_FLAGS))
+        wanted = []
+        for flag in wanted_flags:
+            if flag == "suspicious":
+                wanted.append(suspicious)
+            elif flag == "clean":
+                wanted.append(and_(c.authenticity.is_not(None), ~suspicious))
+            elif flag == "unjudged":
+                wanted.append(c.flags.contains('"insufficient_history"'))
+            elif flag in SUSPICIOUS_FLAGS:
+                wanted.append(c.flags.contains(f'"{flag}"'))
+        return or_(*wanted)
+    return _read_once({"flags": _json_text("growth_flags"),
+                       "authenticity": FS.features["growth_authenticity"].as_float()}, test)
+
+
 def _conditions(query: CohortQuery) -> list[Any]:
+    """The view's filters, the ones on real columns first and those reading the feature
+    document (countries, growth flags) last, so the document is parsed only for the rows the
+    others leave."""
     conditions: list[Any] = []
     if query.active is not None:
         conditions.append(Candidate.active == query.active)
@@ -149,13 +188,6 @@ def _conditions(query: CohortQuery) -> list[Any]:
     if query.platforms:
         conditions.append(exists().where(Account.candidate_id == Candidate.id,
                                          Account.platform.in_(list(query.platforms))))  # type: ignore[attr-defined]
-    if query.countries:
-        places = []
-        for country in query.countries:
-            quoted = f'"{country}"'
-            places += [_json_text("ip_countries").contains(quoted, autoescape=True),
-                       _json_text("declared_countries").contains(quoted, autoescape=True)]
-        conditions.append(or_(*places))
     if query.tiers:
         conditions.append(FS.tier.in_(list(query.tiers)))  # type: ignore[union-attr]
     for name, low, high in query.ranges:
@@ -166,21 +198,11 @@ def _conditions(query: CohortQuery) -> list[Any]:
             conditions.append(column <= high)
     if query.min_coverage is not None:
         conditions.append(FS.composite_coverage >= query.min_coverage)
-    if query.flags:
-        flags = _json_text("growth_flags")
-        suspicious = or_(*(flags.contains(f'"{flag}"') for flag in SUSPICIOUS_FLAGS))
-        wanted = []
-        for flag in query.flags:
-            if flag == "suspicious":
-                wanted.append(suspicious)
-            elif flag == "clean":
-                wanted.append(and_(FS.features["growth_authenticity"].as_float().is_not(None), ~suspicious))
-            elif flag == "unjudged":
-                wanted.append(flags.contains('"insufficient_history"'))
-            elif flag in SUSPICIOUS_FLAGS:
-                wanted.append(flags.contains(f'"{flag}"'))
-        if wanted:
-            conditions.append(or_(*wanted))
+    if query.countries:
+        conditions.append(_country_test(query.countries))
+    flags = [flag for flag in query.flags if flag in FLAG_FILTERS]
+    if flags:
+        conditions.append(_flag_test(flags))
     return conditions
 
 
@@ -206,11 +228,14 @@ def _ordered(statement: Any, query: CohortQuery) -> Any:
 
 
 def cohort_page(session: Session, query: CohortQuery) -> CohortPage:
-    """One page of the cohort table and how many candidates the filters leave."""
-    total = session.execute(_base(query, [func.count()])).scalar_one()
+    """One page of the cohort table and how many candidates the filters leave: both from one
+    pass over the cohort (the count as a window over every row the filters leave); a page past
+    the end, which has no row to carry it, counts in a second query."""
     status = [ShortlistMember.status] if query.shortlist_id is not None else []
-    statement = _ordered(_base(query, [*_ROW_COLUMNS, *status]), query).offset(query.offset).limit(query.limit)
+    statement = (_ordered(_base(query, [*_ROW_COLUMNS, *status, func.count().over()]), query)
+                 .offset(query.offset).limit(query.limit))
     found = session.execute(statement).all()
+    total = found[0][-1] if found else session.execute(_base(query, [func.count()])).scalar_one()
     ids = [row[0] for row in found]
     documents = _feature_documents(session, [row[4] for row in found if row[4] is not None])
     newest = newest_snapshot_times(session, ids)
