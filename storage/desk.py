@@ -221,10 +221,15 @@ def _base(query: CohortQuery, columns: Sequence[Any]) -> Any:
     return statement.where(*_conditions(query))
 
 
-def _ordered(statement: Any, query: CohortQuery) -> Any:
-    key = _sort_expression(query.sort)
+def _sorted(query: CohortQuery, columns: Sequence[Any]) -> Any:
+    """The view's rows with ``columns`` and, last, the sort key, ordered by it (no value last,
+    ties by candidate id). The key is a column of the result so that the database computes it
+    once per row: written into ``ORDER BY key IS NULL, key`` it is computed twice (for a
+    followers sort, the feature document parsed twice; for freshness, the accounts' newest
+    snapshots looked up twice)."""
+    key = _sort_expression(query.sort).label("sort_key")
     direction = key.desc() if query.descending else key.asc()
-    return statement.order_by(key.is_(None), direction, Candidate.id)
+    return _base(query, [*columns, key]).order_by(direction.nulls_last(), Candidate.id)
 
 
 def cohort_page(session: Session, query: CohortQuery) -> CohortPage:
@@ -232,10 +237,9 @@ def cohort_page(session: Session, query: CohortQuery) -> CohortPage:
     pass over the cohort (the count as a window over every row the filters leave); a page past
     the end, which has no row to carry it, counts in a second query."""
     status = [ShortlistMember.status] if query.shortlist_id is not None else []
-    statement = (_ordered(_base(query, [*_ROW_COLUMNS, *status, func.count().over()]), query)
-                 .offset(query.offset).limit(query.limit))
+    statement = _sorted(query, [*_ROW_COLUMNS, *status, func.count().over()]).offset(query.offset).limit(query.limit)
     found = session.execute(statement).all()
-    total = found[0][-1] if found else session.execute(_base(query, [func.count()])).scalar_one()
+    total = found[0][-2] if found else session.execute(_base(query, [func.count()])).scalar_one()
     ids = [row[0] for row in found]
     documents = _feature_documents(session, [row[4] for row in found if row[4] is not None])
     newest = newest_snapshot_times(session, ids)
@@ -252,12 +256,12 @@ def cohort_page(session: Session, query: CohortQuery) -> CohortPage:
 def iter_cohort(session: Session, query: CohortQuery, batch: int = 500) -> Iterator[CohortRow]:
     """Every row of the view (no paging), in its order, streamed ``batch`` at a time: the export."""
     status = [ShortlistMember.status] if query.shortlist_id is not None else []
-    statement = _ordered(_base(query, [*_ROW_COLUMNS, *status, FS.features, newest_snapshot_time()]), query)
+    statement = _sorted(query, [*_ROW_COLUMNS, *status, FS.features, newest_snapshot_time()])
     width = len(_ROW_COLUMNS)
     for row in session.execute(statement.execution_options(yield_per=batch)):
         values = list(row[:width])
         values[2] = list(values[2] or [])
-        extra = row[width:]
+        extra = row[width:-1]
         yield CohortRow(*values, newest_snapshot_at=extra[-1], shortlist_status=extra[0] if status else None,
                         features=dict(extra[-2] or {}))
 
