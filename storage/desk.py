@@ -6,11 +6,13 @@ progress).
 Cost at scale (the table page is asked for on every click): one pass over the candidates,
 each joined to its newest feature row by the ``(candidate_id, as_of)`` index
 (:func:`storage.features._newest_id`, as every reader of the newest row), filters and the sort
-evaluated per candidate, ``LIMIT``/``OFFSET`` for the page and one ``COUNT`` for the pager:
-linear in the cohort, never quadratic. Values that are not real columns of ``featuresnapshot``
-(followers per platform, countries, growth flags) are read from its JSON with the database's
-own JSON functions, only when a filter or the sort asks for them; the page's rows' whole
-feature documents are read afterwards by id. A candidate's freshness (their newest snapshot)
+evaluated per candidate (the sort key once, as a column of the result), ``LIMIT``/``OFFSET``
+for the page and the pager's count as a window over the same pass: linear in the cohort,
+never quadratic. Values that are not real columns of ``featuresnapshot`` (followers per
+platform, countries, growth flags) are read from its JSON with the database's own JSON
+functions, only when a filter or the sort asks for them, after the filters on real columns
+and once per row (each read parses the whole document: about 0.1 s per pass over 10,000
+candidates on SQLite); the page's rows' whole feature documents are read afterwards by id. A candidate's freshness (their newest snapshot)
 is the newest of their accounts' newest snapshots, each one seek on the
 ``(account_id, captured_at)`` index.
 """
