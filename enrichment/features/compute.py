@@ -53,4 +53,7 @@ def compute_features(
     features.update(authenticity_features(history, data.accounts, data.posts, as_of))
     # Cohort-relative: filled by enrichment.indices.earliness once all candidates are known.
     features.update({"earliness_first_share": None, "earliness_lead_days": None, "earliness_brands_compared": None})
+    # Set by enrichment.stage from the database (did the rows read include the demo's invented
+    # history?); nothing in the candidate's own rows says so.
+    features["synthetic_history"] = None
     return features
