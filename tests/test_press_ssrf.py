@@ -161,10 +161,10 @@ def test_a_replayed_feed_listing_hostile_urls_stores_refused_failures_and_no_men
     assert refused[GOOGLE_LINK].platform == "google_news" and refused["file:///etc/passwd"].platform == "gdelt"
     assert METADATA_URL in refused[REDIRECTING_URL].detail and "127.0.0.1:6379" in refused[GOOGLE_LINK].detail
     assert {f.kind for f in failures} == {"refused"}
-    # What the command says: each refused URL on a line of its own, exit 1 as for any failed feed.
+    # What the command says: each refused URL on a line of its own, named as refused (not as a failed search); exit 1.
     assert done.returncode == 1, done.stderr
     for url in ("http://127.0.0.1:6379/", "http://2130706433/", "file:///etc/passwd"):
-        assert f"gdelt refused {url}" in done.stderr
+        assert f"refused: {url} (listed by gdelt, not fetched)" in done.stderr
     text = done.stdout + done.stderr + repr([(f.detail, f.url) for f in failures])
     for leaked in ("hunter2", "ASIA-LEAKED", "root:x:0:0"):
         assert leaked not in text
