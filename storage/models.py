@@ -288,7 +288,7 @@ class FeatureSnapshot(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="candidate.id", index=True)
     computed_at: datetime = Field(default_factory=utcnow)
     as_of: datetime
-    ranked_at: Optional[datetime] = None
+    ranked_at: Optional[datetime] = Field(default=None, index=True)  # max(): the desk's live-cohort mark, one seek
     schema_version: str = Field(max_length=16)
     features: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
