@@ -26,8 +26,10 @@ system-deps:
 demo: install system-deps
 	$(BIN)/wangzi demo
 
+## One pytest-xdist worker per CPU; a test file's tests stay on one worker (their module fixtures,
+## servers and recordings are shared within a file).
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 ## Re-resolve requirements.lock from pyproject.toml (newest versions its ranges allow), with
 ## hashes, for every platform, for Python 3.11+. Run after changing a dependency; commit both.

@@ -25,6 +25,13 @@ if "WANGZI_ARCHIVE_DIR" not in os.environ:
     os.environ["WANGZI_ARCHIVE_DIR"] = tempfile.mkdtemp(prefix="wangzi-test-archive-")
     atexit.register(shutil.rmtree, os.environ["WANGZI_ARCHIVE_DIR"], True)
 
+# pytest-xdist gives its workers COLUMNS=80 and LINES=24; the CLI tests' subprocesses would
+# inherit them and wrap their tables at 80 columns, unlike a plain run (no terminal): the tests
+# that want a width set COLUMNS themselves.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
 DATABASES = [name.strip() for name in os.environ.get("WANGZI_TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
 
 
