@@ -167,9 +167,16 @@ def test_three_workers_do_every_job_once_at_the_shared_rate_and_take_over_a_kill
                "-s", "CONCURRENT_REQUESTS=3", "-s", "WANGZI_JOB_VISIBILITY=3",
                "-s", f'WANGZI_RATE_LIMITS={{"{platform}": {rate}}}']
     started = time.time()
-    workers = [_wangzi(*options, database_url=database_url) for _ in range(3)]
     client = _client(redis_url)
     deadline = time.monotonic() + 120
+    # The worker to be killed starts first and holds jobs before the others start: on a busy
+    # machine it could still be starting up when the others had taken every job in flight, and
+    # killing it would then take over nothing.
+    workers = [_wangzi(*options, database_url=database_url)]
+    while not client.zcard(f"wangzi:{platform}:jobs:inflight"):
+        assert time.monotonic() < deadline, "the first worker took no job"
+        time.sleep(0.05)
+    workers += [_wangzi(*options, database_url=database_url) for _ in range(2)]
     # Kill a worker while it holds jobs, after some jobs are done.
     while not (len(_snapshot_counts(database_url)) >= 6 and client.zcard(f"wangzi:{platform}:jobs:inflight") >= 3):
         assert time.monotonic() < deadline, "workers made no progress"
