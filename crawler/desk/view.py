@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -68,17 +69,57 @@ def _countries(params: QueryParams) -> tuple[str, ...]:
     return tuple(c.upper() for c in dict.fromkeys(given) if re.fullmatch(r"[A-Za-z]{2}", c))
 
 
+class PagedView:
+    """What the cohort table's and the Leads tab's views share: sorting and paging in the URL.
+    A subclass (a frozen dataclass with ``query``, ``page`` and ``per``) names its default sort
+    and path, and lists its own filters in ``filter_pairs``."""
+
+    DEFAULT_SORT: ClassVar[str] = ""
+    DEFAULT_PATH: ClassVar[str] = "/"
+
+    @property
+    def filter_pairs(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The view as query parameters, in a stable order (defaults left out)."""
+        q = self.query  # type: ignore[attr-defined]
+        out = self.filter_pairs
+        if q.sort != self.DEFAULT_SORT or not q.descending:
+            out += [("sort", q.sort), ("dir", "desc" if q.descending else "asc")]
+        if self.per != 50:  # type: ignore[attr-defined]
+            out.append(("per", str(self.per)))  # type: ignore[attr-defined]
+        if self.page != 1:  # type: ignore[attr-defined]
+            out.append(("page", str(self.page)))  # type: ignore[attr-defined]
+        return out
+
+    def url(self, path: str | None = None, **changes: object) -> str:
+        """This view's URL at ``path`` (else the view's own page), with ``page``/``sort``/``dir``
+        changed if given (a new sort starts at page 1)."""
+        view: Any = self
+        if "sort" in changes:
+            descending = changes.get("dir", "desc") == "desc"
+            view = replace(view, query=replace(view.query, sort=str(changes["sort"]), descending=descending), page=1)
+        if "page" in changes:
+            view = replace(view, page=int(changes["page"]))  # type: ignore[call-overload]
+        query = urlencode(view.pairs)
+        path = self.DEFAULT_PATH if path is None else path
+        return f"{path}?{query}" if query else path
+
+
 @dataclass(frozen=True)
-class CohortView:
+class CohortView(PagedView):
     """A parsed view: the storage query and the page number."""
+
+    DEFAULT_SORT: ClassVar[str] = "composite"
 
     query: CohortQuery
     page: int
     per: int
 
     @property
-    def pairs(self) -> list[tuple[str, str]]:
-        """The view as query parameters, in a stable order (defaults left out)."""
+    def filter_pairs(self) -> list[tuple[str, str]]:
         q = self.query
         out: list[tuple[str, str]] = []
         if q.text:
@@ -97,25 +138,7 @@ class CohortView:
             out += [("status", s) for s in q.statuses]
         if q.active is not True:
             out.append(("active", "all" if q.active is None else "inactive"))
-        if q.sort != "composite" or not q.descending:
-            out += [("sort", q.sort), ("dir", "desc" if q.descending else "asc")]
-        if self.per != 50:
-            out.append(("per", str(self.per)))
-        if self.page != 1:
-            out.append(("page", str(self.page)))
         return out
-
-    def url(self, path: str = "/", **changes: object) -> str:
-        """This view's URL at ``path``, with ``page``/``sort``/``dir`` changed if given."""
-        view = self
-        if "sort" in changes:
-            sort = str(changes["sort"])
-            descending = changes.get("dir", "desc") == "desc"
-            view = replace(view, query=replace(view.query, sort=sort, descending=descending), page=1)
-        if "page" in changes:
-            view = replace(view, page=int(changes["page"]))  # type: ignore[call-overload]
-        query = urlencode(view.pairs)
-        return f"{path}?{query}" if query else path
 
     def range_value(self, name: str, end: str) -> str:
         for index, low, high in self.query.ranges:
@@ -161,8 +184,11 @@ LEAD_STATUS_CHOICES = (*LEAD_STATUSES, "all")
 
 
 @dataclass(frozen=True)
-class LeadsView:
+class LeadsView(PagedView):
     """The Leads tab's parsed view: the storage query, the status chosen and the page."""
+
+    DEFAULT_SORT: ClassVar[str] = "score"
+    DEFAULT_PATH: ClassVar[str] = "/desk/leads"
 
     query: LeadQuery
     status: str
@@ -170,7 +196,7 @@ class LeadsView:
     per: int
 
     @property
-    def pairs(self) -> list[tuple[str, str]]:
+    def filter_pairs(self) -> list[tuple[str, str]]:
         q = self.query
         out: list[tuple[str, str]] = []
         if self.status != "new":
@@ -179,24 +205,7 @@ class LeadsView:
         if q.min_followers is not None:
             out.append(("min_followers", str(q.min_followers)))
         out += [("country", c) for c in q.countries]
-        if q.sort != "score" or not q.descending:
-            out += [("sort", q.sort), ("dir", "desc" if q.descending else "asc")]
-        if self.per != 50:
-            out.append(("per", str(self.per)))
-        if self.page != 1:
-            out.append(("page", str(self.page)))
         return out
-
-    def url(self, path: str = "/desk/leads", **changes: object) -> str:
-        """This view's URL, with ``page``/``sort``/``dir`` changed if given (a new sort starts at page 1)."""
-        view = self
-        if "sort" in changes:
-            descending = changes.get("dir", "desc") == "desc"
-            view = replace(view, query=replace(view.query, sort=str(changes["sort"]), descending=descending), page=1)
-        if "page" in changes:
-            view = replace(view, page=int(changes["page"]))  # type: ignore[call-overload]
-        query = urlencode(view.pairs)
-        return f"{path}?{query}" if query else path
 
 
 def parse_leads_view(params: QueryParams) -> LeadsView:
