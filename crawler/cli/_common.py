@@ -56,6 +56,9 @@ def fail(message: str, code: int = PROBLEM) -> typer.Exit:
     return typer.Exit(code)
 
 
+#: ``--database-url`` as every command that reads or writes the database takes it.
+DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
+
 #: OS errors about a path a person gave (a directory where a file goes, no permission, no such
 #: file): bad input, exit 2. Any other (a full disk, an I/O error) is a problem met while
 #: running: exit 1.

@@ -29,7 +29,7 @@ from crawler.candidates_csv import (  # noqa: F401 - ImportReport, csv_records, 
     import_rows,
     parse_accounts,
 )
-from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
 from records import PLATFORMS
 from spiders.pages.registry import normalize_account
 
@@ -38,7 +38,6 @@ candidates_app = typer.Typer(help="Register, import, list and curate candidates 
 account_app = typer.Typer(help="Add an account to a candidate, or take one away.", no_args_is_help=True)
 candidates_app.add_typer(account_app, name="account")
 
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 
 
 def _option_name(platform: str) -> str:
@@ -68,7 +67,7 @@ def _add_signature() -> inspect.Signature:
         inspect.Parameter("notes", inspect.Parameter.KEYWORD_ONLY, annotation=str,
                           default=typer.Option(None, "--notes", help="Free text for the talent team.")),
         inspect.Parameter("database_url", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-                          default=typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")),
+                          default=DATABASE_OPTION),
         inspect.Parameter("allow_same_name", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                           default=typer.Option(False, "--allow-same-name", help="Register another person with the name of an existing candidate (refused otherwise).")),
     ]
@@ -113,7 +112,7 @@ def import_csv(
     file: Path = typer.Argument(..., help="CSV with columns name, aliases (| separated), notes, and one per platform."),
     encoding: str = typer.Option(None, "--encoding", help="The file's encoding (default: UTF-8, else GB18030 as Excel on Chinese Windows saves it)."),
     allow_same_name: bool = typer.Option(False, "--allow-same-name", help="Register rows named like an existing candidate as other people (such rows are rejected otherwise)."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Import candidates from a CSV file. Bad rows are reported with their row number; good rows are kept.
     A row named like an existing candidate is rejected (add its accounts to that candidate with
@@ -144,7 +143,7 @@ def import_csv(
 @candidates_app.command("list")
 def list_candidates(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """List candidates with their accounts and latest follower counts."""
     rows = candidate_rows(database_url)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typer
-from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, PROBLEM, USAGE, PlainTable, console, fail, friendly_errors, line
 from crawler.cli.candidates import candidates_app
 from records import AccountRef
 from spiders.pages.identity import account_key, linked_accounts, same_account
@@ -114,7 +114,7 @@ def suggest(
         help="Register this suggested account for the candidate (repeatable), after checking it is theirs.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """List accounts the candidate's own profiles link to that are not registered for them yet.
 

@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from crawler.cli._common import (
+    DATABASE_OPTION,
     OK,
     PROBLEM,
     USAGE,
@@ -145,7 +146,7 @@ def crawl(
     replay: Path = typer.Option(None, "--replay", help="Serve every request from this HAR recording (offline)."),
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
     due: bool = typer.Option(False, "--due", help="Only accounts whose refresh is due (refresh policy); each is leased, so overlapping runs never crawl one account twice."),
     policy: Path = typer.Option(None, "--policy", help="With --due: refresh policy TOML (default: WANGZI_REFRESH_POLICY or the bundled crawler/data/refresh.toml)."),
     limit: int = typer.Option(None, "--limit", min=1, help="With --due: at most this many accounts this run."),
@@ -265,7 +266,7 @@ def lookup(
     replay: Path = typer.Option(None, "--replay", help="Serve every request from this HAR recording (offline)."),
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
 ) -> None:
     """Crawl one candidate (or one account) now and show what each platform said.
@@ -431,7 +432,7 @@ def demo_candidate_ids(session: Any, names: list[str]) -> list[int]:
 
 def demo(
     replay: Path = typer.Option(DEMO_DIR / "demo.har", "--replay", help="Recording to serve (default: the bundled one)."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log."),
 ) -> None:
     """Register the demo candidates, crawl every platform and the press for them from a

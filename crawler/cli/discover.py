@@ -17,6 +17,7 @@ from typing import Any
 import typer
 
 from crawler.cli._common import (
+    DATABASE_OPTION,
     OK,
     PROBLEM,
     USAGE,
@@ -54,7 +55,7 @@ def discover(
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's summary as JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Search the platforms for the seeds, expand known creators, and queue every account found
     that no candidate owns yet as a lead (see `wangzi leads list`).

@@ -15,10 +15,9 @@ from typing import Any
 
 import typer
 
-from crawler.cli._common import OK, USAGE, PlainTable, console, err, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, OK, USAGE, PlainTable, console, err, fail, friendly_errors, line
 
 drift_app = typer.Typer(help="Answers a parser did not recognise, grouped by platform and shape.", no_args_is_help=True)
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 #: Characters of the payload ``drift show`` prints.
 PREVIEW = 2000
 

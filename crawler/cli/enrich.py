@@ -21,7 +21,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, PROBLEM, USAGE, console, err, fail, friendly_errors, line
 
 # Enrichment, storage and pyarrow are imported inside the commands: every `wangzi` command
 # imports every command module at start-up, and these take ~0.9 s (SQLModel, lingua, the
@@ -29,7 +29,6 @@ from crawler.cli._common import PROBLEM, USAGE, console, err, fail, friendly_err
 
 features_app = typer.Typer(help="Export the feature table for scoring jobs.", no_args_is_help=True)
 
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 FORMATS = ("parquet", "csv", "jsonl")
 
 

@@ -16,9 +16,8 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from crawler.cli._common import USAGE, PlainTable, console, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, USAGE, PlainTable, console, fail, friendly_errors, line
 
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 INDEX_NAMES = {"composite": "Composite", "leadership": "Import-consumption leadership",
                "sales_driving": "International sales-driving", "influence": "International influence"}
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import typer
 
-from crawler.cli._common import OK, PROBLEM, USAGE, console, err, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, OK, PROBLEM, USAGE, console, err, fail, friendly_errors, line
 
 fixtures_app = typer.Typer(help="Parser test fixtures from kept answers.", no_args_is_help=True)
 #: A case folder's name.
@@ -62,7 +62,7 @@ def fixtures_add(
     case: str = typer.Option(..., "--case", help="The case folder's name (lower case, digits, _ . -)."),
     fixtures_dir: Path = typer.Option(Path("tests/fixtures"), "--fixtures-dir", help="Where the platform folders are."),
     force: bool = typer.Option(False, "--force", help="Replace an existing case folder."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Write tests/fixtures/<platform>/<case>/ (response, meta.json, expected.json) from a kept
     unrecognised answer."""

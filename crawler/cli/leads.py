@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from crawler.cli._common import (
+    DATABASE_OPTION,
     OK,
     PROBLEM,
     USAGE,
@@ -79,7 +80,7 @@ def list_command(
     country: str = typer.Option(None, "--country", help="Only leads from this country (ISO code, e.g. JP)."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (every field, and every way each lead was seen)."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Leads by pre-score, highest first: platform, account, name, followers, place, brands named
     and how each was found (`~` rounded by the platform, `-` not shown)."""
@@ -123,7 +124,7 @@ def promote(
     replay: Path = typer.Option(None, "--replay", help="Serve the lookup from this HAR recording (offline)."),
     setting: list[str] = typer.Option(None, "--set", "-s", help="Scrapy/Wangzi setting NAME=VALUE (repeatable)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Scrapy's INFO log instead of warnings only."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Make candidates of leads: each gets a candidate with its account, then one lookup crawls
     them all. Exit 1 when a lead could not be promoted or the lookup read no profile."""
@@ -173,7 +174,7 @@ def reject(
     ids: list[int] = typer.Argument(..., metavar="ID...", help="Lead ids (see `wangzi leads list`)."),
     reason: str = typer.Option(..., "--reason", help="Why (kept with the lead)."),
     by: str = typer.Option(None, "--by", help="Who rejects them (default: your login name)."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Take leads out of the queue for good: found again, they are not proposed again."""
     from storage.db import session_scope

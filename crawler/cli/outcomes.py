@@ -23,6 +23,7 @@ from typing import Any
 import typer
 
 from crawler.cli._common import (
+    DATABASE_OPTION,
     PROBLEM,
     USAGE,
     PlainTable,
@@ -38,7 +39,6 @@ from crawler.cli.candidates import csv_records, decode_csv
 outcomes_app = typer.Typer(help="Marketplace outcomes (orders, GMV, clicks, conversions) to check the indices against.",
                            no_args_is_help=True)
 
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 CANDIDATE_COLUMNS = ("candidate", "candidate_id", "name", "display_name")
 
 

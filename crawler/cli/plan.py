@@ -24,7 +24,18 @@ from typing import Any
 
 import typer
 
-from crawler.cli._common import OK, USAGE, PlainTable, chosen_platforms, console, err, fail, friendly_errors, line
+from crawler.cli._common import (
+    DATABASE_OPTION,
+    OK,
+    USAGE,
+    PlainTable,
+    chosen_platforms,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    line,
+)
 
 DAY = 86400.0
 
@@ -127,7 +138,7 @@ def plan(
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Only these platforms (repeatable)."),
     policy_file: Path = typer.Option(None, "--policy", help="Refresh policy TOML (default WANGZI_REFRESH_POLICY or the bundled one)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Requests per day per platform under the refresh policy, the time they take at one
     identity's polite rate, and how many identities (proxies x sessions) fit them in 24 hours."""

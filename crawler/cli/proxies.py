@@ -16,7 +16,18 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from crawler.cli._common import OK, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
+from crawler.cli._common import (
+    DATABASE_OPTION,
+    OK,
+    PROBLEM,
+    USAGE,
+    PlainTable,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    line,
+)
 
 app = typer.Typer(help="Forward proxies: their state per platform, and a check that each answers.", no_args_is_help=True)
 
@@ -33,7 +44,7 @@ def _configured() -> list[Any]:
 @app.command("list")
 def list_proxies(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Every configured proxy (name, address, labels) and, per platform, its last known state."""
     from storage.db import session_scope

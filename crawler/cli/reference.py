@@ -15,10 +15,9 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import PlainTable, console, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, PlainTable, console, friendly_errors, line
 
 reference_app = typer.Typer(help="Frozen references: a stable scale for the indices.", no_args_is_help=True)
-DATABASE_OPTION = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db).")
 
 
 @reference_app.command("freeze")

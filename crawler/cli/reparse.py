@@ -24,7 +24,18 @@ from typing import Any
 
 import typer
 
-from crawler.cli._common import OK, USAGE, PlainTable, chosen_platforms, console, err, fail, friendly_errors, line
+from crawler.cli._common import (
+    DATABASE_OPTION,
+    OK,
+    USAGE,
+    PlainTable,
+    chosen_platforms,
+    console,
+    err,
+    fail,
+    friendly_errors,
+    line,
+)
 
 
 @dataclass
@@ -135,7 +146,7 @@ def reparse(
     since: str = typer.Option(None, "--since", metavar="DATE", help="Only answers captured on or after DATE (YYYY-MM-DD or ISO time, UTC)."),
     archive_dir: Path = typer.Option(None, "--archive-dir", help="The archive (default: WANGZI_ARCHIVE_DIR, ./archive)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Run today's parsers over archived answers and append what they read as snapshots of the
     runs that captured them (marked with the new parser version and the capture they came

@@ -28,6 +28,7 @@ import typer
 from rich.text import Text
 
 from crawler.cli._common import (
+    DATABASE_OPTION,
     OK,
     PROBLEM,
     USAGE,
@@ -179,7 +180,7 @@ def runs(
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=100_000, help="How many recent runs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     due: bool = typer.Option(False, "--due", help="Also show, per platform, how many accounts are due and leased now."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Recent crawl runs: trigger, status, duration and per platform requests, snapshots,
     failures by kind and success rate."""
@@ -290,7 +291,7 @@ def health(
     max_jump: float = typer.Option(0.25, "--max-jump", min=0.0, max=1.0, help="Largest acceptable rise of the share of failed accounts over the baseline."),
     min_accounts: int = typer.Option(1, "--min-accounts", min=1, help="Judge a platform only when at least this many accounts were tried."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
     probe: bool = typer.Option(False, "--probe", help="Instead: crawl each platform's canaries (a live account, an absent id) and classify it ok, drift, blocked or wrong-absence."),
     canaries: Path = typer.Option(None, "--canaries", help="With --probe: canaries TOML (default: WANGZI_CANARIES or the bundled crawler/data/canaries.toml)."),
     platform: list[str] = typer.Option(None, "--platform", "-p", help="With --probe: only these platforms (repeatable)."),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from crawler.cli._common import USAGE, err, fail, line
+from crawler.cli._common import DATABASE_OPTION, USAGE, err, fail, line
 from crawler.logging import install_json_logging
 from crawler.service import DEFAULT_LOOKUP_TIMEOUT, DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD, DEFAULT_WORKERS
 
@@ -23,7 +23,7 @@ def serve(
     no_auth: bool = typer.Option(False, "--no-auth", help="Accept requests without a token (local development only)."),
     secure_cookies: bool = typer.Option(False, "--secure-cookies", envvar="WANGZI_DESK_SECURE_COOKIES", help="Mark the review desk's session cookie Secure (serve it behind HTTPS)."),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line on stderr."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Serve the review desk at / (log in with the token) and the JSON API: POST /lookups,
     GET /lookups/{id}, GET /candidates, GET /candidates/{id}/features, /shortlists (docs page at

@@ -17,7 +17,17 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from crawler.cli._common import OK, PROBLEM, PlainTable, chosen_platforms, console, err, friendly_errors, line
+from crawler.cli._common import (
+    DATABASE_OPTION,
+    OK,
+    PROBLEM,
+    PlainTable,
+    chosen_platforms,
+    console,
+    err,
+    friendly_errors,
+    line,
+)
 
 app = typer.Typer(help="Logged-in sessions per platform: their state (ok, locked, expired).", no_args_is_help=True)
 
@@ -74,7 +84,7 @@ def _when(value: datetime | None) -> str:
 def list_sessions(
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Only these platforms (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Every configured session (names only) and what crawls last saw of it."""
     with friendly_errors():
@@ -117,7 +127,7 @@ def list_sessions(
 @app.command("check")
 def check_sessions(
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Only these platforms (repeatable)."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Exit 1 naming each platform whose sessions are misconfigured or all expired."""
     with friendly_errors():

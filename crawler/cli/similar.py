@@ -14,7 +14,7 @@ import time
 
 import typer
 
-from crawler.cli._common import PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
+from crawler.cli._common import DATABASE_OPTION, PROBLEM, USAGE, PlainTable, console, err, fail, friendly_errors, line
 
 
 def similar(
@@ -22,7 +22,7 @@ def similar(
     top: int = typer.Option(20, "--top", min=1, max=1000, help="How many neighbours."),
     only: str = typer.Option("all", "--only", help="all, candidates or leads."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    database_url: str = typer.Option(None, "--database-url", envvar="DATABASE_URL", help="Database (default sqlite:///wangzi.db)."),
+    database_url: str = DATABASE_OPTION,
 ) -> None:
     """Rank registered candidates and new leads by how much they are like CANDIDATE (text,
     brands, overseas signals), each with why."""
