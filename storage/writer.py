@@ -177,33 +177,29 @@ def write_failure(session: Session, account: Account | None, item: FailureItem, 
 
 def write_feed_failure(session: Session, item: FeedFailureItem, run_id: int | None) -> int:
     """A press feed's typed failure: it names the candidate searched for, not an account."""
-    return _add_failure_once(session, FetchFailure(
-        crawl_run_id=run_id,
-        account_id=None,
-        candidate_id=item.candidate_id,
-        platform=item.source,
-        kind=item.failure.kind.value,
-        url=item.url,
-        http_status=item.failure.status,
-        detail=item.failure.detail[:500],
-        occurred_at=item.occurred_at,
-    ))
+    return _add_failure_once(session, _source_failure(item, run_id, candidate_id=item.candidate_id))
 
 
 def write_search_failure(session: Session, item: SearchFailureItem, run_id: int | None) -> int:
     """A discovery search's typed failure: stored under the search source's name
     (``bilibili_search``) with no account and no candidate, so the platform's own account
     outcomes (``wangzi health``) are not changed by what its search answered."""
-    return _add_failure_once(session, FetchFailure(
+    return _add_failure_once(session, _source_failure(item, run_id, candidate_id=None))
+
+
+def _source_failure(item: FeedFailureItem | SearchFailureItem, run_id: int | None, *, candidate_id: int | None) -> FetchFailure:
+    """The failure row of a source's answer that belongs to no account (a feed, a search)."""
+    return FetchFailure(
         crawl_run_id=run_id,
         account_id=None,
+        candidate_id=candidate_id,
         platform=item.source,
         kind=item.failure.kind.value,
         url=item.url,
         http_status=item.failure.status,
         detail=item.failure.detail[:500],
         occurred_at=item.occurred_at,
-    ))
+    )
 
 
 def _add_failure_once(session: Session, row: FetchFailure) -> int:
