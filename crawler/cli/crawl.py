@@ -494,8 +494,9 @@ def _demo_press(database_url: str | None, candidate_ids: list[int]) -> None:
     with session_scope(database_url) as session:
         found = [(c.display_name, m) for c in list_candidates(session, ids=candidate_ids)
                  for m in candidate_mentions(session, c.id, confirmed_only=True)]  # type: ignore[arg-type]
-        lines = [f"  {name}: {m.published_at:%Y-%m-%d} {m.country or '??'} {m.outlet_domain or m.outlet_name or '?'} "
-                 f"({m.language or '?'}, confidence {m.confidence or 0:.1f}) {m.title or ''}"
+        lines = [f"  {name}: {f'{m.published_at:%Y-%m-%d}' if m.published_at else 'undated'} {m.country or '??'} "
+                 f"{m.outlet_domain or m.outlet_name or '?'} ({m.language or '?'}, confidence "
+                 f"{'?' if m.confidence is None else f'{m.confidence:.1f}'}) {m.title or ''}"
                  for name, m in sorted(found, key=lambda pair: (pair[0], str(pair[1].published_at)))]
     console.print(f"Press: {len(lines)} confirmed overseas mention(s)")
     for text in lines:
