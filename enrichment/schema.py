@@ -10,7 +10,10 @@ defines the table they land in.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from enrichment.features import (
     ENGAGEMENT_RATE_POSTS,
@@ -132,8 +135,28 @@ FEATURE_NAMES: tuple[str, ...] = tuple(spec.name for spec in FEATURE_SPECS)
 STORED_FEATURES: tuple[str, ...] = (
     "followers_total", "followers_domestic", "followers_overseas", "overseas_share", "growth_30d_rel",
     "engagement_median", "posts_per_week", "foreign_language_share", "brands_distinct",
-    "brand_countries_distinct", "press_365d",
+    "brand_countries_distinct", "press_365d", "growth_authenticity",
 )
+
+#: Lists also stored as real columns, as the JSON text of the list (so a filter is a ``LIKE`` on a
+#: short column): the review desk filters the cohort on them, and reading a value out of the
+#: feature document costs a parse of the whole document per row (PostgreSQL's ``json``: ~16 µs).
+LIST_COLUMNS: tuple[str, ...] = ("growth_flags_text", "countries_text")
+
+
+def stored_columns(features: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``featuresnapshot`` columns a candidate's features fill besides the document: the
+    :data:`STORED_FEATURES` and the :data:`LIST_COLUMNS` - ``growth_flags_text`` (the flags
+    list as it is, ``[]`` when clean) and ``countries_text`` (the sorted union of
+    ``ip_countries`` and ``declared_countries``: the desk's country filter is "an IP location
+    or a declared place there"). NULL where the features hold no value."""
+    columns = {name: features.get(name) for name in STORED_FEATURES}
+    flags = features.get("growth_flags")
+    columns["growth_flags_text"] = json.dumps(list(flags)) if flags is not None else None
+    ip, declared = features.get("ip_countries"), features.get("declared_countries")
+    known = ip is not None or declared is not None
+    columns["countries_text"] = json.dumps(sorted({*(ip or ()), *(declared or ())})) if known else None
+    return columns
 
 #: The three indices (each a table of components in ``data/weights.toml``) ...
 INDICES: tuple[str, ...] = ("leadership", "sales_driving", "influence")

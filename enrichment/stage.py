@@ -65,10 +65,10 @@ from enrichment.schema import (
     INDEX_SPECS,
     SCHEMA_VERSION,
     SCORE_COLUMNS,
-    STORED_FEATURES,
     coverage_column,
     index_column,
     score_column,
+    stored_columns,
 )
 from storage.candidates import active_candidate_ids, candidate_account_platforms, get_candidate
 from storage.feature_inputs import (
@@ -358,7 +358,7 @@ def _enrich(
                 "max_snapshot_id": marks[cid].snapshot, "max_post_snapshot_id": marks[cid].post_snapshot,
                 "max_press_id": marks[cid].press,
             }
-            row.update({name: features.get(name) for name in STORED_FEATURES})
+            row.update(stored_columns(features))
             # Ranked below, with the cohort; a row with no component data ranks as this anyway,
             # and a row whose ranking does not change is not written again.
             row.update(unranked, reference=result.reference)

@@ -303,6 +303,11 @@ class FeatureSnapshot(SQLModel, table=True):
     brands_distinct: Optional[int] = None
     brand_countries_distinct: Optional[int] = None
     press_365d: Optional[int] = None
+    growth_authenticity: Optional[float] = None
+    # Lists the review desk filters on, as the JSON text of the list (migration 0020): the
+    # growth flags, and the union of the IP and declared countries.
+    growth_flags_text: Optional[str] = None
+    countries_text: Optional[str] = None
 
     leadership_index: Optional[float] = None
     sales_driving_index: Optional[float] = None
