@@ -58,6 +58,16 @@ def test_the_service_refuses_to_start_without_a_token(database_url: str, monkeyp
         create_app(database_url)
 
 
+def test_what_the_app_holds_at_startup_is_kept_out_of_the_collectors_sight_until_shutdown(database_url: str) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with TestClient(create_app(database_url, token=TOKEN, workers=1)) as served:
+        assert gc.get_freeze_count() > 10_000  # the framework, SQLAlchemy, the modules
+        assert served.get("/health").status_code == 200
+    assert gc.get_freeze_count() == 0  # a process building many apps can collect the old ones
+
+
 def test_bodies_over_the_limit_are_refused_with_413(database_url: str) -> None:
     with TestClient(create_app(database_url, token=TOKEN, max_body=1024)) as small:
         big = {"name": "x" * 2000, "handles": {"bilibili": "2"}}
