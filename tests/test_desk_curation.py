@@ -298,6 +298,14 @@ def test_a_csv_upload_reports_bad_rows_by_number_and_adds_the_good_ones(
     huge = client.post("/desk/candidates/import", data={"csrf_token": csrf},
                        files={"file": ("big.csv", b"name\n" + b"x" * (MAX_UPLOAD + 10), "text/csv")})
     assert huge.status_code == 413
+    # A browser (it accepts HTML) gets a page naming the limit and the way around it, not JSON.
+    browser = client.post("/desk/candidates/import", data={"csrf_token": csrf},
+                          files={"file": ("big.csv", b"name\n" + b"x" * (MAX_UPLOAD + 10), "text/csv")},
+                          headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 413 and browser.headers["content-type"].startswith("text/html")
+    assert f"{MAX_UPLOAD:,} bytes" in browser.text and "WANGZI_API_MAX_UPLOAD" in browser.text
+    assert 'href="/desk/candidates/new"' in browser.text and "<script" not in browser.text
+    assert "default-src 'none'" in browser.headers["content-security-policy"]
 
 
 def test_hostile_names_are_text_on_the_curation_pages(client: TestClient, seeded: tuple[str, dict[str, int]]) -> None:

@@ -1,4 +1,8 @@
-"""Refuse request bodies over a size, announced or streamed (an ASGI middleware)."""
+"""Refuse request bodies over a size, announced or streamed (an ASGI middleware).
+
+The API's clients get JSON (``{"detail": ...}``); a person's browser posting a desk form gets a
+short page saying what the limit is and how to get past it, with a link back to the form - a
+JSON document in a browser tab is no answer for an analyst whose CSV file was too big."""
 
 from __future__ import annotations
 
@@ -23,10 +27,15 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload if scope.get("path") in self.upload_paths else self.max_bytes
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        path = scope.get("path") or ""
+        upload = path in self.upload_paths
+        limit = self.max_upload if upload else self.max_bytes
+        headers = dict(scope.get("headers") or [])
+        page = path.startswith("/desk/") and b"text/html" in headers.get(b"accept", b"")
+        refusal = _page(limit, upload) if page else _json(limit)
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await self._refuse(send, limit)
+            await _refuse(send, refusal)
             return
         seen = 0
         refused = False
@@ -38,7 +47,7 @@ class BodySizeLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     refused = True
-                    await self._refuse(send, limit)
+                    await _refuse(send, refusal)
                     return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
             return message
 
@@ -48,8 +57,40 @@ class BodySizeLimit:
 
         await self.app(scope, limited, unless_refused)
 
-    async def _refuse(self, send: Callable[..., Awaitable[None]], limit: int) -> None:
-        body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+
+
+Refusal = tuple[bytes, bytes]  # (content type, body)
+
+
+def _json(limit: int) -> Refusal:
+    return b"application/json", json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):.0f} MiB" if limit >= 1024 * 1024 else f"{limit:,} bytes"
+
+
+def _page(limit: int, upload: bool) -> Refusal:
+    # Only text of our own (the limit, a fixed path): nothing from the request is written into it.
+    if upload:
+        what = (f"The file is larger than the {_size(limit)} this server accepts for an upload. Split it into "
+                "smaller files, or import it with <code>wangzi candidates import FILE</code>; the server's operator "
+                "can raise the limit with <code>WANGZI_API_MAX_UPLOAD</code>.")
+        back = '<a href="/desk/candidates/new">Back to adding candidates</a>'
+    else:
+        what = f"The form sent more than the {_size(limit)} this server accepts for a request."
+        back = '<a href="/">Back to the review desk</a>'
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too large - Wangzi</title></head>'
+            f'<body><main><h1>Too large</h1><p role="alert">{what}</p><p>{back}</p></main></body></html>')
+    return b"text/html; charset=utf-8", body.encode()
+
+
+async def _refuse(send: Callable[..., Awaitable[None]], refusal: Refusal) -> None:
+    content_type, body = refusal
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+        # The desk's own policy (crawler/desk/security.py) is not applied to this answer: no script, no style.
+        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        (b"x-content-type-options", b"nosniff"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
