@@ -173,3 +173,23 @@ def test_compute_features_includes_the_sponsored_family() -> None:
     features = compute_features(CandidateInput(1, posts=[post(1, "Ma routine du soir #pub avec Lancôme", 100)],
                                                accounts={1: "weibo"}), AS_OF)
     assert features["sponsored_posts"] == 1 and features["sponsored_brands"] == ["Lancôme"]
+
+
+def test_sponsored_posts_feed_the_sales_driving_index_with_the_default_weights() -> None:
+    from enrichment.indices import load_weights, score_cohort
+    from enrichment.schema import FEATURE_NAMES
+
+    weights = load_weights(known_features=FEATURE_NAMES)
+    assert {"sponsored_brands_distinct", "sponsored_brand_countries_distinct", "sponsored_engagement_ratio",
+            "sponsored_post_share"} <= set(weights.indices["sales_driving"])
+    organic = [post(1, "今天在家做饭", 400), post(2, "周末去爬山", 300), post(3, "兰蔻小黑瓶，真的好用", 500)]
+    paid = [post(1, "#广告# 兰蔻小黑瓶，真的好用", 900), post(2, "恰饭：SK-II神仙水", 700),
+            post(3, "This video was sponsored by Nivea", 500), post(4, "今天在家做饭", 400)]
+    # Same brands named in the open as in paid posts, so only the sponsored family differs.
+    plain = [post(1, "兰蔻小黑瓶，真的好用", 900), post(2, "SK-II神仙水", 700),
+             post(3, "Nivea all day", 500), post(4, "今天在家做饭", 400)]
+    scores = score_cohort({1: features_of(paid), 2: features_of(plain), 3: features_of(organic)}, weights)
+    assert scores[1]["sales_driving_index"] > scores[2]["sales_driving_index"]
+    assert scores[1]["sales_driving_coverage"] >= scores[2]["sales_driving_coverage"]
+    contributors = {item["component"] for item in scores[1]["top_contributors"]["sales_driving"]}
+    assert contributors & {"sponsored_brands_distinct", "sponsored_brand_countries_distinct", "sponsored_post_share"}
