@@ -42,7 +42,7 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
-from enrichment.features.authenticity import DETECTION_DAYS
+from enrichment.features.authenticity import DETECTION_DAYS, assess_many, daily_series
 from enrichment.features.rows import utc
 from enrichment.indices import (
     COHORT,
@@ -73,7 +73,7 @@ from enrichment.schema import (
 from storage.candidates import active_candidate_ids, candidate_account_platforms, get_candidate
 from storage.feature_inputs import (
     Watermark,
-    follower_counts,
+    follower_count_columns,
     newest_input_ids,
     posts_with_counts,
     press_mentions,
@@ -160,12 +160,14 @@ def load_inputs(
             ip_location=point.ip_location, location=point.location, country=point.country, id=point.id,
         ))
     # Every follower count of the detection window, for the suspicious-growth detector
-    # (enrichment.features.authenticity): one range scan of the (account_id, captured_at) index.
+    # (enrichment.features.authenticity): one range scan of the (account_id, captured_at) index,
+    # read as columns and reduced to each account's daily series at once.
     for cid in candidate_ids:
-        inputs[cid].follower_history = []
-    # (storage's FollowerCountPoint has FollowerCount's fields: millions of rows are not copied.)
-    for count in follower_counts(session, account_ids, as_of - timedelta(days=DETECTION_DAYS), as_of):
-        inputs[owner[count.account_id]].follower_history.append(count)  # type: ignore[union-attr, arg-type]
+        inputs[cid].follower_daily = {}
+    counts = follower_count_columns(session, account_ids, as_of - timedelta(days=DETECTION_DAYS), as_of)
+    for account_id, series in daily_series(counts.account_id, counts.day, counts.followers, counts.rounded).items():
+        inputs[owner[account_id]].follower_daily[account_id] = series  # type: ignore[index]
+    del counts
     newest_post_snapshots, posts = posts_with_counts(session, account_ids, as_of)
     for post in posts:
         inputs[owner[post.account_id]].posts.append(PostRow(
@@ -180,6 +182,26 @@ def load_inputs(
     post_marks = _per_candidate(newest_post_snapshots, owner)
     marks = {cid: Watermark(snapshot_marks.get(cid), post_marks.get(cid), newest_press.get(cid)) for cid in candidate_ids}
     return inputs, marks
+
+
+def judge_growth(inputs: Mapping[int, CandidateInput], as_of: datetime) -> None:
+    """The suspicious-growth detector's verdict on every account of these candidates with a
+    daily series, made at once (:func:`enrichment.features.authenticity.assess_many`) and kept
+    in each candidate's input for its features."""
+    accounts = []
+    for data in inputs.values():
+        if not data.follower_daily:
+            continue
+        posts_of: dict[int, list[PostRow]] = {}
+        for post in data.posts:
+            posts_of.setdefault(post.account_id, []).append(post)
+        accounts.extend((account_id, data.accounts[account_id], series, posts_of.get(account_id, []))
+                        for account_id, series in data.follower_daily.items() if account_id in data.accounts)
+    verdicts = assess_many(accounts, as_of)
+    for data in inputs.values():
+        if data.follower_daily:
+            data.growth_verdicts = {account_id: verdicts[account_id] for account_id in data.follower_daily
+                                    if account_id in verdicts}
 
 
 def _per_candidate(newest_by_account: Mapping[int, int], owner: Mapping[int, int]) -> dict[int, int]:
@@ -346,6 +368,8 @@ def _enrich(
         posts = [p for cid in chunk for p in inputs[cid].posts if p.when is not None and utc(p.when) <= as_of]
         analyses = analyse_posts(posts)
         clock = result.timed("analyse posts", clock)
+        judge_growth(inputs, as_of)
+        clock = result.timed("judge growth", clock)
         synthetic = synthetic_candidates(session, chunk)  # wangzi demo's invented history, marked in the row
         rows = []
         for cid in chunk:
@@ -387,10 +411,11 @@ def _computed(data: CandidateInput, as_of: datetime, analyses: Mapping[int, Any]
     first) has the features of every other such candidate with the same platforms, so those
     are computed once per run (the features are a function of the rows read and ``as_of``,
     never of who the candidate is)."""
-    if data.snapshots or data.posts or data.press or data.follower_history:
+    if data.snapshots or data.posts or data.press or data.follower_history or data.follower_daily:
         features = compute_features(data, as_of, analyses=analyses)
         return features, compact_features(features)
-    key = (tuple(sorted(data.accounts.values())), data.press is None, data.follower_history is None)
+    key = (tuple(sorted(data.accounts.values())), data.press is None,
+           data.follower_history is None and data.follower_daily is None)
     if key not in blank:
         features = compute_features(data, as_of, analyses=analyses)
         blank[key] = (features, compact_features(features))

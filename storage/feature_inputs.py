@@ -11,13 +11,16 @@ feature, only the time bounds it is given.
 
 from __future__ import annotations
 
+import itertools
 import json
+import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, func, select, type_coerce
+import numpy as np
+from sqlalchemy import Integer, String, and_, case, cast, func, select, type_coerce
 from sqlmodel import Session
 
 from storage.models import Account, Lease, Post, PostSnapshot, PressMention
@@ -245,3 +248,69 @@ def follower_counts(session: Session, account_ids: Collection[int], start: datet
             rounded = "followers" in _flags(approximate) or "followers" in _flags(lower)
             rows.append(FollowerCountPoint(account_id, captured_at, followers, rounded))
     return rows
+
+
+class FollowerCountColumns(NamedTuple):
+    """Follower counts as columns (numpy arrays, one entry per profile snapshot with a count),
+    ordered by account, then capture time, then id."""
+
+    account_id: Any  # int64
+    day: Any  # int64: the UTC day of captured_at as date.toordinal()
+    followers: Any  # int64
+    rounded: Any  # bool: rounded display text (1.2万) or a lower bound (10万+)
+
+
+#: SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC: the day of one is its first
+#: ten characters, whose Unix time / 86400 + 719163 (date(1970, 1, 1).toordinal()) is its
+#: date.toordinal(); before SQLite 3.38 (no unixepoch()), its Julian day number at midnight
+#: (.5) minus 1721424.5 (the same, a third slower).
+_UNIX_ORDINAL = 719_163
+_JULIAN_ORDINAL = 1721424.5
+
+
+def _sqlite_day(column: Any) -> Any:
+    """The UTC day of a time SQLite stores, as ``date.toordinal()``."""
+    text = func.substr(type_coerce(column, String), 1, 10)
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return func.unixepoch(text, type_=Integer) // 86_400 + _UNIX_ORDINAL
+    return cast(func.julianday(text) - _JULIAN_ORDINAL, Integer)
+
+
+def follower_count_columns(session: Session, account_ids: Collection[int], start: datetime,
+                           end: datetime) -> FollowerCountColumns:
+    """:func:`follower_counts` as columns, with the UTC day of each count instead of its time:
+    what the suspicious-growth detector reads for a whole cohort (millions of rows: no row
+    object, no datetime per row). The rows whose flag lists are not empty (rare) are looked up
+    again by id to tell whether their count was rounded."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    plain = and_(func.coalesce(cast(PS.approximate, String), "[]") == "[]",
+                 func.coalesce(cast(PS.lower_bound, String), "[]") == "[]")
+    flagged = case((plain, 0), else_=PS.id)  # 0, or the id of a row whose flags are to be read
+    day = _sqlite_day(PS.captured_at) if sqlite else PS.captured_at
+    query = (select(PS.account_id, day, PS.followers, flagged)
+             .where(PS.captured_at > start, PS.captured_at <= end, PS.followers.is_not(None))
+             .order_by(PS.account_id, PS.captured_at, PS.id))
+    parts = []
+    connection = session.connection()
+    for chunk in _chunks(sorted(set(account_ids))):
+        result = connection.execute(query.where(PS.account_id.in_(chunk)))
+        if sqlite:  # four integers a row, nothing to convert: the driver's own tuples
+            rows = result.cursor.fetchall()
+            result.close()
+        else:  # the times, as aware UTC datetimes: their days
+            rows = [(account_id, captured_at.toordinal(), followers, flag) for account_id, captured_at, followers, flag in result]
+        parts.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=4 * len(rows)))
+    table = np.concatenate(parts).reshape(-1, 4) if parts else np.zeros((0, 4), dtype=np.int64)
+    flag_ids = table[:, 3]
+    rounded = np.zeros(len(table), dtype=bool)
+    check = np.flatnonzero(flag_ids)
+    if len(check):
+        found: set[int] = set()
+        for chunk in _chunks(flag_ids[check].tolist()):
+            for sid, approximate, lower in session.execute(
+                select(PS.id, type_coerce(PS.approximate, String), type_coerce(PS.lower_bound, String)).where(PS.id.in_(chunk))
+            ):
+                if "followers" in _flags(approximate) or "followers" in _flags(lower):
+                    found.add(sid)
+        rounded[check] = [int(sid) in found for sid in flag_ids[check].tolist()]
+    return FollowerCountColumns(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), rounded)

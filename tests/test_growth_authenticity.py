@@ -270,3 +270,75 @@ def test_follower_counts_reads_every_count_of_the_window_with_its_rounding(datab
     assert [r.followers for r in recent] == [c.followers for c in counts[-2:]]  # after day(2), up to as_of
     features = authenticity_features(rows, {account_id: "weibo"}, [], AS_OF)
     assert features["growth_flags"] == ["spike"] and features["growth_accounts_checked"] == 1
+
+
+def test_follower_count_columns_make_the_daily_series_the_counts_make(database_url: str) -> None:
+    """What the stage reads (columns with the UTC day, reduced to daily series at once) gives the
+    series and the verdicts :func:`daily_counts` makes of the same rows: rounded counts (either
+    flag list) left out, a count whose flags are about something else kept, each day's last
+    count, (start, end] bounds, counts not read left out."""
+    import numpy as np
+
+    from enrichment.features.authenticity import daily_counts, daily_series
+    from storage.db import session_scope
+    from storage.feature_inputs import follower_count_columns, follower_counts
+    from storage.models import Account, Candidate, ProfileSnapshot
+
+    gains = organic(40, 100, 30)
+    gains[25] += 3_700
+    start = AS_OF - timedelta(days=30)
+    with session_scope(database_url) as session:
+        candidate = Candidate(display_name="Two accounts")
+        session.add(candidate)
+        session.flush()
+        accounts = [Account(candidate_id=candidate.id, platform=p, handle=f"h{p}") for p in ("weibo", "douyin")]
+        session.add_all(accounts)
+        session.flush()
+        n = 0
+
+        def add(account: Account, when: datetime, followers: int | None, approximate: list[str] | None = None,
+                lower: list[str] | None = None) -> None:
+            nonlocal n
+            n += 1
+            session.add(ProfileSnapshot(account_id=account.id, captured_at=when, followers=followers,
+                                        approximate=approximate if approximate is not None else [],
+                                        lower_bound=lower if lower is not None else [],
+                                        source_url="https://example.test", parser="test", parser_version="1",
+                                        payload_sha256=str(n)))
+
+        for account, counts in zip(accounts, (series(50_000, gains), series(8_000, organic(40, 20, 5, seed=4)))):
+            for i, count in enumerate(counts):
+                add(account, count.captured_at, count.followers,
+                    ["followers"] if i == 5 else ["likes"] if i == 6 else None, ["followers"] if i == 7 else None)
+        first, second = accounts
+        add(first, day(3) + timedelta(hours=1), 51_000)  # the day's later count wins ...
+        add(first, day(3) + timedelta(hours=2), 52_000, ["followers"])  # ... unless rounded
+        add(first, day(4).replace(hour=23, minute=59), 49_000)  # the last minute of a UTC day
+        add(first, day(4).replace(hour=0, minute=1), 48_000)  # the first (written after: order is by time)
+        add(first, day(2) + timedelta(hours=3), None)  # no count
+        add(second, start, 1)  # at the start: outside
+        add(second, start + timedelta(microseconds=1), 2)  # just after: inside
+        add(second, AS_OF, 3)  # at the end: inside
+        session.flush()
+        ids = [a.id for a in accounts]
+        columns = follower_count_columns(session, ids, start, AS_OF)
+        rows = follower_counts(session, ids, start, AS_OF)
+        daily = daily_series(columns.account_id, columns.day, columns.followers, columns.rounded)
+        platforms = {a.id: a.platform for a in accounts}
+    assert len(columns.account_id) == len(rows)
+    assert [r.rounded for r in rows] == columns.rounded.tolist()
+    for account_id in ids:
+        expected = daily_counts([r for r in rows if r.account_id == account_id], AS_OF, days=30)
+        assert daily[account_id].days.tolist() == [d.toordinal() for d, _ in expected]
+        assert daily[account_id].followers.tolist() == [f for _, f in expected]
+    assert 51_000 in daily[ids[0]].followers.tolist() and 52_000 not in daily[ids[0]].followers.tolist()
+    assert daily[ids[1]].followers.tolist()[0] == 2 and daily[ids[1]].followers.tolist()[-1] == 3
+    assert np.all(np.diff(daily[ids[0]].days) > 0)
+    # The detector's window is its own 180 days: the same rows read over it give the same verdicts.
+    wide = AS_OF - timedelta(days=180)
+    with session_scope(database_url) as session:
+        columns = follower_count_columns(session, ids, wide, AS_OF)
+        rows = follower_counts(session, ids, wide, AS_OF)
+    daily = daily_series(columns.account_id, columns.day, columns.followers, columns.rounded)
+    assert authenticity_features((), platforms, [], AS_OF, daily=daily) == authenticity_features(rows, platforms, [], AS_OF)
+    assert "spike" in authenticity_features((), platforms, [], AS_OF, daily=daily)["growth_flags"]

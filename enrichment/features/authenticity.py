@@ -39,11 +39,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from enrichment.features.rows import FollowerCount, PostRow, SnapshotRow, utc
+from enrichment.features.rows import DailyFollowers, FollowerCount, PostRow, SnapshotRow, utc
 from enrichment.tiers import follower_tier
 
 #: How far back the detector reads follower counts and posts.
@@ -197,6 +198,38 @@ def changes_of(series: Sequence[tuple[date, int]]) -> list[Change]:
             for (before_day, before), (day, followers) in itertools.pairwise(series)]
 
 
+def daily_followers(series: Sequence[tuple[date, int]]) -> DailyFollowers:
+    """:func:`daily_counts`' series as arrays (day ordinals, counts)."""
+    return DailyFollowers(np.array([day.toordinal() for day, _ in series], dtype=np.int64),
+                          np.array([followers for _, followers in series], dtype=np.int64))
+
+
+def daily_series(account_ids: np.ndarray, days: np.ndarray, followers: np.ndarray,
+                 rounded: np.ndarray) -> dict[int, DailyFollowers]:
+    """Per account, what :func:`daily_counts` makes of its counts, from columns (one entry per
+    count: the account, the UTC day as a ``date.toordinal()``, the count, whether it was
+    rounded) ordered by account, then capture time, then id, and already limited to the
+    detection window: each day's last exact count."""
+    exact = ~np.asarray(rounded, dtype=bool)
+    account_ids, days, followers = account_ids[exact], days[exact], followers[exact]
+    if not len(account_ids):
+        return {}
+    last = np.ones(len(account_ids), dtype=bool)  # the last count of its account and day
+    last[:-1] = (account_ids[1:] != account_ids[:-1]) | (days[1:] != days[:-1])
+    account_ids, days, followers = account_ids[last], days[last], followers[last]
+    starts = np.flatnonzero(np.concatenate(([True], account_ids[1:] != account_ids[:-1])))
+    ends = np.append(starts[1:], len(account_ids))
+    return {int(account_ids[a]): DailyFollowers(days[a:b], followers[a:b])
+            for a, b in zip(starts.tolist(), ends.tolist())}
+
+
+def _sorted_median(ordered: np.ndarray) -> float:
+    """The median of sorted values, as ``np.median`` computes it."""
+    n = len(ordered)
+    middle = n // 2
+    return float(ordered[middle]) if n % 2 else float((ordered[middle - 1] + ordered[middle]) / 2)
+
+
 def _median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
@@ -225,25 +258,39 @@ def assess_account(account_id: int, platform: str, counts: Iterable[FollowerCoun
                    as_of: datetime) -> AccountVerdict:
     """Every flag of one account from its follower counts and its posts, as of ``as_of``."""
     as_of = utc(as_of)
-    series = daily_counts(counts, as_of)
-    if len(series) < MIN_DAYS:
-        return AccountVerdict(account_id, platform, len(series), None)
-    changes = changes_of(series)
-    dated = [c for c in changes if c.gap <= MAX_GAP_DAYS]
+    return assess_daily(account_id, platform, daily_followers(daily_counts(counts, as_of)), posts, as_of)
+
+
+def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: Sequence[PostRow],
+                 as_of: datetime) -> AccountVerdict:
+    """:func:`assess_account` from the account's daily series (:func:`daily_counts` as arrays:
+    :func:`daily_followers`, or :func:`daily_series` for many accounts at once)."""
+    as_of = utc(as_of)
+    days, followers = series
+    if len(days) < MIN_DAYS:
+        return AccountVerdict(account_id, platform, len(days), None)
+    gaps = days[1:] - days[:-1]
+    deltas = followers[1:] - followers[:-1]
+    dated = np.flatnonzero(gaps <= MAX_GAP_DAYS)  # the changes attributed to a day
     if len(dated) < MIN_DAYS - 1:
-        return AccountVerdict(account_id, platform, len(series), None)
-    base = _Baseline(dated, follower_tier(_median([f for _, f in series])))
-    gross = sum(c.delta for c in changes if c.delta > 0)
-    nonzero = [c.delta for c in changes if c.delta]
-    coarse = bool(nonzero) and sum(1 for d in nonzero if d % 100 == 0) >= COARSE_SHARE * len(nonzero)
+        return AccountVerdict(account_id, platform, len(days), None)
+    ordered = np.sort(followers)
+    middle = len(ordered) // 2  # the median as statistics.median has it (exact for counts)
+    median = int(ordered[middle]) if len(ordered) % 2 else (int(ordered[middle - 1]) + int(ordered[middle])) / 2
+    timeline = _Timeline(days, followers, gaps, deltas)
+    base = _Baseline(timeline, dated, follower_tier(median))
+    gross = int(deltas[deltas > 0].sum())
+    nonzero = deltas[deltas != 0]
+    coarse = bool(len(nonzero)) and int(np.count_nonzero(nonzero % 100 == 0)) >= COARSE_SHARE * len(nonzero)
 
     findings: list[Finding] = []
-    engagement = _PostEngagement(posts, as_of)
-    elevated = {dated[i].day: dated[i] for i in np.flatnonzero(np.minimum(base.z_own, base.z_tier) >= Z_ELEVATED)}
-    for episode in _runs(sorted(elevated), elevated):
-        findings.extend(_episode_findings(episode, changes, base, gross, coarse, engagement))
-    dropped = {dated[i].day: dated[i] for i in np.flatnonzero(np.maximum(base.z_own, base.z_tier) <= -Z_SPIKE)}
-    for episode in _runs(sorted(dropped), dropped):
+    elevated = dated[np.flatnonzero(np.minimum(base.z_own, base.z_tier) >= Z_ELEVATED)]
+    if len(elevated):
+        engagement = _PostEngagement(posts, as_of)
+        for episode in _runs([timeline.changes[i] for i in elevated.tolist()]):
+            findings.extend(_episode_findings(episode, timeline.changes, base, gross, coarse, engagement))
+    dropped = dated[np.flatnonzero(np.maximum(base.z_own, base.z_tier) <= -Z_SPIKE)]
+    for episode in _runs([timeline.changes[i] for i in dropped.tolist()]):
         loss = -sum(c.delta for c in episode)
         share = loss / episode[0].before if episode[0].before > 0 else 0.0
         if share >= DROP_MIN_SHARE:
@@ -253,12 +300,86 @@ def assess_account(account_id: int, platform: str, counts: Iterable[FollowerCoun
                  "followers_before": episode[0].before, "threshold_z": -Z_SPIKE, "threshold_share": DROP_MIN_SHARE},
                 COST_BASE + COST_SHARE * min(1.0, 10 * share)))
     if not coarse:
-        findings.extend(_regular_stretches(changes, base.usual, base.scale, gross))
-    finding = _growth_without_engagement(series, posts, as_of)
+        findings.extend(_regular_stretches(timeline, base.usual, base.scale, gross))
+    finding = _growth_without_engagement(days, followers, posts, as_of)
     if finding is not None:
         findings.append(finding)
     authenticity = max(0.0, 100.0 - sum(f.cost for f in findings))
-    return AccountVerdict(account_id, platform, len(series), round(authenticity, 2), findings)
+    return AccountVerdict(account_id, platform, len(days), round(authenticity, 2), findings)
+
+
+def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[PostRow]]],
+                as_of: datetime) -> dict[int, AccountVerdict]:
+    """:func:`assess_daily` of many accounts (account id, platform, daily series, posts), the
+    verdict of each by account id: what a full enrich asks of tens of thousands of accounts.
+
+    The accounts whose series have a count every day (the usual ones) are judged together, the
+    series of equal length as the rows of one array (:class:`_Baselines`); an account with
+    anything to report beyond growth without engagement (an elevated or dropped day, a regular
+    stretch), or with gaps in its series, is judged alone by :func:`assess_daily`, so every
+    verdict is the one :func:`assess_daily` gives."""
+    as_of = utc(as_of)
+    verdicts: dict[int, AccountVerdict] = {}
+    groups: dict[int, list[int]] = defaultdict(list)  # series length -> positions in accounts
+    for position, (account_id, platform, (days, _), posts) in enumerate(accounts):
+        if len(days) >= MIN_DAYS and int(days[-1]) - int(days[0]) == len(days) - 1:
+            groups[len(days)].append(position)  # a count every day: every change dated, one run
+        else:
+            verdicts[account_id] = assess_daily(account_id, platform, accounts[position][2], posts, as_of)
+    n = REGULAR_MIN_DAYS
+    for length, positions in groups.items():
+        followers = np.stack([accounts[p][2].followers for p in positions])
+        deltas = followers[:, 1:] - followers[:, :-1]
+        ordered = np.sort(followers, axis=1)
+        middle = length // 2  # each series' median as statistics.median has it (exact for counts)
+        if length % 2:
+            medians: list[int | float] = ordered[:, middle].tolist()
+        else:
+            medians = [(low + high) / 2 for low, high in zip(ordered[:, middle - 1].tolist(), ordered[:, middle].tolist())]
+        tiers = [follower_tier(m) for m in medians]
+        base = _Baselines(deltas / 1, np.maximum(followers[:, :-1], 1).astype(float), tiers)
+        alone = (np.minimum(base.z_own, base.z_tier) >= Z_ELEVATED).any(axis=1)
+        alone |= (np.maximum(base.z_own, base.z_tier) <= -Z_SPIKE).any(axis=1)
+        nonzero = deltas != 0
+        coarse = nonzero.any(axis=1) & (np.count_nonzero(nonzero & (deltas % 100 == 0), axis=1)
+                                        >= COARSE_SHARE * np.count_nonzero(nonzero, axis=1))
+        if length - 1 >= n:  # _regular_in_run's windows, every row at once
+            values = deltas.astype(float)
+            zero = np.zeros((len(positions), 1))
+            sums = np.concatenate([zero, np.cumsum(values, axis=1)], axis=1)
+            squares = np.concatenate([zero, np.cumsum(values * values, axis=1)], axis=1)
+            totals = sums[:, n:] - sums[:, :-n]
+            means = totals / n
+            variances = np.maximum(0.0, (squares[:, n:] - squares[:, :-n] - totals * means) / (n - 1))
+            scale = np.array(base.scale)[:, None]
+            added = means - np.array(base.usual)[:, None]
+            least = np.array([max(REGULAR_MIN_MEAN, 3 * own) for own in base.scale])[:, None]
+            plain = (means >= REGULAR_MIN_MEAN) & (variances <= REGULAR_MAX_FANO * means)
+            quiet = (added >= least) & (variances - scale * scale <= REGULAR_MAX_FANO * added)
+            alone |= ~coarse & (plain | quiet).any(axis=1)
+        for row, position in enumerate(positions):
+            account_id, platform, series, posts = accounts[position]
+            if alone[row]:
+                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of)
+                continue
+            finding = _growth_without_engagement(series.days, series.followers, posts, as_of)
+            findings = [finding] if finding is not None else []
+            authenticity = max(0.0, 100.0 - sum(f.cost for f in findings))
+            verdicts[account_id] = AccountVerdict(account_id, platform, length, round(authenticity, 2), findings)
+    return verdicts
+
+
+class _Timeline:
+    """An account's daily series and its changes (day i+1 against day i) as arrays; the
+    :class:`Change` tuples, which findings quote, are made only when asked for."""
+
+    def __init__(self, days: np.ndarray, followers: np.ndarray, gaps: np.ndarray, deltas: np.ndarray) -> None:
+        self.days, self.followers, self.gaps, self.deltas = days, followers, gaps, deltas
+
+    @cached_property
+    def changes(self) -> list[Change]:
+        return [Change(date.fromordinal(day), gap, delta, before) for day, gap, delta, before in zip(
+            self.days[1:].tolist(), self.gaps.tolist(), self.deltas.tolist(), self.followers[:-1].tolist())]
 
 
 class _Baseline:
@@ -274,31 +395,21 @@ class _Baseline:
     (:data:`TIER_REFERENCE`). A day is unusual only when both say so.
     """
 
-    def __init__(self, dated: Sequence[Change], tier: str) -> None:
-        rates = np.array([c.rate for c in dated], dtype=float)
-        width = 2 * LOCAL_DAYS + 1
-        if len(rates) <= width:
-            local = np.full(len(rates), np.median(rates))
-        else:  # near either end the window keeps its width, shifted inside the series
-            medians = np.median(np.lib.stride_tricks.sliding_window_view(rates, width), axis=1)
-            local = medians[np.clip(np.arange(len(rates)) - LOCAL_DAYS, 0, len(medians) - 1)]
-        residual = rates - local
-        self.usual = float(np.median(rates))
-        middle = float(np.median(residual))
-        spread = MAD_SCALE * float(np.median(np.abs(residual - middle)))
-        low, high = np.quantile(residual, [0.1, 0.9])
-        floor = max(spread, (abs(self.usual) + 1.0) ** 0.5)
-        # Follower changes are skewed (good days lie further above the usual one than bad days
-        # below it): each side is scaled by its own spread, the 10 % of days furthest out.
-        self.scale = max(floor, (float(high) - middle) / Z_DECILE)
-        self.scale_down = max(floor, (middle - float(low)) / Z_DECILE)
+    def __init__(self, timeline: _Timeline, dated: np.ndarray, tier: str) -> None:
+        # (each change's rate as Change.rate has it: the int64 counts are exact in a float64)
+        rates = timeline.deltas[dated] / timeline.gaps[dated]
+        before = np.maximum(timeline.followers[:-1][dated], 1).astype(float)
+        rows = _Baselines(rates[None, :], before[None, :], [tier])
+        self.usual, self.scale, self.scale_down = rows.usual[0], rows.scale[0], rows.scale_down[0]
         self.tier = tier
         self.tier_usual, self.tier_scale = TIER_REFERENCE[tier]
-        before = np.array([max(c.before, 1) for c in dated], dtype=float)
-        self.local = local
-        self.z_own = np.where(residual >= 0, residual / self.scale, residual / self.scale_down)
-        self.z_tier = (rates / before - self.tier_usual) / self.tier_scale
-        self._index = {c.day: i for i, c in enumerate(dated)}
+        self.local, self.z_own, self.z_tier = rows.local[0], rows.z_own[0], rows.z_tier[0]
+        self._timeline, self._dated = timeline, dated
+
+    @cached_property
+    def _index(self) -> dict[date, int]:
+        changes = self._timeline.changes
+        return {changes[i].day: n for n, i in enumerate(self._dated.tolist())}
 
     def usual_on(self, day: date) -> float:
         """The usual change around ``day`` (the account's median where the day is not dated)."""
@@ -318,12 +429,55 @@ class _Baseline:
                 "tier": self.tier, "tier_median": self.tier_usual, "tier_scale": self.tier_scale}
 
 
-def _runs(days: Sequence[date], by_day: Mapping[date, Change]) -> list[list[Change]]:
-    """Runs of consecutive days (one day apart) among ``days`` (sorted)."""
+class _Baselines:
+    """:class:`_Baseline`'s numbers for several accounts at once, one row each (rates and the
+    followers before each change, as 2-D arrays of equal-length rows): each row gets exactly
+    the numbers it would alone (the same operations, row by row)."""
+
+    def __init__(self, rates: np.ndarray, before: np.ndarray, tiers: Sequence[str]) -> None:
+        width = 2 * LOCAL_DAYS + 1
+        count, length = rates.shape
+        usual = _row_medians(np.sort(rates, axis=1))
+        if length <= width:
+            local = np.repeat(usual[:, None], length, axis=1)
+        else:  # near either end the window keeps its width, shifted inside the series
+            # (the middle of each sorted window: np.median of an odd number of values)
+            medians = np.sort(np.lib.stride_tricks.sliding_window_view(rates, width, axis=1), axis=2)[:, :, LOCAL_DAYS]
+            local = medians[:, np.clip(np.arange(length) - LOCAL_DAYS, 0, medians.shape[1] - 1)]
+        residual = rates - local
+        middle = _row_medians(np.sort(residual, axis=1))
+        spread = MAD_SCALE * _row_medians(np.sort(np.abs(residual - middle[:, None]), axis=1))
+        low, high = np.quantile(residual, [0.1, 0.9], axis=1)
+        self.usual: list[float] = usual.tolist()
+        self.scale: list[float] = []
+        self.scale_down: list[float] = []
+        for usual_day, middle_day, spread_day, low_day, high_day in zip(
+                self.usual, middle.tolist(), spread.tolist(), low.tolist(), high.tolist()):
+            floor = max(spread_day, (abs(usual_day) + 1.0) ** 0.5)
+            # Follower changes are skewed (good days lie further above the usual one than bad days
+            # below it): each side is scaled by its own spread, the 10 % of days furthest out.
+            self.scale.append(max(floor, (high_day - middle_day) / Z_DECILE))
+            self.scale_down.append(max(floor, (middle_day - low_day) / Z_DECILE))
+        scale = np.array(self.scale)[:, None]
+        scale_down = np.array(self.scale_down)[:, None]
+        tier_usual = np.array([TIER_REFERENCE[t][0] for t in tiers])[:, None]
+        tier_scale = np.array([TIER_REFERENCE[t][1] for t in tiers])[:, None]
+        self.local = local
+        self.z_own = np.where(residual >= 0, residual / scale, residual / scale_down)
+        self.z_tier = (rates / before - tier_usual) / tier_scale
+
+
+def _row_medians(ordered: np.ndarray) -> np.ndarray:
+    """The median of each row of sorted values, as ``np.median`` computes it."""
+    middle = ordered.shape[1] // 2
+    return ordered[:, middle] if ordered.shape[1] % 2 else (ordered[:, middle - 1] + ordered[:, middle]) / 2
+
+
+def _runs(changes: Sequence[Change]) -> list[list[Change]]:
+    """Runs of consecutive days (one day apart) among ``changes`` (by day)."""
     runs: list[list[Change]] = []
-    for day in days:
-        change = by_day[day]
-        if runs and (day - runs[-1][-1].day).days == 1 and change.gap == 1:
+    for change in changes:
+        if runs and (change.day - runs[-1][-1].day).days == 1 and change.gap == 1:
             runs[-1].append(change)
         else:
             runs.append([change])
@@ -401,21 +555,22 @@ def _episode_findings(episode: list[Change], changes: Sequence[Change], base: _B
     return found
 
 
-def _regular_stretches(changes: Sequence[Change], usual: float, own_scale: float, gross: int) -> list[Finding]:
-    """Stretches of daily increments too regular for independent follows and unfollows."""
+def _regular_stretches(timeline: _Timeline, usual: float, own_scale: float, gross: int) -> list[Finding]:
+    """Stretches of daily increments too regular for independent follows and unfollows: each
+    run of consecutive changes one day apart, at least :data:`REGULAR_MIN_DAYS` long."""
+    daily = np.concatenate(([False], timeline.gaps == 1, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(daily))  # where runs of one-day changes begin and end
     found: list[Finding] = []
-    run: list[Change] = []
-    for change in [*changes, None]:
-        if change is not None and change.gap == 1 and (not run or (change.day - run[-1].day).days == 1):
-            run.append(change)
-            continue
-        found.extend(_regular_in_run(run, usual, own_scale, gross))
-        run = [change] if change is not None and change.gap == 1 else []
+    for begin, end in zip(edges[0::2].tolist(), edges[1::2].tolist()):
+        if end - begin >= REGULAR_MIN_DAYS:
+            found.extend(_regular_in_run(timeline, begin, end, usual, own_scale, gross))
     return found
 
 
-def _regular_in_run(run: Sequence[Change], usual: float, own_scale: float, gross: int) -> list[Finding]:
-    """Windows of :data:`REGULAR_MIN_DAYS` consecutive increments that fail the arrivals bound,
+def _regular_in_run(timeline: _Timeline, first: int, stop: int, usual: float, own_scale: float,
+                    gross: int) -> list[Finding]:
+    """Windows of :data:`REGULAR_MIN_DAYS` consecutive increments (among the changes
+    ``first`` to ``stop``, one day apart) that fail the arrivals bound,
     merged into stretches. Two tests, each against the variance independent arrivals must show:
 
     * *plain*: the window varies less than REGULAR_MAX_FANO x its mean (a net count of
@@ -426,10 +581,9 @@ def _regular_in_run(run: Sequence[Change], usual: float, own_scale: float, gross
       their own number in variance; a drip brings none).
     """
     n = REGULAR_MIN_DAYS
-    if len(run) < n:
+    if stop - first < n:
         return []
-    deltas = [c.delta for c in run]
-    values = np.array(deltas, dtype=float)
+    values = timeline.deltas[first:stop].astype(float)
     sums = np.concatenate([[0.0], np.cumsum(values)])
     squares = np.concatenate([[0.0], np.cumsum(values * values)])
     totals = sums[n:] - sums[:-n]
@@ -450,6 +604,8 @@ def _regular_in_run(run: Sequence[Change], usual: float, own_scale: float, gross
         else:
             stretches.append([begin, begin + n, {test}])
     found = []
+    deltas = timeline.deltas[first:stop].tolist()
+    run = timeline.changes[first:stop]
     for begin, end, tests in stretches:
         window = deltas[begin:end]
         mean = sum(window) / len(window)
@@ -469,23 +625,25 @@ def _regular_in_run(run: Sequence[Change], usual: float, own_scale: float, gross
     return found
 
 
-def _growth_without_engagement(series: Sequence[tuple[date, int]], posts: Sequence[PostRow],
+def _growth_without_engagement(days: np.ndarray, followers: np.ndarray, posts: Sequence[PostRow],
                                as_of: datetime) -> Finding | None:
     """Followers up by half or more between the window's halves, engagement per post not up."""
-    first, last = series[0][0], series[-1][0]
-    middle = first + (last - first) / 2
-    early = [f for d, f in series if d <= middle]
-    late = [f for d, f in series if d > middle]
-    if not early or not late:
+    first, last = int(days[0]), int(days[-1])
+    middle = first + (last - first) // 2  # (the day of first + (last - first) / 2)
+    late_count = int(np.count_nonzero(days > middle))
+    if not late_count or late_count == len(days):
         return None
     settled = as_of - timedelta(days=ENGAGEMENT_SETTLE_DAYS)
     start = as_of - timedelta(days=DETECTION_DAYS)
+    middle_day = date.fromordinal(middle)
     dated = [(utc(p.when).date(), p.engagement) for p in posts  # type: ignore[arg-type]
              if p.when is not None and p.engagement is not None and start < utc(p.when) <= settled]
-    early_posts = [e for d, e in dated if d <= middle]
-    late_posts = [e for d, e in dated if d > middle]
+    early_posts = [e for d, e in dated if d <= middle_day]
+    late_posts = [e for d, e in dated if d > middle_day]
     if len(early_posts) < ENGAGEMENT_MIN_POSTS or len(late_posts) < ENGAGEMENT_MIN_POSTS:
         return None
+    early = followers[days <= middle].tolist()
+    late = followers[days > middle].tolist()
     before, after = _median(early), _median(late)
     rise = after / before - 1 if before > 0 else 0.0
     engagement_before, engagement_after = _median(early_posts), _median(late_posts)
@@ -493,7 +651,9 @@ def _growth_without_engagement(series: Sequence[tuple[date, int]], posts: Sequen
     if rise < FOLLOWER_RISE or ratio is None or ratio > ENGAGEMENT_FLAT:
         return None
     return Finding(
-        "growth_without_engagement", [first.isoformat(), middle.isoformat(), last.isoformat()], [round(before), round(after)],
+        "growth_without_engagement",
+        [date.fromordinal(first).isoformat(), middle_day.isoformat(), date.fromordinal(last).isoformat()],
+        [round(before), round(after)],
         {"follower_rise": round(rise, 4), "threshold_rise": FOLLOWER_RISE, "engagement_before": engagement_before,
          "engagement_after": engagement_after, "engagement_ratio": round(ratio, 4), "threshold_ratio": ENGAGEMENT_FLAT,
          "posts_before": len(early_posts), "posts_after": len(late_posts)},
@@ -510,25 +670,39 @@ def follower_counts_of(snapshots: Iterable[SnapshotRow]) -> list[FollowerCount]:
 
 
 def assess_accounts(counts: Iterable[FollowerCount], accounts: Mapping[int, str], posts: Sequence[PostRow],
-                    as_of: datetime) -> list[AccountVerdict]:
-    """A verdict for each account of the candidate (``accounts``: account id -> platform)."""
-    by_account: dict[int, list[FollowerCount]] = defaultdict(list)
-    for count in counts:
-        by_account[count.account_id].append(count)
+                    as_of: datetime, *, daily: Mapping[int, DailyFollowers] | None = None,
+                    verdicts: Mapping[int, AccountVerdict] | None = None) -> list[AccountVerdict]:
+    """A verdict for each account of the candidate (``accounts``: account id -> platform), from
+    its follower counts, or with ``daily`` from its daily series (:func:`daily_series`; an
+    account missing there has no count: ``counts`` is then not read); ``verdicts``: the ones
+    already given (:func:`assess_many` of these series and posts), not made again."""
     posts_of: dict[int, list[PostRow]] = defaultdict(list)
     for post in posts:
         posts_of[post.account_id].append(post)
+    if daily is not None:
+        given = verdicts or {}
+        return [given.get(account_id) or assess_daily(account_id, platform, daily.get(account_id, _NO_DAYS),
+                                                      posts_of.get(account_id, []), as_of)
+                for account_id, platform in sorted(accounts.items())]
+    by_account: dict[int, list[FollowerCount]] = defaultdict(list)
+    for count in counts:
+        by_account[count.account_id].append(count)
     return [assess_account(account_id, platform, by_account.get(account_id, []), posts_of.get(account_id, []), as_of)
             for account_id, platform in sorted(accounts.items())]
 
 
+_NO_DAYS = DailyFollowers(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
 def authenticity_features(counts: Iterable[FollowerCount], accounts: Mapping[int, str], posts: Sequence[PostRow],
-                          as_of: datetime) -> dict[str, Any]:
+                          as_of: datetime, *, daily: Mapping[int, DailyFollowers] | None = None,
+                          verdicts: Mapping[int, AccountVerdict] | None = None) -> dict[str, Any]:
     """``growth_authenticity`` (the worst account's, 0-100; NULL when no account has enough
     history), ``growth_flags`` (the worst account's flags; ``["insufficient_history"]`` when that
     is all we can say; ``[]`` when clean), ``growth_evidence`` (every flagged account's findings)
-    and ``growth_accounts_checked``."""
-    verdicts = assess_accounts(counts, accounts, posts, as_of)
+    and ``growth_accounts_checked``. (``daily``: the accounts' daily series instead of ``counts``,
+    and ``verdicts``, as :func:`assess_accounts` reads them.)"""
+    verdicts = assess_accounts(counts, accounts, posts, as_of, daily=daily, verdicts=verdicts)  # type: ignore[assignment]
     judged = sorted((v for v in verdicts if v.authenticity is not None), key=lambda v: (v.authenticity, v.account_id))
     if not judged:
         return {"growth_authenticity": None, "growth_flags": [INSUFFICIENT], "growth_evidence": [],

@@ -49,8 +49,12 @@ def compute_features(
     features.update(sponsored_features(data.posts, analyses, as_of))
     features.update(overseas_living_features(data.snapshots, as_of))
     features.update(press_features(data.press, as_of))
-    history = data.follower_history if data.follower_history is not None else follower_counts_of(data.snapshots)
-    features.update(authenticity_features(history, data.accounts, data.posts, as_of))
+    if data.follower_daily is not None:
+        features.update(authenticity_features((), data.accounts, data.posts, as_of, daily=data.follower_daily,
+                                              verdicts=data.growth_verdicts))
+    else:
+        history = data.follower_history if data.follower_history is not None else follower_counts_of(data.snapshots)
+        features.update(authenticity_features(history, data.accounts, data.posts, as_of))
     # Cohort-relative: filled by enrichment.indices.earliness once all candidates are known.
     features.update({"earliness_first_share": None, "earliness_lead_days": None, "earliness_brands_compared": None})
     # Set by enrichment.stage from the database (did the rows read include the demo's invented

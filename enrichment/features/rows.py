@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from records import PLATFORMS as PLATFORM_TABLE
 
@@ -50,6 +50,15 @@ class FollowerCount(NamedTuple):
     captured_at: datetime
     followers: int
     rounded: bool = False  # rounded display text (1.2万) or a lower bound (10万+)
+
+
+class DailyFollowers(NamedTuple):
+    """One account's daily follower series as the suspicious-growth detector reads it: the UTC
+    days (``date.toordinal()``, ascending) with an exact count, and each day's last count
+    (numpy int64 arrays: a full enrich judges months of days for every account)."""
+
+    days: Any
+    followers: Any
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,12 @@ class CandidateInput:
     #: Every follower count of the accounts over the detection window (``authenticity.DETECTION_DAYS``
     #: before as_of), for the suspicious-growth detector; None when not loaded: it then reads ``snapshots``.
     follower_history: list[FollowerCount] | None = None
+    #: The same counts already reduced to each account's daily series (what the enrichment stage
+    #: loads: ``authenticity.daily_series``); when set, ``follower_history`` is not read.
+    follower_daily: dict[int, DailyFollowers] | None = None
+    #: The detector's verdicts on these series, when already made for many candidates at once
+    #: (``authenticity.assess_many``, account id -> verdict): then not made again.
+    growth_verdicts: dict[int, Any] | None = None
 
 
 # --------------------------------------------------------------------------- rules shared by the families
