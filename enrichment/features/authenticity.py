@@ -308,6 +308,10 @@ def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: 
     return AccountVerdict(account_id, platform, len(days), round(authenticity, 2), findings)
 
 
+#: Accounts judged together at most (a batch's sliding windows take ~40 KB an account).
+BATCH = 512
+
+
 def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[PostRow]]],
                 as_of: datetime) -> dict[int, AccountVerdict]:
     """:func:`assess_daily` of many accounts (account id, platform, daily series, posts), the
@@ -327,7 +331,9 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
         else:
             verdicts[account_id] = assess_daily(account_id, platform, accounts[position][2], posts, as_of)
     n = REGULAR_MIN_DAYS
-    for length, positions in groups.items():
+    batches = [(length, positions[start:start + BATCH]) for length, positions in groups.items()
+               for start in range(0, len(positions), BATCH)]
+    for length, positions in batches:
         followers = np.stack([accounts[p][2].followers for p in positions])
         deltas = followers[:, 1:] - followers[:, :-1]
         ordered = np.sort(followers, axis=1)
@@ -442,7 +448,9 @@ class _Baselines:
             local = np.repeat(usual[:, None], length, axis=1)
         else:  # near either end the window keeps its width, shifted inside the series
             # (the middle of each sorted window: np.median of an odd number of values)
-            medians = np.sort(np.lib.stride_tricks.sliding_window_view(rates, width, axis=1), axis=2)[:, :, LOCAL_DAYS]
+            # (partitioned, not sorted: the middle lands where sorting puts it)
+            medians = np.partition(np.lib.stride_tricks.sliding_window_view(rates, width, axis=1), LOCAL_DAYS,
+                                   axis=2)[:, :, LOCAL_DAYS]
             local = medians[:, np.clip(np.arange(length) - LOCAL_DAYS, 0, medians.shape[1] - 1)]
         residual = rates - local
         middle = _row_medians(np.sort(residual, axis=1))
