@@ -154,24 +154,37 @@ def posts_with_counts(
 ) -> tuple[dict[int, int], list[PostPoint]]:
     """The newest post-snapshot id of each of these accounts (of candidates), and every post
     of them with the counts of its newest snapshot at or before ``as_of``."""
-    newest = select(PostSnapshot.post_id, func.max(PostSnapshot.id).label("id")).where(PostSnapshot.captured_at <= as_of) \
-        .group_by(PostSnapshot.post_id).subquery()
-    post_query = (
-        select(Post.account_id, Post.platform, Post.post_id, Post.url, Post.published_at, Post.first_seen_at, Post.title,
-               Post.text, PostSnapshot.likes, PostSnapshot.comments, PostSnapshot.shares, PostSnapshot.views)
-        .outerjoin(newest, newest.c.post_id == Post.id)
-        .outerjoin(PostSnapshot, PostSnapshot.id == newest.c.id)
-    )
-    mark_query = select(Post.account_id, func.max(PostSnapshot.id)).join(PostSnapshot, PostSnapshot.post_id == Post.id) \
-        .group_by(Post.account_id)
+    def queries(accounts: Sequence[int] | None) -> tuple[Any, Any]:
+        # The newest snapshot of each post, grouped over these accounts' posts only (grouped over
+        # every post, the subquery cost each slice of accounts as much as the whole table).
+        newest = select(PostSnapshot.post_id, func.max(PostSnapshot.id).label("id")).where(PostSnapshot.captured_at <= as_of)
+        if accounts is not None:
+            newest = newest.join(Post, Post.id == PostSnapshot.post_id).where(Post.account_id.in_(accounts))
+        newest = newest.group_by(PostSnapshot.post_id).subquery()
+        post_query = (
+            select(Post.account_id, Post.platform, Post.post_id, Post.url, Post.published_at, Post.first_seen_at,
+                   Post.title, Post.text, PostSnapshot.likes, PostSnapshot.comments, PostSnapshot.shares,
+                   PostSnapshot.views)
+            .outerjoin(newest, newest.c.post_id == Post.id)
+            .outerjoin(PostSnapshot, PostSnapshot.id == newest.c.id)
+        )
+        mark_query = select(Post.account_id, func.max(PostSnapshot.id)).join(PostSnapshot, PostSnapshot.post_id == Post.id) \
+            .group_by(Post.account_id)
+        if accounts is not None:
+            post_query = post_query.where(Post.account_id.in_(accounts))
+            mark_query = mark_query.where(Post.account_id.in_(accounts))
+        return post_query, mark_query
+
     post_rows, mark_rows = [], []
     if _every_candidate_account(session, account_ids):
+        post_query, mark_query = queries(None)
         post_rows = session.execute(post_query).all()
         mark_rows = session.execute(mark_query).all()
     else:
         for chunk in _chunks(list(account_ids)):
-            post_rows.extend(session.execute(post_query.where(Post.account_id.in_(chunk))).all())
-            mark_rows.extend(session.execute(mark_query.where(Post.account_id.in_(chunk))).all())
+            post_query, mark_query = queries(chunk)
+            post_rows.extend(session.execute(post_query).all())
+            mark_rows.extend(session.execute(mark_query).all())
     wanted = set(account_ids)  # the unfiltered queries also read accounts nobody owns
     newest_ids = {account_id: max_id for account_id, max_id in mark_rows if max_id is not None and account_id in wanted}
     return newest_ids, [PostPoint(*row) for row in post_rows if row[0] in wanted]
