@@ -342,3 +342,34 @@ def test_follower_count_columns_make_the_daily_series_the_counts_make(database_u
     daily = daily_series(columns.account_id, columns.day, columns.followers, columns.rounded)
     assert authenticity_features((), platforms, [], AS_OF, daily=daily) == authenticity_features(rows, platforms, [], AS_OF)
     assert "spike" in authenticity_features((), platforms, [], AS_OF, daily=daily)["growth_flags"]
+
+
+def test_follower_count_columns_days_without_unixepoch(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before SQLite 3.38 (no unixepoch()) the day comes from julianday(): the same days,
+    around midnight too."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's day expressions")
+    import storage.feature_inputs as feature_inputs
+    from storage.db import session_scope
+    from storage.models import Account, Candidate, ProfileSnapshot
+
+    times = [datetime(2026, 10, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc),
+             datetime(2000, 2, 29, 12, tzinfo=timezone.utc), datetime(2026, 11, 1, 11, 59, tzinfo=timezone.utc)]
+    with session_scope(database_url) as session:
+        candidate = Candidate(display_name="Midnight")
+        session.add(candidate)
+        session.flush()
+        account = Account(candidate_id=candidate.id, platform="weibo", handle="midnight")
+        session.add(account)
+        session.flush()
+        for i, when in enumerate(times):
+            session.add(ProfileSnapshot(account_id=account.id, captured_at=when, followers=i, source_url="https://example.test",
+                                        parser="test", parser_version="1", payload_sha256=str(i)))
+        session.flush()
+        window = (datetime(1999, 1, 1, tzinfo=timezone.utc), AS_OF)
+        new = feature_inputs.follower_count_columns(session, [account.id], *window)
+        monkeypatch.setattr(feature_inputs.sqlite3, "sqlite_version_info", (3, 37, 2))
+        old = feature_inputs.follower_count_columns(session, [account.id], *window)
+    expected = sorted((when, i) for i, when in enumerate(times))
+    assert new.day.tolist() == old.day.tolist() == [when.date().toordinal() for when, _ in expected]
+    assert new.followers.tolist() == [i for _, i in expected]
