@@ -636,6 +636,8 @@ def _regular_in_run(timeline: _Timeline, first: int, stop: int, usual: float, ow
 def _growth_without_engagement(days: np.ndarray, followers: np.ndarray, posts: Sequence[PostRow],
                                as_of: datetime) -> Finding | None:
     """Followers up by half or more between the window's halves, engagement per post not up."""
+    if len(posts) < 2 * ENGAGEMENT_MIN_POSTS:
+        return None  # fewer than ENGAGEMENT_MIN_POSTS in a half, whichever they are
     first, last = int(days[0]), int(days[-1])
     middle = first + (last - first) // 2  # (the day of first + (last - first) / 2)
     late_count = int(np.count_nonzero(days > middle))
