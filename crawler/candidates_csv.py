@@ -88,21 +88,30 @@ def parse_accounts(values: dict[str, list[str] | str | None]) -> list[AccountRef
 
     Raises ValueError naming the platform and the input when one does not parse.
     """
-    refs = []
+    refs: list[AccountRef] = []
     for platform, raw in values.items():
         if not raw:
             continue
         items = raw if isinstance(raw, list) else [raw]
         for text in items:
-            for part in str(text).replace("|", ";").split(";"):
-                part = unicodedata.normalize("NFKC", part).strip()
-                if not part:
-                    continue
-                try:
-                    refs.append(_normalizer(platform)(part))
-                except ValueError as exc:
-                    raise ValueError(f"{platform} account {part!r}: {exc}") from None
+            _add_accounts(refs, platform, str(text))
     return refs
+
+
+def _add_accounts(refs: list[AccountRef], platform: str, text: str) -> None:
+    """The accounts of one cell (``;``/``|`` separate several) added to ``refs``: ValueError
+    naming the platform and the input when one does not parse; UnknownPlatform."""
+    for part in text.replace("|", ";").split(";"):
+        part = _nfkc("NFKC", part).strip()
+        if not part:
+            continue
+        try:
+            refs.append(_normalizer(platform)(part))
+        except ValueError as exc:
+            raise ValueError(f"{platform} account {part!r}: {exc}") from None
+
+
+_nfkc = unicodedata.normalize
 
 
 def csv_records(text: str) -> Iterator[tuple[int, list[str] | str]]:
@@ -176,11 +185,8 @@ def import_rows(text: str, database_url: str | None, *, allow_same_name: bool = 
     unknown = [h for h in columns if h not in {*NAME_COLUMNS, "aliases", "notes", *PLATFORMS}]
     if unknown:
         report.warnings.append(f"ignoring unknown column(s) {unknown}; platforms are {list(PLATFORMS)}")
-    platform_columns = [p for p in PLATFORMS if p in columns]
-
-    def cell(row: list[str], column: str) -> str:
-        index = columns.get(column)
-        return row[index] if index is not None and index < len(row) else ""
+    platform_cells = [(p, columns[p]) for p in PLATFORMS if p in columns]
+    aliases_col, notes_col = columns.get("aliases"), columns.get("notes")
 
     def entries() -> Iterator[NewCandidate]:
         for number, row in records:
@@ -196,9 +202,14 @@ def import_rows(text: str, database_url: str | None, *, allow_same_name: bool = 
             if not text.strip():
                 report.errors.append((number, "missing name"))
                 continue
-            aliases = [a for a in cell(row, "aliases").replace(";", "|").split("|") if a.strip()]
+            width = len(row)
+            aliases = ([a for a in row[aliases_col].replace(";", "|").split("|") if a.strip()]
+                       if aliases_col is not None and aliases_col < width else [])
+            refs: list[AccountRef] = []
             try:
-                refs = parse_accounts({p: cell(row, p) for p in platform_columns})
+                for platform, index in platform_cells:
+                    if index < width and row[index]:
+                        _add_accounts(refs, platform, row[index])
             except (ValueError, UnknownPlatform) as exc:  # UnknownPlatform: a column of a platform not implemented yet
                 message = str(exc)
                 try:  # the name's own error first: it is what a person reads the row by
@@ -208,7 +219,8 @@ def import_rows(text: str, database_url: str | None, *, allow_same_name: bool = 
                 report.errors.append((number, message))
                 continue
             # The name is checked by storage (storage.names, before anything else of the row).
-            yield NewCandidate(number, text, aliases, cell(row, "notes") or None, refs)
+            notes = row[notes_col] if notes_col is not None and notes_col < width else ""
+            yield NewCandidate(number, text, aliases, notes or None, refs)
 
     for result in import_candidates(database_url, entries(), allow_same_name=allow_same_name, batch=batch or IMPORT_BATCH):
         if isinstance(result, Registered):

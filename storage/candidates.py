@@ -6,20 +6,25 @@ seen in an ad-hoc crawl is stored unowned and adopted when someone registers it.
 
 from __future__ import annotations
 
+import gc
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _encode_text
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import ARRAY, Integer, String, bindparam, func, literal_column, true, update
+from sqlalchemy import Connection, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from records import AccountRef, profile_url
-from storage.db import session_scope
+from storage.db import ensure_schema, get_engine, session_scope
 from storage.models import Account, Candidate, ProfileSnapshot, utcnow
 from storage.names import alias_search_keys, clean_aliases, clean_name, clean_notes, clean_search, search_key
 
@@ -371,6 +376,8 @@ def active_candidate_ids(session: Session) -> list[int]:
 
 #: Rows registered per transaction by :func:`import_candidates`.
 IMPORT_BATCH = 1000
+#: How many batches :func:`import_candidates` reads and checks ahead of the one being stored.
+READ_AHEAD = 2
 
 
 @dataclass
@@ -404,7 +411,8 @@ class Rejected:
 
 @dataclass
 class _Ready:
-    """A row whose name, aliases and notes passed, with its search keys."""
+    """A row whose name, aliases and notes passed, with its search keys and the values stored
+    for it (made while the rows are read, before the database is asked anything)."""
 
     entry: NewCandidate
     name: str
@@ -413,6 +421,20 @@ class _Ready:
     refs: list[AccountRef]
     keys: set[tuple[str, str, str]]
     name_key: str
+    stored: Any  # the candidate's values as the batch's write takes them (_Writer.row)
+    accounts: list[Any]  # each ref's account as the batch's write takes it (_Writer.account)
+
+
+@dataclass
+class _Batch:
+    """Rows to register in one transaction, and what to look up for them: the accounts by
+    [platform, id], the handles (lower-cased) and, unless namesakes are allowed, the names' keys."""
+
+    rows: list[_Ready]
+    keys: set[tuple[str, str, str]]  # every key of its rows' accounts (and names)
+    ids: list[list[str]]
+    handles: list[str]
+    names: list[str]
 
 
 def _account_keys(ref: AccountRef) -> set[tuple[str, str, str]]:
@@ -436,22 +458,75 @@ def import_candidates(
     :func:`register_candidate` would say for it alone: registered, or rejected with the same
     message (a name, alias or notes storage/names.py refuses; an account someone has - a
     candidate of an earlier row included; a name another candidate has, unless
-    ``allow_same_name``; what the database refused). Results come batch by batch, in row order.
+    ``allow_same_name``; what the database refused). Results come batch by batch, in row order
+    within a batch (rows refused by storage/names.py before the batch's).
 
-    Per batch: one query for the accounts and one for the names its rows name, one multi-row
-    insert of the candidates, one of their new accounts, one update of the unowned accounts
-    they adopt. A row conflicting with an earlier row of the batch (the same account, the same
-    name) starts a new batch, so it is checked against that row once stored. When the database
-    refuses a batch (a value it cannot store, a trigger, another writer's account), the batch
-    is rolled back to its savepoint and registered row by row, each row in a savepoint of its
-    own: a refused row costs only itself."""
+    Per batch: one query for the accounts and one for the names its rows name, then one write
+    (PostgreSQL: a single statement inserting the candidates, under ids taken from their
+    sequence, their new accounts and adopting the unowned accounts they name; SQLite: the
+    candidates, the accounts, the adoptions, each one executemany). A row conflicting with an
+    earlier row of the batch (the same account, the same name) starts a new batch, so it is
+    checked against that row once stored. When the database refuses a batch (a value it
+    cannot store, a trigger, another writer's account), the batch is rolled back and registered
+    row by row, each row in a savepoint of its own: a refused row costs only itself.
+
+    The rows are read, checked and turned into the values stored (``entries``, storage.names,
+    the batches' bounds: nothing that asks the database) in a thread of their own,
+    :data:`READ_AHEAD` batches ahead of the one being stored, so that reading the next batch
+    overlaps the database's work on this one (SQLite's and the PostgreSQL server's work, and
+    waiting for them, leave Python's interpreter free). The batches and the results are the
+    same, in the same order, as when read in turn. One connection serves the whole import, and
+    Python's cycle collector pauses while it runs (:func:`_collector_paused`)."""
+    ensure_schema(database_url)
+    engine = get_engine(database_url)
+    writer = _Writer(engine.dialect)
+    with _collector_paused(), engine.connect() as connection:
+        for rejected, ready in _ahead(_batches(entries, allow_same_name, batch, writer)):
+            yield from rejected
+            if ready is not None:
+                yield from _import_batch(database_url, connection, writer, ready, allow_same_name)
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # imports running with the collector paused
+_resume = False  # whether the collector was on when the first of them paused it
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an import runs, and on again after the last running
+    import (if it was on before the first). An import's objects hold no reference cycles -
+    reference counting frees them - but the batches in flight are some 100,000 objects, which
+    each of the collector's passes over the oldest objects (every few tens of thousands of
+    objects that live through a batch) walks: a quarter of the import's CPU time."""
+    global _pauses, _resume
+    with _pause_lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
+
+
+def _batches(entries: Iterable[NewCandidate], allow_same_name: bool, batch: int,
+             writer: _Writer) -> Iterator[tuple[list[Rejected], _Batch | None]]:
+    """The rows checked and cut into batches: (the rows refused since the last batch, the
+    batch), a batch ending at ``batch`` rows or before a row that conflicts with one of it."""
     pending: list[_Ready] = []
+    refused_rows: list[Rejected] = []
     taken: set[tuple[str, str, str]] = set()
+    aliases_json = writer.aliases_json
     for entry in entries:
         try:
             name, aliases, notes = clean_name(entry.display_name), clean_aliases(list(entry.aliases)), clean_notes(entry.notes)
         except ValueError as exc:  # InvalidName
-            yield Rejected(entry.row, str(exc))
+            refused_rows.append(Rejected(entry.row, str(exc)))
             continue
         refs: list[AccountRef] = []
         keys: set[tuple[str, str, str]] = set()
@@ -461,60 +536,128 @@ def import_candidates(
                 continue  # the same account twice in one row: one account
             refs.append(ref)
             keys |= ref_keys
-        ready = _Ready(entry, name, aliases, notes, refs, keys, search_key(name))
-        conflicts = keys | ({("", "name", ready.name_key)} if not allow_same_name else set())
+        name_key = search_key(name)
+        conflicts = keys | ({("", "name", name_key)} if not allow_same_name else set())
         if pending and (conflicts & taken or len(pending) >= batch):
-            yield from _import_batch(database_url, pending, allow_same_name)
-            pending, taken = [], set()
-        pending.append(ready)
+            yield refused_rows, _batch_of(pending, taken)
+            pending, refused_rows, taken = [], [], set()
+        number = entry.row
+        pending.append(_Ready(entry, name, aliases, notes, refs, keys, name_key,
+                              writer.row(number, name, aliases_json(aliases), notes, name_key, alias_search_keys(aliases)),
+                              [writer.account(number, ref.platform, ref.handle, ref.platform_user_id, profile_url(ref))
+                               for ref in refs]))
         taken |= conflicts
-    if pending:
-        yield from _import_batch(database_url, pending, allow_same_name)
+    if pending or refused_rows:
+        yield refused_rows, _batch_of(pending, taken) if pending else None
 
 
-def _import_batch(database_url: str | None, rows: list[_Ready], allow_same_name: bool) -> list[Registered | Rejected]:
+def _batch_of(rows: list[_Ready], taken: set[tuple[str, str, str]]) -> _Batch:
+    ids, handles, names = [], set(), []
+    for platform, kind, value in taken:
+        if kind == "id":
+            ids.append([platform, value])
+        elif kind == "handle":
+            handles.add(value)
+        else:
+            names.append(value)
+    return _Batch(rows, taken, sorted(ids), sorted(handles), sorted(names))
+
+
+def _ahead(items: Iterable[Any], depth: int = READ_AHEAD) -> Iterator[Any]:
+    """``items`` as they are, made in a thread of their own at most ``depth`` ahead of the
+    caller. An exception in the thread is raised here, after the items made before it; when
+    the caller stops early (an exception, a generator closed), the thread stops at its next item."""
+    made: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(kind: str, value: Any) -> None:
+        while not stop.is_set():
+            try:
+                made.put((kind, value), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def make() -> None:
+        try:
+            for item in items:
+                hand_over("item", item)
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            hand_over("error", exc)
+        else:
+            hand_over("done", None)
+
+    thread = threading.Thread(target=make, name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = made.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _AccountRow(NamedTuple):
+    id: int
+    candidate_id: int | None
+    platform: str
+    handle: str | None
+    platform_user_id: str | None
+    profile_url: str | None
+
+
+def _import_batch(database_url: str | None, connection: Connection, writer: _Writer, batch: _Batch,
+                  allow_same_name: bool) -> list[Registered | Rejected]:
+    """One batch in one transaction of ``connection``; a batch the database refuses is rolled
+    back and registered row by row (:func:`_register_one`)."""
     results: dict[int, Registered | Rejected] = {}
-    with session_scope(database_url) as session:
-        found = _accounts_named(session, [ref for ready in rows for ref in ready.refs])
-        owner_ids = sorted({row.candidate_id for row in found.values() if row.candidate_id is not None})
-        owners: dict[int, str] = {}
-        owners: dict[int, str] = dict(_rows_where_one_of(session, select(Candidate.id, Candidate.display_name),  # type: ignore[arg-type]
-                                                         Candidate.id, owner_ids, Integer))
-        namesakes: dict[str, list[Candidate]] = {}
-        if not allow_same_name:
-            unmerged = select(Candidate.id).where(Candidate.merged_into_id.is_(None))  # type: ignore[union-attr]
-            same = sorted(row[0] for row in _rows_where_one_of(session, unmerged, Candidate.name_key,
-                                                               sorted({ready.name_key for ready in rows})))
-            for start in range(0, len(same), 900):
-                for candidate in session.exec(select(Candidate).where(Candidate.id.in_(same[start:start + 900]))  # type: ignore[union-attr]
-                                              .order_by(Candidate.id)).all():
-                    namesakes.setdefault(candidate.name_key, []).append(candidate)
-        accepted: list[tuple[_Ready, list[tuple[AccountRef, Any]]]] = []
-        for ready in rows:
-            matched = []
-            problem = None
-            for ref in ready.refs:
-                existing = _match(found, ref)
-                if existing is not None and existing.candidate_id is not None:
-                    problem = duplicate_account_message(ref, existing.candidate_id, owners.get(existing.candidate_id))
-                    break
-                matched.append((ref, existing))
-            if problem is None and not allow_same_name and ready.name_key in namesakes:
-                problem = str(DuplicateName(ready.name, namesakes[ready.name_key]))
-            if problem is not None:
-                results[ready.entry.row] = Rejected(ready.entry.row, problem)
-            else:
-                accepted.append((ready, matched))
+    accepted: list[tuple[_Ready, list[_AccountRow | None] | None]] = []  # None: every account new
+    refused_batch = False
+    with connection.begin() as transaction:
+        found = _accounts_named(connection, writer, batch)
+        namesakes = {} if allow_same_name else _namesakes(connection, writer, batch.names)
+        if not found and not namesakes:
+            accepted = [(ready, None) for ready in batch.rows]
+        else:
+            owner_ids = sorted({row.candidate_id for row in found.values() if row.candidate_id is not None})
+            owners = _names_of(connection, owner_ids)
+            for ready in batch.rows:
+                matched: list[_AccountRow | None] = []
+                problem = None
+                for ref in ready.refs:
+                    existing = _match(found, ref)
+                    if existing is not None and existing.candidate_id is not None:
+                        problem = duplicate_account_message(ref, existing.candidate_id, owners.get(existing.candidate_id))
+                        break
+                    matched.append(existing)
+                if problem is None and ready.name_key in namesakes:
+                    problem = str(DuplicateName(ready.name, namesakes[ready.name_key]))
+                if problem is not None:
+                    results[ready.entry.row] = Rejected(ready.entry.row, problem)
+                else:
+                    accepted.append((ready, matched if any(m is not None for m in matched) else None))
         if accepted:
             try:
-                with session.begin_nested():
-                    for (ready, _), candidate_id in zip(accepted, _insert_batch(session, accepted)):
-                        results[ready.entry.row] = Registered(ready.entry.row, candidate_id, ready.name)
+                ids = writer.write(connection, accepted)
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise
-                for ready, _ in accepted:
-                    results[ready.entry.row] = _register_one(session, ready, allow_same_name)
+                transaction.rollback()
+                refused_batch = True
+            else:
+                for (ready, _), candidate_id in zip(accepted, ids):
+                    results[ready.entry.row] = Registered(ready.entry.row, candidate_id, ready.name)
+    if refused_batch:
+        with session_scope(database_url) as session:
+            for ready, _ in accepted:
+                results[ready.entry.row] = _register_one(session, ready, allow_same_name)
     return [results[row] for row in sorted(results)]
 
 
@@ -531,67 +674,77 @@ def _register_one(session: Session, ready: _Ready, allow_same_name: bool) -> Reg
         return Rejected(ready.entry.row, str(exc))
 
 
-class _AccountRow(NamedTuple):
-    id: int
-    candidate_id: int | None
-    platform: str
-    handle: str | None
-    platform_user_id: str | None
-    profile_url: str | None
+#: The columns an account lookup reads (an _AccountRow).
+_ACCOUNT_COLUMNS = "a.id, a.candidate_id, a.platform, a.handle, a.platform_user_id, a.profile_url"
 
 
-def _accounts_named(session: Session, refs: list[AccountRef]) -> dict[tuple[str, str, str], _AccountRow]:
-    """The stored accounts these refs name, by each of their keys (:func:`_account_keys`):
-    per platform, one query for the ids and one for the lower-cased handles
-    (:func:`_rows_where_one_of`), each an index seek per value."""
-    by_platform: dict[str, tuple[set[str], set[str]]] = {}
-    for ref in refs:
-        ids, handles = by_platform.setdefault(ref.platform, (set(), set()))
-        if ref.platform_user_id:
-            ids.add(ref.platform_user_id)
-        if ref.handle:
-            handles.add(ref.handle.lower())
+def _accounts_named(connection: Connection, writer: _Writer, batch: _Batch) -> dict[tuple[str, str, str], _AccountRow]:
+    """The stored accounts the batch's rows name, by each of their keys (:func:`_account_keys`),
+    each an index seek: by id through the unique (platform, platform_user_id) index, by handle
+    through ``lower(handle)``'s index, the platform checked on the rows found (find_account says
+    why). The values are one JSON parameter per kind: on PostgreSQL each looked up in a LATERAL
+    subquery (a plain ``IN``/``= ANY`` list is planned from statistics that lag far behind a table
+    an import is filling - the server scanned the whole table per batch - and a lookup per value
+    cannot be a scan); on SQLite json_each's values, CROSS JOIN keeping them the outer loop."""
+    if not batch.ids and not batch.handles:
+        return {}
+    dumps = json.dumps
+    if writer.postgres:
+        by_id = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_to_recordset(%s::JSON) AS w(p TEXT, v TEXT) JOIN LATERAL "
+                 "(SELECT * FROM account WHERE account.platform = w.p AND account.platform_user_id = w.v "
+                 "OFFSET 0) AS a ON true")
+        by_handle = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_array_elements_text(%s::JSON) AS w(v) JOIN LATERAL "
+                     "(SELECT * FROM account WHERE lower(account.handle) = w.v OFFSET 0) AS a ON true")
+    else:
+        by_id = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_each(?) AS w CROSS JOIN account AS a "
+                 "WHERE a.platform = json_extract(w.value, '$[0]') AND a.platform_user_id = json_extract(w.value, '$[1]')")
+        by_handle = f"SELECT {_ACCOUNT_COLUMNS} FROM json_each(?) AS w CROSS JOIN account AS a WHERE lower(a.handle) = w.value"
+    rows: list[Any] = []
+    if batch.ids:
+        ids = [{"p": platform, "v": value} for platform, value in batch.ids] if writer.postgres else batch.ids
+        rows.extend(connection.exec_driver_sql(by_id, (dumps(ids),)).all())
+    if batch.handles:
+        rows.extend(connection.exec_driver_sql(by_handle, (dumps(batch.handles),)).all())
     found: dict[tuple[str, str, str], _AccountRow] = {}
-    columns = (Account.id, Account.candidate_id, Account.platform, Account.handle, Account.platform_user_id, Account.profile_url)
-    for platform, (ids, handles) in by_platform.items():
-        # By id: the unique (platform, platform_user_id) index (no ORDER BY, which SQLite would
-        # rather take from the platform's index in id order: a scan of the platform's accounts).
-        # By handle: lower(handle)'s index, the platform checked below (find_account says why).
-        queries = [(select(*columns).where(Account.platform == platform), Account.platform_user_id, sorted(ids)),
-                   (select(*columns).order_by(Account.id), func.lower(Account.handle), sorted(handles))]
-        for query, column, values in queries:
-            for row in _rows_where_one_of(session, query, column, values):
-                    account = _AccountRow(*row)
-                    if account.platform != platform:
-                        continue
-                    for key in _account_keys(AccountRef(platform=account.platform, handle=account.handle,
-                                                        platform_user_id=account.platform_user_id)):
-                        found.setdefault(key, account)
+    for row in sorted(rows, key=itemgetter(0)):  # by id: the oldest account first
+        account = _AccountRow(*row)
+        for key in _account_keys(AccountRef(platform=account.platform, handle=account.handle,
+                                            platform_user_id=account.platform_user_id)):
+            if key in batch.keys:  # (a handle found on another platform is not the account asked for)
+                found.setdefault(key, account)
     return found
 
 
-def _rows_where_one_of(session: Session, query: Any, column: Any, values: list[Any], item_type: Any = String) -> list[Any]:
-    """The rows of ``query`` whose ``column`` is one of ``values``, each value an index seek.
+def _namesakes(connection: Connection, writer: _Writer, keys: list[str]) -> dict[str, list[Candidate]]:
+    """The unmerged candidates (oldest first) with each of these name keys, for the keys some have."""
+    if not keys:
+        return {}
+    if writer.postgres:
+        statement = ("SELECT c.id FROM json_array_elements_text(%s::JSON) AS w(v) JOIN LATERAL "
+                     "(SELECT id FROM candidate WHERE candidate.name_key = w.v AND candidate.merged_into_id IS NULL "
+                     "OFFSET 0) AS c ON true")
+    else:
+        statement = ("SELECT c.id FROM json_each(?) AS w CROSS JOIN candidate AS c "
+                     "WHERE c.name_key = w.value AND c.merged_into_id IS NULL")
+    same = sorted(row[0] for row in connection.exec_driver_sql(statement, (json.dumps(keys),)))
+    namesakes: dict[str, list[Candidate]] = {}
+    if same:
+        with Session(bind=connection) as session:
+            for start in range(0, len(same), 900):
+                for candidate in session.exec(select(Candidate).where(Candidate.id.in_(same[start:start + 900]))  # type: ignore[union-attr]
+                                              .order_by(Candidate.id)).all():
+                    namesakes.setdefault(candidate.name_key, []).append(candidate)
+    return namesakes
 
-    On PostgreSQL the values are one array parameter, and each is looked up in a LATERAL
-    subquery: ``FROM unnest(:values) JOIN LATERAL (query WHERE column = value OFFSET 0)``. A plain
-    ``IN``/``= ANY`` list is planned from statistics that lag far behind a table an import is
-    filling (thousands of rows analysed, hundreds of thousands there), so the server scanned
-    the whole table for every batch; a lookup per value cannot be a scan. (And an IN list of
-    thousands of placeholders is reparsed by psycopg on every call.) Elsewhere: IN lists of
-    900 (SQLite's parameter limit is 999 in older builds), rows in ``query``'s order per list."""
-    if not values:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        wanted = func.unnest(bindparam(None, list(values), type_=ARRAY(item_type))).table_valued("value").render_derived(name="wanted")
-        # OFFSET 0 keeps the subquery a subquery: flattened, it is a join the planner hashes
-        # over a scan of the table (what the statistics of a table being filled suggest).
-        found = query.where(column == wanted.c.value).offset(literal_column("0")).lateral("found")
-        return list(session.execute(select(*found.c).select_from(wanted).join(found, true())).all())
-    rows: list[Any] = []
-    for start in range(0, len(values), 900):
-        rows.extend(session.execute(query.where(column.in_(values[start:start + 900]))).all())
-    return rows
+
+def _names_of(connection: Connection, candidate_ids: list[int]) -> dict[int, str]:
+    """The display names of these candidates (the owners of accounts a batch names)."""
+    names: dict[int, str] = {}
+    candidates = Candidate.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(candidate_ids), 900):
+        names.update(connection.execute(select(candidates.c.id, candidates.c.display_name)
+                                        .where(candidates.c.id.in_(candidate_ids[start:start + 900]))).all())
+    return names
 
 
 def _match(found: dict[tuple[str, str, str], _AccountRow], ref: AccountRef) -> _AccountRow | None:
@@ -603,111 +756,124 @@ def _match(found: dict[tuple[str, str, str], _AccountRow], ref: AccountRef) -> _
     return None
 
 
-def _insert_batch(session: Session, accepted: list[tuple[_Ready, list[tuple[AccountRef, Any]]]]) -> list[int]:
-    """Insert the accepted rows' candidates (ids in row order), their new accounts, and adopt
-    the unowned accounts they name."""
-    now = utcnow()
-    candidates = Candidate.__table__  # type: ignore[attr-defined]
-    to_json = _json_text(session)
-    # Each new id is matched to its row by the values stored, not by the order RETURNING gives
-    # them (which neither database promises). Rows with equal values are equal candidates: they
-    # take the ids in order.
-    keys = [(ready.name, alias_search_keys(ready.aliases), ready.notes) for ready, _ in accepted]
-    stored = [{"display_name": name, "aliases": to_json(ready.aliases), "notes": notes, "name_key": ready.name_key,
-               "alias_keys": alias_keys} for (name, alias_keys, notes), (ready, _) in zip(keys, accepted)]
-    returned: dict[tuple[str, str, str | None], list[int]] = {}
-    for row_id, name, alias_keys, notes in _insert_rows(session, candidates, stored,
-                                                        constants={"active": True, "created_at": now, "updated_at": now},
-                                                        returning=("id", "display_name", "alias_keys", "notes")):
-        returned.setdefault((name, alias_keys, notes), []).append(row_id)
-    rows_of: dict[tuple[str, str, str | None], list[int]] = {}  # the rows (indexes in accepted) of each key
-    for index, key in enumerate(keys):
-        rows_of.setdefault(key, []).append(index)
-    ordered = [0] * len(keys)
-    for key, indexes in rows_of.items():
-        found = sorted(returned[key])
-        if len(indexes) > 1 and len({tuple(accepted[index][0].aliases) for index in indexes}) > 1:
-            # Equal but for the case or form of an alias (only namesakes allowed in one batch): read them back.
-            aliases = dict(session.execute(select(candidates.c.id, candidates.c.aliases).where(candidates.c.id.in_(found))).all())
-            for index in indexes:
-                match = next(i for i in found if list(aliases[i] or []) == accepted[index][0].aliases)
-                found.remove(match)
-                ordered[index] = match
-        else:
-            for index, candidate_id in zip(indexes, found):
-                ordered[index] = candidate_id
-    new_accounts, adopted = [], []
-    for candidate_id, (_, matched) in zip(ordered, accepted):
-        for ref, existing in matched:
-            if existing is None:
-                new_accounts.append({"candidate_id": candidate_id, "platform": ref.platform, "handle": ref.handle,
-                                     "platform_user_id": ref.platform_user_id, "profile_url": profile_url(ref)})
-            else:
-                adopted.append({"account_id": existing.id, "owner": candidate_id,
-                                "url": existing.profile_url or profile_url(ref)})
-    if new_accounts:
-        _insert_rows(session, Account.__table__, new_accounts, constants={"created_at": now})  # type: ignore[attr-defined]
-    if adopted:
-        accounts = Account.__table__  # type: ignore[attr-defined]
-        session.execute(update(accounts).where(accounts.c.id == bindparam("account_id"))
-                        .values(candidate_id=bindparam("owner"), profile_url=bindparam("url")), adopted)
-    return ordered
+class _Writer:
+    """A batch's write on one database: the values of a row and of its accounts, made while
+    reading (:meth:`row`, :meth:`account`), and the statements storing the accepted rows of a
+    batch (:meth:`write`). SQLAlchemy's per-row, per-column bind processing and a statement per
+    row would be most of the cost of 400,000 accounts, so the statements go straight to the
+    driver with values that need no conversion (texts, integers, NULLs; JSON as its text, made
+    by the engine's serializer)."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self.postgres = dialect.name == "postgresql"
+        serializer = getattr(dialect, "_json_serializer", None)
+        self.aliases_json: Callable[[list[str]], str] = serializer or _json_list
+        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self._sequence: str | None = None
+
+    def row(self, number: int, name: str, aliases_json: str, notes: str | None, name_key: str, alias_keys: str) -> Any:
+        """The candidate's values: PostgreSQL, an object for json_to_recordset (its fields are
+        named in :meth:`_write_postgres`); SQLite, the values of the INSERT."""
+        if self.postgres:
+            return {"w": number, "d": name, "a": aliases_json, "o": notes, "k": name_key, "l": alias_keys}
+        return (name, aliases_json, notes, name_key, alias_keys)
+
+    def account(self, number: int, platform: str, handle: str | None, user_id: str | None, url: str | None) -> Any:
+        """A new account of the candidate of row ``number`` (PostgreSQL: an object; SQLite: values)."""
+        if self.postgres:
+            return {"w": number, "p": platform, "h": handle, "i": user_id, "u": url}
+        return (platform, handle, user_id, url)
+
+    def _url(self, account: Any) -> str | None:
+        return account["u"] if self.postgres else account[3]  # type: ignore[no-any-return]
+
+    def write(self, connection: Connection, accepted: list[tuple[_Ready, list[_AccountRow | None] | None]]) -> list[int]:
+        """Store the accepted rows (a matched account - unowned, or the row would have been
+        refused - is adopted, the others created); their candidates' ids, in row order."""
+        now = utcnow()
+        new: list[tuple[int, Any]] = []  # (index in accepted, account)
+        adopted: list[tuple[int, int, str | None]] = []  # (index in accepted, account id, profile URL)
+        for index, (ready, matched) in enumerate(accepted):
+            if matched is None:
+                new.extend((index, account) for account in ready.accounts)
+                continue
+            for account, existing in zip(ready.accounts, matched):
+                if existing is None:
+                    new.append((index, account))
+                else:
+                    adopted.append((index, existing.id, existing.profile_url or self._url(account)))
+        if self.postgres:
+            return self._write_postgres(connection, accepted, [account for _, account in new], adopted, now)
+        return self._write_sqlite(connection, accepted, new, adopted, now)
+
+    def _sql_type(self, table: Any, name: str) -> str:
+        """A column's type without a length: the INSERT, not a cast, refuses a value too long."""
+        return re.sub(r"\(.*?\)", "", table.c[name].type.compile(dialect=self.dialect))
+
+    def _write_postgres(self, connection: Connection, accepted: list[tuple[_Ready, Any]], new: list[dict[str, Any]],
+                        adopted: list[tuple[int, int, str | None]], now: Any) -> list[int]:
+        """One statement: the rows, their new accounts and the adopted accounts as three JSON
+        parameters (psycopg's executemany sends a statement per row; a multi-row VALUES of
+        thousands of placeholders is reparsed every time; json.dumps is C), each row given the
+        next id of the candidates' sequence in a materialised CTE, which the candidates, the
+        accounts (by row number) and the adoptions are inserted and updated from; the ids come
+        back with each row's number."""
+        if self._sequence is None:
+            self._sequence = connection.exec_driver_sql("SELECT pg_get_serial_sequence('candidate', 'id')").scalar_one()
+        candidates, accounts = Candidate.__table__, Account.__table__  # type: ignore[attr-defined]
+        stamp = self._sql_type(candidates, "created_at")
+        # Rows: w row number, d display_name, a aliases (JSON text), o notes, k name_key,
+        # l alias_keys. Accounts: w the row, p platform, h handle, i platform_user_id, u profile_url.
+        statement = (
+            "WITH r AS MATERIALIZED (SELECT nextval(%s::regclass) AS id, x.* FROM json_to_recordset(%s::JSON) "
+            "AS x(w INTEGER, d TEXT, a TEXT, o TEXT, k TEXT, l TEXT)), "
+            "c AS (INSERT INTO candidate (id, display_name, aliases, notes, name_key, alias_keys, active, created_at, "
+            f"updated_at) SELECT r.id, r.d, r.a::JSON, r.o, r.k, r.l, %s::{self._sql_type(candidates, 'active')}, "
+            f"%s::{stamp}, %s::{stamp} FROM r), "
+            "a AS (INSERT INTO account (candidate_id, platform, handle, platform_user_id, profile_url, created_at) "
+            f"SELECT r.id, e.p, e.h, e.i, e.u, %s::{self._sql_type(accounts, 'created_at')} "
+            "FROM json_to_recordset(%s::JSON) AS e(w INTEGER, p TEXT, h TEXT, i TEXT, u TEXT) JOIN r ON r.w = e.w), "
+            "u AS (UPDATE account SET candidate_id = r.id, profile_url = e.u "
+            "FROM json_to_recordset(%s::JSON) AS e(w INTEGER, i INTEGER, u TEXT) JOIN r ON r.w = e.w "
+            "WHERE account.id = e.i) "
+            "SELECT r.w, r.id FROM r")
+        encode = self._encode
+        ids = dict(connection.exec_driver_sql(statement, (
+            self._sequence, encode([ready.stored for ready, _ in accepted]), True, now, now, now, encode(new),
+            encode([{"w": accepted[index][0].entry.row, "i": account_id, "u": url} for index, account_id, url in adopted]))).all())
+        return [ids[ready.entry.row] for ready, _ in accepted]
+
+    def _write_sqlite(self, connection: Connection, accepted: list[tuple[_Ready, Any]], new: list[tuple[int, Any]],
+                      adopted: list[tuple[int, int, str | None]], now: Any) -> list[int]:
+        """The first candidate inserted alone, taking the next id (this transaction holds the
+        database's write lock from then on, so the ids after it are free), the others under
+        the ids after it; then the new accounts and the adoptions, each one executemany."""
+        candidates, accounts = Candidate.__table__, Account.__table__  # type: ignore[attr-defined]
+        stamp = candidates.c.created_at.type._cached_bind_processor(self.dialect)
+        active = candidates.c.active.type._cached_bind_processor(self.dialect)
+        now_value = stamp(now) if stamp else now
+        fixed = (active(True) if active else True, now_value, now_value)
+        columns = "display_name, aliases, notes, name_key, alias_keys, active, created_at, updated_at"
+        first = connection.exec_driver_sql(f"INSERT INTO candidate ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                           accepted[0][0].stored + fixed).lastrowid
+        ids = list(range(first, first + len(accepted)))
+        if len(accepted) > 1:
+            connection.exec_driver_sql(f"INSERT INTO candidate (id, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       [(candidate_id, *ready.stored, *fixed)
+                                        for candidate_id, (ready, _) in zip(ids[1:], accepted[1:])])
+        account_stamp = accounts.c.created_at.type._cached_bind_processor(self.dialect)
+        account_now = account_stamp(now) if account_stamp else now
+        if new:
+            connection.exec_driver_sql("INSERT INTO account (candidate_id, platform, handle, platform_user_id, profile_url, "
+                                       "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                                       [(first + index, *account, account_now) for index, account in new])
+        if adopted:
+            connection.exec_driver_sql("UPDATE account SET candidate_id = ?, profile_url = ? WHERE id = ?",
+                                       [(first + index, url, account_id) for index, account_id, url in adopted])
+        return ids
 
 
-def _json_text(session: Session) -> Callable[[Any], str]:
-    """The JSON text SQLAlchemy would store for a JSON column on this session's database (the
-    engine's serializer, else json.dumps)."""
-    dialect = session.get_bind().dialect
-    return getattr(dialect, "_json_serializer", None) or json.dumps
-
-
-def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], constants: dict[str, Any],
-                 returning: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
-    """INSERT many rows whose values need no conversion (texts, integers, NULLs; JSON as its
-    text) plus ``constants`` (the same in every row, converted once by the column's type), and
-    the ``returning`` columns of the rows stored (in no promised order). SQLAlchemy's per-row,
-    per-column bind processing is most of the cost of inserting 400,000 accounts, so the
-    statement goes straight to the driver, and is one per batch rather than one per row:
-
-    - PostgreSQL: ``INSERT ... SELECT FROM json_to_recordset(%s)``, the rows as one JSON
-      parameter (psycopg's executemany sends a statement per row; a multi-row VALUES of
-      thousands of placeholders is reparsed by psycopg every time; arrays, one per column, are
-      dumped element by element in Python, json.dumps is C);
-    - SQLite: multi-row ``VALUES`` with RETURNING, 999 parameters a statement (the limit of
-      older builds), or the driver's executemany when nothing is returned."""
-    dialect = session.get_bind().dialect
-    quote = dialect.identifier_preparer.quote
-    columns, fixed_names = list(rows[0]), list(constants)
-    fixed = []
-    for name, value in constants.items():
-        processor = table.c[name].type._cached_bind_processor(dialect)
-        fixed.append(processor(value) if processor and dialect.name != "postgresql" else value)
-    names = ", ".join(quote(name) for name in [*columns, *fixed_names])
-    back = f" RETURNING {', '.join(quote(name) for name in returning)}" if returning else ""
-    target = dialect.identifier_preparer.format_table(table)
-    connection = session.connection()
-    if dialect.name == "postgresql":
-        def sql_type(name: str) -> str:  # without a length: the INSERT, not a cast, refuses a value too long
-            return re.sub(r"\(.*?\)", "", table.c[name].type.compile(dialect=dialect))
-        # JSON columns arrive as their text (a text field of the record, cast back to JSON).
-        fields = ", ".join(f"{quote(name)} {'TEXT' if sql_type(name) == 'JSON' else sql_type(name)}" for name in columns)
-        chosen = ", ".join(f"r.{quote(name)}" + ("::JSON" if sql_type(name) == "JSON" else "") for name in columns)
-        scalars = "".join(f", %s::{sql_type(name)}" for name in fixed_names)
-        statement = f"INSERT INTO {target} ({names}) SELECT {chosen}{scalars} FROM json_to_recordset(%s::JSON) AS r({fields}){back}"
-        result = connection.exec_driver_sql(statement, (*fixed, json.dumps(rows, ensure_ascii=False)))
-        return list(result.all()) if returning else []
-    width = len(columns) + len(fixed_names)
-    group = "(" + ", ".join("?" * width) + ")"
-    values_of = itemgetter(*columns)
-    constant = tuple(fixed)
-    tuples = [values_of(row) + constant for row in rows] if len(columns) > 1 else [(values_of(row), *constant) for row in rows]
-    if not returning:
-        connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES {group}", tuples)
-        return []
-    found: list[tuple[Any, ...]] = []
-    per_statement = max(1, 999 // width)
-    for start in range(0, len(tuples), per_statement):
-        chunk = tuples[start:start + per_statement]
-        statement = f"INSERT INTO {target} ({names}) VALUES {', '.join([group] * len(chunk))}{back}"
-        found.extend(connection.exec_driver_sql(statement, tuple(value for row in chunk for value in row)).all())
-    return found
+def _json_list(texts: list[str]) -> str:
+    """``json.dumps(texts)`` for a list of texts (the same text), without building an encoder per call."""
+    return "[" + ", ".join(map(_encode_text, texts)) + "]"

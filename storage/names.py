@@ -104,6 +104,8 @@ def search_key(text: str) -> str:
     """What names and aliases are found by, on every database alike: NFKC, Unicode case folding
     (``ß`` is ``ss``, ``Ü`` is ``ü``, Greek and Turkish letters fold too), NFKC again, and runs
     of white space as one space. Stored in ``candidate.name_key``/``alias_keys``."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and folds its case as lower() does
+        return " ".join(text.lower().split())
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     return " ".join(folded.split())
 
