@@ -824,7 +824,8 @@ class _Writer:
         candidates, accounts = Candidate.__table__, Account.__table__  # type: ignore[attr-defined]
         stamp = self._sql_type(candidates, "created_at")
         # Rows: w row number, d display_name, a aliases (JSON text), o notes, k name_key,
-        # l alias_keys. Accounts: w the row, p platform, h handle, i platform_user_id, u profile_url.
+        # l alias_keys. Accounts: w the row, p platform, h handle, i platform_user_id, u profile_url,
+        # inserted in their order (their ids are the order they were registered in).
         statement = (
             "WITH r AS MATERIALIZED (SELECT nextval(%s::regclass) AS id, x.* FROM json_to_recordset(%s::JSON) "
             "AS x(w INTEGER, d TEXT, a TEXT, o TEXT, k TEXT, l TEXT)), "
@@ -833,7 +834,8 @@ class _Writer:
             f"%s::{stamp}, %s::{stamp} FROM r), "
             "a AS (INSERT INTO account (candidate_id, platform, handle, platform_user_id, profile_url, created_at) "
             f"SELECT r.id, e.p, e.h, e.i, e.u, %s::{self._sql_type(accounts, 'created_at')} "
-            "FROM json_to_recordset(%s::JSON) AS e(w INTEGER, p TEXT, h TEXT, i TEXT, u TEXT) JOIN r ON r.w = e.w), "
+            "FROM ROWS FROM (json_to_recordset(%s::JSON) AS (w INTEGER, p TEXT, h TEXT, i TEXT, u TEXT)) "
+            "WITH ORDINALITY AS e(w, p, h, i, u, n) JOIN r ON r.w = e.w ORDER BY e.n), "
             "u AS (UPDATE account SET candidate_id = r.id, profile_url = e.u "
             "FROM json_to_recordset(%s::JSON) AS e(w INTEGER, i INTEGER, u TEXT) JOIN r ON r.w = e.w "
             "WHERE account.id = e.i) "
