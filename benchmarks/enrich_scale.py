@@ -277,7 +277,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1200.0, help="seconds a child task may take (imported cohort)")
     parser.add_argument("--without-growth-history", action="store_true",
                         help="do not load the 180 days of follower counts the suspicious-growth detector reads "
-                             "(it then judges from the few snapshots the other features read)")
+                             "(every account then has too little history to judge)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--regenerate", action="store_true")

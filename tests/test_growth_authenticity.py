@@ -349,7 +349,7 @@ def test_follower_count_columns_days_without_unixepoch(database_url: str, monkey
     around midnight too."""
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite's day expressions")
-    import storage.feature_inputs as feature_inputs
+    from storage import feature_inputs
     from storage.db import session_scope
     from storage.models import Account, Candidate, ProfileSnapshot
 

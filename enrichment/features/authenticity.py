@@ -44,7 +44,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from enrichment.features.rows import DailyFollowers, FollowerCount, PostRow, SnapshotRow, utc
+from enrichment.features.rows import (
+    DailyFollowers,
+    FollowerCount,
+    PostRow,
+    SnapshotRow,
+    utc,
+)
 from enrichment.tiers import follower_tier
 
 #: How far back the detector reads follower counts and posts.
@@ -221,13 +227,6 @@ def daily_series(account_ids: np.ndarray, days: np.ndarray, followers: np.ndarra
     ends = np.append(starts[1:], len(account_ids))
     return {int(account_ids[a]): DailyFollowers(days[a:b], followers[a:b])
             for a, b in zip(starts.tolist(), ends.tolist())}
-
-
-def _sorted_median(ordered: np.ndarray) -> float:
-    """The median of sorted values, as ``np.median`` computes it."""
-    n = len(ordered)
-    middle = n // 2
-    return float(ordered[middle]) if n % 2 else float((ordered[middle - 1] + ordered[middle]) / 2)
 
 
 def _median(values: Sequence[float]) -> float:
@@ -442,7 +441,7 @@ class _Baselines:
 
     def __init__(self, rates: np.ndarray, before: np.ndarray, tiers: Sequence[str]) -> None:
         width = 2 * LOCAL_DAYS + 1
-        count, length = rates.shape
+        length = rates.shape[1]
         usual = _row_medians(np.sort(rates, axis=1))
         if length <= width:
             local = np.repeat(usual[:, None], length, axis=1)
