@@ -11,7 +11,9 @@ import json
 import queue
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as _encode_text
@@ -378,6 +380,8 @@ def active_candidate_ids(session: Session) -> list[int]:
 IMPORT_BATCH = 1000
 #: How many batches :func:`import_candidates` reads and checks ahead of the one being stored.
 READ_AHEAD = 2
+#: How many batches are checked against the database while the one before them is written.
+WRITE_AHEAD = 1
 
 
 @dataclass
@@ -470,21 +474,59 @@ def import_candidates(
     cannot store, a trigger, another writer's account), the batch is rolled back and registered
     row by row, each row in a savepoint of its own: a refused row costs only itself.
 
-    The rows are read, checked and turned into the values stored (``entries``, storage.names,
-    the batches' bounds: nothing that asks the database) in a thread of their own,
-    :data:`READ_AHEAD` batches ahead of the one being stored, so that reading the next batch
-    overlaps the database's work on this one (SQLite's and the PostgreSQL server's work, and
-    waiting for them, leave Python's interpreter free). The batches and the results are the
-    same, in the same order, as when read in turn. One connection serves the whole import, and
-    Python's cycle collector pauses while it runs (:func:`_collector_paused`)."""
+    Three stages overlap: the rows are read, checked and turned into the values stored
+    (``entries``, storage.names, the batches' bounds: nothing that asks the database) in a
+    thread of their own, :data:`READ_AHEAD` batches ahead; a batch is checked against the
+    database (on one connection) while the batch before it is written (on another, in a second
+    thread) - unless the batch being written has one of its accounts or names, then that write
+    is waited for first. SQLite's and the PostgreSQL server's work, and waiting for them, leave
+    Python's interpreter free for the other stages. The batches and the results are the same, in
+    the same order, as when done in turn; an error while reading is raised after the results
+    of the rows before it. Python's cycle collector pauses while an import runs
+    (:func:`_collector_paused`)."""
     ensure_schema(database_url)
     engine = get_engine(database_url)
     writer = _Writer(engine.dialect)
-    with _collector_paused(), engine.connect() as connection:
-        for rejected, ready in _ahead(_batches(entries, allow_same_name, batch, writer)):
-            yield from rejected
-            if ready is not None:
-                yield from _import_batch(database_url, connection, writer, ready, allow_same_name)
+    in_flight: deque[tuple[list[Rejected], set[tuple[str, str, str]], dict[int, Registered | Rejected],
+                           Future[dict[int, Registered | Rejected]]]] = deque()
+
+    def oldest() -> Iterator[Registered | Rejected]:
+        rejected, _, checked, stored = in_flight.popleft()
+        yield from rejected
+        results = {**checked, **stored.result()}
+        yield from (results[row] for row in sorted(results))
+
+    with _collector_paused(), engine.connect() as reading, engine.connect() as writing, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as pool:
+        batches = _ahead(_batches(entries, allow_same_name, batch, writer))
+        while True:
+            try:
+                rejected, ready = next(batches)
+            except StopIteration:
+                break
+            except Exception:  # reading failed: the rows before it are reported, then the error
+                while in_flight:
+                    yield from oldest()
+                raise
+            if ready is None:
+                in_flight.append((rejected, set(), {}, _done({})))
+            else:
+                if any(ready.keys & keys for _, keys, _, _ in in_flight):
+                    while in_flight:  # a batch being written has an account or a name of this one
+                        yield from oldest()
+                checked, accepted = _checked_batch(reading, writer, ready, allow_same_name)
+                in_flight.append((rejected, ready.keys, checked, pool.submit(
+                    _stored_batch, database_url, writing, writer, accepted, allow_same_name)))
+            while len(in_flight) > WRITE_AHEAD:
+                yield from oldest()
+        while in_flight:
+            yield from oldest()
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
 
 
 _pause_lock = threading.Lock()
@@ -613,52 +655,61 @@ class _AccountRow(NamedTuple):
     profile_url: str | None
 
 
-def _import_batch(database_url: str | None, connection: Connection, writer: _Writer, batch: _Batch,
-                  allow_same_name: bool) -> list[Registered | Rejected]:
-    """One batch in one transaction of ``connection``; a batch the database refuses is rolled
-    back and registered row by row (:func:`_register_one`)."""
+def _checked_batch(connection: Connection, writer: _Writer, batch: _Batch, allow_same_name: bool
+                   ) -> tuple[dict[int, Registered | Rejected], list[tuple[_Ready, list[_AccountRow | None] | None]]]:
+    """The batch's rows checked against the database in one transaction of ``connection``: the
+    rows refused (an account someone has, a name someone has), and the rows to store with the
+    stored accounts they name (None: every account new)."""
     results: dict[int, Registered | Rejected] = {}
-    accepted: list[tuple[_Ready, list[_AccountRow | None] | None]] = []  # None: every account new
-    refused_batch = False
-    with connection.begin() as transaction:
+    accepted: list[tuple[_Ready, list[_AccountRow | None] | None]] = []
+    with connection.begin():
         found = _accounts_named(connection, writer, batch)
         namesakes = {} if allow_same_name else _namesakes(connection, writer, batch.names)
         if not found and not namesakes:
-            accepted = [(ready, None) for ready in batch.rows]
+            return results, [(ready, None) for ready in batch.rows]
+        owner_ids = sorted({row.candidate_id for row in found.values() if row.candidate_id is not None})
+        owners = _names_of(connection, owner_ids)
+    for ready in batch.rows:
+        matched: list[_AccountRow | None] = []
+        problem = None
+        for ref in ready.refs:
+            existing = _match(found, ref)
+            if existing is not None and existing.candidate_id is not None:
+                problem = duplicate_account_message(ref, existing.candidate_id, owners.get(existing.candidate_id))
+                break
+            matched.append(existing)
+        if problem is None and ready.name_key in namesakes:
+            problem = str(DuplicateName(ready.name, namesakes[ready.name_key]))
+        if problem is not None:
+            results[ready.entry.row] = Rejected(ready.entry.row, problem)
         else:
-            owner_ids = sorted({row.candidate_id for row in found.values() if row.candidate_id is not None})
-            owners = _names_of(connection, owner_ids)
-            for ready in batch.rows:
-                matched: list[_AccountRow | None] = []
-                problem = None
-                for ref in ready.refs:
-                    existing = _match(found, ref)
-                    if existing is not None and existing.candidate_id is not None:
-                        problem = duplicate_account_message(ref, existing.candidate_id, owners.get(existing.candidate_id))
-                        break
-                    matched.append(existing)
-                if problem is None and ready.name_key in namesakes:
-                    problem = str(DuplicateName(ready.name, namesakes[ready.name_key]))
-                if problem is not None:
-                    results[ready.entry.row] = Rejected(ready.entry.row, problem)
-                else:
-                    accepted.append((ready, matched if any(m is not None for m in matched) else None))
-        if accepted:
-            try:
-                ids = writer.write(connection, accepted)
-            except DBAPIError as exc:
-                if exc.connection_invalidated:
-                    raise
-                transaction.rollback()
-                refused_batch = True
-            else:
-                for (ready, _), candidate_id in zip(accepted, ids):
-                    results[ready.entry.row] = Registered(ready.entry.row, candidate_id, ready.name)
-    if refused_batch:
-        with session_scope(database_url) as session:
-            for ready, _ in accepted:
-                results[ready.entry.row] = _register_one(session, ready, allow_same_name)
-    return [results[row] for row in sorted(results)]
+            accepted.append((ready, matched if any(m is not None for m in matched) else None))
+    return results, accepted
+
+
+def _stored_batch(database_url: str | None, connection: Connection, writer: _Writer,
+                  accepted: list[tuple[_Ready, list[_AccountRow | None] | None]],
+                  allow_same_name: bool) -> dict[int, Registered | Rejected]:
+    """The accepted rows stored in one transaction of ``connection``; a batch the database
+    refuses is rolled back and registered row by row (:func:`_register_one`)."""
+    results: dict[int, Registered | Rejected] = {}
+    if not accepted:
+        return results
+    with connection.begin() as transaction:
+        try:
+            ids = writer.write(connection, accepted)
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise
+            transaction.rollback()
+        else:
+            for (ready, _), candidate_id in zip(accepted, ids):
+                results[ready.entry.row] = Registered(ready.entry.row, candidate_id, ready.name)
+            return results
+    with session_scope(database_url) as session:
+        for ready, _ in accepted:
+            results[ready.entry.row] = _register_one(session, ready, allow_same_name)
+    return results
 
 
 def _register_one(session: Session, ready: _Ready, allow_same_name: bool) -> Registered | Rejected:
@@ -690,8 +741,9 @@ def _accounts_named(connection: Connection, writer: _Writer, batch: _Batch) -> d
         return {}
     dumps = json.dumps
     if writer.postgres:
-        by_id = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_to_recordset(%s::JSON) AS w(p TEXT, v TEXT) JOIN LATERAL "
-                 "(SELECT * FROM account WHERE account.platform = w.p AND account.platform_user_id = w.v "
+        # By id: a part per platform (the platform a constant: a quarter faster than both from the JSON).
+        by_id = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_array_elements_text(%s::JSON) AS w(v) JOIN LATERAL "
+                 "(SELECT * FROM account WHERE account.platform = %s AND account.platform_user_id = w.v "
                  "OFFSET 0) AS a ON true")
         by_handle = (f"SELECT {_ACCOUNT_COLUMNS} FROM json_array_elements_text(%s::JSON) AS w(v) JOIN LATERAL "
                      "(SELECT * FROM account WHERE lower(account.handle) = w.v OFFSET 0) AS a ON true")
@@ -700,9 +752,14 @@ def _accounts_named(connection: Connection, writer: _Writer, batch: _Batch) -> d
                  "WHERE a.platform = json_extract(w.value, '$[0]') AND a.platform_user_id = json_extract(w.value, '$[1]')")
         by_handle = f"SELECT {_ACCOUNT_COLUMNS} FROM json_each(?) AS w CROSS JOIN account AS a WHERE lower(a.handle) = w.value"
     rows: list[Any] = []
-    if batch.ids:
-        ids = [{"p": platform, "v": value} for platform, value in batch.ids] if writer.postgres else batch.ids
-        rows.extend(connection.exec_driver_sql(by_id, (dumps(ids),)).all())
+    if batch.ids and writer.postgres:
+        ids: dict[str, list[str]] = {}
+        for platform, value in batch.ids:
+            ids.setdefault(platform, []).append(value)
+        rows.extend(connection.exec_driver_sql(" UNION ALL ".join([by_id] * len(ids)),
+                                               tuple(v for platform, values in ids.items() for v in (dumps(values), platform))).all())
+    elif batch.ids:
+        rows.extend(connection.exec_driver_sql(by_id, (dumps(batch.ids),)).all())
     if batch.handles:
         rows.extend(connection.exec_driver_sql(by_handle, (dumps(batch.handles),)).all())
     found: dict[tuple[str, str, str], _AccountRow] = {}

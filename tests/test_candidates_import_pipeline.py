@@ -41,15 +41,19 @@ def _file(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("batch,read_ahead", [(1, 1), (5, 1), (5, 3), (1000, 2)])
+@pytest.mark.parametrize("batch,read_ahead,write_ahead", [(1, 1, 1), (5, 1, 0), (5, 3, 1), (5, 2, 3), (1000, 2, 1)])
 def test_the_report_is_the_same_whatever_the_batch_or_the_read_ahead(database_url: str, batch: int, read_ahead: int,
-                                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                      write_ahead: int, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Every bad row reported with its number, in row order, with what one transaction per row
-    (register_candidate, as before batches) says of it; the good rows stored as it stores them."""
+    (register_candidate, as before batches) says of it; the good rows stored as it stores them.
+    A row with the account or the name of a row before it starts a batch that must wait for
+    that row's batch to be written before it is checked (small batches: many such waits)."""
     from storage.db import upgrade
     from tests.test_csv_import import _accounts, _row_by_row
 
     monkeypatch.setattr(storage.candidates._ahead, "__defaults__", (read_ahead,))
+    monkeypatch.setattr(storage.candidates, "WRITE_AHEAD", write_ahead)
     csv = _file(120)
     report = import_rows(csv, database_url, batch=batch)
     reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
