@@ -516,7 +516,8 @@ def import_candidates(
                         yield from oldest()
                 checked, accepted = _checked_batch(reading, writer, ready, allow_same_name)
                 in_flight.append((rejected, ready.keys, checked, pool.submit(
-                    _stored_batch, database_url, writing, writer, accepted, allow_same_name)))
+                    _stored_batch, database_url, writing, writer, accepted, writer.prepare(accepted) if accepted else None,
+                    allow_same_name)))
             while len(in_flight) > WRITE_AHEAD:
                 yield from oldest()
         while in_flight:
@@ -688,7 +689,7 @@ def _checked_batch(connection: Connection, writer: _Writer, batch: _Batch, allow
 
 
 def _stored_batch(database_url: str | None, connection: Connection, writer: _Writer,
-                  accepted: list[tuple[_Ready, list[_AccountRow | None] | None]],
+                  accepted: list[tuple[_Ready, list[_AccountRow | None] | None]], prepared: Any,
                   allow_same_name: bool) -> dict[int, Registered | Rejected]:
     """The accepted rows stored in one transaction of ``connection``; a batch the database
     refuses is rolled back and registered row by row (:func:`_register_one`)."""
@@ -697,7 +698,7 @@ def _stored_batch(database_url: str | None, connection: Connection, writer: _Wri
         return results
     with connection.begin() as transaction:
         try:
-            ids = writer.write(connection, accepted)
+            ids = writer.write(connection, accepted, prepared)
         except DBAPIError as exc:
             if exc.connection_invalidated:
                 raise
@@ -845,10 +846,31 @@ class _Writer:
     def _url(self, account: Any) -> str | None:
         return account["u"] if self.postgres else account[3]  # type: ignore[no-any-return]
 
-    def write(self, connection: Connection, accepted: list[tuple[_Ready, list[_AccountRow | None] | None]]) -> list[int]:
+    def prepare(self, accepted: list[tuple[_Ready, list[_AccountRow | None] | None]]) -> Any:
+        """What :meth:`write` needs that can be made before it, in the thread that checks the
+        batch (PostgreSQL: the statement's three JSON parameters; SQLite: nothing), so that
+        the writing thread mostly waits for the server."""
+        if not self.postgres:
+            return None
+        new, adopted = self._split(accepted)
+        encode = self._encode
+        return (encode([ready.stored for ready, _ in accepted]), encode([account for _, account in new]),
+                encode([{"w": accepted[index][0].entry.row, "i": account_id, "u": url} for index, account_id, url in adopted]))
+
+    def write(self, connection: Connection, accepted: list[tuple[_Ready, list[_AccountRow | None] | None]],
+              prepared: Any = None) -> list[int]:
         """Store the accepted rows (a matched account - unowned, or the row would have been
-        refused - is adopted, the others created); their candidates' ids, in row order."""
+        refused - is adopted, the others created); their candidates' ids, in row order.
+        ``prepared``: what :meth:`prepare` made of them, if it was called."""
         now = utcnow()
+        if self.postgres:
+            return self._write_postgres(connection, accepted, prepared or self.prepare(accepted), now)
+        new, adopted = self._split(accepted)
+        return self._write_sqlite(connection, accepted, new, adopted, now)
+
+    def _split(self, accepted: list[tuple[_Ready, list[_AccountRow | None] | None]]
+               ) -> tuple[list[tuple[int, Any]], list[tuple[int, int, str | None]]]:
+        """The accepted rows' new accounts and the stored ones they adopt, by index in ``accepted``."""
         new: list[tuple[int, Any]] = []  # (index in accepted, account)
         adopted: list[tuple[int, int, str | None]] = []  # (index in accepted, account id, profile URL)
         for index, (ready, matched) in enumerate(accepted):
@@ -860,16 +882,14 @@ class _Writer:
                     new.append((index, account))
                 else:
                     adopted.append((index, existing.id, existing.profile_url or self._url(account)))
-        if self.postgres:
-            return self._write_postgres(connection, accepted, [account for _, account in new], adopted, now)
-        return self._write_sqlite(connection, accepted, new, adopted, now)
+        return new, adopted
 
     def _sql_type(self, table: Any, name: str) -> str:
         """A column's type without a length: the INSERT, not a cast, refuses a value too long."""
         return re.sub(r"\(.*?\)", "", table.c[name].type.compile(dialect=self.dialect))
 
-    def _write_postgres(self, connection: Connection, accepted: list[tuple[_Ready, Any]], new: list[dict[str, Any]],
-                        adopted: list[tuple[int, int, str | None]], now: Any) -> list[int]:
+    def _write_postgres(self, connection: Connection, accepted: list[tuple[_Ready, Any]], prepared: tuple[str, str, str],
+                        now: Any) -> list[int]:
         """One statement: the rows, their new accounts and the adopted accounts as three JSON
         parameters (psycopg's executemany sends a statement per row; a multi-row VALUES of
         thousands of placeholders is reparsed every time; json.dumps is C), each row given the
@@ -897,10 +917,8 @@ class _Writer:
             "FROM json_to_recordset(%s::JSON) AS e(w INTEGER, i INTEGER, u TEXT) JOIN r ON r.w = e.w "
             "WHERE account.id = e.i) "
             "SELECT r.w, r.id FROM r")
-        encode = self._encode
-        ids = dict(connection.exec_driver_sql(statement, (
-            self._sequence, encode([ready.stored for ready, _ in accepted]), True, now, now, now, encode(new),
-            encode([{"w": accepted[index][0].entry.row, "i": account_id, "u": url} for index, account_id, url in adopted]))).all())
+        rows, new, adopted = prepared
+        ids = dict(connection.exec_driver_sql(statement, (self._sequence, rows, True, now, now, now, new, adopted)).all())
         return [ids[ready.entry.row] for ready, _ in accepted]
 
     def _write_sqlite(self, connection: Connection, accepted: list[tuple[_Ready, Any]], new: list[tuple[int, Any]],
