@@ -106,3 +106,24 @@ def make_spider(spider_cls: type[Any], settings: dict[str, Any] | None = None, *
     ``settings``), for unit tests of ``sources()`` and ``next_sources()``: the spider reads its
     settings (``WANGZI_RECENT_POSTS`` ...) with no defaults of its own."""
     return spider_cls.from_crawler(project_crawler(spider_cls, settings), **kwargs)
+
+
+def refuse_inserts_named(database_url: str, name: str) -> None:
+    """A trigger that makes the database itself refuse one candidate name (a stand-in for any
+    error the database raises on one row: a constraint, a value it cannot store, a server
+    hiccup), on SQLite and PostgreSQL."""
+    from sqlalchemy import text
+
+    from storage.db import get_engine
+
+    with get_engine(database_url).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(
+                "CREATE FUNCTION refuse_candidate() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.display_name = '{name}' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"))
+            connection.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON candidate FOR EACH ROW EXECUTE FUNCTION refuse_candidate()"))
+        else:
+            connection.execute(text(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON candidate WHEN NEW.display_name = '{name}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 import storage.candidates
 from crawler.candidates_csv import import_rows
 from records import AccountRef
 from storage.candidates import NewCandidate, Registered, Rejected, _ahead, import_candidates
-from storage.db import get_engine, session_scope
+from storage.db import session_scope
 from storage.models import Account, Candidate
+
+from tests.helpers import refuse_inserts_named
 
 
 def _file(rows: int) -> str:
@@ -76,21 +77,6 @@ def test_the_report_is_the_same_whatever_the_batch_or_the_read_ahead(database_ur
         ]
 
 
-def _refuse_inserts_named(database_url: str, name: str) -> None:
-    """A trigger that makes the database itself refuse one name (tests/test_nul_bytes.py's)."""
-    with get_engine(database_url).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(
-                "CREATE FUNCTION refuse_candidate() RETURNS trigger AS $$ BEGIN "
-                f"IF NEW.display_name = '{name}' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"))
-            connection.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON candidate FOR EACH ROW EXECUTE FUNCTION refuse_candidate()"))
-        else:
-            connection.execute(text(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON candidate WHEN NEW.display_name = '{name}' "
-                "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
-
-
 def test_a_row_the_database_refuses_in_the_middle_of_a_batch_costs_only_itself(database_url: str) -> None:
     """The batch's one write fails; the batch is registered row by row, each row's accounts kept,
     an unowned account adopted, and the batches after it go on as batches."""
@@ -98,7 +84,7 @@ def test_a_row_the_database_refuses_in_the_middle_of_a_batch_costs_only_itself(d
 
     with session_scope(database_url) as session:
         account_for_ref(session, AccountRef("bilibili", platform_user_id="777"))
-    _refuse_inserts_named(database_url, "Refused")
+    refuse_inserts_named(database_url, "Refused")
     lines = ["name,bilibili,x"] + [f"Row {n},{100 + n},row_{n}" for n in range(2, 30)]
     lines[5] = "Refused,106,row_6"  # row 6, in the middle of the first batch of 10
     lines[7] = "Adopter,777,row_8"  # row 8, adopts the unowned account, in the refused batch

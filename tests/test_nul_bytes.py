@@ -1,7 +1,7 @@
 """NUL bytes and rows the database refuses, on SQLite and PostgreSQL (which refuses NUL in
 text): NUL is refused at the edges (API bodies and paths, CSV fields) with a 422/404 or a row
 error, never a 500 or a traceback, and a row the database refuses costs only that row of an
-import: each row is its own transaction."""
+import (its batch is registered again row by row)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from crawler.cli.candidates import import_rows
 from crawler.service.app import create_app
-from storage.db import get_engine
-from tests.helpers import run_wangzi
+from tests.helpers import refuse_inserts_named, run_wangzi
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -57,24 +55,8 @@ def test_a_nul_in_a_csv_field_costs_only_its_row(database_url: str) -> None:
     assert [number for number, _ in report.added] == [2, 5]
 
 
-def _refuse_inserts_named(database_url: str, name: str) -> None:
-    """A trigger that makes the database itself refuse one name (a stand-in for any error the
-    database raises on one row: a constraint, a value it cannot store, a server hiccup)."""
-    with get_engine(database_url).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(
-                "CREATE FUNCTION refuse_candidate() RETURNS trigger AS $$ BEGIN "
-                f"IF NEW.display_name = '{name}' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; "
-                "RETURN NEW; END $$ LANGUAGE plpgsql"))
-            connection.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON candidate FOR EACH ROW EXECUTE FUNCTION refuse_candidate()"))
-        else:
-            connection.execute(text(
-                f"CREATE TRIGGER refuse BEFORE INSERT ON candidate WHEN NEW.display_name = '{name}' "
-                "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
-
-
 def test_a_row_the_database_refuses_is_reported_and_the_rest_imported(database_url: str) -> None:
-    _refuse_inserts_named(database_url, "Refused")
+    refuse_inserts_named(database_url, "Refused")
     report = import_rows("name,bilibili\nFirst,2\nRefused,3\nLast,4\n", database_url)
     errors = dict(report.errors)
     assert set(errors) == {3}
@@ -83,7 +65,7 @@ def test_a_row_the_database_refuses_is_reported_and_the_rest_imported(database_u
 
 
 def test_the_cli_reports_a_refused_row_without_a_traceback(database_url: str, tmp_path: Any) -> None:
-    _refuse_inserts_named(database_url, "Refused")
+    refuse_inserts_named(database_url, "Refused")
     path = tmp_path / "c.csv"
     path.write_text("name\nFirst\nRefused\nLast\n", encoding="utf-8")
     done = run_wangzi("candidates", "import", str(path), database_url=database_url)
