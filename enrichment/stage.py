@@ -24,7 +24,6 @@ import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
@@ -71,6 +70,7 @@ from enrichment.schema import (
     stored_columns,
 )
 from storage.candidates import active_candidate_ids, candidate_account_platforms, get_candidate
+from storage.collector import collector_paused
 from storage.feature_inputs import (
     Watermark,
     follower_count_columns,
@@ -299,22 +299,6 @@ class EnrichResult:
         return now
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector. The stage builds hundreds of thousands of small
-    dicts and lists (feature rows, ranking views) that hold no reference cycles, so refcounting
-    frees them anyway; but each collection walks every live container, and with a cohort's
-    rows alive that made ranking 200,000 candidates several times slower. The caller collects
-    between chunks (:func:`gc.collect`) where cycles may have formed (ORM objects)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def enrich(
     session: Session,
     candidate_ids: Sequence[int] | None = None,
@@ -327,7 +311,7 @@ def enrich(
     """Compute features for candidates with new data (all given ones with ``force``), store a
     FeatureSnapshot for each, then rank: against ``reference`` (:func:`resolve_reference`;
     default the newest frozen reference, else the live cohort). Returns counts and timings."""
-    with cyclic_gc_paused():
+    with collector_paused():
         return _enrich(session, candidate_ids, as_of=as_of, force=force, weights=weights, reference=reference)
 
 
@@ -477,7 +461,7 @@ def resolve_reference(session: Session, text: str | None = None) -> Reference | 
 def freeze_reference(session: Session, name: str = "default", *, weights: Weights | None = None) -> Reference:
     """Store the live cohort's distribution of every component (and tier group) as the next
     version of ``name``, then rank the cohort against it (so every row names it). Returns it."""
-    with cyclic_gc_paused():
+    with collector_paused():
         return _freeze_reference(session, name, weights or load_weights(known_features=FEATURE_NAMES))
 
 
@@ -629,7 +613,7 @@ def live_cohort_reference(session: Session, weights: Weights, *, extra_ids: Sequ
     """The live cohort as a reference: the newest feature rows of every active candidate (and of
     ``extra_ids``). Reads the whole cohort: a caller showing many candidates computes it once
     (the review desk keeps it until a feature row changes) and passes it to :func:`explain_candidate`."""
-    with cyclic_gc_paused():
+    with collector_paused():
         views = [_ranking_view(row.features, weights)
                  for row in iter_newest_rows(session, active_only=True, extra_ids=list(extra_ids))]
         return cohort_reference(views, weights)

@@ -6,7 +6,6 @@ seen in an ad-hoc crawl is stored unowned and adopted when someone registers it.
 
 from __future__ import annotations
 
-import gc
 import json
 import queue
 import re
@@ -14,7 +13,6 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as _encode_text
 from operator import itemgetter
@@ -26,6 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from records import AccountRef, profile_url
+from storage.collector import collector_paused
 from storage.db import ensure_schema, get_engine, session_scope
 from storage.models import Account, Candidate, ProfileSnapshot, utcnow
 from storage.names import alias_search_keys, clean_aliases, clean_name, clean_notes, clean_search, search_key
@@ -483,7 +482,7 @@ def import_candidates(
     Python's interpreter free for the other stages. The batches and the results are the same, in
     the same order, as when done in turn; an error while reading is raised after the results
     of the rows before it. Python's cycle collector pauses while an import runs
-    (:func:`_collector_paused`)."""
+    (:func:`storage.collector.collector_paused`)."""
     ensure_schema(database_url)
     engine = get_engine(database_url)
     writer = _Writer(engine.dialect)
@@ -496,7 +495,7 @@ def import_candidates(
         results = {**checked, **stored.result()}
         yield from (results[row] for row in sorted(results))
 
-    with _collector_paused(), engine.connect() as reading, engine.connect() as writing, \
+    with collector_paused(), engine.connect() as reading, engine.connect() as writing, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write") as pool:
         batches = _ahead(_batches(entries, allow_same_name, batch, writer))
         while True:
@@ -528,33 +527,6 @@ def _done(value: Any) -> Future[Any]:
     future: Future[Any] = Future()
     future.set_result(value)
     return future
-
-
-_pause_lock = threading.Lock()
-_pauses = 0  # imports running with the collector paused
-_resume = False  # whether the collector was on when the first of them paused it
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while an import runs, and on again after the last running
-    import (if it was on before the first). An import's objects hold no reference cycles -
-    reference counting frees them - but the batches in flight are some 100,000 objects, which
-    each of the collector's passes over the oldest objects (every few tens of thousands of
-    objects that live through a batch) walks: a quarter of the import's CPU time."""
-    global _pauses, _resume
-    with _pause_lock:
-        if _pauses == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _resume:
-                gc.enable()
 
 
 def _batches(entries: Iterable[NewCandidate], allow_same_name: bool, batch: int,
