@@ -349,18 +349,7 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
         coarse = nonzero.any(axis=1) & (np.count_nonzero(nonzero & (deltas % 100 == 0), axis=1)
                                         >= COARSE_SHARE * np.count_nonzero(nonzero, axis=1))
         if length - 1 >= n:  # _regular_in_run's windows, every row at once
-            values = deltas.astype(float)
-            zero = np.zeros((len(positions), 1))
-            sums = np.concatenate([zero, np.cumsum(values, axis=1)], axis=1)
-            squares = np.concatenate([zero, np.cumsum(values * values, axis=1)], axis=1)
-            totals = sums[:, n:] - sums[:, :-n]
-            means = totals / n
-            variances = np.maximum(0.0, (squares[:, n:] - squares[:, :-n] - totals * means) / (n - 1))
-            scale = np.array(base.scale)[:, None]
-            added = means - np.array(base.usual)[:, None]
-            least = np.array([max(REGULAR_MIN_MEAN, 3 * own) for own in base.scale])[:, None]
-            plain = (means >= REGULAR_MIN_MEAN) & (variances <= REGULAR_MAX_FANO * means)
-            quiet = (added >= least) & (variances - scale * scale <= REGULAR_MAX_FANO * added)
+            plain, quiet = _regular_windows(deltas, np.array(base.usual), np.array(base.scale))
             alone |= ~coarse & (plain | quiet).any(axis=1)
         for row, position in enumerate(positions):
             account_id, platform, series, posts = accounts[position]
@@ -590,16 +579,9 @@ def _regular_in_run(timeline: _Timeline, first: int, stop: int, usual: float, ow
     n = REGULAR_MIN_DAYS
     if stop - first < n:
         return []
-    values = timeline.deltas[first:stop].astype(float)
-    sums = np.concatenate([[0.0], np.cumsum(values)])
-    squares = np.concatenate([[0.0], np.cumsum(values * values)])
-    totals = sums[n:] - sums[:-n]
-    means = totals / n
-    variances = np.maximum(0.0, (squares[n:] - squares[:-n] - totals * means) / (n - 1))
+    plain_rows, quiet_rows = _regular_windows(timeline.deltas[None, first:stop], np.array([usual]), np.array([own_scale]))
+    plain, quiet = plain_rows[0], quiet_rows[0]
     usual_variance = own_scale * own_scale
-    added = means - usual
-    plain = (means >= REGULAR_MIN_MEAN) & (variances <= REGULAR_MAX_FANO * means)
-    quiet = (added >= max(REGULAR_MIN_MEAN, 3 * own_scale)) & (variances - usual_variance <= REGULAR_MAX_FANO * added)
     if not (plain.any() or quiet.any()):
         return []
     qualifying: list[tuple[int, str]] = [(int(i), "plain" if plain[i] else "added") for i in np.flatnonzero(plain | quiet)]
@@ -630,6 +612,26 @@ def _regular_in_run(timeline: _Timeline, first: int, stop: int, usual: float, ow
              "gross_growth": gross},
             COST_BASE + COST_SHARE * share))
     return found
+
+
+def _regular_windows(deltas: np.ndarray, usual: np.ndarray, own_scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two arrivals tests of :func:`_regular_in_run` on every window of
+    :data:`REGULAR_MIN_DAYS` consecutive increments: ``deltas`` one row per series (one for an
+    account alone, one per account for :func:`assess_many`), ``usual`` and ``own_scale`` one
+    value per row; (plain, quiet) as booleans, a row per series and a column per window start."""
+    n = REGULAR_MIN_DAYS
+    values = deltas.astype(float)
+    zero = np.zeros((len(values), 1))
+    sums = np.concatenate([zero, np.cumsum(values, axis=1)], axis=1)
+    squares = np.concatenate([zero, np.cumsum(values * values, axis=1)], axis=1)
+    totals = sums[:, n:] - sums[:, :-n]
+    means = totals / n
+    variances = np.maximum(0.0, (squares[:, n:] - squares[:, :-n] - totals * means) / (n - 1))
+    scale = own_scale[:, None]
+    added = means - usual[:, None]
+    plain = (means >= REGULAR_MIN_MEAN) & (variances <= REGULAR_MAX_FANO * means)
+    quiet = (added >= np.maximum(REGULAR_MIN_MEAN, 3 * scale)) & (variances - scale * scale <= REGULAR_MAX_FANO * added)
+    return plain, quiet
 
 
 def _growth_without_engagement(days: np.ndarray, followers: np.ndarray, posts: Sequence[PostRow],
