@@ -273,9 +273,7 @@ def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: 
     dated = np.flatnonzero(gaps <= MAX_GAP_DAYS)  # the changes attributed to a day
     if len(dated) < MIN_DAYS - 1:
         return AccountVerdict(account_id, platform, len(days), None)
-    ordered = np.sort(followers)
-    middle = len(ordered) // 2  # the median as statistics.median has it (exact for counts)
-    median = int(ordered[middle]) if len(ordered) % 2 else (int(ordered[middle - 1]) + int(ordered[middle])) / 2
+    median = _row_medians(np.sort(followers)[None, :]).tolist()[0]  # as statistics.median has it (exact for counts)
     timeline = _Timeline(days, followers, gaps, deltas)
     base = _Baseline(timeline, dated, follower_tier(median))
     gross = int(deltas[deltas > 0].sum())
@@ -335,13 +333,8 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
     for length, positions in batches:
         followers = np.stack([accounts[p][2].followers for p in positions])
         deltas = followers[:, 1:] - followers[:, :-1]
-        ordered = np.sort(followers, axis=1)
-        middle = length // 2  # each series' median as statistics.median has it (exact for counts)
-        if length % 2:
-            medians: list[int | float] = ordered[:, middle].tolist()
-        else:
-            medians = [(low + high) / 2 for low, high in zip(ordered[:, middle - 1].tolist(), ordered[:, middle].tolist())]
-        tiers = [follower_tier(m) for m in medians]
+        # each series' median as statistics.median has it (exact for counts)
+        tiers = [follower_tier(m) for m in _row_medians(np.sort(followers, axis=1)).tolist()]
         base = _Baselines(deltas / 1, np.maximum(followers[:, :-1], 1).astype(float), tiers)
         alone = (np.minimum(base.z_own, base.z_tier) >= Z_ELEVATED).any(axis=1)
         alone |= (np.maximum(base.z_own, base.z_tier) <= -Z_SPIKE).any(axis=1)
