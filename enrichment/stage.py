@@ -42,7 +42,7 @@ from enrichment.features import (
     compute_features,
 )
 from enrichment.features.authenticity import DETECTION_DAYS, assess_many, daily_series
-from enrichment.features.rows import utc
+from enrichment.features.rows import posts_by_account, utc
 from enrichment.indices import (
     COHORT,
     MAX_KNOTS,
@@ -192,9 +192,7 @@ def judge_growth(inputs: Mapping[int, CandidateInput], as_of: datetime) -> None:
     for data in inputs.values():
         if not data.follower_daily:
             continue
-        posts_of: dict[int, list[PostRow]] = {}
-        for post in data.posts:
-            posts_of.setdefault(post.account_id, []).append(post)
+        posts_of = posts_by_account(data.posts)
         accounts.extend((account_id, data.accounts[account_id], series, posts_of.get(account_id, []))
                         for account_id, series in data.follower_daily.items() if account_id in data.accounts)
     verdicts = assess_many(accounts, as_of)

@@ -49,6 +49,7 @@ from enrichment.features.rows import (
     FollowerCount,
     PostRow,
     SnapshotRow,
+    posts_by_account,
     utc,
 )
 from enrichment.tiers import follower_tier
@@ -680,9 +681,7 @@ def assess_accounts(counts: Iterable[FollowerCount], accounts: Mapping[int, str]
     its follower counts, or with ``daily`` from its daily series (:func:`daily_series`; an
     account missing there has no count: ``counts`` is then not read); ``verdicts``: the ones
     already given (:func:`assess_many` of these series and posts), not made again."""
-    posts_of: dict[int, list[PostRow]] = defaultdict(list)
-    for post in posts:
-        posts_of[post.account_id].append(post)
+    posts_of = posts_by_account(posts)
     if daily is not None:
         given = verdicts or {}
         return [given.get(account_id) or assess_daily(account_id, platform, daily.get(account_id, _NO_DAYS),

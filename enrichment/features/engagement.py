@@ -20,6 +20,7 @@ from enrichment.features.rows import (
     PostRow,
     in_days,
     median,
+    posts_by_account,
     recent_posts,
     utc,
 )
@@ -64,10 +65,7 @@ def engagement_features(posts: Sequence[PostRow], followers_by_account: Mapping[
         if post.engagement is not None and followers:
             per_follower.append(post.engagement / followers)
     rates: list[float] = []
-    by_account: dict[int, list[PostRow]] = defaultdict(list)
-    for post in posts:
-        if post.when is not None and utc(post.when) <= as_of:
-            by_account[post.account_id].append(post)
+    by_account = posts_by_account(p for p in posts if p.when is not None and utc(p.when) <= as_of)
     recent_ids = {id(p) for p in recent}
     for account_posts in by_account.values():
         oldest = min(utc(p.when) for p in account_posts)  # type: ignore[arg-type]

@@ -166,6 +166,14 @@ def snapshots_by_account(snapshots: Iterable[SnapshotRow], as_of: datetime) -> d
     return grouped
 
 
+def posts_by_account(posts: Iterable[PostRow]) -> dict[int, list[PostRow]]:
+    """The posts of each account, in the order given (only accounts with a post)."""
+    grouped: dict[int, list[PostRow]] = defaultdict(list)
+    for post in posts:
+        grouped[post.account_id].append(post)
+    return grouped
+
+
 def recent_posts(posts: Iterable[PostRow], as_of: datetime, days: int = RECENT_DAYS) -> list[PostRow]:
     """Posts published in the ``days`` before ``as_of``."""
     start = as_of - timedelta(days=days)
