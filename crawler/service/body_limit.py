@@ -31,11 +31,14 @@ class BodySizeLimit:
         upload = path in self.upload_paths
         limit = self.max_upload if upload else self.max_bytes
         headers = dict(scope.get("headers") or [])
-        page = path.startswith("/desk/") and b"text/html" in headers.get(b"accept", b"")
-        refusal = _page(limit, upload) if page else _json(limit)
+
+        def refusal() -> Refusal:  # made only for a body refused, not for every request
+            page = path.startswith("/desk/") and b"text/html" in headers.get(b"accept", b"")
+            return _page(limit, upload) if page else _json(limit)
+
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _refuse(send, refusal)
+            await _refuse(send, refusal())
             return
         seen = 0
         refused = False
@@ -47,7 +50,7 @@ class BodySizeLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     refused = True
-                    await _refuse(send, refusal)
+                    await _refuse(send, refusal())
                     return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
             return message
 
