@@ -5,7 +5,9 @@ rounded counts, and a candidate's worst account."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -237,30 +239,44 @@ def test_organic_accounts_of_every_tier_stay_clean(seed: int) -> None:
 # --------------------------------------------------------------------------- from storage
 
 
+def _stored_accounts(session: Any, name: str, platforms: Sequence[str] = ("weibo",)) -> list[Any]:
+    """A candidate called ``name`` with an account on each platform, stored (ids set)."""
+    from storage.models import Account, Candidate
+
+    candidate = Candidate(display_name=name)
+    session.add(candidate)
+    session.flush()
+    accounts = [Account(candidate_id=candidate.id, platform=p, handle=f"{name.lower().replace(' ', '-')}-{p}") for p in platforms]
+    session.add_all(accounts)
+    session.flush()
+    return accounts
+
+
+def _snapshot(account: Any, when: datetime, followers: int | None, key: str, approximate: list[str] | None = None,
+              lower: list[str] | None = None) -> Any:
+    """A profile snapshot of ``account`` (``key``: its payload hash, unique per account and time)."""
+    from storage.models import ProfileSnapshot
+
+    return ProfileSnapshot(account_id=account.id, captured_at=when, followers=followers,
+                           approximate=approximate if approximate is not None else [],
+                           lower_bound=lower if lower is not None else [], source_url="https://example.test",
+                           parser="test", parser_version="1", payload_sha256=key)
+
+
 def test_follower_counts_reads_every_count_of_the_window_with_its_rounding(database_url: str) -> None:
     """The stage's input: counts in (start, end], oldest first, counts not read left out,
     rounded ones marked; the detector takes them as they come."""
     from storage.db import session_scope
     from storage.feature_inputs import follower_counts
-    from storage.models import Account, Candidate, ProfileSnapshot
 
     gains = organic(30, 100, 30)
     gains[20] += 3_700
     counts = series(50_000, gains)
     with session_scope(database_url) as session:
-        candidate = Candidate(display_name="Spiky")
-        session.add(candidate)
-        session.flush()
-        account = Account(candidate_id=candidate.id, platform="weibo", handle="spiky")
-        session.add(account)
-        session.flush()
+        [account] = _stored_accounts(session, "Spiky")
         for i, count in enumerate(counts):
-            session.add(ProfileSnapshot(account_id=account.id, captured_at=count.captured_at, followers=count.followers,
-                                        approximate=["followers"] if i == 5 else [], source_url="https://example.test",
-                                        parser="test", parser_version="1", payload_sha256=f"{i}"))
-        session.add(ProfileSnapshot(account_id=account.id, captured_at=day(3) + timedelta(hours=1), followers=None,
-                                    source_url="https://example.test", parser="test", parser_version="1",
-                                    payload_sha256="none"))
+            session.add(_snapshot(account, count.captured_at, count.followers, f"{i}", ["followers"] if i == 5 else None))
+        session.add(_snapshot(account, day(3) + timedelta(hours=1), None, "none"))
         session.flush()
         rows = follower_counts(session, [account.id], AS_OF - timedelta(days=180), AS_OF)
         recent = follower_counts(session, [account.id], day(2), AS_OF)
@@ -282,29 +298,19 @@ def test_follower_count_columns_make_the_daily_series_the_counts_make(database_u
     from enrichment.features.authenticity import daily_counts, daily_series
     from storage.db import session_scope
     from storage.feature_inputs import follower_count_columns, follower_counts
-    from storage.models import Account, Candidate, ProfileSnapshot
 
     gains = organic(40, 100, 30)
     gains[25] += 3_700
     start = AS_OF - timedelta(days=30)
     with session_scope(database_url) as session:
-        candidate = Candidate(display_name="Two accounts")
-        session.add(candidate)
-        session.flush()
-        accounts = [Account(candidate_id=candidate.id, platform=p, handle=f"h{p}") for p in ("weibo", "douyin")]
-        session.add_all(accounts)
-        session.flush()
+        accounts = _stored_accounts(session, "Two accounts", ("weibo", "douyin"))
         n = 0
 
-        def add(account: Account, when: datetime, followers: int | None, approximate: list[str] | None = None,
+        def add(account: Any, when: datetime, followers: int | None, approximate: list[str] | None = None,
                 lower: list[str] | None = None) -> None:
             nonlocal n
             n += 1
-            session.add(ProfileSnapshot(account_id=account.id, captured_at=when, followers=followers,
-                                        approximate=approximate if approximate is not None else [],
-                                        lower_bound=lower if lower is not None else [],
-                                        source_url="https://example.test", parser="test", parser_version="1",
-                                        payload_sha256=str(n)))
+            session.add(_snapshot(account, when, followers, str(n), approximate, lower))
 
         for account, counts in zip(accounts, (series(50_000, gains), series(8_000, organic(40, 20, 5, seed=4)))):
             for i, count in enumerate(counts):
@@ -351,20 +357,13 @@ def test_follower_count_columns_days_without_unixepoch(database_url: str, monkey
         pytest.skip("SQLite only: the day is computed by SQLite's unixepoch()/julianday(); on PostgreSQL it comes from the driver's UTC datetimes, checked by the test above on both databases")
     from storage import feature_inputs
     from storage.db import session_scope
-    from storage.models import Account, Candidate, ProfileSnapshot
 
     times = [datetime(2026, 10, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc),
              datetime(2000, 2, 29, 12, tzinfo=timezone.utc), datetime(2026, 11, 1, 11, 59, tzinfo=timezone.utc)]
     with session_scope(database_url) as session:
-        candidate = Candidate(display_name="Midnight")
-        session.add(candidate)
-        session.flush()
-        account = Account(candidate_id=candidate.id, platform="weibo", handle="midnight")
-        session.add(account)
-        session.flush()
+        [account] = _stored_accounts(session, "Midnight")
         for i, when in enumerate(times):
-            session.add(ProfileSnapshot(account_id=account.id, captured_at=when, followers=i, source_url="https://example.test",
-                                        parser="test", parser_version="1", payload_sha256=str(i)))
+            session.add(_snapshot(account, when, i, str(i)))
         session.flush()
         window = (datetime(1999, 1, 1, tzinfo=timezone.utc), AS_OF)
         new = feature_inputs.follower_count_columns(session, [account.id], *window)
