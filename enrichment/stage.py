@@ -41,8 +41,8 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
-from enrichment.features.authenticity import DETECTION_DAYS, assess_many, daily_series
-from enrichment.features.rows import posts_by_account, utc
+from enrichment.features.authenticity import DETECTION_DAYS, assess_many
+from enrichment.features.rows import DailyFollowers, posts_by_account, utc
 from enrichment.indices import (
     COHORT,
     MAX_KNOTS,
@@ -73,13 +73,13 @@ from storage.candidates import active_candidate_ids, candidate_account_platforms
 from storage.collector import collector_paused
 from storage.feature_inputs import (
     Watermark,
-    follower_count_columns,
     newest_input_ids,
     posts_with_counts,
     press_mentions,
     press_searched,
     snapshot_points,
 )
+from storage.follower_series import daily_follower_series
 from storage.features import (
     advance_watermarks,
     feature_documents,
@@ -159,15 +159,15 @@ def load_inputs(
             followers=point.followers, approximate=point.approximate, lower_bound=point.lower_bound,
             ip_location=point.ip_location, location=point.location, country=point.country, id=point.id,
         ))
-    # Every follower count of the detection window, for the suspicious-growth detector
-    # (enrichment.features.authenticity): one range scan of the (account_id, captured_at) index,
-    # read as columns and reduced to each account's daily series at once.
+    # Each account's daily series over the detection window, for the suspicious-growth detector
+    # (enrichment.features.authenticity): kept in storage (storage/follower_series.py), with the
+    # snapshots added since the last enrich folded in, instead of every count read again.
     for cid in candidate_ids:
         inputs[cid].follower_daily = {}
-    counts = follower_count_columns(session, account_ids, as_of - timedelta(days=DETECTION_DAYS), as_of)
-    for account_id, series in daily_series(counts.account_id, counts.day, counts.followers, counts.rounded).items():
-        inputs[owner[account_id]].follower_daily[account_id] = series  # type: ignore[index]
-    del counts
+    window = daily_follower_series(session, account_ids, as_of - timedelta(days=DETECTION_DAYS), as_of)
+    for account_id, (days, followers) in window.items():
+        inputs[owner[account_id]].follower_daily[account_id] = DailyFollowers(days, followers)  # type: ignore[index]
+    del window
     newest_post_snapshots, posts = posts_with_counts(session, account_ids, as_of)
     for post in posts:
         inputs[owner[post.account_id]].posts.append(PostRow(

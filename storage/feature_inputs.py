@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -273,47 +273,100 @@ class FollowerCountColumns(NamedTuple):
     rounded: Any  # bool: rounded display text (1.2万) or a lower bound (10万+)
 
 
-#: SQLite keeps times as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC: the day of one is its first
-#: ten characters, whose Unix time / 86400 + 719163 (date(1970, 1, 1).toordinal()) is its
-#: date.toordinal(); before SQLite 3.38 (no unixepoch()), its Julian day number at midnight
-#: (.5) minus 1721424.5 (the same, a third slower).
+class StampedCounts(NamedTuple):
+    """:class:`FollowerCountColumns` with each count's capture time and snapshot id instead of
+    its day (what ``storage.follower_series`` keeps)."""
+
+    account_id: Any  # int64
+    stamp: Any  # int64: captured_at in microseconds since 1970-01-01 UTC
+    followers: Any  # int64
+    rounded: Any  # bool
+    id: Any  # int64: the profile snapshot's id
+
+
+#: date(1970, 1, 1).toordinal(): a Unix day number plus this is a date.toordinal().
 _UNIX_ORDINAL = 719_163
-_JULIAN_ORDINAL = 1721424.5
+_DAY_US = 86_400_000_000
+#: The Julian day number of 1970-01-01 00:00 UTC (SQLite before 3.38 has julianday(), not unixepoch()).
+_JULIAN_UNIX = 2440587.5
 
 
-def _sqlite_day(column: Any) -> Any:
-    """The UTC day of a time SQLite stores, as ``date.toordinal()``."""
-    text = func.substr(type_coerce(column, String), 1, 10)
+def day_of_stamp(stamp: Any) -> Any:
+    """The UTC day (``date.toordinal()``) of capture times in microseconds since 1970 (numpy
+    floor division: right before 1970 too)."""
+    return np.asarray(stamp, dtype=np.int64) // _DAY_US + _UNIX_ORDINAL
+
+
+def stamp_of(when: datetime) -> int:
+    """An aware time in microseconds since 1970-01-01 UTC (exact: no float on the way)."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def instant_of(stamp: int) -> datetime:
+    """:func:`stamp_of` undone: the aware UTC time."""
+    return _EPOCH + timedelta(microseconds=int(stamp))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _sqlite_stamp(column: Any) -> Any:
+    """A time SQLite stores ('YYYY-MM-DD HH:MM:SS.ffffff', UTC) in microseconds since 1970:
+    whole seconds by unixepoch() (julianday() before SQLite 3.38, rounded to the second: exact
+    at that scale), plus the six digits after the point (none: 0)."""
+    text = type_coerce(column, String)
+    seconds_text = func.substr(text, 1, 19)
     if sqlite3.sqlite_version_info >= (3, 38):
-        return func.unixepoch(text, type_=Integer) // 86_400 + _UNIX_ORDINAL
-    return cast(func.julianday(text) - _JULIAN_ORDINAL, Integer)
+        seconds = func.unixepoch(seconds_text, type_=Integer)
+    else:
+        seconds = cast(func.round((func.julianday(seconds_text) - _JULIAN_UNIX) * 86_400), Integer)
+    return seconds * 1_000_000 + cast(func.substr(text, 21, 6), Integer)
 
 
-def follower_count_columns(session: Session, account_ids: Collection[int], start: datetime,
-                           end: datetime) -> FollowerCountColumns:
-    """:func:`follower_counts` as columns, with the UTC day of each count instead of its time:
-    what the suspicious-growth detector reads for a whole cohort (millions of rows: no row
-    object, no datetime per row). The rows whose flag lists are not empty (rare) are looked up
-    again by id to tell whether their count was rounded."""
+def follower_count_stamps(session: Session, account_ids: Collection[int], start: datetime | None,
+                          end: datetime | None = None, *, after_ids: Mapping[int, int] | None = None) -> StampedCounts:
+    """Every follower count of these accounts captured after ``start`` (and at or before
+    ``end``, if given) as columns, ordered by account, capture time and id: millions of rows
+    for a cohort, so no row object and no datetime per row. The rows whose flag lists are not
+    empty (rare) are looked up again by id to tell whether their count was rounded.
+
+    With ``after_ids`` (account -> snapshot id) instead of ``start`` and ``account_ids``: each
+    account's counts with a higher snapshot id, in no order (one seek of ``account_id``'s index
+    per account, whose entries are ordered by id within an account; ordered by time, the
+    planner could walk each account's whole ``(account_id, captured_at)`` range instead)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     plain = and_(func.coalesce(cast(PS.approximate, String), "[]") == "[]",
                  func.coalesce(cast(PS.lower_bound, String), "[]") == "[]")
     flagged = case((plain, 0), else_=PS.id)  # 0, or the id of a row whose flags are to be read
-    day = _sqlite_day(PS.captured_at) if sqlite else PS.captured_at
-    query = (select(PS.account_id, day, PS.followers, flagged)
-             .where(PS.captured_at > start, PS.captured_at <= end, PS.followers.is_not(None))
-             .order_by(PS.account_id, PS.captured_at, PS.id))
-    parts = []
+    stamp = _sqlite_stamp(PS.captured_at) if sqlite else PS.captured_at
+    query = select(PS.account_id, stamp, PS.followers, flagged, PS.id).where(PS.followers.is_not(None))
+    if start is not None:
+        query = query.where(PS.captured_at > start).order_by(PS.account_id, PS.captured_at, PS.id)
+    if end is not None:
+        query = query.where(PS.captured_at <= end)
     connection = session.connection()
-    for chunk in _chunks(sorted(set(account_ids))):
-        result = connection.execute(query.where(PS.account_id.in_(chunk)))
-        if sqlite:  # four integers a row, nothing to convert: the driver's own tuples
+    if after_ids is not None:
+        # "(account_id = ? AND id > ?) OR ..." in the driver's own placeholders: built as
+        # SQLAlchemy expressions or bound text, 400 pairs cost ~40 ms to make.
+        base = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+        mark = "?" if sqlite else "%s"
+        pair = f"(profilesnapshot.account_id = {mark} AND profilesnapshot.id > {mark})"
+        results: Iterable[Any] = (
+            connection.exec_driver_sql(f"{base} AND ({' OR '.join([pair] * len(chunk))})",
+                                       tuple(int(v) for v in itertools.chain.from_iterable(chunk)))
+            for chunk in _chunks(sorted(after_ids.items()), 400))
+    else:
+        results = (connection.execute(query.where(PS.account_id.in_(chunk))) for chunk in _chunks(sorted(set(account_ids))))
+    parts = []
+    for result in results:
+        if sqlite:  # five integers a row, nothing to convert: the driver's own tuples
             rows = result.cursor.fetchall()
             result.close()
-        else:  # the times, as aware UTC datetimes: their days
-            rows = [(account_id, captured_at.toordinal(), followers, flag) for account_id, captured_at, followers, flag in result]
-        parts.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=4 * len(rows)))
-    table = np.concatenate(parts).reshape(-1, 4) if parts else np.zeros((0, 4), dtype=np.int64)
+        else:  # the times, as aware UTC datetimes
+            rows = [(account_id, stamp_of(captured_at), followers, flag, sid)
+                    for account_id, captured_at, followers, flag, sid in result]
+        parts.append(np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=5 * len(rows)))
+    table = np.concatenate(parts).reshape(-1, 5) if parts else np.zeros((0, 5), dtype=np.int64)
     flag_ids = table[:, 3]
     rounded = np.zeros(len(table), dtype=bool)
     check = np.flatnonzero(flag_ids)
@@ -326,4 +379,13 @@ def follower_count_columns(session: Session, account_ids: Collection[int], start
                 if "followers" in _flags(approximate) or "followers" in _flags(lower):
                     found.add(sid)
         rounded[check] = [int(sid) in found for sid in flag_ids[check].tolist()]
-    return FollowerCountColumns(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), rounded)
+    return StampedCounts(table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy(), rounded, table[:, 4].copy())
+
+
+def follower_count_columns(session: Session, account_ids: Collection[int], start: datetime,
+                           end: datetime) -> FollowerCountColumns:
+    """:func:`follower_counts` as columns, with the UTC day of each count instead of its time
+    (:func:`follower_count_stamps` read over ``(start, end]``): what the suspicious-growth
+    detector makes its daily series of, and what ``storage.follower_series`` keeps them from."""
+    counts = follower_count_stamps(session, account_ids, start, end)
+    return FollowerCountColumns(counts.account_id, day_of_stamp(counts.stamp), counts.followers, counts.rounded)

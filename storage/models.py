@@ -333,6 +333,25 @@ class FeatureSnapshot(SQLModel, table=True):
     max_press_id: Optional[int] = None
 
 
+class FollowerSeries(SQLModel, table=True):
+    """One account's daily follower series: per UTC day its last exact follower count, with
+    that count's capture time and snapshot id (``storage/follower_series.py``, migration 0021).
+    A cache of the append-only profile snapshots, kept up to date by enrich, that can always be
+    rebuilt from them (delete the rows): the suspicious-growth detector reads 16,000 of these
+    instead of millions of snapshots."""
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # Folded in: every snapshot of the account with an id up to through_id that was captured
+    # after complete_after_us (microseconds since 1970-01-01 UTC, as is newest_us).
+    through_id: int = Field(sa_type=BigInteger)
+    complete_after_us: int = Field(sa_type=BigInteger)
+    newest_us: Optional[int] = Field(default=None, sa_type=BigInteger)  # the newest capture folded in
+    # Little-endian int64, four rows of one column per day: days (date.toordinal()), counts,
+    # capture times (microseconds), snapshot ids; ascending by day.
+    series: bytes = Field(sa_type=LargeBinary)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class FeatureReference(SQLModel, table=True):
     """A frozen reference: the cohort's distribution of every index component (per tier group
     where ranked within tiers), the tier edges, and each brand's first mentions, as

@@ -354,7 +354,7 @@ def test_follower_count_columns_days_without_unixepoch(database_url: str, monkey
     """Before SQLite 3.38 (no unixepoch()) the day comes from julianday(): the same days,
     around midnight too."""
     if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite only: the day is computed by SQLite's unixepoch()/julianday(); on PostgreSQL it comes from the driver's UTC datetimes, checked by the test above on both databases")
+        pytest.skip("SQLite only: the capture time is computed by SQLite's unixepoch()/julianday(); on PostgreSQL it comes from the driver's UTC datetimes, checked by the test above on both databases")
     from storage import feature_inputs
     from storage.db import session_scope
 
