@@ -92,6 +92,21 @@ def _flags(raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _time_text(column: Any, sqlite: bool) -> Any:
+    """A time column read as SQLite's stored text, for :func:`_read_time` (SQLAlchemy's own
+    processing of a time - a regular expression, a datetime, then its zone - cost ~4 µs a
+    value: ~0.5 s of the 100,000 snapshots and posts a full enrich reads per 1,000
+    candidates); on PostgreSQL the column as it is."""
+    return type_coerce(column, String) if sqlite else column
+
+
+def _read_time(value: Any) -> datetime | None:
+    """What :func:`_time_text` read, as an aware UTC time (SQLite keeps UTC without an offset)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
 def snapshot_points(
     session: Session,
     account_ids: Collection[int],
@@ -137,15 +152,17 @@ def snapshot_points(
             newest_ids[account_id] = max_id
         snapshot_ids.update(i for i in ids if i is not None)
     rows: list[SnapshotPoint] = []
+    sqlite = session.get_bind().dialect.name == "sqlite"
     for chunk in _chunks(sorted(snapshot_ids)):
         # The JSON flag lists come as text ("[]" almost always): decoded only when not empty.
         fetched = session.execute(
-            select(PS.id, PS.account_id, PS.captured_at, PS.followers, type_coerce(PS.approximate, String),
-                   type_coerce(PS.lower_bound, String), PS.ip_location, PS.location, PS.country).where(PS.id.in_(chunk))
+            select(PS.id, PS.account_id, _time_text(PS.captured_at, sqlite), PS.followers,
+                   type_coerce(PS.approximate, String), type_coerce(PS.lower_bound, String), PS.ip_location,
+                   PS.location, PS.country).where(PS.id.in_(chunk))
         ).all()
         for sid, account_id, captured_at, followers, approximate, lower, ip, location, country in fetched:
-            rows.append(SnapshotPoint(sid, account_id, captured_at, followers, _flags(approximate), _flags(lower),
-                                      ip, location, country))
+            rows.append(SnapshotPoint(sid, account_id, _read_time(captured_at), followers, _flags(approximate),  # type: ignore[arg-type]
+                                      _flags(lower), ip, location, country))
     return newest_ids, rows
 
 
@@ -162,7 +179,8 @@ def posts_with_counts(
             newest = newest.join(Post, Post.id == PostSnapshot.post_id).where(Post.account_id.in_(accounts))
         newest = newest.group_by(PostSnapshot.post_id).subquery()
         post_query = (
-            select(Post.account_id, Post.platform, Post.post_id, Post.url, Post.published_at, Post.first_seen_at,
+            select(Post.account_id, Post.platform, Post.post_id, Post.url, _time_text(Post.published_at, sqlite),
+                   _time_text(Post.first_seen_at, sqlite),
                    Post.title, Post.text, PostSnapshot.likes, PostSnapshot.comments, PostSnapshot.shares,
                    PostSnapshot.views)
             .outerjoin(newest, newest.c.post_id == Post.id)
@@ -176,6 +194,7 @@ def posts_with_counts(
         return post_query, mark_query
 
     post_rows, mark_rows = [], []
+    sqlite = session.get_bind().dialect.name == "sqlite"
     if _every_candidate_account(session, account_ids):
         post_query, mark_query = queries(None)
         post_rows = session.execute(post_query).all()
@@ -187,7 +206,9 @@ def posts_with_counts(
             mark_rows.extend(session.execute(mark_query).all())
     wanted = set(account_ids)  # the unfiltered queries also read accounts nobody owns
     newest_ids = {account_id: max_id for account_id, max_id in mark_rows if max_id is not None and account_id in wanted}
-    return newest_ids, [PostPoint(*row) for row in post_rows if row[0] in wanted]
+    return newest_ids, [PostPoint(account_id, platform, post_id, url, _read_time(published), _read_time(first_seen), *rest)
+                        for account_id, platform, post_id, url, published, first_seen, *rest in post_rows
+                        if account_id in wanted]
 
 
 def press_mentions(session: Session, candidate_ids: Sequence[int]) -> list[PressMention]:
