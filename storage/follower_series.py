@@ -157,12 +157,34 @@ def refresh(session: Session, account_ids: list[int], start_us: int) -> dict[int
         late = session.get_bind().dialect.name != "sqlite"
         for account_id, new in _group(_new_counts(session, kept, stale, late)):
             old = kept[account_id]
+            if not _news(old, new):
+                continue  # what PostgreSQL's re-read of the last captures found is folded in already
             series = _fold(old, new, old.complete_after, max(old.through_id, int(new.id.max())))
             if (series.through_id, series.newest, series.complete_after) != (old.through_id, old.newest, old.complete_after) \
                     or not _same(series, old):
                 kept[account_id] = changed[account_id] = series
     _store(session, changed)
     return kept
+
+
+def _news(old: Kept, new: StampedCounts) -> bool:
+    """Whether folding ``new`` into ``old`` can change it: a count above ``through_id``, or an
+    exact one captured after ``complete_after`` that beats its day's kept count (by time, then
+    id) or falls on a day with none."""
+    if int(new.id.max()) > old.through_id:
+        return True
+    use = ~new.rounded & (new.stamp > old.complete_after)
+    if not use.any():
+        return False
+    stamps, ids = new.stamp[use], new.id[use]
+    days = day_of_stamp(stamps)
+    at = np.searchsorted(old.days, days)
+    if (at >= len(old.days)).any():
+        return True
+    if (old.days[at] != days).any():
+        return True
+    kept_stamps, kept_ids = old.stamps[at], old.ids[at]
+    return bool(((stamps > kept_stamps) | ((stamps == kept_stamps) & (ids > kept_ids))).any())
 
 
 def _same(a: Kept, b: Kept) -> bool:
