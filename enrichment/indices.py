@@ -95,6 +95,8 @@ MAX_KNOTS = 4096
 COHORT = "cohort"
 
 K = TypeVar("K")
+_isfinite = math.isfinite
+_bisect_left = bisect.bisect_left
 
 
 class WeightsError(ValueError):
@@ -122,13 +124,29 @@ class Tiers:
     def of(self, features: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
         """The candidate's tier (the highest of its platforms') and each platform's tier, from
         the ``followers_<platform>`` features."""
+        # What self.tier does per platform, with each platform's feature name and edges looked
+        # up once (:attr:`_followers`): ranking calls this for every row, twice.
         by_platform = {}
-        for platform in PLATFORMS:
-            tier = self.tier(_numeric(features.get(f"followers_{platform}")), platform)
-            if tier is not None:
-                by_platform[platform] = tier
-        best = max(by_platform.values(), key=TIERS.index, default=None)
-        return best, by_platform
+        best = -1
+        get = features.get
+        for platform, name, edges in self._followers:
+            followers = get(name)
+            if followers is not None and (followers := _numeric(followers)) is not None:
+                position = bisect.bisect_right(edges, followers)  # tier_at: TIERS[position]
+                by_platform[platform] = TIERS[position]
+                if position > best:  # (max() is a call: this runs for every platform of every row)
+                    best = position
+        return (TIERS[best] if best >= 0 else None), by_platform
+
+    @cached_property
+    def _followers(self) -> tuple[tuple[str, str, tuple[float, ...]], ...]:
+        """(platform, its followers feature, its tier edges) for every platform, in order."""
+        return tuple((p, f"followers_{p}", self.platform_edges.get(p, self.edges)) for p in PLATFORMS)
+
+    @cached_property
+    def _within(self) -> frozenset[str]:
+        """:attr:`within_tier` as a set (scoring asks once per component and row)."""
+        return frozenset(self.within_tier)
 
     def to_json(self) -> dict[str, Any]:
         return {"edges": list(self.edges), "platform_edges": {p: list(e) for p, e in self.platform_edges.items()},
@@ -208,6 +226,40 @@ class Weights:
                 names.append(f"{component}_by_platform")
         return tuple(dict.fromkeys(names))
 
+    @cached_property
+    def _plan(self) -> _ScoringPlan:
+        """What :func:`score_candidate` derives from the weights alone, derived once."""
+        index_weight = sum(self.composite.values())
+        return _ScoringPlan(
+            indices=tuple(_IndexPlan(name, table, sum(table.values()),
+                                     self.composite.get(name, 0.0) / index_weight if index_weight else 0.0,
+                                     index_column(name), coverage_column(name), score_column(name))
+                          for name, table in self.indices.items()),
+            composite=tuple((name, weight, index_column(name), coverage_column(name), score_column(name))
+                            for name, weight in self.composite.items()),
+            index_weight=index_weight)
+
+
+@dataclass(frozen=True)
+class _IndexPlan:
+    """One index as scoring uses it: its weights, their sum, its share of the composite and its
+    columns."""
+
+    name: str
+    table: dict[str, float]  # component -> weight
+    total: float  # sum(table.values())
+    share: float  # composite weight / sum of the composite weights (0 without any)
+    index_column: str
+    coverage_column: str
+    score_column: str
+
+
+@dataclass(frozen=True)
+class _ScoringPlan:
+    indices: tuple[_IndexPlan, ...]
+    composite: tuple[tuple[str, float, str, str, str], ...]  # (index, weight, its three columns)
+    index_weight: float  # sum of the composite weights
+
 
 def load_weights(path: Path | None = None, known_features: Iterable[str] | None = None) -> Weights:
     """Read and check a weights file (default: the one shipped in ``enrichment/data``)."""
@@ -250,6 +302,9 @@ def _weight(path: Path, table: str, component: str, weight: Any) -> float:
 
 
 def _numeric(value: Any) -> float | None:
+    """A feature value as a finite float (a bool as 1/0), None when it is not one."""
+    if type(value) is float:  # the common case first (an exact float: float(value) is itself)
+        return value if _isfinite(value) else None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -296,6 +351,16 @@ class Distribution:
     knots: tuple[float, ...]
     below: tuple[int, ...]
     equal: tuple[int, ...]
+    #: Every knot's percentile (knot -> percentile), worked out at the first :meth:`percentile`:
+    #: a live cohort asks for each member's own value, a knot, so ranking it takes a lookup
+    #: instead of a search. (One entry per knot: as large as the distribution.)
+    _at_knot: dict[float, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: The values differ (at least two distinct ones): only then does a rank say anything.
+    #: (Worked out once: scoring asks for every component of every row.)
+    informative: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "informative", len(self.knots) >= 2)
 
     @classmethod
     def of(cls, values: Iterable[float], max_knots: int | None = None) -> Distribution:
@@ -317,29 +382,49 @@ class Distribution:
             knots, below, equal = [knots[i] for i in keep], [below[i] for i in keep], [equal[i] for i in keep]
         return cls(len(ordered), tuple(knots), tuple(below), tuple(equal))
 
-    @property
-    def informative(self) -> bool:
-        """The values differ (at least two distinct ones): only then does a rank say anything."""
-        return len(self.knots) >= 2
-
     def percentile(self, value: float) -> float:
         """0..100: the mid-rank percentile of a reference value, halfway between the
         neighbours' for a new one, 0/100 beyond the lowest/highest."""
-        if self.n < 2:
+        n = self.n
+        if n < 2:
             return PRIOR
+        if not self._at_knot:
+            self._percentiles_at_knots()
+        known = self._at_knot.get(value)
+        if known is not None:
+            return known
         knots = self.knots
-        i = bisect.bisect_left(knots, value)
-        if i < len(knots) and knots[i] == value:
-            less, equal = float(self.below[i]), self.equal[i]
-        elif i == 0:
+        i = _bisect_left(knots, value)
+        if i < len(knots) and knots[i] == value:  # (a knot not in the table: see _percentiles_at_knots)
+            return self._clipped(float(self.below[i]), self.equal[i])
+        if i == 0:
             less, equal = 0.0, 0
         elif i == len(knots):
-            less, equal = float(self.n), 0
+            less, equal = float(n), 0
         else:
             start = self.below[i - 1] + self.equal[i - 1]
             less = start + (self.below[i] - start) * (value - knots[i - 1]) / (knots[i] - knots[i - 1])
             equal = 0
+        return self._clipped(less, equal)
+
+    def _clipped(self, less: float, equal: int) -> float:
+        """The percentile of a value with ``less`` reference values below it (interpolated
+        between knots) and ``equal`` equal to it, clipped to 0..100."""
         return min(100.0, max(0.0, 100.0 * (less + equal / 2 - 0.5) / (self.n - 1)))
+
+    def _percentiles_at_knots(self) -> None:
+        """Fill :attr:`_at_knot`: each knot's percentile as :meth:`percentile` works it out.
+        Filled from the highest knot down, so that of knots that compare equal (which
+        :meth:`of` never makes) the lowest one's stays, the one a search finds; a NaN knot
+        (equal to nothing) is left to the search."""
+        table = self._at_knot
+        last = self.n - 1
+        for knot, below, equal in zip(reversed(self.knots), reversed(self.below), reversed(self.equal)):
+            if not math.isnan(knot):
+                # _clipped(float(below), equal), written out: this runs for every knot.
+                found = 100.0 * (float(below) + equal / 2 - 0.5) / last
+                found = found if found > 0.0 else 0.0  # max(0.0, found), a NaN included
+                table[knot] = found if found < 100.0 else 100.0  # min(100.0, found)
 
     def to_json(self) -> list[Any]:
         return [self.n, list(self.knots), list(self.below), list(self.equal)]
@@ -422,7 +507,9 @@ def component_entries(component: str, features: Mapping[str, Any], tiers: Tiers,
         if isinstance(per_platform, dict):
             pairs = []
             for platform, raw in sorted(per_platform.items()):
-                value, group = _numeric(raw), platform_tiers.get(platform)
+                # _numeric's common case inline: a finite float is itself.
+                value = raw if type(raw) is float and _isfinite(raw) else _numeric(raw)
+                group = platform_tiers.get(platform)
                 if value is not None and group is not None:
                     pairs.append((f"{platform}:{group}", value))
             return pairs
@@ -442,19 +529,28 @@ def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, m
     cohort's feature rows (with ``brands``, candidate -> brand -> first mention, also the
     first mentions a frozen reference keeps for earliness)."""
     values: dict[str, array[float]] = defaultdict(lambda: array("d"))
-    components = weights.components
+    tiers = weights.tiers
+    # Per component: ranked within tiers?, the name of its per-platform breakdown.
+    components = [(c, c in tiers._within, f"{c}_by_platform") for c in weights.components]
     size = 0
     for features in cohort:
         size += 1
-        present = _present(features, components, weights.tiers.within_tier)
-        if not present:
-            continue
-        tier, platform_tiers = weights.tiers.of(features)
-        for component in present:
-            if isinstance(features.get(component), bool):
-                continue  # yes/no facts are scored as they are (true 100, false 0), never ranked
-            for group, value in component_entries(component, features, weights.tiers, tier, platform_tiers):
-                values[group_key(component, group)].append(value)
+        get = features.get
+        found: tuple[str | None, dict[str, str]] | None = None  # the row's tiers, once a component needs them
+        for component, within, breakdown in components:
+            value = get(component)
+            if not within:
+                # Ranked cohort-wide: the one entry component_entries gives, under its own name
+                # (none for a yes/no fact: those are scored as they are, true 100, false 0).
+                if type(value) is float:  # _numeric's common case inline: a finite float is itself
+                    if _isfinite(value):
+                        values[component].append(value)
+                elif value is not None and not isinstance(value, bool) and (value := _numeric(value)) is not None:
+                    values[component].append(value)
+            elif (value is not None or isinstance(get(breakdown), dict)) and not isinstance(value, bool):
+                found = found or tiers.of(features)
+                for group, number in component_entries(component, features, tiers, *found):
+                    values[group_key(component, group)].append(number)
     distributions = {key: Distribution.of(found, max_knots) for key, found in values.items()}
     first = None
     if brands is not None:
@@ -506,27 +602,90 @@ def component_score(component: str, features: Mapping[str, Any], reference: Refe
     return ComponentScore(component, value, groups, sum(percentiles) / len(percentiles), "")
 
 
-def _combine(parts: Mapping[str, tuple[float | None, float]]) -> tuple[float | None, float, float | None, dict[str, float]]:
-    """parts: component -> (percentile or None, weight). Returns (raw index, coverage, score,
-    points per component with data)."""
-    total = sum(weight for _, weight in parts.values())
-    available = {c: (p, w) for c, (p, w) in parts.items() if p is not None and w > 0}
-    used = sum(w for _, w in available.values())
-    if not total or not used:
+def _component_scores(features: Mapping[str, Any], components: Sequence[str], reference: Reference,
+                      tier: str | None, platform_tiers: Mapping[str, str]) -> dict[str, ComponentScore]:
+    """:func:`component_score` of every component the row has a value for (most rows of a
+    large cohort lack most), in order. A component ranked cohort-wide (most of them: one entry,
+    ranked in the distribution under its own name) is scored here without the general
+    machinery, one ranked within tiers by :func:`component_score` itself; the same scores
+    either way (ranking scores every component of every row: this is its inner loop)."""
+    within = reference.tiers._within
+    distributions = reference.distributions
+    get = features.get
+    scored: dict[str, ComponentScore] = {}
+    for component in components:
+        value = get(component)
+        if component in within:
+            if value is not None or isinstance(get(f"{component}_by_platform"), dict):
+                scored[component] = component_score(component, features, reference, tier, platform_tiers)
+        elif value is None:
+            continue
+        elif isinstance(value, bool):
+            # A yes/no fact is evidence on an absolute scale: true beats false whoever else is true.
+            scored[component] = ComponentScore(component, value, ["yes/no"], 100.0 if value else 0.0, "")
+        elif (number := value if type(value) is float and _isfinite(value) else _numeric(value)) is None:
+            scored[component] = ComponentScore(component, value, [], None, "no data")
+        elif (found := distributions.get(component)) is None:
+            scored[component] = ComponentScore(component, value, ["cohort"], None, "not in reference")
+        elif not found.informative:
+            scored[component] = ComponentScore(component, value, ["cohort"], None, "no spread")
+        else:
+            # The mean of one percentile (component_score: sum([p]) / 1) is p itself.
+            scored[component] = ComponentScore(component, value, ["cohort"], found.percentile(number), "")
+    return scored
+
+
+def _combine(percentiles: Mapping[str, float], table: Mapping[str, float],
+             total: float) -> tuple[float | None, float, float | None, dict[str, float]]:
+    """percentiles: component -> percentile (the components that have one); table: component
+    -> weight, total: the sum of its weights. Returns (raw index, coverage, score, points per
+    component with data)."""
+    if not total:
         return None, 0.0, None, {}
-    raw = sum(p * w for p, w in available.values()) / used  # type: ignore[operator]
-    points = {c: w * (p - PRIOR) / total for c, (p, w) in available.items()}  # type: ignore[operator]
-    return raw, used / total, PRIOR + sum(points.values()), points
+    # One pass over the table (sums taken afterwards, in the table's order as ever).
+    used_weights: list[float] = []
+    weighted: list[float] = []
+    points: dict[str, float] = {}
+    for c, w in table.items():
+        p = percentiles.get(c)
+        if p is not None and w > 0:
+            used_weights.append(w)
+            weighted.append(p * w)
+            points[c] = w * (p - PRIOR) / total
+    used = sum(used_weights)
+    if not used:
+        return None, 0.0, None, {}
+    return sum(weighted) / used, used / total, PRIOR + sum(points.values()), points
 
 
-def _top(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(items, key=lambda item: (-abs(item["points"]), item["component"]))[:TOP_CONTRIBUTORS]
+def _top(names: Sequence[str], points: Sequence[float]) -> list[tuple[int, float]]:
+    """The top contributors among ``points`` (of ``names``), as (position, points rounded to 2
+    decimals): the first :data:`TOP_CONTRIBUTORS` after sorting all of them by (−|rounded
+    points|, name), ties kept in order.
+
+    Rounds only the few that can be among them (round with digits is slow): |round(x, 2)|
+    never decreases as |x| grows, so they are the largest by |points|, plus any further ones
+    that round to the same |points| as the last of those (and may come first by name)."""
+    sizes = list(map(abs, points))
+    chosen: list[tuple[float, str, int, float]] = []  # (−|rounded|, name, position, rounded)
+    for i in sorted(range(len(sizes)), key=sizes.__getitem__, reverse=True):
+        rounded = round(points[i], 2)
+        if len(chosen) >= TOP_CONTRIBUTORS and -abs(rounded) > chosen[-1][0]:
+            break  # rounds to less than the last one chosen, and so do all that follow
+        chosen.append((-abs(rounded), names[i], i, rounded))
+    chosen.sort()  # the position makes every key distinct: the order a stable sort keeps
+    return [(i, rounded) for _, _, i, rounded in chosen[:TOP_CONTRIBUTORS]]
 
 
-def _present(features: Mapping[str, Any], components: Sequence[str], within: Sequence[str]) -> list[str]:
-    """The components a row has a value for (most rows of a large cohort lack most)."""
-    return [c for c in components
-            if features.get(c) is not None or (c in within and isinstance(features.get(f"{c}_by_platform"), dict))]
+def _contributor(component: str, found: ComponentScore, weight: float, points: float,
+                 index: str | None = None) -> dict[str, Any]:
+    """A top contributor as stored: the component, its value, percentile, weight, points (as
+    rounded) and groups, and for the composite's the index it counts in."""
+    item = {"component": component, "value": _plain(found.value), "percentile": round(found.percentile, 2),  # type: ignore[arg-type]
+            "weight": weight, "points": points, "groups": found.groups}
+    if index is not None:
+        item["index"] = index
+    return item
 
 
 def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Reference, *,
@@ -535,43 +694,55 @@ def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Re
     ``components``: every component's :class:`ComponentScore` (what ``explain`` shows; with
     ``explain=False`` only the components with a value, which is all the ranking needs)."""
     tier, platform_tiers = reference.tiers.of(features)
-    present = _present(features, weights.components, reference.tiers.within_tier)
-    scored = {c: component_score(c, features, reference, tier, platform_tiers) for c in present}
-    if not any(found.percentile is not None for found in scored.values()):
+    scored = _component_scores(features, weights.components, reference, tier, platform_tiers)
+    percentiles = {c: found.percentile for c, found in scored.items() if found.percentile is not None}
+    if not percentiles:
         result = dict(_no_data(weights))  # nothing to rank: the same answer for every such row
         result.update(tier=tier, platform_tiers=platform_tiers,
                       components=_with_missing(scored, weights) if explain else scored)
         return result
     if explain:
         scored = _with_missing(scored, weights)
+    plan = weights._plan
+    tops: dict[str, list[dict[str, Any]]] = {}
     result: dict[str, Any] = {"tier": tier, "platform_tiers": platform_tiers, "components": scored,
-                              "top_contributors": {}, "points": {}}
-    composite_items = []
-    index_weight = sum(weights.composite.values())
-    for name, table in weights.indices.items():
-        raw, coverage, score, points = _combine({c: (scored[c].percentile if c in scored else None, w)
-                                                 for c, w in table.items()})
-        result[index_column(name)] = None if raw is None else round(raw, 4)
-        result[coverage_column(name)] = round(coverage, 4)
-        result[score_column(name)] = None if score is None else round(score, 4)
-        result["points"][name] = points
-        items = [{"component": c, "value": _plain(scored[c].value), "percentile": round(scored[c].percentile, 2),  # type: ignore[arg-type]
-                  "weight": table[c], "points": round(p, 2), "groups": scored[c].groups} for c, p in points.items()]
-        result["top_contributors"][name] = _top(items)
-        share = weights.composite.get(name, 0.0) / index_weight if index_weight else 0.0
-        composite_items += [dict(item, index=name, points=round(points[item["component"]] * share, 2)) for item in items]
-    raws = {n: result[index_column(n)] for n in weights.composite}
-    with_data = {n: w for n, w in weights.composite.items() if raws[n] is not None and w > 0}
+                              "top_contributors": tops, "points": {}}
+    # Every index's contributors (component, points as the composite counts them, index,
+    # weight), in the order of the indices and their points: the composite's top come from all
+    # of them. Only the top contributors are made into dicts.
+    composite_names: list[str] = []
+    composite_points: list[float] = []
+    composite_from: list[_IndexPlan] = []
+    for index in plan.indices:
+        table = index.table
+        raw, coverage, score, points = _combine(percentiles, table, index.total)
+        result[index.index_column] = None if raw is None else round(raw, 4)
+        result[index.coverage_column] = round(coverage, 4)
+        result[index.score_column] = None if score is None else round(score, 4)
+        result["points"][index.name] = points
+        names = list(points)
+        tops[index.name] = []
+        for i, rounded in _top(names, list(points.values())):
+            tops[index.name].append(_contributor(names[i], scored[names[i]], table[names[i]], rounded))
+        composite_names += names
+        composite_points += [p * index.share for p in points.values()]
+        composite_from += [index] * len(names)
+    raws = {n: result[column] for n, _, column, _, _ in plan.composite}
+    with_data = {n: w for n, w, _, _, _ in plan.composite if raws[n] is not None and w > 0}
     weight_with_data = sum(with_data.values())
+    index_weight = plan.index_weight
     result[index_column(COMPOSITE)] = (round(sum(w * raws[n] for n, w in with_data.items()) / weight_with_data, 4)
                                        if weight_with_data else None)
     result[coverage_column(COMPOSITE)] = round(
-        sum(w * result[coverage_column(n)] for n, w in weights.composite.items()) / index_weight, 4) if index_weight else 0.0
-    scores = {n: result[score_column(n)] for n in weights.composite}
-    result[score_column(COMPOSITE)] = (round(PRIOR + sum(w * (scores[n] - PRIOR) for n, w in weights.composite.items()
-                                                         if scores[n] is not None) / index_weight, 4)
-                                       if index_weight and any(s is not None for s in scores.values()) else None)
-    result["top_contributors"][COMPOSITE] = _top(composite_items)
+        sum(w * result[column] for _, w, _, column, _ in plan.composite) / index_weight, 4) if index_weight else 0.0
+    scores = {n: (w, result[column]) for n, w, _, _, column in plan.composite}
+    result[score_column(COMPOSITE)] = (round(PRIOR + sum(w * (s - PRIOR) for w, s in scores.values()
+                                                         if s is not None) / index_weight, 4)
+                                       if index_weight and any(s is not None for _, s in scores.values()) else None)
+    tops[COMPOSITE] = []
+    for i, rounded in _top(composite_names, composite_points):
+        component, index = composite_names[i], composite_from[i]
+        tops[COMPOSITE].append(_contributor(component, scored[component], index.table[component], rounded, index.name))
     return result
 
 
@@ -646,33 +817,31 @@ def earliness(first_seen: Mapping[int, Mapping[str, str]], reference: Reference 
     if reference is not None and reference.brands is not None:
         table = reference.brand_index()
     else:
-        times: dict[str, list[float]] = defaultdict(list)
         owners: dict[str, dict[int, float]] = defaultdict(dict)
         for cid, brands in parsed.items():
             for brand, when in brands.items():
-                times[brand].append(when)
                 owners[brand][cid] = when
-        for found in times.values():
-            found.sort()
-        table = {brand: (found, owners[brand]) for brand, found in times.items()}
+        table = {brand: (sorted(owner.values()), owner) for brand, owner in owners.items()}
     out: dict[int, dict[str, Any]] = {}
+    nobody: tuple[list[float], Mapping[int, float]] = ([], {})
     for cid, brands in parsed.items():
         leads: list[float] = []
         firsts = 0
         for brand, mine in brands.items():
-            times_of, owner = table.get(brand, ([], {}))
+            times_of, owner = table.get(brand, nobody)
             listed = owner.get(cid)
-            own = bisect.bisect_left(times_of, listed) if listed is not None else len(times_of) + 1
-            others = len(times_of) - (1 if listed is not None else 0)
+            if listed is None:
+                own, others = len(times_of) + 1, len(times_of)
+            else:
+                own, others = _bisect_left(times_of, listed), len(times_of) - 1
             if others < 1:
                 continue
-
-            def other(j: int, found: list[float] = times_of, skip: int = own) -> float:
-                return found[j if j < skip else j + 1]
-
-            if mine <= other(0):
+            # The others' j-th time is times_of[j], or times_of[j + 1] from the own entry on.
+            earliest = times_of[0 if own > 0 else 1]
+            if mine <= earliest:
                 firsts += 1
-            median = (other((others - 1) // 2) + other(others // 2)) / 2
+            low, high = (others - 1) // 2, others // 2
+            median = (times_of[low if low < own else low + 1] + times_of[high if high < own else high + 1]) / 2
             leads.append((median - mine) / 86400.0)
         out[cid] = {
             "earliness_brands_compared": len(leads),
