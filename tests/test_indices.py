@@ -157,3 +157,50 @@ def test_enrich_with_an_infinite_weight_is_a_one_line_usage_error(tmp_path: Path
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: {path}: [leadership] ip_abroad = inf: ")
     assert not (tmp_path / "none.db").exists()  # refused before touching the database
+
+
+def test_top_contributors_are_the_first_three_by_rounded_points_then_name_as_a_full_sort_gives() -> None:
+    """_top rounds only the entries that can be among the top three; it must pick what sorting
+    every entry by (-|round(points, 2)|, name), ties in order, picks (many points here round to
+    the same value, and one name repeats, as a component in two indices does for the composite)."""
+    import random
+
+    from enrichment.indices import TOP_CONTRIBUTORS, _top
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        size = rng.randint(0, 9)
+        names = [rng.choice("abcdef") for _ in range(size)]
+        points = [rng.choice([-1, 1]) * rng.choice([0.0, 0.004, 0.005, 0.0051, 0.01, 0.014, 0.015, 1.234, 1.2349,
+                                                    rng.uniform(0, 3)]) for _ in range(size)]
+        expected = sorted(range(size), key=lambda i: (-abs(round(points[i], 2)), names[i]))[:TOP_CONTRIBUTORS]
+        assert _top(names, points) == [(i, round(points[i], 2)) for i in expected]
+
+
+def test_a_knot_percentile_from_the_table_is_the_one_the_search_gives() -> None:
+    """Distribution.percentile answers a knot from a table filled at its first call: the same
+    value as the search and formula, for ints and floats, ties, both ends, and between knots."""
+    import bisect
+
+    from enrichment.indices import Distribution
+
+    def searched(d: Distribution, value: float) -> float:
+        i = bisect.bisect_left(d.knots, value)
+        if i < len(d.knots) and d.knots[i] == value:
+            less, equal = float(d.below[i]), d.equal[i]
+        elif i == 0:
+            less, equal = 0.0, 0
+        elif i == len(d.knots):
+            less, equal = float(d.n), 0
+        else:
+            start = d.below[i - 1] + d.equal[i - 1]
+            less = start + (d.below[i] - start) * (value - d.knots[i - 1]) / (d.knots[i] - d.knots[i - 1])
+            equal = 0
+        return min(100.0, max(0.0, 100.0 * (less + equal / 2 - 0.5) / (d.n - 1)))
+
+    for values, thin in (([3, 3, 4, 7, 7, 7, 10], None), ([0.1 * i for i in range(50)] * 2, None),
+                         ([float(i % 13) ** 1.5 for i in range(300)], 7), ([-0.0, 0.0, 1.0], None)):
+        d = Distribution.of(values, thin)
+        probes = [*d.knots, *values, -1.0, 1e9, *((a + b) / 2 for a, b in zip(d.knots, d.knots[1:]))]
+        assert [d.percentile(v).hex() for v in probes] == [searched(d, v).hex() for v in probes]
+    assert Distribution.of([5.0]).percentile(5.0) == 50.0 and Distribution.of([]).percentile(1.0) == 50.0
