@@ -107,6 +107,12 @@ def _read_time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
 
 
+def newest_snapshot_id() -> Any:
+    """The newest profile snapshot id of each ``Account`` row selected (a correlated subquery:
+    one seek of the ``account_id`` index per account; NULL for one without snapshots)."""
+    return select(func.max(PS.id)).where(PS.account_id == Account.id).correlate(Account).scalar_subquery()
+
+
 def snapshot_points(
     session: Session,
     account_ids: Collection[int],
@@ -137,8 +143,7 @@ def snapshot_points(
         newest(PS.captured_at <= as_of, PS.captured_at > lookback, PS.ip_location.is_not(None)),
         newest(PS.captured_at <= as_of, PS.captured_at > lookback, (PS.location.is_not(None)) | (PS.country.is_not(None))),
     ]
-    top_id = select(func.max(PS.id)).where(PS.account_id == Account.id).correlate(Account).scalar_subquery()
-    points = select(Account.id, top_id, *point_columns)
+    points = select(Account.id, newest_snapshot_id(), *point_columns)
     found = []
     if _every_candidate_account(session, account_ids):
         found = session.execute(points.where(Account.candidate_id.is_not(None))).all()
@@ -310,12 +315,18 @@ _UNIX_ORDINAL = 719_163
 _DAY_US = 86_400_000_000
 #: The Julian day number of 1970-01-01 00:00 UTC (SQLite before 3.38 has julianday(), not unixepoch()).
 _JULIAN_UNIX = 2440587.5
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def day_of_stamp(stamp: Any) -> Any:
     """The UTC day (``date.toordinal()``) of capture times in microseconds since 1970 (numpy
     floor division: right before 1970 too)."""
     return np.asarray(stamp, dtype=np.int64) // _DAY_US + _UNIX_ORDINAL
+
+
+def day_start_stamp(day: int) -> int:
+    """The first microsecond of a day (``date.toordinal()``) since 1970: :func:`day_of_stamp`'s inverse."""
+    return (day - _UNIX_ORDINAL) * _DAY_US
 
 
 def stamp_of(when: datetime) -> int:
@@ -327,8 +338,6 @@ def instant_of(stamp: int) -> datetime:
     """:func:`stamp_of` undone: the aware UTC time."""
     return _EPOCH + timedelta(microseconds=int(stamp))
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _sqlite_stamp(column: Any) -> Any:

@@ -32,20 +32,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from storage.feature_inputs import (
     StampedCounts,
     day_of_stamp,
+    day_start_stamp,
     follower_count_columns,
     follower_count_stamps,
     instant_of,
+    newest_snapshot_id,
     stamp_of,
 )
 from storage.models import Account, FollowerSeries, utcnow
-from storage.models import ProfileSnapshot as PS
 
 #: Days kept before an account's newest: the detector's 180 and a week for backdated runs.
 KEEP_DAYS = 187
@@ -159,7 +160,7 @@ def refresh(session: Session, account_ids: list[int], start_us: int) -> dict[int
             old = kept[account_id]
             if not _news(old, new):
                 continue  # what PostgreSQL's re-read of the last captures found is folded in already
-            series = _fold(old, new, old.complete_after, max(old.through_id, int(new.id.max())))
+            series = _fold(old, new)
             if (series.through_id, series.newest, series.complete_after) != (old.through_id, old.newest, old.complete_after) \
                     or not _same(series, old):
                 kept[account_id] = changed[account_id] = series
@@ -215,9 +216,9 @@ def _new_counts(session: Session, kept: Mapping[int, Kept], account_ids: list[in
 
 
 def _build(counts: StampedCounts, complete_after: int) -> dict[int, Kept]:
-    """:func:`_fold` of nothing kept with counts of many accounts (ordered by account, time and
-    id; all captured after ``complete_after``) at once: what a first enrich does for every
-    account (``through_id`` 0, for the caller to set)."""
+    """What :func:`_fold` makes of counts of many accounts with nothing kept (ordered by
+    account, time and id; all captured after ``complete_after``), at once: what a first enrich
+    does for every account (``through_id`` 0, for the caller to set)."""
     newest = {account_id: int(counts.stamp[b - 1]) for account_id, _, b in _runs(counts.account_id)}
     exact = ~counts.rounded
     keys, stamps, followers, ids = counts.account_id[exact], counts.stamp[exact], counts.followers[exact], counts.id[exact]
@@ -227,51 +228,44 @@ def _build(counts: StampedCounts, complete_after: int) -> dict[int, Kept]:
     out = {account_id: Kept(_EMPTY, _EMPTY, _EMPTY, _EMPTY, 0, complete_after, stamp)
            for account_id, stamp in newest.items()}
     for account_id, a, b in _runs(keys):
-        first = int(days[b - 1]) - KEEP_DAYS
-        lo = a + int(np.searchsorted(days[a:b], first))
         series = out[account_id]
-        series.days, series.followers, series.stamps, series.ids = days[lo:b], followers[lo:b], stamps[lo:b], ids[lo:b]
-        if lo > a:
-            series.complete_after = max(complete_after, _day_start(first) - 1)
+        series.days, series.followers, series.stamps, series.ids = days[a:b], followers[a:b], stamps[a:b], ids[a:b]
+        _keep_recent(series)
     return out
 
 
-def _day_start(day: int) -> int:
-    """The first microsecond of a day (``date.toordinal()``) since 1970."""
-    return (day - 719_163) * 86_400_000_000
+def _keep_recent(series: Kept) -> None:
+    """Drop the days older than :data:`KEEP_DAYS` before the newest; ``complete_after`` then
+    moves up to the last microsecond before the first day kept."""
+    if not len(series.days):
+        return
+    first = int(series.days[-1]) - KEEP_DAYS
+    lo = int(np.searchsorted(series.days, first))
+    if lo:
+        series.days, series.followers, series.stamps, series.ids = (
+            series.days[lo:], series.followers[lo:], series.stamps[lo:], series.ids[lo:])
+        series.complete_after = max(series.complete_after, day_start_stamp(first) - 1)
 
 
-def _fold(old: Kept | None, new: StampedCounts | None, complete_after: int, through_id: int) -> Kept:
-    """``old`` (None: nothing kept) with the counts ``new`` (one account's, ordered by time and
-    id) folded in: per day the last exact count by (capture time, id), counts captured at or
-    before ``complete_after`` left out, days older than :data:`KEEP_DAYS` before the newest
-    dropped (``complete_after`` then moves up to the first day kept)."""
-    days = old.days if old is not None else _EMPTY
-    followers = old.followers if old is not None else _EMPTY
-    stamps = old.stamps if old is not None else _EMPTY
-    ids = old.ids if old is not None else _EMPTY
-    newest = old.newest if old is not None else None
-    if new is not None and len(new.id):
-        newest = max(int(new.stamp.max()), newest if newest is not None else int(new.stamp.max()))
-        use = ~new.rounded & (new.stamp > complete_after)
-        days = np.concatenate([days, day_of_stamp(new.stamp[use])])
-        followers = np.concatenate([followers, new.followers[use]])
-        stamps = np.concatenate([stamps, new.stamp[use]])
-        ids = np.concatenate([ids, new.id[use]])
-        order = np.lexsort((ids, stamps, days))
-        days, followers, stamps, ids = days[order], followers[order], stamps[order], ids[order]
-        # Ordered by day, then time and id: the last of each day (a snapshot read twice is the same entry).
-        last = np.ones(len(days), dtype=bool)
-        last[:-1] = days[1:] != days[:-1]
-        days, followers, stamps, ids = days[last], followers[last], stamps[last], ids[last]
-    if len(days):
-        first = int(days[-1]) - KEEP_DAYS
-        if days[0] < first:
-            keep = days >= first
-            days, followers, stamps, ids = days[keep], followers[keep], stamps[keep], ids[keep]
-            # Complete from the first day kept on: after the last microsecond of the day before.
-            complete_after = max(complete_after, _day_start(first) - 1)
-    return Kept(days, followers, stamps, ids, through_id, complete_after, newest)
+def _fold(old: Kept, new: StampedCounts) -> Kept:
+    """``old`` with one account's counts ``new`` folded in: per day the last exact count by
+    (capture time, id), counts captured at or before ``complete_after`` left out, then
+    :func:`_keep_recent`; ``through_id`` moves up to the highest id read."""
+    use = ~new.rounded & (new.stamp > old.complete_after)
+    days = np.concatenate([old.days, day_of_stamp(new.stamp[use])])
+    followers = np.concatenate([old.followers, new.followers[use]])
+    stamps = np.concatenate([old.stamps, new.stamp[use]])
+    ids = np.concatenate([old.ids, new.id[use]])
+    order = np.lexsort((ids, stamps, days))
+    days, followers, stamps, ids = days[order], followers[order], stamps[order], ids[order]
+    # Ordered by day, then time and id: the last of each day (a snapshot read twice is the same entry).
+    last = np.ones(len(days), dtype=bool)
+    last[:-1] = days[1:] != days[:-1]
+    newest = int(new.stamp.max()) if old.newest is None else max(old.newest, int(new.stamp.max()))
+    series = Kept(days[last], followers[last], stamps[last], ids[last], max(old.through_id, int(new.id.max())),
+                  old.complete_after, newest)
+    _keep_recent(series)
+    return series
 
 
 def _load(session: Session, account_ids: list[int]) -> dict[int, Kept]:
@@ -288,10 +282,10 @@ def _load(session: Session, account_ids: list[int]) -> dict[int, Kept]:
 def _newest_ids(session: Session, account_ids: list[int]) -> dict[int, int]:
     """Each account's newest snapshot id (one index seek each), read before its counts: a
     snapshot with a higher id is folded by the next refresh."""
-    top = select(func.max(PS.id)).where(PS.account_id == Account.id).correlate(Account).scalar_subquery()
     found: dict[int, int] = {}
     for i in range(0, len(account_ids), 900):
-        for account_id, max_id in session.execute(select(Account.id, top).where(Account.id.in_(account_ids[i:i + 900]))):
+        for account_id, max_id in session.execute(select(Account.id, newest_snapshot_id())
+                                                  .where(Account.id.in_(account_ids[i:i + 900]))):
             if max_id is not None:
                 found[account_id] = max_id
     return found
