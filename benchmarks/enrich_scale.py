@@ -317,6 +317,7 @@ def main() -> None:
         connection.exec_driver_sql("DELETE FROM featuresnapshot")
         connection.exec_driver_sql("DELETE FROM featurereference")
         connection.exec_driver_sql("DELETE FROM followerseries")  # the first enrich builds them
+        connection.exec_driver_sql("DELETE FROM posttextanalysis")  # and analyses every post
         # Snapshots an earlier run's incremental steps added (captured after the generated year).
         connection.exec_driver_sql("DELETE FROM profilesnapshot WHERE parser = 'bench'")
     db = sqlite3.connect(path)

@@ -42,6 +42,13 @@ from enrichment.features import (
     compute_features,
 )
 from enrichment.features.authenticity import DETECTION_DAYS, assess_many
+from enrichment.features.content import (
+    AnalysisDecoder,
+    PostAnalysis,
+    analyser_fingerprint,
+    encode_analysis,
+    text_digest,
+)
 from enrichment.features.rows import DailyFollowers, posts_by_account, utc
 from enrichment.indices import (
     COHORT,
@@ -57,19 +64,20 @@ from enrichment.indices import (
 )
 from enrichment.schema import (
     COMPOSITE,
-    COVERAGE_COLUMNS,
     FEATURE_NAMES,
     FEATURE_SPECS,
-    INDEX_COLUMNS,
     INDEX_SPECS,
     SCHEMA_VERSION,
-    SCORE_COLUMNS,
     coverage_column,
     index_column,
     score_column,
     stored_columns,
 )
-from storage.candidates import active_candidate_ids, candidate_account_platforms, get_candidate
+from storage.candidates import (
+    active_candidate_ids,
+    candidate_account_platforms,
+    get_candidate,
+)
 from storage.collector import collector_paused
 from storage.feature_inputs import (
     Watermark,
@@ -79,7 +87,6 @@ from storage.feature_inputs import (
     press_searched,
     snapshot_points,
 )
-from storage.follower_series import daily_follower_series
 from storage.features import (
     advance_watermarks,
     feature_documents,
@@ -92,9 +99,11 @@ from storage.features import (
     mark_ranked,
     update_rankings,
 )
+from storage.follower_series import daily_follower_series
+from storage.models import PressMention, utcnow
+from storage.post_analyses import keep_analyses, kept_analyses
 from storage.references import find_reference, list_references, store_reference
 from storage.synthetic import synthetic_candidates
-from storage.models import PressMention, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +182,7 @@ def load_inputs(
         inputs[owner[post.account_id]].posts.append(PostRow(
             account_id=post.account_id, platform=post.platform, published_at=post.published_at, text=post.text,
             title=post.title, likes=post.likes, comments=post.comments, shares=post.shares, views=post.views,
-            first_seen_at=post.first_seen_at, url=post.url, post_id=post.post_id,
+            first_seen_at=post.first_seen_at, url=post.url, post_id=post.post_id, id=post.id,
         ))
     press, newest_press = load_press(session, candidate_ids)
     for cid, rows in press.items():
@@ -182,6 +191,30 @@ def load_inputs(
     post_marks = _per_candidate(newest_post_snapshots, owner)
     marks = {cid: Watermark(snapshot_marks.get(cid), post_marks.get(cid), newest_press.get(cid)) for cid in candidate_ids}
     return inputs, marks
+
+
+def analyse_kept(session: Session, posts: Sequence[PostRow]) -> dict[int, PostAnalysis]:
+    """Each post's text analysis (keyed by ``id(post)``, as :func:`analyse_posts` gives it):
+    the kept one where the post has one from this analyser of this very text
+    (``storage/post_analyses.py``), otherwise made now and kept."""
+    analyser = analyser_fingerprint()
+    kept = kept_analyses(session, [p.id for p in posts if p.id is not None], analyser)
+    decode = AnalysisDecoder()
+    out: dict[int, PostAnalysis] = {}
+    todo: list[tuple[PostRow, str]] = []
+    for post in posts:
+        digest = text_digest(post.content)
+        stored = kept.get(post.id) if post.id is not None else None
+        if stored is not None and stored[0] == digest:
+            out[id(post)] = decode(stored[1])
+        else:
+            todo.append((post, digest))
+    if todo:
+        fresh = analyse_posts([post for post, _ in todo])
+        out.update(fresh)
+        keep_analyses(session, [(post.id, digest, encode_analysis(fresh[id(post)]))
+                                for post, digest in todo if post.id is not None], analyser)
+    return out
 
 
 def judge_growth(inputs: Mapping[int, CandidateInput], as_of: datetime) -> None:
@@ -348,7 +381,7 @@ def _enrich(
         inputs, marks = load_inputs(session, chunk, as_of)
         clock = result.timed("load", clock)
         posts = [p for cid in chunk for p in inputs[cid].posts if p.when is not None and utc(p.when) <= as_of]
-        analyses = analyse_posts(posts)
+        analyses = analyse_kept(session, posts)
         clock = result.timed("analyse posts", clock)
         judge_growth(inputs, as_of)
         clock = result.timed("judge growth", clock)

@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Integer, String, and_, case, cast, func, select, type_coerce
 from sqlmodel import Session
 
+from storage.db import among_ids
 from storage.models import Account, Lease, Post, PostSnapshot, PressMention
 from storage.models import ProfileSnapshot as PS
 
@@ -67,6 +68,7 @@ class PostPoint(NamedTuple):
     comments: int | None
     shares: int | None
     views: int | None
+    id: int | None = None  # the post's row id
 
 
 def _chunks(values: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
@@ -158,12 +160,12 @@ def snapshot_points(
         snapshot_ids.update(i for i in ids if i is not None)
     rows: list[SnapshotPoint] = []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    for chunk in _chunks(sorted(snapshot_ids)):
+    if snapshot_ids:
         # The JSON flag lists come as text ("[]" almost always): decoded only when not empty.
         fetched = session.execute(
             select(PS.id, PS.account_id, _time_text(PS.captured_at, sqlite), PS.followers,
                    type_coerce(PS.approximate, String), type_coerce(PS.lower_bound, String), PS.ip_location,
-                   PS.location, PS.country).where(PS.id.in_(chunk))
+                   PS.location, PS.country).where(among_ids(session, PS.id, sorted(snapshot_ids)))
         ).all()
         for sid, account_id, captured_at, followers, approximate, lower, ip, location, country in fetched:
             rows.append(SnapshotPoint(sid, account_id, _read_time(captured_at), followers, _flags(approximate),  # type: ignore[arg-type]
@@ -187,7 +189,7 @@ def posts_with_counts(
             select(Post.account_id, Post.platform, Post.post_id, Post.url, _time_text(Post.published_at, sqlite),
                    _time_text(Post.first_seen_at, sqlite),
                    Post.title, Post.text, PostSnapshot.likes, PostSnapshot.comments, PostSnapshot.shares,
-                   PostSnapshot.views)
+                   PostSnapshot.views, Post.id)
             .outerjoin(newest, newest.c.post_id == Post.id)
             .outerjoin(PostSnapshot, PostSnapshot.id == newest.c.id)
         )

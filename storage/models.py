@@ -352,6 +352,20 @@ class FollowerSeries(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class PostTextAnalysis(SQLModel, table=True):
+    """What one post's text says (language, keyword groups, brands, foreign places,
+    disclosures), as enrich's analysis made it (``storage/post_analyses.py``, migration 0022).
+    A cache: a post's text is written once, and its analysis depends only on that text and on
+    the analyser (dictionaries and code, named by ``analyser``), so enrich analyses each post
+    once instead of 80,000 texts on every full run. Delete the rows to have them made again."""
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True, sa_column_kwargs={"autoincrement": False})
+    analyser: str = Field(max_length=16)  # enrichment.features.content.analyser_fingerprint()
+    text_digest: str = Field(max_length=16)  # enrichment.features.content.text_digest() of title and body
+    analysis: str  # enrichment.features.content.encode_analysis(): compact JSON
+    analysed_at: datetime = Field(default_factory=utcnow)
+
+
 class FeatureReference(SQLModel, table=True):
     """A frozen reference: the cohort's distribution of every index component (per tier group
     where ranked within tiers), the tier edges, and each brand's first mentions, as

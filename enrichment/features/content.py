@@ -3,21 +3,35 @@ their countries), sourcing trips abroad, and when each brand was first mentioned
 of the cohort's earliness, :func:`enrichment.indices.earliness`).
 
 Each post's text is analysed once (:func:`analyse_posts`, one automaton scan for brands,
-keywords and foreign place names together) and the analysis is shared by every feature.
+keywords and foreign place names together, and the paid-partnership disclosures of
+:mod:`enrichment.disclosures`) and the analysis is shared by every feature. An analysis is a
+function of the post's text and of the shipped dictionaries and code alone, so enrich keeps
+it (``storage/post_analyses.py``) in the compact text form of :func:`encode_analysis`, under
+the :func:`analyser_fingerprint` that made it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from enrichment.brands import BrandFinder, default_brands
+from enrichment.brands import BRANDS_FILE, Brand, BrandFinder, default_brands
+from enrichment.disclosures import (
+    DISCLOSURES_FILE,
+    DisclosureFinder,
+    default_disclosures,
+)
 from enrichment.features.rows import PostRow, median, recent_posts, share, utc
 from enrichment.keywords import (
+    KEYWORDS_FILE,
     KeywordGroups,
     PhraseMatcher,
     default_keywords,
@@ -48,6 +62,8 @@ class PostAnalysis:
     groups: frozenset[str]
     brands: frozenset[Any]
     foreign_places: frozenset[str]
+    #: The labels (``en:#ad``) of the paid-partnership disclosures the text makes.
+    disclosures: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -61,12 +77,15 @@ def _post_matcher(brands: BrandFinder, keywords: KeywordGroups) -> PhraseMatcher
 
 
 def analyse_posts(posts: Sequence[PostRow], brands: BrandFinder | None = None,
-                  keywords: KeywordGroups | None = None) -> dict[int, PostAnalysis]:
-    """Language, keyword groups, brands and foreign places of each post, keyed by ``id(post)``.
+                  keywords: KeywordGroups | None = None,
+                  disclosures: DisclosureFinder | None = None) -> dict[int, PostAnalysis]:
+    """Language, keyword groups, brands, foreign places and disclosures of each post, keyed by
+    ``id(post)``.
 
     Done for a whole batch at once; each post's text is normalised and scanned once.
     """
     matcher = _post_matcher(brands or default_brands(), keywords or default_keywords())
+    finder = disclosures or default_disclosures()
     texts = [p.content for p in posts]
     languages = detect_languages(texts)
     out: dict[int, PostAnalysis] = {}
@@ -75,8 +94,72 @@ def analyse_posts(posts: Sequence[PostRow], brands: BrandFinder | None = None,
         for match in matcher.find(normalize_text(text), normalized=True):
             kind, value = match.value
             (groups if kind == "keyword" else found_brands if kind == "brand" else places).add(value)
-        out[id(post)] = PostAnalysis(language, frozenset(groups), frozenset(found_brands), frozenset(places))
+        labels = tuple(d.label for d in finder.find(text, language))
+        out[id(post)] = PostAnalysis(language, frozenset(groups), frozenset(found_brands), frozenset(places), labels)
     return out
+
+
+#: Bump when what an analysis holds changes without any file below changing.
+ANALYSIS_FORMAT = 1
+
+
+@lru_cache(maxsize=1)
+def analyser_fingerprint() -> str:
+    """What made an analysis, as 16 hex digits: the shipped dictionaries (brands, keywords,
+    disclosures), the code of every analysing module, lingua's and Babel's versions (the
+    language models and the CLDR country names) and :data:`ANALYSIS_FORMAT`. A kept analysis
+    with another fingerprint is never used: the post is analysed again."""
+    from enrichment import brands, disclosures, keywords, language, places
+
+    digest = hashlib.sha256(f"format {ANALYSIS_FORMAT}\n".encode())
+    for path in (BRANDS_FILE, KEYWORDS_FILE, DISCLOSURES_FILE, Path(__file__), *(
+            Path(module.__file__ or "") for module in (brands, disclosures, keywords, language, places))):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("lingua-language-detector", "babel", "pycountry"):
+        try:
+            digest.update(f"{package} {metadata.version(package)}\n".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} -\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def text_digest(text: str) -> str:
+    """16 hex digits naming a post's analysed text (title and body): a kept analysis is used
+    only for the very text it was made of."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+def encode_analysis(analysis: PostAnalysis, brands: BrandFinder | None = None) -> str:
+    """The compact, deterministic text form of an analysis: ``[language, groups, brands (their
+    positions in the brand list), foreign places, disclosure labels]``, each list sorted."""
+    position = _brand_positions(brands or default_brands())
+    return json.dumps([analysis.language, sorted(analysis.groups), sorted(position[b] for b in analysis.brands),
+                       sorted(analysis.foreign_places), list(analysis.disclosures)],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+class AnalysisDecoder:
+    """Turns kept analyses back into :class:`PostAnalysis` objects. Most posts share their
+    analysis with others (no brand, one brand and the same keywords), so each distinct text
+    form is decoded once and the object shared."""
+
+    def __init__(self, brands: BrandFinder | None = None) -> None:
+        self._brands = (brands or default_brands()).brands
+        self._seen: dict[str, PostAnalysis] = {}
+
+    def __call__(self, text: str) -> PostAnalysis:
+        analysis = self._seen.get(text)
+        if analysis is None:
+            language, groups, brand_positions, places, labels = json.loads(text)
+            analysis = self._seen[text] = PostAnalysis(
+                language, frozenset(groups), frozenset(self._brands[i] for i in brand_positions),
+                frozenset(places), tuple(labels))
+        return analysis
+
+
+@lru_cache(maxsize=4)
+def _brand_positions(brands: BrandFinder) -> dict[Brand, int]:
+    return {brand: i for i, brand in enumerate(brands.brands)}
 
 
 def content_features(

@@ -77,6 +77,7 @@ class PostRow:
     first_seen_at: datetime | None = None
     url: str | None = None
     post_id: str = ""
+    id: int | None = None  # the stored post's row id (its kept text analysis is keyed by it)
 
     # Derived once at construction: every feature reads them, some several times.
     when: datetime | None = field(init=False, compare=False, repr=False)

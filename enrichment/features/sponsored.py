@@ -27,9 +27,9 @@ def sponsored_features(posts: Sequence[PostRow], analyses: Mapping[int, PostAnal
     countries, and the engagement of sponsored posts against the others (organic).
 
     Counts are NULL when no recent post has text (nothing could be read), 0 when posts were
-    read and none discloses a partnership. ``analyses`` maps ``id(post)`` to its analysis.
+    read and none discloses a partnership. ``analyses`` maps ``id(post)`` to its analysis,
+    whose disclosures are used unless another ``finder`` is given.
     """
-    finder = finder or default_disclosures()
     recent = recent_posts(posts, as_of)
     with_text = [p for p in recent if p.content.strip()]
     sponsored: list[PostRow] = []
@@ -37,9 +37,13 @@ def sponsored_features(posts: Sequence[PostRow], analyses: Mapping[int, PostAnal
     terms: Counter[str] = Counter()
     for post in with_text:
         analysis = analyses.get(id(post))
-        found = finder.find(post.content, analysis.language if analysis else None)
+        if analysis is not None and finder is None:
+            found: Sequence[str] = analysis.disclosures  # found by analyse_posts with the shipped list
+        else:
+            found = [d.label for d in (finder or default_disclosures()).find(
+                post.content, analysis.language if analysis else None)]
         (sponsored if found else organic).append(post)
-        terms.update(d.label for d in found)
+        terms.update(found)
     brands = {b for p in sponsored if id(p) in analyses for b in analyses[id(p)].brands}
     countries = {b.country for b in brands if b.country}
     has_text = bool(with_text)
