@@ -34,6 +34,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from storage.db import among_ids
 from storage.feature_inputs import Watermark
 from storage.models import Candidate, PostSnapshot, PressMention, ProfileSnapshot
 from storage.models import FeatureSnapshot as FS
@@ -238,16 +239,15 @@ def advance_watermarks(session: Session, marks: Mapping[int, Watermark], bound: 
     """Raise the watermarks of these feature snapshots (id -> current watermark) to ``bound``
     where they are lower: their candidates were checked and have no newer input rows up to it,
     so the next incremental enrich need not read those rows again. Returns how many rows moved."""
-    moved = set()
-    for column, kind in ((FS.max_snapshot_id, "snapshot"), (FS.max_post_snapshot_id, "post_snapshot"),
-                         (FS.max_press_id, "press")):
-        top = getattr(bound, kind)
-        if top is None:
-            continue
-        ids = [fid for fid, mark in marks.items() if (getattr(mark, kind) or 0) < top]
-        for start in range(0, len(ids), 900):
-            session.execute(update(FS).where(FS.id.in_(ids[start:start + 900])).values({column: top}))
-        moved.update(ids)
+    kinds = [(column, kind, top) for column, kind in ((FS.max_snapshot_id, "snapshot"),
+                                                      (FS.max_post_snapshot_id, "post_snapshot"), (FS.max_press_id, "press"))
+             if (top := getattr(bound, kind)) is not None]
+    moved = sorted(fid for fid, mark in marks.items() if any((getattr(mark, kind) or 0) < top for _, kind, top in kinds))
+    if moved:
+        # One statement for every row and column (each column keeps a higher mark it has).
+        greatest = func.max if session.get_bind().dialect.name == "sqlite" else func.greatest
+        session.execute(update(FS).where(among_ids(session, FS.id, moved)).values(
+            {column: greatest(func.coalesce(column, 0), top) for column, _, top in kinds}))
     return len(moved)
 
 

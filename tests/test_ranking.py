@@ -312,9 +312,12 @@ def test_feature_rows_store_no_nulls(database_url: str) -> None:
 # --------------------------------------------------------------------------- incremental detection
 
 
-def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_next_scan_starts_later(database_url: str) -> None:
+def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_next_scan_starts_later(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import enrichment.stage
     from storage.features import input_id_bounds, latest_watermarks
 
+    monkeypatch.setattr(enrichment.stage, "ADVANCE_PER_ROW", 0)  # whatever the gap (the test below keeps it)
     ids = populate(database_url)
     with session_scope(database_url) as session:
         enrich(session)
@@ -338,6 +341,59 @@ def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_nex
         assert latest_watermarks(session)[ids["global"]].seen.snapshot == added_id
     with session_scope(database_url) as session:
         assert enrich(session).computed == 0
+
+
+def test_unchanged_rows_are_not_rewritten_for_a_gap_cheaper_to_scan_again(database_url: str) -> None:
+    """A few new input rows do not make a run rewrite every unchanged candidate's row; the
+    next run scans them again and still finds what changed."""
+    from storage.features import latest_watermarks
+
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+        before = latest_watermarks(session)
+        local = session.exec(select(Account).where(Account.handle == "li")).one()
+        session.add(_snapshot(local, 0.5, 81_000))
+    with session_scope(database_url) as session:
+        assert enrich(session).computed == 1
+        after = latest_watermarks(session)
+    assert after[ids["global"]] == before[ids["global"]]  # not rewritten: same row, same marks
+    with session_scope(database_url) as session:
+        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
+        session.add(_snapshot(gao, 0.1, 60_000))
+    with session_scope(database_url) as session:
+        assert enrich(session).computed == 1  # found by the scan from the unraised watermark
+        assert enrich(session).computed == 0
+
+
+def test_rows_a_plain_enrich_computes_are_checked_through_the_ids_stored_before_it_read(database_url: str) -> None:
+    """Every row of a full run is checked up to the highest ids stored when it began, so the
+    next run scans only rows added since; a row added after that is still seen."""
+    from storage.features import input_id_bounds, latest_watermarks
+
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        bound = input_id_bounds(session)
+        assert enrich(session, force=True).computed == 3
+        marks = latest_watermarks(session)
+    # Every candidate's rows are older than the newest snapshot stored, the empty one has none.
+    assert {cid: marks[cid].seen.snapshot for cid in ids.values()} == dict.fromkeys(ids.values(), bound.snapshot)
+    assert {cid: marks[cid].seen.post_snapshot for cid in ids.values()} == dict.fromkeys(ids.values(), bound.post_snapshot)
+    with session_scope(database_url) as session:
+        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
+        added = _snapshot(gao, 0.1, 61_000)
+        session.add(added)
+        session.flush()
+        added_id = added.id
+    with session_scope(database_url) as session:
+        result = enrich(session)
+        assert (result.computed, result.skipped) == (1, 2)
+        assert latest_watermarks(session)[ids["global"]].seen.snapshot == added_id
+    # A backdated run's rows keep what they saw: they vouch for nothing after the time they describe.
+    with session_scope(database_url) as session:
+        enrich(session, as_of=NOW - timedelta(days=1), force=True)
+        backdated = latest_watermarks(session, as_of=NOW - timedelta(days=1))
+    assert backdated[ids["empty"]].seen.snapshot is None
 
 
 def test_the_api_document_has_every_export_column_and_the_explanation(database_url: str) -> None:
