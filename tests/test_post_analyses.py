@@ -208,3 +208,21 @@ def test_among_ids_takes_any_number_of_ids_as_one_parameter(database_url: str, c
         ids = [first.id, *range(10**6, 10**6 + count - 1)] if count else []
         found = session.execute(select(Candidate.id).where(among_ids(session, Candidate.id, ids))).scalars().all()
         assert found == ([first.id] if count else [])
+
+
+def test_the_analyser_fingerprint_changes_with_a_dictionary(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from enrichment.features import content
+
+    content.analyser_fingerprint.cache_clear()
+    shipped = content.analyser_fingerprint()
+    edited = tmp_path / "brands.csv"
+    edited.write_text(content.BRANDS_FILE.read_text(encoding="utf-8") + "Newbrand,新品牌,Newbrand,FR,cosmetics\n",
+                      encoding="utf-8")
+    monkeypatch.setattr(content, "BRANDS_FILE", edited)
+    content.analyser_fingerprint.cache_clear()
+    try:
+        assert content.analyser_fingerprint() != shipped
+    finally:
+        monkeypatch.undo()
+        content.analyser_fingerprint.cache_clear()
+    assert content.analyser_fingerprint() == shipped

@@ -106,13 +106,13 @@ ANALYSIS_FORMAT = 1
 @lru_cache(maxsize=1)
 def analyser_fingerprint() -> str:
     """What made an analysis, as 16 hex digits: the shipped dictionaries (brands, keywords,
-    disclosures), the code of every analysing module, lingua's and Babel's versions (the
+    disclosures, and the place data ``enrichment.places`` reads), the code of every analysing module, lingua's and Babel's versions (the
     language models and the CLDR country names) and :data:`ANALYSIS_FORMAT`. A kept analysis
     with another fingerprint is never used: the post is analysed again."""
     from enrichment import brands, disclosures, keywords, language, places
 
     digest = hashlib.sha256(f"format {ANALYSIS_FORMAT}\n".encode())
-    for path in (BRANDS_FILE, KEYWORDS_FILE, DISCLOSURES_FILE, Path(__file__), *(
+    for path in (BRANDS_FILE, KEYWORDS_FILE, DISCLOSURES_FILE, places.DATA / "cn_regions.txt", Path(__file__), *(
             Path(module.__file__ or "") for module in (brands, disclosures, keywords, language, places))):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for package in ("lingua-language-detector", "babel", "pycountry"):
