@@ -262,9 +262,11 @@ def assess_account(account_id: int, platform: str, counts: Iterable[FollowerCoun
 
 
 def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: Sequence[PostRow],
-                 as_of: datetime) -> AccountVerdict:
+                 as_of: datetime, *, baseline: tuple[_Baselines, int] | None = None) -> AccountVerdict:
     """:func:`assess_account` from the account's daily series (:func:`daily_counts` as arrays:
-    :func:`daily_followers`, or :func:`daily_series` for many accounts at once)."""
+    :func:`daily_followers`, or :func:`daily_series` for many accounts at once). ``baseline``:
+    the account's row of a batch's :class:`_Baselines`, when :func:`assess_many` computed it
+    already for a series with a count every day (the same numbers: see :class:`_Baselines`)."""
     as_of = utc(as_of)
     days, followers = series
     if len(days) < MIN_DAYS:
@@ -276,7 +278,7 @@ def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: 
         return AccountVerdict(account_id, platform, len(days), None)
     median = _row_medians(np.sort(followers)[None, :]).tolist()[0]  # as statistics.median has it (exact for counts)
     timeline = _Timeline(days, followers, gaps, deltas)
-    base = _Baseline(timeline, dated, follower_tier(median))
+    base = _Baseline(timeline, dated, follower_tier(median), baseline)
     gross = int(deltas[deltas > 0].sum())
     nonzero = deltas[deltas != 0]
     coarse = bool(len(nonzero)) and int(np.count_nonzero(nonzero % 100 == 0)) >= COARSE_SHARE * len(nonzero)
@@ -348,7 +350,7 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
         for row, position in enumerate(positions):
             account_id, platform, series, posts = accounts[position]
             if alone[row]:
-                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of)
+                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of, baseline=(base, row))
                 continue
             finding = _growth_without_engagement(series.days, series.followers, posts, as_of)
             findings = [finding] if finding is not None else []
@@ -383,15 +385,18 @@ class _Baseline:
     (:data:`TIER_REFERENCE`). A day is unusual only when both say so.
     """
 
-    def __init__(self, timeline: _Timeline, dated: np.ndarray, tier: str) -> None:
-        # (each change's rate as Change.rate has it: the int64 counts are exact in a float64)
-        rates = timeline.deltas[dated] / timeline.gaps[dated]
-        before = np.maximum(timeline.followers[:-1][dated], 1).astype(float)
-        rows = _Baselines(rates[None, :], before[None, :], [tier])
-        self.usual, self.scale, self.scale_down = rows.usual[0], rows.scale[0], rows.scale_down[0]
+    def __init__(self, timeline: _Timeline, dated: np.ndarray, tier: str,
+                 computed: tuple[_Baselines, int] | None = None) -> None:
+        if computed is None:
+            # (each change's rate as Change.rate has it: the int64 counts are exact in a float64)
+            rates = timeline.deltas[dated] / timeline.gaps[dated]
+            before = np.maximum(timeline.followers[:-1][dated], 1).astype(float)
+            computed = (_Baselines(rates[None, :], before[None, :], [tier]), 0)
+        rows, row = computed  # a batch's row: a series with a count every day, every change dated
+        self.usual, self.scale, self.scale_down = rows.usual[row], rows.scale[row], rows.scale_down[row]
         self.tier = tier
         self.tier_usual, self.tier_scale = TIER_REFERENCE[tier]
-        self.local, self.z_own, self.z_tier = rows.local[0], rows.z_own[0], rows.z_tier[0]
+        self.local, self.z_own, self.z_tier = rows.local[row], rows.z_own[row], rows.z_tier[row]
         self._timeline, self._dated = timeline, dated
 
     @cached_property
