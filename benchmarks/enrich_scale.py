@@ -335,8 +335,9 @@ def main() -> None:
         return time.perf_counter() - begun, outcome
 
     # The first enrich builds every account's kept follower series (storage/follower_series.py)
-    # from the snapshots; a full enrich after it (every feature row computed again, as after
-    # deleting them or changing the features) folds in only what was added since.
+    # from the snapshots and analyses every post's text (kept: storage/post_analyses.py); a full
+    # enrich after it (every feature row computed again, as after deleting them or changing the
+    # features) folds in only what was added since and reads the kept analyses.
     first_s, first = timed_enrich(reference="cohort")
     with get_engine(url).begin() as connection:
         connection.exec_driver_sql("DELETE FROM featuresnapshot")
@@ -358,7 +359,7 @@ def main() -> None:
     print(f"profile snapshots:   {snapshots:,}")
     print(f"load average:        {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15 min, {os.cpu_count()} CPUs)")
     print(f"floor (one aggregate scan): {floor:.2f} s")
-    print(f"first enrich:        {first_s:.2f} s, {first.cpu:.2f} s CPU  (builds the kept follower series; "  # type: ignore[attr-defined]
+    print(f"first enrich:        {first_s:.2f} s, {first.cpu:.2f} s CPU  (builds the kept follower series and post analyses; "  # type: ignore[attr-defined]
           f"ratio to the floor {first_s / floor:.2f})")
     print(f"full enrich:         {full_s:.2f} s, {full.cpu:.2f} s CPU  ({full.computed} candidates computed, "  # type: ignore[attr-defined]
           f"{full.ranked} ranked; the series kept)")  # type: ignore[attr-defined]
