@@ -304,7 +304,7 @@ def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: da
     if advance and bound is None:
         bound = input_id_bounds(session)  # before the scan: rows added during it are above
     if not advance:
-        bound = None
+        bound = None  # (and None from input_id_bounds: a lower id may still commit, raise nothing)
     newest = latest_watermarks(session, as_of=as_of)
     changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].as_of < newest[cid].computed_at}
     seen = {cid: newest[cid].seen for cid in candidate_ids if cid not in changed}
@@ -403,6 +403,7 @@ def _enrich(
     targets = list(candidate_ids) if candidate_ids is not None else active
     # The highest input ids stored before anything is read: a plain run's rows have seen every
     # row of their candidates up to there (below), and the candidates it finds unchanged have none.
+    # (None too while another transaction may still commit a lower id: nothing is raised then.)
     bound = None if backdated else input_id_bounds(session)
     todo = targets if force else changed_candidates(session, targets, as_of if backdated else None,
                                                     advance=not backdated, bound=bound)

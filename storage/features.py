@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -228,11 +228,34 @@ def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dic
             ).all()}
 
 
-def input_id_bounds(session: Session) -> Watermark:
+#: The tables whose ids watermarks hold.
+INPUT_TABLES = (ProfileSnapshot, PostSnapshot, PressMention)
+
+
+def input_id_bounds(session: Session) -> Watermark | None:
     """The highest profile snapshot, post snapshot and press mention ids stored (primary-key
-    lookups): what an incremental enrich has checked every candidate up to."""
-    return Watermark(*(session.execute(select(func.max(table.id))).scalar()
-                       for table in (ProfileSnapshot, PostSnapshot, PressMention)))
+    lookups): what an incremental enrich has checked every candidate up to. None when a lower
+    id may still be committed: on PostgreSQL, while another transaction is writing to one of
+    these tables (a crawl's transaction can take an id, and a later one commit a higher id
+    before it does). SQLite has one writer at a time, so its ids commit in order."""
+    bound = Watermark(*(session.execute(select(func.max(table.id))).scalar() for table in INPUT_TABLES))
+    if session.get_bind().dialect.name == "postgresql" and _writers_in_flight(session):
+        return None
+    return bound
+
+
+def _writers_in_flight(session: Session) -> bool:
+    """Whether another PostgreSQL transaction holds a write lock on an input table. Checked
+    after the highest ids were read: a transaction holding an id at most those still holds its
+    lock here, and one that committed meanwhile is visible to every later statement (read
+    committed), so with no lock every row up to the bound is seen by what enrich reads next."""
+    tables = [table.__tablename__ for table in INPUT_TABLES]  # type: ignore[attr-defined]
+    return bool(session.execute(
+        text("SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND pid <> pg_backend_pid()"
+             " AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')"
+             " AND relation = ANY(CAST(:tables AS regclass[]))"),
+        {"tables": tables},
+    ).scalar())
 
 
 def advance_watermarks(session: Session, marks: Mapping[int, Watermark], bound: Watermark) -> int:

@@ -27,7 +27,7 @@ from enrichment.indices import (
 from enrichment.schema import FEATURE_NAMES
 from enrichment.stage import enrich, explain_candidate, feature_table, freeze_reference, resolve_reference
 from storage.db import session_scope
-from storage.models import Account, Candidate, FeatureSnapshot
+from storage.models import Account, Candidate, FeatureSnapshot, ProfileSnapshot
 from tests.test_export import NOW, _snapshot, populate
 
 WEIGHTS = Weights(
@@ -364,6 +364,43 @@ def test_unchanged_rows_are_not_rewritten_for_a_gap_cheaper_to_scan_again(databa
     with session_scope(database_url) as session:
         assert enrich(session).computed == 1  # found by the scan from the unraised watermark
         assert enrich(session).computed == 0
+
+
+def test_a_snapshot_another_transaction_is_still_writing_is_not_taken_for_seen_on_postgresql(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a crawl's transaction can hold a lower snapshot id while another commits a
+    higher one. Enrich then raises no watermark to the highest id, so the late row is found by
+    the next run (without the check, its candidate was marked seen past it and never recomputed)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time, so its ids commit in order")
+    from sqlalchemy import insert
+
+    import enrichment.stage
+    from storage.db import get_engine
+    from storage.features import input_id_bounds
+
+    monkeypatch.setattr(enrichment.stage, "ADVANCE_PER_ROW", 0)  # raise unchanged rows whatever the gap
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session)
+        local_id = session.exec(select(Account).where(Account.handle == "li")).one().id
+    late = _snapshot(Account(id=local_id), 0.2, 82_000)
+    with get_engine(database_url).connect() as writer:
+        pending = writer.begin()
+        writer.execute(insert(ProfileSnapshot).values(**late.model_dump(exclude={"id"})))  # takes an id, not committed
+        with session_scope(database_url) as session:
+            gao = session.exec(select(Account).where(Account.handle == "gao")).one()
+            session.add(_snapshot(gao, 0.1, 61_000))  # a higher id, committed first
+        with session_scope(database_url) as session:
+            assert input_id_bounds(session) is None
+            result = enrich(session)
+            assert (result.computed, result.skipped) == (1, 2)  # Global Gao; Local Li's row is not visible yet
+        pending.commit()
+    with session_scope(database_url) as session:
+        assert input_id_bounds(session) is not None
+        assert enrich(session).computed == 1  # Local Li, for the row committed late
+        assert enrich(session).computed == 0
+    assert ids
 
 
 def test_rows_a_plain_enrich_computes_are_checked_through_the_ids_stored_before_it_read(database_url: str) -> None:
