@@ -351,10 +351,14 @@ class Distribution:
     knots: tuple[float, ...]
     below: tuple[int, ...]
     equal: tuple[int, ...]
-    #: Every knot's percentile (knot -> percentile), worked out at the first :meth:`percentile`:
-    #: a live cohort asks for each member's own value, a knot, so ranking it takes a lookup
-    #: instead of a search. (One entry per knot: as large as the distribution.)
+    #: Every knot's percentile (knot -> percentile), worked out once :meth:`percentile` has been
+    #: asked more than a sixteenth as many times as there are knots: a live cohort asks for each
+    #: member's own value, a knot, so ranking it takes a lookup instead of a search; the few rows
+    #: an incremental run ranks against a frozen reference are cheaper searched than tabulated
+    #: (filling the tables of a 2,000-row reference cost ~35 ms). (One entry per knot.)
     _at_knot: dict[float, float] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: How many times :meth:`percentile` searched before the table was filled.
+    _searched: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
     #: The values differ (at least two distinct ones): only then does a rank say anything.
     #: (Worked out once: scoring asks for every component of every row.)
     informative: bool = field(init=False, repr=False, compare=False)
@@ -389,7 +393,10 @@ class Distribution:
         if n < 2:
             return PRIOR
         if not self._at_knot:
-            self._percentiles_at_knots()
+            searched = self._searched
+            searched[0] += 1
+            if searched[0] > len(self.knots) >> 4:
+                self._percentiles_at_knots()
         known = self._at_knot.get(value)
         if known is not None:
             return known

@@ -178,8 +178,9 @@ def test_top_contributors_are_the_first_three_by_rounded_points_then_name_as_a_f
 
 
 def test_a_knot_percentile_from_the_table_is_the_one_the_search_gives() -> None:
-    """Distribution.percentile answers a knot from a table filled at its first call: the same
-    value as the search and formula, for ints and floats, ties, both ends, and between knots."""
+    """Distribution.percentile answers a knot from a table filled once it has been asked more
+    than a sixteenth as many times as there are knots (searching before): the same value as the
+    search and formula either way, for ints and floats, ties, both ends, and between knots."""
     import bisect
 
     from enrichment.indices import Distribution
@@ -204,3 +205,9 @@ def test_a_knot_percentile_from_the_table_is_the_one_the_search_gives() -> None:
         probes = [*d.knots, *values, -1.0, 1e9, *((a + b) / 2 for a, b in zip(d.knots, d.knots[1:]))]
         assert [d.percentile(v).hex() for v in probes] == [searched(d, v).hex() for v in probes]
     assert Distribution.of([5.0]).percentile(5.0) == 50.0 and Distribution.of([]).percentile(1.0) == 50.0
+    # A few questions (an incremental run against a frozen reference) are searched, not tabulated.
+    large = Distribution.of([float(i) for i in range(2_000)])
+    assert [large.percentile(v) for v in (3.0, 1999.5)] == [searched(large, v) for v in (3.0, 1999.5)]
+    assert not large._at_knot
+    assert [large.percentile(float(v)) for v in range(200)] == [searched(large, float(v)) for v in range(200)]
+    assert len(large._at_knot) == 2_000

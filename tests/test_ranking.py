@@ -403,6 +403,26 @@ def test_a_snapshot_another_transaction_is_still_writing_is_not_taken_for_seen_o
     assert ids
 
 
+@pytest.mark.parametrize("after", [0, 40, 80, 10**9])
+def test_new_input_rows_are_found_the_same_whether_read_by_range_or_by_account(
+        database_url: str, monkeypatch: pytest.MonkeyPatch, after: int) -> None:
+    """newest_input_ids reads few new snapshots by primary-key range on SQLite and many by a
+    seek per account: both give each candidate's newest id above the watermark."""
+    import storage.feature_inputs
+    from storage.feature_inputs import Watermark, newest_input_ids
+
+    populate(database_url)
+    answers = []
+    for few in (True, False):
+        monkeypatch.setattr(storage.feature_inputs, "_few_rows_after", lambda *_args, few=few: few)
+        with session_scope(database_url) as session:
+            answers.append(newest_input_ids(session, Watermark(after, 10**9, 10**9)))
+            top = session.exec(select(ProfileSnapshot.id).order_by(ProfileSnapshot.id.desc())).first()
+    assert answers[0] == answers[1]
+    assert bool(answers[0]) == (after < top)
+    assert all(mark.snapshot > after for mark in answers[0].values())
+
+
 def test_rows_a_plain_enrich_computes_are_checked_through_the_ids_stored_before_it_read(database_url: str) -> None:
     """Every row of a full run is checked up to the highest ids stored when it began, so the
     next run scans only rows added since; a row added after that is still seen."""
