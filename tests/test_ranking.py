@@ -312,6 +312,16 @@ def test_feature_rows_store_no_nulls(database_url: str) -> None:
 # --------------------------------------------------------------------------- incremental detection
 
 
+def _new_snapshot_of_gao(database_url: str, followers: int) -> int:
+    """A new profile snapshot of Global Gao's Weibo account, committed; returns its id."""
+    with session_scope(database_url) as session:
+        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
+        added = _snapshot(gao, 0.1, followers)
+        session.add(added)
+        session.flush()
+        return added.id  # type: ignore[return-value]
+
+
 def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_next_scan_starts_later(
         database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import enrichment.stage
@@ -329,12 +339,7 @@ def test_a_plain_enrich_raises_the_watermarks_of_unchanged_candidates_so_the_nex
         marks = latest_watermarks(session)
     # Global Gao had nothing new up to the bound: its watermark moved up to it, not back.
     assert marks[ids["global"]].seen.snapshot == bound.snapshot
-    with session_scope(database_url) as session:
-        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
-        added = _snapshot(gao, 0.1, 60_000)
-        session.add(added)
-        session.flush()
-        added_id = added.id
+    added_id = _new_snapshot_of_gao(database_url, 60_000)
     with session_scope(database_url) as session:
         result = enrich(session)
         assert result.computed == 1 and result.skipped == 2  # a row above the moved watermark is still seen
@@ -358,9 +363,7 @@ def test_unchanged_rows_are_not_rewritten_for_a_gap_cheaper_to_scan_again(databa
         assert enrich(session).computed == 1
         after = latest_watermarks(session)
     assert after[ids["global"]] == before[ids["global"]]  # not rewritten: same row, same marks
-    with session_scope(database_url) as session:
-        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
-        session.add(_snapshot(gao, 0.1, 60_000))
+    _new_snapshot_of_gao(database_url, 60_000)
     with session_scope(database_url) as session:
         assert enrich(session).computed == 1  # found by the scan from the unraised watermark
         assert enrich(session).computed == 0
@@ -388,9 +391,7 @@ def test_a_snapshot_another_transaction_is_still_writing_is_not_taken_for_seen_o
     with get_engine(database_url).connect() as writer:
         pending = writer.begin()
         writer.execute(insert(ProfileSnapshot).values(**late.model_dump(exclude={"id"})))  # takes an id, not committed
-        with session_scope(database_url) as session:
-            gao = session.exec(select(Account).where(Account.handle == "gao")).one()
-            session.add(_snapshot(gao, 0.1, 61_000))  # a higher id, committed first
+        _new_snapshot_of_gao(database_url, 61_000)  # a higher id, committed first
         with session_scope(database_url) as session:
             assert input_id_bounds(session) is None
             result = enrich(session)
@@ -436,12 +437,7 @@ def test_rows_a_plain_enrich_computes_are_checked_through_the_ids_stored_before_
     # Every candidate's rows are older than the newest snapshot stored, the empty one has none.
     assert {cid: marks[cid].seen.snapshot for cid in ids.values()} == dict.fromkeys(ids.values(), bound.snapshot)
     assert {cid: marks[cid].seen.post_snapshot for cid in ids.values()} == dict.fromkeys(ids.values(), bound.post_snapshot)
-    with session_scope(database_url) as session:
-        gao = session.exec(select(Account).where(Account.handle == "gao")).one()
-        added = _snapshot(gao, 0.1, 61_000)
-        session.add(added)
-        session.flush()
-        added_id = added.id
+    added_id = _new_snapshot_of_gao(database_url, 61_000)
     with session_scope(database_url) as session:
         result = enrich(session)
         assert (result.computed, result.skipped) == (1, 2)
