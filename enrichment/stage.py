@@ -299,12 +299,14 @@ def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: da
     up to there, so the next scan starts from there instead of from the candidate that was
     last crawled longest ago (whose old watermark made every incremental enrich read the
     input tables from that far back). They are raised once the scan re-reads more than
-    :data:`ADVANCE_PER_ROW` ids per unchanged candidate (:func:`_worth_advancing`). ``bound`` is those highest ids, when the caller read them
-    already (before anything else)."""
-    if advance and bound is None:
-        bound = input_id_bounds(session)  # before the scan: rows added during it are above
+    :data:`ADVANCE_PER_ROW` ids per unchanged candidate (:func:`_worth_advancing`). ``bound``:
+    those highest ids, when the caller read them already (before anything else)."""
     if not advance:
-        bound = None  # (and None from input_id_bounds: a lower id may still commit, raise nothing)
+        bound = None
+    elif bound is None:
+        # Read before the scan: rows added during it are above. None while a lower id may still
+        # be committed (PostgreSQL, storage.features.input_id_bounds): nothing is raised then.
+        bound = input_id_bounds(session)
     newest = latest_watermarks(session, as_of=as_of)
     changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].as_of < newest[cid].computed_at}
     seen = {cid: newest[cid].seen for cid in candidate_ids if cid not in changed}
