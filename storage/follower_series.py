@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from storage.db import among_ids, upsert
 from storage.feature_inputs import (
     StampedCounts,
     day_of_stamp,
@@ -269,42 +269,23 @@ def _fold(old: Kept, new: StampedCounts) -> Kept:
 
 
 def _load(session: Session, account_ids: list[int]) -> dict[int, Kept]:
-    kept: dict[int, Kept] = {}
-    for i in range(0, len(account_ids), 900):
-        for row in session.execute(select(FollowerSeries.account_id, FollowerSeries.through_id,
-                                          FollowerSeries.complete_after_us, FollowerSeries.newest_us,
-                                          FollowerSeries.series)
-                                   .where(FollowerSeries.account_id.in_(account_ids[i:i + 900]))):
-            kept[row.account_id] = Kept.decode(row)
-    return kept
+    return {row.account_id: Kept.decode(row) for row in session.execute(
+        select(FollowerSeries.account_id, FollowerSeries.through_id, FollowerSeries.complete_after_us,
+               FollowerSeries.newest_us, FollowerSeries.series)
+        .where(among_ids(session, FollowerSeries.account_id, account_ids)))}
 
 
 def _newest_ids(session: Session, account_ids: list[int]) -> dict[int, int]:
     """Each account's newest snapshot id (one index seek each), read before its counts: a
     snapshot with a higher id is folded by the next refresh."""
-    found: dict[int, int] = {}
-    for i in range(0, len(account_ids), 900):
-        for account_id, max_id in session.execute(select(Account.id, newest_snapshot_id())
-                                                  .where(Account.id.in_(account_ids[i:i + 900]))):
-            if max_id is not None:
-                found[account_id] = max_id
-    return found
+    return {account_id: max_id for account_id, max_id in session.execute(
+        select(Account.id, newest_snapshot_id()).where(among_ids(session, Account.id, account_ids)))
+        if max_id is not None}
 
 
 def _store(session: Session, changed: Mapping[int, Kept]) -> None:
-    if not changed:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    rows = [{"account_id": account_id, "through_id": series.through_id, "complete_after_us": series.complete_after,
-             "newest_us": series.newest, "series": series.encode(), "updated_at": now}
-            for account_id, series in changed.items()]
-    statement = insert(FollowerSeries)
-    statement = statement.on_conflict_do_update(
-        index_elements=["account_id"],
-        set_={name: getattr(statement.excluded, name)
-              for name in ("through_id", "complete_after_us", "newest_us", "series", "updated_at")})
-    connection = session.connection()  # Core executemany: the ORM's bulk path costs more than the writes
-    for i in range(0, len(rows), 1000):
-        connection.execute(statement, rows[i:i + 1000])
+    upsert(session, FollowerSeries, [
+        {"account_id": account_id, "through_id": series.through_id, "complete_after_us": series.complete_after,
+         "newest_us": series.newest, "series": series.encode(), "updated_at": now}
+        for account_id, series in changed.items()], key="account_id")

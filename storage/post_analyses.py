@@ -22,10 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.db import among_ids
+from storage.db import among_ids, upsert
 from storage.models import PostTextAnalysis, utcnow
 
 
@@ -45,16 +44,6 @@ def keep_analyses(session: Session, analyses: Iterable[tuple[int, str, str]], an
     """Store (post id, text digest, analysis) rows made by ``analyser``, replacing what a post
     had (made by another analyser, or of another text). Returns how many were written."""
     now = utcnow()
-    rows = [{"post_id": post_id, "analyser": analyser, "text_digest": digest, "analysis": analysis, "analysed_at": now}
-            for post_id, digest, analysis in analyses]
-    if not rows:
-        return 0
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(PostTextAnalysis)
-    statement = statement.on_conflict_do_update(
-        index_elements=["post_id"],
-        set_={name: getattr(statement.excluded, name) for name in ("analyser", "text_digest", "analysis", "analysed_at")})
-    connection = session.connection()  # Core executemany: the ORM's bulk path costs more than the writes
-    for start in range(0, len(rows), 1000):
-        connection.execute(statement, rows[start:start + 1000])
-    return len(rows)
+    return upsert(session, PostTextAnalysis, [
+        {"post_id": post_id, "analyser": analyser, "text_digest": digest, "analysis": analysis, "analysed_at": now}
+        for post_id, digest, analysis in analyses], key="post_id")
