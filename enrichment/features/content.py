@@ -106,9 +106,10 @@ ANALYSIS_FORMAT = 1
 @lru_cache(maxsize=1)
 def analyser_fingerprint() -> str:
     """What made an analysis, as 16 hex digits: the shipped dictionaries (brands, keywords,
-    disclosures, and the place data ``enrichment.places`` reads), the code of every analysing module, lingua's and Babel's versions (the
-    language models and the CLDR country names) and :data:`ANALYSIS_FORMAT`. A kept analysis
-    with another fingerprint is never used: the post is analysed again."""
+    disclosures, and the place data ``enrichment.places`` reads), the code of every analysing
+    module, the lingua, Babel and pycountry versions (the language models and the country
+    names) and :data:`ANALYSIS_FORMAT`. A kept analysis with another fingerprint is never
+    used: the post is analysed again."""
     from enrichment import brands, disclosures, keywords, language, places
 
     digest = hashlib.sha256(f"format {ANALYSIS_FORMAT}\n".encode())
@@ -131,7 +132,8 @@ def text_digest(text: str) -> str:
 
 def encode_analysis(analysis: PostAnalysis, brands: BrandFinder | None = None) -> str:
     """The compact, deterministic text form of an analysis: ``[language, groups, brands (their
-    positions in the brand list), foreign places, disclosure labels]``, each list sorted."""
+    positions in the brand list), foreign places, disclosure labels]``, the sets sorted and the
+    disclosures in the order found."""
     position = _brand_positions(brands or default_brands())
     return json.dumps([analysis.language, sorted(analysis.groups), sorted(position[b] for b in analysis.brands),
                        sorted(analysis.foreign_places), list(analysis.disclosures)],
