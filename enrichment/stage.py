@@ -20,6 +20,7 @@ a plain ``enrich`` always recomputes a candidate whose newest row is such a row.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import math
 import time
@@ -41,6 +42,7 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
+from enrichment.cohort_scores import cohort_rankings, live_rankings
 from enrichment.features.authenticity import DETECTION_DAYS, assess_many
 from enrichment.features.content import (
     AnalysisDecoder,
@@ -569,6 +571,11 @@ def _ranking_view(features: Mapping[str, Any], weights: Weights) -> dict[str, An
 EARLINESS = ("earliness_first_share", "earliness_lead_days", "earliness_brands_compared")
 
 
+def _view_names(weights: Weights) -> list[str]:
+    """The features :func:`_ranking_view` keeps: what ranking reads of each stored row."""
+    return list(dict.fromkeys([*weights.ranking_inputs, *EARLINESS]))
+
+
 def rank_cohort(
     session: Session,
     cohort: Sequence[int] | None = None,
@@ -594,24 +601,27 @@ def rank_cohort(
     members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
     if reference is not None and reference.frozen:
         stale = None if only is not None else reference.label_for(weights)
-        rows = [_ranked_row(row, weights)
-                for row in iter_newest_rows(session, as_of=as_of, reference_not=stale, **members)]  # type: ignore[arg-type]
+        rows = [_ranked_row(row, weights) for row in iter_newest_rows(
+            session, as_of=as_of, reference_not=stale, features=_view_names(weights), **members)]  # type: ignore[arg-type]
         if only is not None:
             wanted = set(only)
             rows = [row for row in rows if row.candidate_id in wanted]
         return _write_rankings(session, rows, weights, reference)
-    rows = [_ranked_row(row, weights) for row in iter_newest_rows(session, as_of=as_of, **members)]  # type: ignore[arg-type]
+    rows = [_ranked_row(row, weights) for row in iter_newest_rows(session, as_of=as_of, features=_view_names(weights),
+                                                                  **members)]  # type: ignore[arg-type]
     if not rows:
         return 0
     # Earliness of the candidates who mentioned a brand (the others have none to compare: NULL).
     early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows if row.view.get("brand_first_seen")})
     for row in rows:
         row.view.update(early.get(row.candidate_id, NO_EARLINESS))
-    live = cohort_reference((row.view for row in rows), weights)
+    # The live reference and every row's ranking against it, the rows read once for both.
+    live, rankings = live_rankings([row.view for row in rows], weights)
     if only is not None:
         wanted = set(only)
-        rows = [row for row in rows if row.candidate_id in wanted]
-    return _write_rankings(session, rows, weights, live)
+        keep = [i for i, row in enumerate(rows) if row.candidate_id in wanted]
+        rows, rankings = [rows[i] for i in keep], [rankings[i] for i in keep]
+    return _write_rankings(session, rows, weights, live, rankings)
 
 
 NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None, "earliness_lead_days": None}
@@ -635,33 +645,39 @@ def _ranked_row(row: Any, weights: Weights) -> _Ranked:
                    row.ranking)
 
 
-def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference) -> int:
-    """Score the rows against the reference and write what changed, 1,000 rows at a time (a
-    row whose ranking is what is stored only gets its ``ranked_at``); a row whose earliness
-    changed also gets its features rewritten with the new values."""
+def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference,
+                    rankings: Sequence[dict[str, Any]] | None = None) -> int:
+    """Score the rows against the reference (unless their ``rankings`` are given) and write
+    what changed, 1,000 rows at a time (a row whose ranking is what is stored only gets its
+    ``ranked_at``); a row whose earliness changed also gets its features rewritten with the
+    new values."""
     if reference.frozen and rows:
         early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows
                            if row.view.get("brand_first_seen")}, reference)
         for row in rows:
             row.view.update(early.get(row.candidate_id, NO_EARLINESS))
+    if rankings is None:
+        # The whole cohort scored at once (enrichment/cohort_scores.py: what score_candidate gives each row).
+        rankings = cohort_rankings([row.view for row in rows], weights, reference)
     now = utcnow()
     label = reference.label_for(weights)
-    rankings: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     unchanged: list[int] = []
     moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
-    for row in rows:
-        ranking = ranking_columns(score_candidate(row.view, weights, reference, explain=False))
+    encode = json.JSONEncoder().encode  # as the JSON column writes it (json.dumps' defaults)
+    for row, ranking in zip(rows, rankings):
+        ranking["top_contributors"] = encode(ranking["top_contributors"])  # compared and written as text
         if ranking == row.ranking and row.reference == label:
             unchanged.append(row.id)
         else:
-            rankings.append({"id": row.id, "ranked_at": now, "reference": label, **ranking})
+            changed.append({"id": row.id, "ranked_at": now, "reference": label, **ranking})
         new = {name: row.view.get(name) for name in EARLINESS}
         if row.earliness != new:
             moved[row.id] = new
-        if len(rankings) >= 1000:
-            update_rankings(session, rankings)
-            rankings = []
-    update_rankings(session, rankings)
+        if len(changed) >= 1000:
+            update_rankings(session, changed, json_text=("top_contributors",))
+            changed = []
+    update_rankings(session, changed, json_text=("top_contributors",))
     mark_ranked(session, unchanged, now)
     ids = list(moved)
     for start in range(0, len(ids), 1000):

@@ -1,0 +1,218 @@
+"""The cohort's column scoring (enrichment/cohort_scores.py) gives every row exactly what the row
+form, ``score_candidate``, gives it: the same ranking columns, compared as JSON text so that
+a float differing in its last bit (or a 5 written as 5.0) fails. The cohorts are made to reach
+every branch: ties, yes/no facts, ints, strings, NaN and infinities, missing components,
+per-platform breakdowns with platforms without a tier, zero weights, an index without weight,
+tier edges, a reference without spread, a sketched frozen reference and values between its
+knots, and a reference lacking groups the rows have."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from enrichment.cohort_scores import CohortColumns, cohort_rankings, live_rankings, percentiles, rounded
+from enrichment.features import PLATFORMS
+from enrichment.indices import (
+    Distribution,
+    Reference,
+    Tiers,
+    Weights,
+    cohort_reference,
+    load_weights,
+    ranking_columns,
+    score_candidate,
+)
+from enrichment.schema import FEATURE_NAMES
+from enrichment.stage import _view_names, enrich, rank_cohort
+from storage.db import session_scope
+from storage.features import iter_newest_rows
+from storage.models import FeatureSnapshot
+from tests.test_export import populate
+
+WITHIN = ("rate", "growth")
+TIERS = Tiers(within_tier=WITHIN)
+WEIGHTS = Weights(
+    indices={
+        "leadership": {"abroad": 2.0, "share": 1.0, "text": 0.5, "zero": 0.0, "rate": 1.5},
+        "sales_driving": {"brands": 1.0, "share": 1.0, "growth": 2.0, "ties": 1.0},
+        "influence": {"followers_weibo": 3.0, "press": 1.0, "flat": 1.0, "brands": 0.25},
+    },
+    composite={"leadership": 1.0, "sales_driving": 0.0, "influence": 2.0},
+    tiers=TIERS,
+)
+NO_WEIGHT = Weights(
+    indices={"leadership": {"share": 0.0}, "sales_driving": {"brands": 1.0}, "influence": {"press": 0.0}},
+    composite={"leadership": 1.0, "sales_driving": 1.0, "influence": 1.0},
+    tiers=TIERS,
+)
+ODD = [None, float("nan"), float("inf"), "12", True, False, 0, -0.0]
+
+
+def _value(rng: random.Random) -> Any:
+    roll = rng.random()
+    if roll < 0.25:
+        return None
+    if roll < 0.3:
+        return rng.choice(ODD)
+    if roll < 0.5:
+        return rng.choice([0.1, 0.2, 0.3, 1 / 3, 2 / 3])  # ties
+    if roll < 0.6:
+        return rng.randint(0, 20)
+    return rng.uniform(-5, 1e6) * rng.choice([1e-3, 1.0, 1e3])
+
+
+def _row(rng: random.Random) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for name in ("share", "text", "zero", "brands", "press", "flat", "ties", "rate", "growth"):
+        value = _value(rng)
+        if value is not None or rng.random() < 0.5:
+            row[name] = value
+    row["abroad"] = rng.choice([True, False, None, 1.0])
+    row["ties"] = rng.choice([1, 1, 2, None])
+    row["flat"] = 7.0 if rng.random() < 0.9 else None
+    for platform in rng.sample(PLATFORMS, rng.randint(0, 4)):
+        # Exactly on the tier edges now and then, and now and then not a number.
+        row[f"followers_{platform}"] = rng.choice([9_999, 10_000, 100_000, 500_000, 1_000_000, 1_000_001,
+                                                   rng.randint(0, 3_000_000), rng.random() * 1e5, "n/a", True])
+    for name in WITHIN:
+        if rng.random() < 0.6:
+            breakdown = {p: _value(rng) for p in rng.sample([*PLATFORMS, "myspace"], rng.randint(0, 5))}
+            row[f"{name}_by_platform"] = breakdown
+        elif rng.random() < 0.2:
+            row[f"{name}_by_platform"] = "not a table"
+    return row
+
+
+def _cohort(seed: int, size: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [_row(rng) for _ in range(size)]
+
+
+def _row_form(views: list[dict[str, Any]], weights: Weights, reference: Reference) -> list[str]:
+    return [json.dumps(ranking_columns(score_candidate(view, weights, reference, explain=False))) for view in views]
+
+
+def _column_form(views: list[dict[str, Any]], weights: Weights, reference: Reference) -> list[str]:
+    return [json.dumps(ranking) for ranking in cohort_rankings(views, weights, reference)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_row_scores_as_score_candidate_scores_it_against_its_own_cohort(seed: int) -> None:
+    views = _cohort(seed, 60 + 20 * seed)
+    reference = cohort_reference(views, WEIGHTS)
+    assert _column_form(views, WEIGHTS, reference) == _row_form(views, WEIGHTS, reference)
+    live, rankings = live_rankings(views, WEIGHTS)
+    assert live == reference
+    assert [json.dumps(ranking) for ranking in rankings] == _row_form(views, WEIGHTS, reference)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_row_scores_as_score_candidate_scores_it_against_a_sketched_frozen_reference(seed: int) -> None:
+    # A reference of another cohort kept as a 4-point sketch: most values fall between knots,
+    # beyond the ends, or in tier groups the reference never saw.
+    reference = cohort_reference(_cohort(100 + seed, 300), WEIGHTS, max_knots=4)
+    reference.version = 1
+    views = _cohort(200 + seed, 80)
+    assert _column_form(views, WEIGHTS, reference) == _row_form(views, WEIGHTS, reference)
+
+
+def test_the_mean_over_platforms_adds_them_in_the_order_of_their_names() -> None:
+    # Every row on every platform: the mean of eight percentiles differs in its last bits when
+    # they are added in another order.
+    rng = random.Random(11)
+    views = [{**{f"followers_{p}": rng.randint(0, 2_000_000) for p in PLATFORMS},
+              "rate_by_platform": {p: rng.random() for p in reversed(PLATFORMS)}} for _ in range(400)]
+    reference = cohort_reference(views, WEIGHTS)
+    assert _column_form(views, WEIGHTS, reference) == _row_form(views, WEIGHTS, reference)
+    column = CohortColumns(views, WEIGHTS, TIERS).percentiles(reference)[:, WEIGHTS.components.index("rate")]
+    by_row = [score_candidate(view, WEIGHTS, reference)["components"]["rate"].percentile for view in views]
+    assert [repr(p) for p in column.tolist()] == [repr(p) for p in by_row]
+
+
+def test_rows_score_alike_with_zero_weights_an_unweighted_index_and_an_empty_reference() -> None:
+    views = _cohort(7, 50)
+    for weights in (NO_WEIGHT, WEIGHTS):
+        for reference in (Reference(tiers=TIERS), cohort_reference(views, weights)):
+            assert _column_form(views, weights, reference) == _row_form(views, weights, reference)
+
+
+def test_the_shipped_weights_score_alike_on_shipped_feature_names() -> None:
+    weights = load_weights(known_features=FEATURE_NAMES)
+    rng = random.Random(3)
+    views = [{name: _value(rng) for name in weights.ranking_inputs if not name.endswith("_by_platform")
+              and name != "brand_first_seen"} for _ in range(150)]
+    reference = cohort_reference(views, weights)
+    assert _column_form(views, weights, reference) == _row_form(views, weights, reference)
+    assert cohort_rankings([], weights, reference) == []
+
+
+def test_percentiles_are_the_distributions_own_at_knots_between_them_and_beyond() -> None:
+    distribution = Distribution.of([1.0, 2.0, 2.0, 5.0, 9.0, 9.0, 9.0, 12.0], max_knots=None)
+    values = np.array([-1.0, 1.0, 1.5, 2.0, 3.3, 9.0, 11.9, 12.0, 40.0])
+    assert percentiles(distribution, values).tolist() == [distribution.percentile(v) for v in values.tolist()]
+
+
+def test_rounding_is_pythons_round_even_where_the_scaled_value_lands_on_a_half() -> None:
+    # 2.675 is 2.67499999... in binary: round gives 2.67 where rint(267.49999999999997) agrees,
+    # 1.0049999999999999 * 100 rounds up to 100.49999999999999; 0.125 is an exact half (even: 0.12).
+    values = np.array([2.675, 1.0049999999999999, 0.125, 0.375, -0.125, -2.675, 1e-9, float("nan"), 49.99995, 0.00005])
+    for digits in (2, 4):
+        expected = [round(v, digits) for v in values.tolist()]
+        got = rounded(values, digits).tolist()
+        assert json.dumps(got) == json.dumps(expected)
+    rng = np.random.default_rng(5)
+    many = np.concatenate([rng.uniform(-100, 100, 20_000), np.round(rng.uniform(-100, 100, 20_000), 3) + 0.005])
+    assert rounded(many, 2).tolist() == [round(v, 2) for v in many.tolist()]
+
+
+# --------------------------------------------------------------------------- in the stage
+
+
+def _rows(database_url: str, names: list[str] | None) -> dict[int, tuple[Any, ...]]:
+    with session_scope(database_url) as session:
+        return {row.candidate_id: (row.id, row.features, row.ranking)
+                for row in iter_newest_rows(session, active_only=True, features=names)}
+
+
+def test_the_ranking_reads_the_same_features_picked_in_sql_as_out_of_the_whole_document(database_url: str) -> None:
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    names = _view_names(load_weights(known_features=FEATURE_NAMES))
+    picked = _rows(database_url, names)
+    whole = _rows(database_url, None)
+    assert picked.keys() == whole.keys()
+    for cid, (fid, features, ranking) in picked.items():
+        assert features == {name: whole[cid][1][name] for name in names if whole[cid][1].get(name) is not None}
+        assert (fid, ranking) == whole[cid][::2]
+        assert json.loads(ranking["top_contributors"]) == _stored_tops(database_url, fid)
+
+
+def _stored_tops(database_url: str, fid: int) -> Any:
+    with session_scope(database_url) as session:
+        return session.get(FeatureSnapshot, fid).top_contributors  # type: ignore[union-attr]
+
+
+def test_a_document_sql_cannot_read_is_read_whole_and_the_cohort_still_ranked(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL refuses NaN in a json column, so no stored document is unreadable there")
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    before = _rows(database_url, None)
+    # Python's json writes NaN, which is not JSON: SQLite's json_extract refuses the document.
+    with session_scope(database_url) as session:
+        row = session.get(FeatureSnapshot, before[ids["local"]][0])
+        row.features = {**row.features, "engagement_rate_by_platform": {"douyin": float("nan")}}  # type: ignore[union-attr]
+        session.add(row)
+    with session_scope(database_url) as session:
+        assert rank_cohort(session, active_only=True) == 3
+    after = _rows(database_url, _view_names(load_weights(known_features=FEATURE_NAMES)))
+    assert after[ids["local"]][1]["engagement_rate_by_platform"]["douyin"] != after[ids["local"]][1][
+        "engagement_rate_by_platform"]["douyin"]  # NaN, read in Python
+    assert {cid: values[2] for cid, values in after.items()} == {cid: values[2] for cid, values in before.items()}
