@@ -16,8 +16,12 @@ the same IEEE operation; roundings to 2 and 4 decimals are Python's ``round``
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -248,16 +252,52 @@ class CohortColumns:
                     found.setdefault(at, []).append(f"{entry.prefix}{TIERS[position]}")
         return list(found.get(row, ()))
 
-    def rankings(self, reference: Reference) -> list[dict[str, Any]]:
-        """Every row's ranking columns against ``reference``: :func:`cohort_rankings`."""
-        return _rankings(self, reference)
+    def rankings(self, reference: Reference, rows: Sequence[int] | None = None,
+                 percentiles: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """The ranking columns of every row (of ``rows`` only, in their order) against
+        ``reference``: :func:`cohort_rankings`. ``percentiles``: :meth:`percentiles` of the same
+        reference, when the caller has them already."""
+        if percentiles is None:
+            percentiles = self.percentiles(reference)
+        return _rankings(self, percentiles, list(range(self.size)) if rows is None else list(rows))
+
+    def digests(self, percentiles: np.ndarray, reference: Reference, label: str, also: Sequence[str] = ()) -> list[str]:
+        """Each row's ranking digest: a digest of everything its ranking against ``reference``
+        (recorded as ``label``) is a function of besides its own features - its percentiles,
+        its values of the features named in ``also`` (those a feature row may have rewritten:
+        earliness), the reference's tiers, the weights and this scoring code. Equal digests,
+        equal rankings: a row whose stored digest is this one keeps its stored ranking."""
+        context = hashlib.blake2b(json.dumps([label, self.weights.fingerprint, reference.tiers.to_json(),
+                                              _code_fingerprint()], sort_keys=True).encode(), digest_size=16)
+        out = []
+        for view, row in zip(self.views, percentiles):
+            digest = context.copy()
+            digest.update(row.tobytes())
+            digest.update(repr([view.get(name) for name in also]).encode())
+            out.append(digest.hexdigest())
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """A digest of the scoring code's source (this module and ``enrichment/indices.py``): a
+    change to how rankings are made makes every ranking digest new."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in (Path(__file__), Path(__file__).with_name("indices.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def live_columns(views: Sequence[Mapping[str, Any]], weights: Weights) -> tuple[CohortColumns, Reference]:
+    """The live cohort's columns and its reference (``cohort_reference(views, weights)``), the
+    rows read once for both."""
+    columns = CohortColumns(views, weights, weights.tiers)
+    return columns, columns.reference()
 
 
 def live_rankings(views: Sequence[Mapping[str, Any]], weights: Weights) -> tuple[Reference, list[dict[str, Any]]]:
-    """The live cohort's reference (``cohort_reference(views, weights)``) and every row's ranking
-    columns against it, the rows read once for both."""
-    columns = CohortColumns(views, weights, weights.tiers)
-    reference = columns.reference()
+    """The live cohort's reference and every row's ranking columns against it."""
+    columns, reference = live_columns(views, weights)
     return reference, columns.rankings(reference)
 
 
@@ -268,11 +308,12 @@ def cohort_rankings(views: Sequence[Mapping[str, Any]], weights: Weights, refere
     return CohortColumns(views, weights, reference.tiers).rankings(reference)
 
 
-def _rankings(columns: CohortColumns, reference: Reference) -> list[dict[str, Any]]:
+def _rankings(columns: CohortColumns, pct: np.ndarray, rows: list[int]) -> list[dict[str, Any]]:
+    """The ranking columns of ``rows`` from the cohort's percentiles: the sums over the whole
+    cohort at once, the Python objects (contributors above all) for those rows only."""
     weights = columns.weights
-    if not columns.size:
+    if not columns.size or not rows:
         return []
-    pct = columns.percentiles(reference)
     position = {c: k for k, c in enumerate(weights.components)}
     plan = weights._plan
     n = columns.size
@@ -343,25 +384,28 @@ def _rankings(columns: CohortColumns, reference: Reference) -> list[dict[str, An
         rounded_score[COMPOSITE] = (rounded(np.where(any_score, PRIOR + score_sum / index_weight, _NAN), 4)
                                     if index_weight else np.full(n, _NAN))
 
+    chosen_rows = np.asarray(rows, dtype=np.int64)
     by_column: dict[str, list[float | None]] = {}
     for name in [index.name for index in plan.indices] + [COMPOSITE]:
         for column, values in ((index_column(name), rounded_index[name]), (coverage_column(name), rounded_coverage[name]),
                                (score_column(name), rounded_score[name])):
-            by_column[column] = [None if value != value else value for value in values.tolist()]
+            by_column[column] = [None if value != value else value for value in values[chosen_rows].tolist()]
     order = INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS  # ranking_columns' order
-    tier_names = [TIERS[t] if t >= 0 else None for t in columns.tier.tolist()]
-    chosen = [(name, names, weights_of, from_index, *_chosen(names, points))
+    tier_names = [TIERS[t] if t >= 0 else None for t in columns.tier[chosen_rows].tolist()]
+    chosen = [(name, names, weights_of, from_index, *_chosen(names, points[chosen_rows]))
               for name, names, weights_of, from_index, points in tops]
-    percentile_2 = rounded(pct, 2).tolist()
+    percentile_2 = rounded(pct[chosen_rows], 2).tolist()
     within = columns.entries
+    views = columns.views
     result: list[dict[str, Any]] = []
-    for row, (view, numbers, pct_row) in enumerate(zip(columns.views, zip(*(by_column[c] for c in order)), percentile_2)):
+    for at, (row, numbers, pct_row) in enumerate(zip(rows, zip(*(by_column[c] for c in order)), percentile_2)):
+        view = views[row]
         ranking: dict[str, Any] = dict(zip(order, numbers))
-        ranking["tier"] = tier_names[row]
+        ranking["tier"] = tier_names[at]
         contributors: dict[str, list[dict[str, Any]]] = {}
         for name, names, weights_of, from_index, picks, picked_points in chosen:
             items = []
-            for j, points_value in zip(picks[row], picked_points[row]):
+            for j, points_value in zip(picks[at], picked_points[at]):
                 component = names[j]
                 value = view.get(component)
                 if component in within:

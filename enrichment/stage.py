@@ -42,7 +42,7 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
-from enrichment.cohort_scores import cohort_rankings, live_rankings
+from enrichment.cohort_scores import CohortColumns, live_columns
 from enrichment.features.authenticity import DETECTION_DAYS, assess_many
 from enrichment.features.content import (
     AnalysisDecoder,
@@ -615,13 +615,14 @@ def rank_cohort(
     early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows if row.view.get("brand_first_seen")})
     for row in rows:
         row.view.update(early.get(row.candidate_id, NO_EARLINESS))
-    # The live reference and every row's ranking against it, the rows read once for both.
-    live, rankings = live_rankings([row.view for row in rows], weights)
+    # The cohort's columns and the live reference they make (enrichment/cohort_scores.py).
+    columns, live = live_columns([row.view for row in rows], weights)
+    positions = None
     if only is not None:
         wanted = set(only)
-        keep = [i for i, row in enumerate(rows) if row.candidate_id in wanted]
-        rows, rankings = [rows[i] for i in keep], [rankings[i] for i in keep]
-    return _write_rankings(session, rows, weights, live, rankings)
+        positions = [i for i, row in enumerate(rows) if row.candidate_id in wanted]
+        rows = [rows[i] for i in positions]
+    return _write_rankings(session, rows, weights, live, columns, positions)
 
 
 NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None, "earliness_lead_days": None}
@@ -629,48 +630,62 @@ NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None
 
 @dataclass
 class _Ranked:
-    """A newest row as ranking holds it: ids, what scoring reads, the earliness and ranking stored."""
+    """A newest row as ranking holds it: ids, what scoring reads, the earliness stored, the
+    reference and ranking digest it was ranked with."""
 
     id: int
     candidate_id: int
     view: dict[str, Any]
     earliness: dict[str, Any]
     reference: str | None
-    ranking: dict[str, Any]
+    ranking_digest: str | None
 
 
 def _ranked_row(row: Any, weights: Weights) -> _Ranked:
     view = _ranking_view(row.features, weights)
     return _Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
-                   row.ranking)
+                   row.ranking_digest)
 
 
 def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference,
-                    rankings: Sequence[dict[str, Any]] | None = None) -> int:
-    """Score the rows against the reference (unless their ``rankings`` are given) and write
-    what changed, 1,000 rows at a time (a row whose ranking is what is stored only gets its
-    ``ranked_at``); a row whose earliness changed also gets its features rewritten with the
-    new values."""
+                    columns: CohortColumns | None = None, positions: Sequence[int] | None = None) -> int:
+    """Rank the rows against the reference and write what changed, 1,000 rows at a time; a
+    row whose earliness changed also gets its features rewritten with the new values.
+
+    The whole cohort is scored at once (:mod:`enrichment.cohort_scores`: what
+    ``score_candidate`` gives each row). A row whose ranking digest (its percentiles,
+    earliness, reference, weights, scoring code) is the one stored, against the same
+    reference, keeps its ranking and only gets its ``ranked_at``: when a few candidates change,
+    most rows' percentiles do not move, and making, encoding and writing their contributors
+    again was most of a live re-rank. ``columns``: the rows' columns when the caller made them
+    (the live cohort's, ``positions`` giving each row's place in them when only some rows of
+    the cohort are written)."""
     if reference.frozen and rows:
         early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows
                            if row.view.get("brand_first_seen")}, reference)
         for row in rows:
             row.view.update(early.get(row.candidate_id, NO_EARLINESS))
-    if rankings is None:
-        # The whole cohort scored at once (enrichment/cohort_scores.py: what score_candidate gives each row).
-        rankings = cohort_rankings([row.view for row in rows], weights, reference)
+    if columns is None:
+        columns = CohortColumns([row.view for row in rows], weights, reference.tiers)
+    if positions is None:
+        positions = range(len(rows))
     now = utcnow()
     label = reference.label_for(weights)
+    percentiles = columns.percentiles(reference)
+    digests = columns.digests(percentiles, reference, label, EARLINESS)
+    stale = [i for i, row in zip(positions, rows) if row.ranking_digest != digests[i] or row.reference != label]
+    fresh = dict(zip(stale, columns.rankings(reference, stale, percentiles)))
     changed: list[dict[str, Any]] = []
     unchanged: list[int] = []
     moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
     encode = json.JSONEncoder().encode  # as the JSON column writes it (json.dumps' defaults)
-    for row, ranking in zip(rows, rankings):
-        ranking["top_contributors"] = encode(ranking["top_contributors"])  # compared and written as text
-        if ranking == row.ranking and row.reference == label:
+    for at, row in zip(positions, rows):
+        ranking = fresh.get(at)
+        if ranking is None:
             unchanged.append(row.id)
         else:
-            changed.append({"id": row.id, "ranked_at": now, "reference": label, **ranking})
+            ranking["top_contributors"] = encode(ranking["top_contributors"])  # written as it is
+            changed.append({"id": row.id, "ranked_at": now, "reference": label, "ranking_digest": digests[at], **ranking})
         new = {name: row.view.get(name) for name in EARLINESS}
         if row.earliness != new:
             moved[row.id] = new

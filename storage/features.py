@@ -65,8 +65,8 @@ class NewestRow(NamedTuple):
     reference: str | None
     ranked_at: datetime | None
     as_of: datetime
-    #: The ranking columns as stored (indices, coverages, scores, tier), ``top_contributors`` as its JSON text.
-    ranking: dict[str, Any]
+    #: What the stored ranking was computed from (``enrichment.cohort_scores``; None: not known).
+    ranking_digest: str | None
 
 
 def _newest_id(owner: Any = None, *, as_of: datetime | None = None) -> Any:
@@ -173,10 +173,7 @@ def iter_newest_rows(
     """The newest feature row (as of a time, if given) of every candidate — only active ones
     (and ``extra_ids``) with ``active_only``, only ``candidate_ids`` when given, only rows not
     yet ranked against ``reference_not`` when given — a page of candidates at a time, by
-    candidate id. With ``features``, a row's ``features`` hold only those (the ones it has).
-
-    The stored ranking comes with each row, its ``top_contributors`` as the JSON text stored
-    (the ranking compares it with the text it would write; decoding 2,000 of them took ~70 ms)."""
+    candidate id. With ``features``, a row's ``features`` hold only those (the ones it has)."""
     conditions = []
     if active_only:
         conditions.append(or_(Candidate.active == True, Candidate.id.in_(list(extra_ids))) if extra_ids  # noqa: E712
@@ -199,12 +196,6 @@ def iter_newest_rows(
         after = rows[-1].candidate_id
 
 
-#: The columns ranking writes, read back so that a row whose ranking did not change is not
-#: written again.
-RANKING_COLUMNS = tuple(f"{score}_{kind}" for kind in ("index", "coverage", "score")
-                        for score in ("leadership", "sales_driving", "influence", "composite")) + ("tier", "top_contributors")
-
-
 def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any], *, after: int,
                  page: int | None, features: Sequence[str] | None = None) -> list[NewestRow]:
     names = list(features or ())
@@ -216,9 +207,7 @@ def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any]
         document: Any = func.json_extract(FS.features, *[f'$."{name}"' for name in (names * 2)[:max(2, len(names))]])
     else:
         document = FS.features
-    query = (select(FS.id, FS.candidate_id, document, FS.reference, FS.ranked_at, FS.as_of,
-                    *(cast(FS.top_contributors, String) if name == "top_contributors" else getattr(FS, name)
-                      for name in RANKING_COLUMNS))
+    query = (select(FS.id, FS.candidate_id, document, FS.reference, FS.ranked_at, FS.as_of, FS.ranking_digest)
              .select_from(Candidate).join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions)
              .order_by(Candidate.id))
     if page is not None:
@@ -239,7 +228,7 @@ def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any]
             values = {name: value for name, value in zip(names, json.loads(values)) if value is not None}
         elif features is not None:
             values = _picked(values, names)
-        rows.append(NewestRow(row[0], row[1], values, row[3], row[4], row[5], dict(zip(RANKING_COLUMNS, row[6:]))))
+        rows.append(NewestRow(row[0], row[1], values, row[3], row[4], row[5], row[6]))
     return rows
 
 

@@ -327,6 +327,9 @@ class FeatureSnapshot(SQLModel, table=True):
     reference: Optional[str] = Field(default=None, max_length=80)
     # {"leadership": [{"component": ..., "value": ..., "percentile": ..., "weight": ..., "points": ...}], ...}
     top_contributors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the ranking above was computed from besides the row's own features (percentiles,
+    # earliness, reference, weights, scoring code; migration 0023): unchanged, it is not redone.
+    ranking_digest: Optional[str] = Field(default=None, max_length=32)
 
     max_snapshot_id: Optional[int] = None
     max_post_snapshot_id: Optional[int] = None

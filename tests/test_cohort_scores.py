@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlmodel import select
 
 from enrichment.cohort_scores import CohortColumns, cohort_rankings, live_rankings, percentiles, rounded
 from enrichment.features import PLATFORMS
@@ -27,7 +28,7 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.schema import FEATURE_NAMES
+from enrichment.schema import COVERAGE_COLUMNS, FEATURE_NAMES, INDEX_COLUMNS, SCORE_COLUMNS
 from enrichment.stage import _view_names, enrich, rank_cohort
 from storage.db import session_scope
 from storage.features import iter_newest_rows
@@ -175,8 +176,16 @@ def test_rounding_is_pythons_round_even_where_the_scaled_value_lands_on_a_half()
 
 def _rows(database_url: str, names: list[str] | None) -> dict[int, tuple[Any, ...]]:
     with session_scope(database_url) as session:
-        return {row.candidate_id: (row.id, row.features, row.ranking)
+        return {row.candidate_id: (row.id, row.features, row.ranking_digest)
                 for row in iter_newest_rows(session, active_only=True, features=names)}
+
+
+def _rankings(database_url: str) -> dict[int, tuple[Any, ...]]:
+    """Each newest row's ranking as stored."""
+    columns = [*INDEX_COLUMNS, *COVERAGE_COLUMNS, *SCORE_COLUMNS, "tier", "reference", "top_contributors"]
+    with session_scope(database_url) as session:
+        return {row.candidate_id: tuple(getattr(row, c) for c in columns)
+                for row in session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id)).all()}
 
 
 def test_the_ranking_reads_the_same_features_picked_in_sql_as_out_of_the_whole_document(database_url: str) -> None:
@@ -187,15 +196,9 @@ def test_the_ranking_reads_the_same_features_picked_in_sql_as_out_of_the_whole_d
     picked = _rows(database_url, names)
     whole = _rows(database_url, None)
     assert picked.keys() == whole.keys()
-    for cid, (fid, features, ranking) in picked.items():
+    for cid, (fid, features, digest) in picked.items():
         assert features == {name: whole[cid][1][name] for name in names if whole[cid][1].get(name) is not None}
-        assert (fid, ranking) == whole[cid][::2]
-        assert json.loads(ranking["top_contributors"]) == _stored_tops(database_url, fid)
-
-
-def _stored_tops(database_url: str, fid: int) -> Any:
-    with session_scope(database_url) as session:
-        return session.get(FeatureSnapshot, fid).top_contributors  # type: ignore[union-attr]
+        assert (fid, digest) == whole[cid][::2] and digest is not None
 
 
 def test_a_document_sql_cannot_read_is_read_whole_and_the_cohort_still_ranked(database_url: str) -> None:
@@ -204,15 +207,41 @@ def test_a_document_sql_cannot_read_is_read_whole_and_the_cohort_still_ranked(da
     ids = populate(database_url)
     with session_scope(database_url) as session:
         enrich(session, reference="cohort")
-    before = _rows(database_url, None)
+    before = _rankings(database_url)
     # Python's json writes NaN, which is not JSON: SQLite's json_extract refuses the document.
     with session_scope(database_url) as session:
-        row = session.get(FeatureSnapshot, before[ids["local"]][0])
+        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["local"]][0])
         row.features = {**row.features, "engagement_rate_by_platform": {"douyin": float("nan")}}  # type: ignore[union-attr]
+        row.ranking_digest = None  # type: ignore[union-attr]
         session.add(row)
     with session_scope(database_url) as session:
         assert rank_cohort(session, active_only=True) == 3
-    after = _rows(database_url, _view_names(load_weights(known_features=FEATURE_NAMES)))
-    assert after[ids["local"]][1]["engagement_rate_by_platform"]["douyin"] != after[ids["local"]][1][
-        "engagement_rate_by_platform"]["douyin"]  # NaN, read in Python
-    assert {cid: values[2] for cid, values in after.items()} == {cid: values[2] for cid, values in before.items()}
+    rate = _rows(database_url, _view_names(load_weights(known_features=FEATURE_NAMES)))[ids["local"]][1][
+        "engagement_rate_by_platform"]["douyin"]
+    assert rate != rate  # NaN, read in Python
+    assert _rankings(database_url) == before
+
+
+def test_a_row_whose_percentiles_did_not_move_keeps_its_ranking_and_the_rest_are_ranked_again(database_url: str) -> None:
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    before = _rankings(database_url)
+    digests = {cid: values[2] for cid, values in _rows(database_url, None).items()}
+    # A stored ranking made wrong by hand stays as it is while its digest says it is current ...
+    with session_scope(database_url) as session:
+        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["global"]][0])
+        row.composite_score = -1.0  # type: ignore[union-attr]
+        session.add(row)
+    with session_scope(database_url) as session:
+        rank_cohort(session, active_only=True)
+    assert _rankings(database_url)[ids["global"]][SCORE_COLUMNS.index("composite_score") + 8] == -1.0
+    assert {cid: values[2] for cid, values in _rows(database_url, None).items()} == digests
+    # ... and is made again once the digest is not (other weights, another reference, new code).
+    with session_scope(database_url) as session:
+        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["global"]][0])
+        row.ranking_digest = "stale"  # type: ignore[union-attr]
+        session.add(row)
+    with session_scope(database_url) as session:
+        rank_cohort(session, active_only=True)
+    assert _rankings(database_url) == before
