@@ -7,8 +7,10 @@ posts per account. Times, on the same warm database file:
   (``SELECT account_id, COUNT(*), MAX(captured_at), MAX(followers) ... GROUP BY account_id``);
 * a full ``enrich`` (features of every candidate, then the cohort ranking);
 * an incremental ``enrich`` after 1% of the candidates got a new snapshot on every account,
-  ranked against the live cohort (every row re-ranked), and again against a frozen reference
-  (``wangzi reference freeze``: only the changed rows are ranked);
+  ranked against the live cohort: twice with a day's organic growth (40 followers more: ~10 % of
+  the other rows' percentiles move), once with every changed candidate jumping to 9,999,999
+  followers (nearly every row's ranking moves and is written again); and against a frozen
+  reference (``wangzi reference freeze``: only the changed rows are ranked);
 
 and prints the ratios full-enrich / floor (target < 5) and incremental / full (target <= 5 %).
 
@@ -133,16 +135,22 @@ def floor_scan(path: Path) -> float:
     return elapsed
 
 
-def touch(path: Path, candidate_ids: list[int], accounts_per: int, end: datetime) -> None:
-    """One new snapshot on every account of the given candidates (what a crawl would add)."""
+def touch(path: Path, candidate_ids: list[int], accounts_per: int, end: datetime, *, organic: bool) -> None:
+    """One new snapshot on every account of the given candidates (what a crawl would add): with
+    ``organic``, the last count plus 40 followers (a day's growth: most other candidates'
+    percentiles stay where they were); otherwise 9,999,999 (every changed candidate jumps to
+    the top on every platform, which moves nearly every other row's percentiles)."""
     db = sqlite3.connect(path)
     at = (end + timedelta(minutes=5)).strftime(TS)
+    accounts = [(c - 1) * accounts_per + k + 1 for c in candidate_ids for k in range(accounts_per)]
+    last = dict(db.execute(
+        "SELECT account_id, followers FROM profilesnapshot WHERE id IN (SELECT max(id) FROM profilesnapshot "
+        f"WHERE account_id IN ({','.join(map(str, accounts))}) GROUP BY account_id)").fetchall())
     rows = []
-    for c in candidate_ids:
-        for k in range(accounts_per):
-            account_id = (c - 1) * accounts_per + k + 1
-            rows.append((account_id, at, 9_999_999, "[]", "[]", "https://example.test/new", "bench", "1",
-                         hashlib.sha256(f"new:{account_id}:{at}".encode()).hexdigest()))
+    for account_id in accounts:
+        followers = (last.get(account_id) or 0) + 40 if organic else 9_999_999
+        rows.append((account_id, at, followers, "[]", "[]", "https://example.test/new", "bench", "1",
+                     hashlib.sha256(f"new:{account_id}:{at}".encode()).hexdigest()))
     db.executemany(
         "INSERT INTO profilesnapshot (account_id, captured_at, followers, approximate, lower_bound, source_url,"
         " parser, parser_version, payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -330,8 +338,13 @@ def main() -> None:
     def timed_enrich(**options: object) -> tuple[float, object]:
         begun, cpu = time.perf_counter(), time.process_time()
         with session_scope(url) as session:
+            opened = time.perf_counter()
             outcome = enrich(session, **options)  # type: ignore[arg-type]
+            done = time.perf_counter()
         outcome.cpu = time.process_time() - cpu  # type: ignore[attr-defined]
+        # Outside enrich's own timings: opening the session, and committing what it wrote.
+        outcome.timings["open session"] = opened - begun  # type: ignore[attr-defined]
+        outcome.timings["commit"] = time.perf_counter() - done  # type: ignore[attr-defined]
         return time.perf_counter() - begun, outcome
 
     # The first enrich builds every account's kept follower series (storage/follower_series.py)
@@ -343,14 +356,16 @@ def main() -> None:
         connection.exec_driver_sql("DELETE FROM featuresnapshot")
     full_s, full = timed_enrich(reference="cohort")
     steps = []  # (label, seconds, result, changed)
-    for step, (label, reference) in enumerate((("first incremental, cohort", "cohort"),
-                                               ("next incremental, cohort", "cohort"),
-                                               ("incremental, frozen reference", None))):
+    for step, (label, reference, organic) in enumerate((
+            ("first incremental, cohort, organic growth", "cohort", True),
+            ("next incremental, cohort, organic growth", "cohort", True),
+            ("incremental, cohort, every row moves", "cohort", False),
+            ("incremental, frozen reference", None, False))):
         if reference is None:
             with session_scope(url) as session:
                 freeze_reference(session, "bench")
         changed = list(range(1 + step, args.candidates + 1, 100))  # 1%, other candidates each time
-        touch(path, changed, args.accounts, end + timedelta(minutes=5 + step))
+        touch(path, changed, args.accounts, end + timedelta(minutes=5 + step), organic=organic)
         seconds, outcome = timed_enrich(reference=reference)
         steps.append((label, seconds, outcome, len(changed)))
 

@@ -35,7 +35,6 @@ from enrichment.indices import (
     Weights,
     _numeric,
     _plain,
-    component_entries,
     group_key,
 )
 from enrichment.schema import (

@@ -59,10 +59,12 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from enrichment.features import PLATFORMS
 from enrichment.schema import (
@@ -802,10 +804,11 @@ def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights,
 # --------------------------------------------------------------------------- earliness
 
 
-def earliness(first_seen: Mapping[int, Mapping[str, str]], reference: Reference | None = None) -> dict[int, dict[str, Any]]:
+def earliness(first_seen: Mapping[int, Mapping[str, str | float]], reference: Reference | None = None) -> dict[int, dict[str, Any]]:
     """How early each candidate mentioned brands that other candidates also mentioned.
 
-    ``first_seen``: candidate -> brand -> ISO time of their first post naming it. The others
+    ``first_seen``: candidate -> brand -> ISO time of their first post naming it (or its
+    ``datetime.timestamp()``, as the ranking keeps it: ``enrichment/ranking_inputs.py``). The others
     are the rest of ``first_seen`` (the live cohort), or with a frozen ``reference`` its
     members' first mentions (a member's own entry left out), so that a candidate's earliness
     does not move when others join. ``earliness_first_share``: share of shared brands where
@@ -815,20 +818,85 @@ def earliness(first_seen: Mapping[int, Mapping[str, str]], reference: Reference 
     passes only candidates who mentioned a brand; the others' earliness is NULL.)
     """
     parsed: dict[int, dict[str, float]] = {
-        cid: {brand: datetime.fromisoformat(stamp).timestamp() for brand, stamp in (brands or {}).items()}
+        cid: {brand: stamp if type(stamp) is float else datetime.fromisoformat(stamp).timestamp()
+              for brand, stamp in (brands or {}).items()}
         for cid, brands in first_seen.items()
     }
-    # Per brand: everyone's first-mention times, sorted once; each candidate's "others" are
-    # that list without their own entry, so min and median come from positions, not a rescan.
-    table: dict[str, tuple[list[float], Mapping[int, float]]]
     if reference is not None and reference.brands is not None:
-        table = reference.brand_index()
-    else:
-        owners: dict[str, dict[int, float]] = defaultdict(dict)
-        for cid, brands in parsed.items():
-            for brand, when in brands.items():
-                owners[brand][cid] = when
-        table = {brand: (sorted(owner.values()), owner) for brand, owner in owners.items()}
+        return _earliness_against(parsed, reference.brand_index())
+    return _earliness_among(parsed)
+
+
+def _live_table(parsed: Mapping[int, Mapping[str, float]]) -> dict[str, tuple[list[float], Mapping[int, float]]]:
+    """brand -> (everyone's first-mention times, sorted; candidate -> own time): the live
+    cohort as :func:`_earliness_against` takes a reference."""
+    owners: dict[str, dict[int, float]] = defaultdict(dict)
+    for cid, brands in parsed.items():
+        for brand, when in brands.items():
+            owners[brand][cid] = when
+    return {brand: (sorted(owner.values()), owner) for brand, owner in owners.items()}
+
+
+def _earliness_among(parsed: Mapping[int, Mapping[str, float]]) -> dict[int, dict[str, Any]]:
+    """Earliness among the live cohort: :func:`_earliness_against` its own :func:`_live_table`,
+    worked out over numpy columns (every entry is its brand's, so each candidate's "others"
+    are its brand's sorted times without its own, found by position). The same numbers:
+    the same float operations on the same times (``tests/test_indices.py`` holds them equal)."""
+    candidates = list(parsed)
+    brand_ids: dict[str, int] = {}
+    owner, brand, when = [], [], []
+    for k, cid in enumerate(candidates):
+        for name, stamp in parsed[cid].items():
+            owner.append(k)
+            brand.append(brand_ids.setdefault(name, len(brand_ids)))
+            when.append(stamp)
+    out = {cid: {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
+           for cid in candidates}
+    if not owner:
+        return out
+    order = np.lexsort((np.array(when, dtype=float), np.array(brand, dtype=np.int64)))
+    times = np.array(when, dtype=float)[order]
+    brands = np.array(brand, dtype=np.int64)[order]
+    owners = np.array(owner, dtype=np.int64)[order]
+    size = len(times)
+    new_brand = np.concatenate(([True], brands[1:] != brands[:-1]))
+    starts = np.flatnonzero(new_brand)
+    lengths = np.diff(np.append(starts, size))
+    start = np.repeat(starts, lengths)  # each entry's brand's first position
+    others = np.repeat(lengths, lengths) - 1
+    # bisect_left of the entry's own time: the first of its run of equal times within the brand.
+    runs = np.flatnonzero(new_brand | np.concatenate(([True], times[1:] != times[:-1])))
+    own = np.repeat(runs, np.diff(np.append(runs, size))) - start
+    keep = others >= 1
+    if not keep.any():
+        return out  # no brand named by two candidates
+    times_k, start, own, others, owners = times[keep], start[keep], own[keep], others[keep], owners[keep]
+    # The others' j-th time is times[start + j], or times[start + j + 1] from the own entry on.
+    earliest = times[start + np.where(own > 0, 0, 1)]
+    first = times_k <= earliest
+    low, high = (others - 1) // 2, others // 2
+    median = (times[start + np.where(low < own, low, low + 1)] + times[start + np.where(high < own, high, high + 1)]) / 2
+    leads = (median - times_k) / 86400.0
+    # Per candidate: how many compared, how many first, the median lead (statistics.median's).
+    by = np.lexsort((leads, owners))
+    owners, leads, first = owners[by], leads[by], first[by]
+    group = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+    counts = np.diff(np.append(group, len(owners)))
+    firsts = np.add.reduceat(first.astype(np.int64), group)
+    middle = group + counts // 2
+    medians = np.where(counts % 2 == 1, leads[middle], (leads[middle - 1] + leads[middle]) / 2)
+    for k, count, firsts_of, median_of in zip(owners[group].tolist(), counts.tolist(), firsts.tolist(), medians.tolist()):
+        out[candidates[k]] = {"earliness_brands_compared": count, "earliness_first_share": firsts_of / count,
+                              "earliness_lead_days": round(median_of, 4)}
+    return out
+
+
+def _earliness_against(parsed: Mapping[int, Mapping[str, float]],
+                       table: Mapping[str, tuple[list[float], Mapping[int, float]]]) -> dict[int, dict[str, Any]]:
+    """Earliness against a table of brand -> (first-mention times, sorted; candidate -> own
+    time): a frozen reference's, or the live cohort's own (:func:`_live_table`). Each
+    candidate's "others" are the brand's list without its own entry, so min and median come
+    from positions, not a rescan."""
     out: dict[int, dict[str, Any]] = {}
     nobody: tuple[list[float], Mapping[int, float]] = ([], {})
     for cid, brands in parsed.items():

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from enrichment.cohort_scores import CohortColumns, live_columns
 from enrichment.features import (
     GROWTH_WINDOWS,
     PLACE_LOOKBACK_DAYS,
@@ -42,7 +43,6 @@ from enrichment.features import (
     analyse_posts,
     compute_features,
 )
-from enrichment.cohort_scores import CohortColumns, live_columns
 from enrichment.features.authenticity import DETECTION_DAYS, assess_many
 from enrichment.features.content import (
     AnalysisDecoder,
@@ -64,6 +64,7 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
+from enrichment.ranking_inputs import decode_inputs, encode_inputs, names_key
 from enrichment.schema import (
     COMPOSITE,
     FEATURE_NAMES,
@@ -99,11 +100,13 @@ from storage.features import (
     latest_feature_snapshot,
     latest_watermarks,
     mark_ranked,
+    picked_features,
     update_rankings,
 )
 from storage.follower_series import daily_follower_series
 from storage.models import PressMention, utcnow
 from storage.post_analyses import keep_analyses, kept_analyses
+from storage.ranking_inputs import keep_inputs, kept_inputs
 from storage.references import find_reference, list_references, store_reference
 from storage.synthetic import synthetic_candidates
 
@@ -601,14 +604,12 @@ def rank_cohort(
     members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
     if reference is not None and reference.frozen:
         stale = None if only is not None else reference.label_for(weights)
-        rows = [_ranked_row(row, weights) for row in iter_newest_rows(
-            session, as_of=as_of, reference_not=stale, features=_view_names(weights), **members)]  # type: ignore[arg-type]
+        rows = _ranked_rows(session, weights, as_of=as_of, reference_not=stale, **members)
         if only is not None:
             wanted = set(only)
             rows = [row for row in rows if row.candidate_id in wanted]
         return _write_rankings(session, rows, weights, reference)
-    rows = [_ranked_row(row, weights) for row in iter_newest_rows(session, as_of=as_of, features=_view_names(weights),
-                                                                  **members)]  # type: ignore[arg-type]
+    rows = _ranked_rows(session, weights, as_of=as_of, **members)
     if not rows:
         return 0
     # Earliness of the candidates who mentioned a brand (the others have none to compare: NULL).
@@ -631,7 +632,8 @@ NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None
 @dataclass
 class _Ranked:
     """A newest row as ranking holds it: ids, what scoring reads, the earliness stored, the
-    reference and ranking digest it was ranked with."""
+    reference and ranking digest it was ranked with, and whether its view is kept
+    (``storage/ranking_inputs.py``) as it is."""
 
     id: int
     candidate_id: int
@@ -639,12 +641,25 @@ class _Ranked:
     earliness: dict[str, Any]
     reference: str | None
     ranking_digest: str | None
+    kept: bool = False
 
 
-def _ranked_row(row: Any, weights: Weights) -> _Ranked:
-    view = _ranking_view(row.features, weights)
-    return _Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
-                   row.ranking_digest)
+def _ranked_rows(session: Session, weights: Weights, **query: Any) -> list[_Ranked]:
+    """The newest rows :func:`iter_newest_rows` gives for ``query``, with their ranking views:
+    kept ones (``storage/ranking_inputs.py``) decoded, the others picked out of the documents
+    (and kept once ranked, by :func:`_write_rankings`)."""
+    names = _view_names(weights)
+    key = names_key(names)
+    newest = list(iter_newest_rows(session, features=(), times=False, **query))
+    kept = kept_inputs(session, [row.id for row in newest], key)
+    picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
+    rows = []
+    for row in newest:
+        text = kept.get(row.id)
+        view = decode_inputs(text) if text is not None else _ranking_view(picked.get(row.id, {}), weights)
+        rows.append(_Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
+                            row.ranking_digest, text is not None))
+    return rows
 
 
 def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference,
@@ -694,6 +709,11 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
             changed = []
     update_rankings(session, changed, json_text=("top_contributors",))
     mark_ranked(session, unchanged, now)
+    # What ranking read of each row, kept for the next ranking (storage/ranking_inputs.py): the
+    # rows read from their documents, and the rows whose earliness is rewritten below.
+    # (A view encode_inputs cannot keep exactly is not kept: that row's document is read each time.)
+    encoded = {row.id: encode_inputs(row.view) for row in rows if not row.kept or row.id in moved}
+    keep_inputs(session, {fid: text for fid, text in encoded.items() if text is not None}, names_key(_view_names(weights)))
     ids = list(moved)
     for start in range(0, len(ids), 1000):
         documents = feature_documents(session, ids[start:start + 1000])

@@ -13,7 +13,7 @@ run idempotent.
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, event, func, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, UniqueConstraint, event, func, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from storage.names import alias_search_keys, search_key
@@ -367,6 +367,18 @@ class PostTextAnalysis(SQLModel, table=True):
     text_digest: str = Field(max_length=16)  # enrichment.features.content.text_digest() of title and body
     analysis: str  # enrichment.features.content.encode_analysis(): compact JSON
     analysed_at: datetime = Field(default_factory=utcnow)
+
+
+class RankingInput(SQLModel, table=True):
+    """The features ranking reads of one feature row, in the ranking's compact form
+    (``storage/ranking_inputs.py``, migration 0023), under ``names_key``: which features those
+    are. A cache of the row's document, kept by the ranking (and rewritten with the document
+    when its earliness changes); deleting the rows loses nothing. Deleted with its row."""
+
+    snapshot_id: int = Field(sa_column=Column(Integer, ForeignKey("featuresnapshot.id", ondelete="CASCADE"),
+                                              primary_key=True, autoincrement=False))
+    names_key: str = Field(max_length=16)  # enrichment.ranking_inputs.names_key()
+    inputs: str  # compact JSON
 
 
 class FeatureReference(SQLModel, table=True):

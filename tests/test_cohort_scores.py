@@ -9,14 +9,22 @@ knots, and a reference lacking groups the rows have."""
 from __future__ import annotations
 
 import json
+import math
 import random
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
-from enrichment.cohort_scores import CohortColumns, cohort_rankings, live_rankings, percentiles, rounded
+from enrichment.cohort_scores import (
+    CohortColumns,
+    cohort_rankings,
+    live_rankings,
+    percentiles,
+    rounded,
+)
 from enrichment.features import PLATFORMS
 from enrichment.indices import (
     Distribution,
@@ -28,11 +36,17 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.schema import COVERAGE_COLUMNS, FEATURE_NAMES, INDEX_COLUMNS, SCORE_COLUMNS
-from enrichment.stage import _view_names, enrich, rank_cohort
+from enrichment.ranking_inputs import decode_inputs, encode_inputs
+from enrichment.schema import (
+    COVERAGE_COLUMNS,
+    FEATURE_NAMES,
+    INDEX_COLUMNS,
+    SCORE_COLUMNS,
+)
+from enrichment.stage import _ranking_view, _view_names, enrich, rank_cohort
 from storage.db import session_scope
 from storage.features import iter_newest_rows
-from storage.models import FeatureSnapshot
+from storage.models import FeatureSnapshot, RankingInput
 from tests.test_export import populate
 
 WITHIN = ("rate", "growth")
@@ -214,11 +228,12 @@ def test_a_document_sql_cannot_read_is_read_whole_and_the_cohort_still_ranked(da
         row.features = {**row.features, "engagement_rate_by_platform": {"douyin": float("nan")}}  # type: ignore[union-attr]
         row.ranking_digest = None  # type: ignore[union-attr]
         session.add(row)
+        session.execute(delete(RankingInput))  # the kept views: the ranking reads the documents
     with session_scope(database_url) as session:
         assert rank_cohort(session, active_only=True) == 3
     rate = _rows(database_url, _view_names(load_weights(known_features=FEATURE_NAMES)))[ids["local"]][1][
         "engagement_rate_by_platform"]["douyin"]
-    assert rate != rate  # NaN, read in Python
+    assert math.isnan(rate)  # read in Python
     assert _rankings(database_url) == before
 
 
@@ -245,3 +260,65 @@ def test_a_row_whose_percentiles_did_not_move_keeps_its_ranking_and_the_rest_are
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     assert _rankings(database_url) == before
+
+
+def _kept(database_url: str) -> dict[int, str]:
+    with session_scope(database_url) as session:
+        return {row.snapshot_id: row.inputs for row in session.exec(select(RankingInput)).all()}
+
+
+def test_the_kept_views_are_the_documents_views_and_rank_alike(database_url: str) -> None:
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    weights = load_weights(known_features=FEATURE_NAMES)
+    kept = _kept(database_url)
+    with session_scope(database_url) as session:
+        documents = {row.id: row.features for row in iter_newest_rows(session, active_only=True)}
+    assert kept.keys() == documents.keys()
+    brands = 0
+    for fid, text in kept.items():
+        view = _ranking_view(documents[fid], weights)  # earliness included: kept after it was written
+        first = view.pop("brand_first_seen", None) or {}
+        brands += len(first)
+        decoded = decode_inputs(text)
+        assert (decoded.pop("brand_first_seen", None) or {}) == {b: datetime.fromisoformat(t).timestamp()
+                                                                 for b, t in first.items()}
+        assert decoded == view
+    assert brands  # the cohort mentions brands: first mentions were kept as numbers
+    before, digests = _rankings(database_url), {cid: values[2] for cid, values in _rows(database_url, None).items()}
+    # Without them the ranking reads the documents, finds every ranking current, and keeps them again.
+    with session_scope(database_url) as session:
+        session.execute(delete(RankingInput))
+    with session_scope(database_url) as session:
+        rank_cohort(session, active_only=True)
+    assert _rankings(database_url) == before
+    assert {cid: values[2] for cid, values in _rows(database_url, None).items()} == digests
+    assert _kept(database_url) == kept
+
+
+def test_a_kept_view_goes_with_its_feature_row(database_url: str) -> None:
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    with session_scope(database_url) as session:
+        session.execute(delete(FeatureSnapshot).where(FeatureSnapshot.candidate_id == ids["local"]))
+    with session_scope(database_url) as session:
+        left = {row.candidate_id for row in iter_newest_rows(session, active_only=True, features=())}
+    assert set(_kept(database_url)) == {fid for cid, (fid, _, _) in _rows(database_url, None).items()}
+    assert ids["local"] not in left
+
+
+def test_a_kept_view_reads_back_exactly_and_one_it_cannot_keep_exactly_is_not_kept() -> None:
+    view = {"a": 0.1, "b": -0.0, "c": 2 ** 53, "d": True, "e": False, "f": None, "g": 1e308, "h": 7,
+            "engagement_rate_by_platform": {"weibo": 0.25, "x": None, "douyin": 3},
+            "brand_first_seen": {"Estée Lauder": "2026-05-01T08:00:00.123456+00:00", "A|B": 1_700_000_000.5},
+            "earliness_lead_days": None}
+    decoded = decode_inputs(encode_inputs(view))  # type: ignore[arg-type]
+    expected = {**view, "brand_first_seen": {"Estée Lauder": datetime.fromisoformat(
+        "2026-05-01T08:00:00.123456+00:00").timestamp(), "A|B": 1_700_000_000.5}}
+    assert repr(sorted(decoded.items())) == repr(sorted(expected.items()))
+    nan = decode_inputs(encode_inputs({"a": float("nan")}))["a"]  # type: ignore[arg-type]
+    assert math.isnan(nan)
+    for odd in ({"a": "12"}, {"a": 2 ** 60}, {"a": [1.0]}, {"a": {"b": "c"}}, {"a": {"b": {"c": 1.0}}}):
+        assert encode_inputs(odd) is None

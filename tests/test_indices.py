@@ -3,6 +3,8 @@ top contributors, earliness across candidates, and clear errors for bad weight f
 
 from __future__ import annotations
 
+import json
+import random
 import re
 from pathlib import Path
 
@@ -11,6 +13,9 @@ import pytest
 from enrichment.indices import (
     Weights,
     WeightsError,
+    _earliness_against,
+    _earliness_among,
+    _live_table,
     earliness,
     load_weights,
     percentile_ranks,
@@ -211,3 +216,24 @@ def test_a_knot_percentile_from_the_table_is_the_one_the_search_gives() -> None:
     assert not large._at_knot
     assert [large.percentile(float(v)) for v in range(200)] == [searched(large, float(v)) for v in range(200)]
     assert len(large._at_knot) == 2_000
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_earliness_among_the_cohort_in_columns_is_the_per_candidate_walk(seed: int) -> None:
+    # Few brands and few distinct times: ties for first, brands only one candidate names,
+    # candidates naming no brand anyone shares, and even and odd numbers of others.
+    rng = random.Random(seed)
+    times = [1_600_000_000.0 + 86400 * rng.randint(0, 30) + rng.choice([0.0, 0.5, 3600.25]) for _ in range(12)]
+    parsed = {cid: {f"brand {rng.randint(0, 6 + seed)}": rng.choice(times) for _ in range(rng.randint(0, 5))}
+              for cid in rng.sample(range(1, 500), 40 + 10 * seed)}
+    expected = _earliness_against(parsed, _live_table(parsed))
+    got = _earliness_among(parsed)
+    assert json.dumps(got) == json.dumps(expected)
+    assert any(row["earliness_brands_compared"] for row in got.values())
+    assert any(not row["earliness_brands_compared"] for row in got.values())
+    assert _earliness_among({}) == {} and _earliness_among({7: {}}) == {7: expected_empty()}
+    assert _earliness_among({7: {"a": 1.0}, 8: {"b": 2.0}}) == {7: expected_empty(), 8: expected_empty()}
+
+
+def expected_empty() -> dict[str, object]:
+    return {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
