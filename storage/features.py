@@ -261,15 +261,6 @@ def _picked(document: Mapping[str, Any] | None, names: Sequence[str]) -> dict[st
     return {name: document[name] for name in names if document.get(name) is not None}
 
 
-def mark_ranked(session: Session, snapshot_ids: Sequence[int], when: datetime) -> int:
-    """Set ``ranked_at`` of these feature snapshots (ranked again, nothing else changed)."""
-    ids = list(snapshot_ids)
-    if ids:
-        session.execute(update(FS).where(among_ids(session, FS.id, ids)).values(ranked_at=when)
-                        .execution_options(synchronize_session=False))
-    return len(ids)
-
-
 def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dict[int, FeatureMarks]:
     """The input ids each candidate's newest feature snapshot (as of a time, if given) saw,
     with the time it describes and when it was computed (what an incremental enrich compares

@@ -54,7 +54,7 @@ def print_explanation(data: dict[str, Any]) -> None:
                        " · tier ", data["tier"] or "-", f" ({tiers})" if tiers else ""))
     frozen = f"frozen {_when(reference['created_at'])}, " if reference["frozen"] and reference["created_at"] else ""
     console.print(line("reference ", (reference["label"], "bold"), f" ({frozen}{reference['size']} candidates)"))
-    console.print(line(f"features as of {_when(data['as_of'])}, ranked {_when(data['ranked_at'])} (UTC)"))
+    console.print(line(f"features as of {_when(data['as_of'])}, ranking standing since {_when(data['ranked_at'])} (UTC)"))
     composite = data["composite"]
     console.print(line(("Composite", "bold"), f"  score {_number(composite['score'])}  index {_number(composite['raw'])}"
                        f"  coverage {_coverage(composite['coverage'])}"))
