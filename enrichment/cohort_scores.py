@@ -268,6 +268,8 @@ class CohortColumns:
         equal rankings: a row whose stored digest is this one keeps its stored ranking."""
         context = hashlib.blake2b(json.dumps([label, self.weights.fingerprint, reference.tiers.to_json(),
                                               _code_fingerprint()], sort_keys=True).encode(), digest_size=16)
+        # One NaN (the percentiles' absent value) whatever bits an operation left in it.
+        percentiles = np.where(np.isnan(percentiles), _NAN, percentiles)
         out = []
         for view, row in zip(self.views, percentiles):
             digest = context.copy()
@@ -275,6 +277,36 @@ class CohortColumns:
             digest.update(repr([view.get(name) for name in also]).encode())
             out.append(digest.hexdigest())
         return out
+
+
+    def without_data(self) -> np.ndarray:
+        """The rows with nothing to rank: no value of any component and no tier. Their
+        percentiles are none against any reference, so their ranking is the no-data one
+        (indices and scores NULL, coverage 0, no contributors, tier NULL) whatever the cohort."""
+        empty = self.tier < 0
+        for numbers in self.numbers.values():
+            empty &= np.isnan(numbers)
+        for facts in self.facts.values():
+            empty[list(facts)] = False
+        for entries in self.entries.values():
+            for entry in entries:
+                empty[entry.rows] = False
+        return empty
+
+
+def no_data_digests(views: Sequence[Mapping[str, Any]], weights: Weights, reference: Reference, label: str,
+                    also: Sequence[str] = ()) -> list[str | None]:
+    """The ranking digest of each row with nothing to rank (:meth:`CohortColumns.without_data`)
+    against ``reference`` (only its tiers matter) recorded as ``label``, None for the others: a
+    row stored with the no-data ranking and this digest is current, and no ranking rewrites it.
+    (200,000 imported candidates without snapshots are such rows.)"""
+    columns = CohortColumns(views, weights, reference.tiers)
+    empty = columns.without_data()
+    if not empty.any():
+        return [None] * columns.size
+    none = np.full((columns.size, len(weights.components)), _NAN)
+    digests = columns.digests(none, reference, label, also)
+    return [digest if flag else None for digest, flag in zip(digests, empty.tolist())]
 
 
 @functools.lru_cache(maxsize=1)

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from enrichment.cohort_scores import CohortColumns, live_columns
+from enrichment.cohort_scores import CohortColumns, live_columns, no_data_digests
 from enrichment.features import (
     GROWTH_WINDOWS,
     PLACE_LOOKBACK_DAYS,
@@ -436,7 +436,7 @@ def _enrich(
                 stored = {**stored, "synthetic_history": True}
             seen = checked_through(marks[cid], bound)
             row: dict[str, Any] = {
-                "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None,
+                "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None, "ranking_digest": None,
                 "schema_version": SCHEMA_VERSION, "features": stored, "top_contributors": {},
                 "max_snapshot_id": seen.snapshot, "max_post_snapshot_id": seen.post_snapshot,
                 "max_press_id": seen.press,
@@ -447,6 +447,14 @@ def _enrich(
             row.update(unranked, reference=result.reference)
             rows.append(row)
         del inputs, posts, analyses
+        # A row with nothing to rank is stored ranked: its ranking is the no-data one whatever
+        # the cohort, so with its digest no ranking writes it again (nor reads its ranking).
+        grouping = frozen if frozen is not None else Reference(tiers=weights.tiers)
+        views = [_ranking_view(row["features"], weights) for row in rows]
+        for row, digest in zip(rows, no_data_digests(views, weights, grouping, result.reference, EARLINESS)):
+            if digest is not None:
+                row.update(ranking_digest=digest, ranked_at=now)
+        del views
         clock = result.timed("compute", clock)
         result.computed += insert_feature_snapshots(session, rows)
         del rows

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import delete, select, update
 
 from enrichment.cohort_scores import (
     CohortColumns,
@@ -322,3 +322,26 @@ def test_a_kept_view_reads_back_exactly_and_one_it_cannot_keep_exactly_is_not_ke
     assert math.isnan(nan)
     for odd in ({"a": "12"}, {"a": 2 ** 60}, {"a": [1.0]}, {"a": {"b": "c"}}, {"a": {"b": {"c": 1.0}}}):
         assert encode_inputs(odd) is None
+
+
+def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(database_url: str) -> None:
+    ids = populate(database_url)  # "Nobody Yet": an account and nothing read
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    with session_scope(database_url) as session:
+        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["empty"]][0])
+        stored = (row.ranked_at, row.ranking_digest, row.computed_at)  # type: ignore[union-attr]
+    assert stored[1] is not None and stored[0] == stored[2]  # ranked when stored
+    before = _rankings(database_url)
+    with session_scope(database_url) as session:
+        rank_cohort(session, active_only=True)
+    with session_scope(database_url) as session:
+        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["empty"]][0])
+        assert (row.ranked_at, row.ranking_digest) == stored[:2]  # type: ignore[union-attr]
+    # The ranking it was stored with is the one a ranking from nothing makes.
+    with session_scope(database_url) as session:
+        session.execute(update(FeatureSnapshot).values(ranking_digest=None, reference=None, top_contributors={}))
+    with session_scope(database_url) as session:
+        rank_cohort(session, active_only=True)
+    assert _rankings(database_url) == before
+    assert _rows(database_url, None)[ids["empty"]][2] == stored[1]
