@@ -279,34 +279,14 @@ class CohortColumns:
         return out
 
 
-    def without_data(self) -> np.ndarray:
-        """The rows with nothing to rank: no value of any component and no tier. Their
-        percentiles are none against any reference, so their ranking is the no-data one
-        (indices and scores NULL, coverage 0, no contributors, tier NULL) whatever the cohort."""
-        empty = self.tier < 0
-        for numbers in self.numbers.values():
-            empty &= np.isnan(numbers)
-        for facts in self.facts.values():
-            empty[list(facts)] = False
-        for entries in self.entries.values():
-            for entry in entries:
-                empty[entry.rows] = False
-        return empty
-
-
-def no_data_digests(views: Sequence[Mapping[str, Any]], weights: Weights, reference: Reference, label: str,
-                    also: Sequence[str] = ()) -> list[str | None]:
-    """The ranking digest of each row with nothing to rank (:meth:`CohortColumns.without_data`)
-    against ``reference`` (only its tiers matter) recorded as ``label``, None for the others: a
-    row stored with the no-data ranking and this digest is current, and no ranking rewrites it.
-    (200,000 imported candidates without snapshots are such rows.)"""
-    columns = CohortColumns(views, weights, reference.tiers)
-    empty = columns.without_data()
-    if not empty.any():
-        return [None] * columns.size
-    none = np.full((columns.size, len(weights.components)), _NAN)
-    digests = columns.digests(none, reference, label, also)
-    return [digest if flag else None for digest, flag in zip(digests, empty.tolist())]
+def no_data_digest(weights: Weights, reference: Reference, label: str, also: Sequence[str] = ()) -> str:
+    """The ranking digest of a row with nothing to rank - no value of any feature ranking reads,
+    so no percentile, no tier and no earliness - against ``reference`` (only its tiers matter)
+    recorded as ``label``: the same for every such row. Its ranking is the no-data one
+    (indices and scores NULL, coverage 0, no contributors, tier NULL) whatever the cohort, so a
+    row stored with that ranking and this digest is current, and no ranking rewrites it."""
+    columns = CohortColumns([{}], weights, reference.tiers)
+    return columns.digests(np.full((1, len(weights.components)), _NAN), reference, label, also)[0]
 
 
 @functools.lru_cache(maxsize=1)

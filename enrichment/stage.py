@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from enrichment.cohort_scores import CohortColumns, live_columns, no_data_digests
+from enrichment.cohort_scores import CohortColumns, live_columns, no_data_digest
 from enrichment.features import (
     GROWTH_WINDOWS,
     PLACE_LOOKBACK_DAYS,
@@ -416,6 +416,8 @@ def _enrich(
     result.skipped = len(targets) - len(todo)
     unranked = ranking_columns(score_candidate({}, weights, frozen or Reference(), explain=False))
     unranked["tier"] = None
+    blank_digest = no_data_digest(weights, frozen if frozen is not None else Reference(tiers=weights.tiers),
+                                  result.reference, EARLINESS)
     clock = result.timed("detect changes", clock)
 
     blank: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
@@ -448,13 +450,11 @@ def _enrich(
             rows.append(row)
         del inputs, posts, analyses
         # A row with nothing to rank is stored ranked: its ranking is the no-data one whatever
-        # the cohort, so with its digest no ranking writes it again (nor reads its ranking).
-        grouping = frozen if frozen is not None else Reference(tiers=weights.tiers)
-        views = [_ranking_view(row["features"], weights) for row in rows]
-        for row, digest in zip(rows, no_data_digests(views, weights, grouping, result.reference, EARLINESS)):
-            if digest is not None:
-                row.update(ranking_digest=digest, ranked_at=now)
-        del views
+        # the cohort, so with its digest no ranking writes it again. (200,000 imported
+        # candidates without snapshots were all written by the first ranking.)
+        for row in rows:
+            if _nothing_to_rank(row["features"], weights):
+                row.update(ranking_digest=blank_digest, ranked_at=now)
         clock = result.timed("compute", clock)
         result.computed += insert_feature_snapshots(session, rows)
         del rows
@@ -487,6 +487,15 @@ def _computed(data: CandidateInput, as_of: datetime, analyses: Mapping[int, Any]
         features = compute_features(data, as_of, analyses=analyses)
         blank[key] = (features, compact_features(features))
     return blank[key]
+
+
+def _nothing_to_rank(features: Mapping[str, Any], weights: Weights) -> bool:
+    """Whether a row has no value of any feature ranking reads (components, their per-platform
+    breakdowns, follower counts, first mentions): its ranking is then the no-data one
+    (:func:`enrichment.cohort_scores.no_data_digest`)."""
+    get = features.get
+    return not get("brand_first_seen") and all(get(name) is None for name in weights.ranking_inputs
+                                               if name != "brand_first_seen")
 
 
 def compact_features(features: Mapping[str, Any]) -> dict[str, Any]:
