@@ -244,6 +244,7 @@ def imported(args: argparse.Namespace) -> None:
 
     upgrade(url)
     db = sqlite3.connect(path)
+    db.execute("DELETE FROM rankinginput")  # (this connection does not enforce the foreign keys that would)
     db.execute("DELETE FROM featuresnapshot")
     db.execute("DELETE FROM featurereference")
     db.commit()

@@ -377,6 +377,7 @@ class RankingInput(SQLModel, table=True):
 
     snapshot_id: int = Field(sa_column=Column(Integer, ForeignKey("featuresnapshot.id", ondelete="CASCADE"),
                                               primary_key=True, autoincrement=False))
+    computed_at: datetime  # the feature row's: a kept view is used only for the row it was made of
     names_key: str = Field(max_length=16)  # enrichment.ranking_inputs.names_key()
     inputs: str  # compact JSON
 

@@ -22,21 +22,29 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from storage.db import among_ids, upsert
+from storage.models import FeatureSnapshot as FS
 from storage.models import RankingInput
 
 
 def kept_inputs(session: Session, snapshot_ids: Sequence[int], names_key: str) -> dict[int, str]:
-    """Feature snapshot id -> its kept inputs, for those of these rows kept under ``names_key``."""
+    """Feature snapshot id -> its kept inputs, for those of these rows kept under ``names_key``
+    from the row as it is (the same ``computed_at``: an id SQLite gave again to a new row, after
+    rows were deleted without their foreign keys enforced, does not find the old row's view)."""
     if not snapshot_ids:
         return {}
     return dict(session.execute(
         select(RankingInput.snapshot_id, RankingInput.inputs)
+        .join(FS, (FS.id == RankingInput.snapshot_id) & (FS.computed_at == RankingInput.computed_at))
         .where(among_ids(session, RankingInput.snapshot_id, sorted(set(snapshot_ids))), RankingInput.names_key == names_key)
     ).all())
 
 
 def keep_inputs(session: Session, inputs: Mapping[int, str], names_key: str) -> int:
-    """Store each feature snapshot's inputs under ``names_key``, replacing what it had. Returns
-    how many were written."""
-    return upsert(session, RankingInput, [{"snapshot_id": fid, "names_key": names_key, "inputs": text}
-                                          for fid, text in inputs.items()], key="snapshot_id")
+    """Store each feature snapshot's inputs under ``names_key`` with the row's ``computed_at``,
+    replacing what it had. Returns how many were written."""
+    if not inputs:
+        return 0
+    computed = dict(session.execute(select(FS.id, FS.computed_at).where(among_ids(session, FS.id, sorted(inputs)))).all())
+    return upsert(session, RankingInput, [{"snapshot_id": fid, "computed_at": computed[fid], "names_key": names_key,
+                                           "inputs": text} for fid, text in inputs.items() if fid in computed],
+                  key="snapshot_id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -345,3 +346,30 @@ def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(dat
         rank_cohort(session, active_only=True)
     assert _rankings(database_url) == before
     assert _rows(database_url, None)[ids["empty"]][2] == stored[1]
+
+
+def test_a_kept_view_is_not_taken_for_a_new_row_given_its_id_again(database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only: it gives the highest id again once the row holding it is deleted")
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    newest = max(_kept(database_url))
+    before = _rankings(database_url)
+    # Deleted by a connection that does not enforce foreign keys: the kept view stays, and here
+    # it says something the row never did.
+    raw = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    raw.execute("DELETE FROM featuresnapshot WHERE id = ?", (newest,))
+    raw.execute("UPDATE rankinginput SET inputs = ? WHERE snapshot_id = ?",
+                (encode_inputs({"followers_total": 1e12, "ip_abroad": True}), newest))
+    raw.commit()
+    raw.close()
+    with session_scope(database_url) as session:
+        assert enrich(session, reference="cohort").computed == 1
+    assert newest in {fid for fid, _, _ in _rows(database_url, None).values()}  # the id, given again
+    with session_scope(database_url) as session:
+        document = session.get(FeatureSnapshot, newest).features  # type: ignore[union-attr]
+    view = _ranking_view(document, load_weights(known_features=FEATURE_NAMES))
+    assert decode_inputs(_kept(database_url)[newest]) == view  # (its first mentions: none, no brands)
+    assert {cid: values[:-3] for cid, values in _rankings(database_url).items()} == \
+        {cid: values[:-3] for cid, values in before.items()}

@@ -13,7 +13,9 @@ none: the first ranking after this migration writes every row once.
 
 ``rankinginput`` keeps, per feature row, the few features ranking reads of it (~1 KB of its
 ~6 KB document, first mentions as numbers), under a key naming which features those are
-(``storage/ranking_inputs.py``). Reading the cohort's documents was a third of a live
+(``storage/ranking_inputs.py``), with the row's ``computed_at`` (a kept view is used only for
+the row it was made of, should an id be used again after rows were deleted without their
+foreign keys enforced). Reading the cohort's documents was a third of a live
 re-rank. The table starts empty: the next ranking reads the documents and fills it.
 ``candidate_features_latest`` is created again (PostgreSQL expands ``f.*`` when a view is
 created; same rule as 0010_reference_scores).
@@ -45,6 +47,7 @@ def upgrade() -> None:
         "rankinginput",
         sa.Column("snapshot_id", sa.Integer(), sa.ForeignKey("featuresnapshot.id", ondelete="CASCADE"), nullable=False,
                   autoincrement=False),
+        sa.Column("computed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("names_key", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("inputs", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("snapshot_id"),
