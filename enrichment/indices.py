@@ -303,6 +303,16 @@ def _weight(path: Path, table: str, component: str, weight: Any) -> float:
     return float(weight)
 
 
+def _in_order(values: Iterable[float]) -> float:
+    """The values added one after another, left to right. Scoring's sums are taken so, not with
+    ``sum()``: from Python 3.12 on, ``sum()`` compensates floats' rounding, and the cohort's
+    column form (``enrichment/cohort_scores.py``) must add the same terms to the same bits."""
+    total = 0.0
+    for value in values:
+        total += value
+    return total
+
+
 def _numeric(value: Any) -> float | None:
     """A feature value as a finite float (a bool as 1/0), None when it is not one."""
     if type(value) is float:  # the common case first (an exact float: float(value) is itself)
@@ -608,7 +618,7 @@ def component_score(component: str, features: Mapping[str, Any], reference: Refe
             percentiles.append(found.percentile(number))
     if not percentiles:
         return ComponentScore(component, value, groups, None, notes[0])
-    return ComponentScore(component, value, groups, sum(percentiles) / len(percentiles), "")
+    return ComponentScore(component, value, groups, _in_order(percentiles) / len(percentiles), "")
 
 
 def _component_scores(features: Mapping[str, Any], components: Sequence[str], reference: Reference,
@@ -661,10 +671,10 @@ def _combine(percentiles: Mapping[str, float], table: Mapping[str, float],
             used_weights.append(w)
             weighted.append(p * w)
             points[c] = w * (p - PRIOR) / total
-    used = sum(used_weights)
+    used = _in_order(used_weights)
     if not used:
         return None, 0.0, None, {}
-    return sum(weighted) / used, used / total, PRIOR + sum(points.values()), points
+    return _in_order(weighted) / used, used / total, PRIOR + _in_order(points.values()), points
 
 
 def _top(names: Sequence[str], points: Sequence[float]) -> list[tuple[int, float]]:
@@ -738,14 +748,14 @@ def score_candidate(features: Mapping[str, Any], weights: Weights, reference: Re
         composite_from += [index] * len(names)
     raws = {n: result[column] for n, _, column, _, _ in plan.composite}
     with_data = {n: w for n, w, _, _, _ in plan.composite if raws[n] is not None and w > 0}
-    weight_with_data = sum(with_data.values())
+    weight_with_data = _in_order(with_data.values())
     index_weight = plan.index_weight
-    result[index_column(COMPOSITE)] = (round(sum(w * raws[n] for n, w in with_data.items()) / weight_with_data, 4)
+    result[index_column(COMPOSITE)] = (round(_in_order(w * raws[n] for n, w in with_data.items()) / weight_with_data, 4)
                                        if weight_with_data else None)
     result[coverage_column(COMPOSITE)] = round(
-        sum(w * result[column] for _, w, _, column, _ in plan.composite) / index_weight, 4) if index_weight else 0.0
+        _in_order(w * result[column] for _, w, _, column, _ in plan.composite) / index_weight, 4) if index_weight else 0.0
     scores = {n: (w, result[column]) for n, w, _, _, column in plan.composite}
-    result[score_column(COMPOSITE)] = (round(PRIOR + sum(w * (s - PRIOR) for w, s in scores.values()
+    result[score_column(COMPOSITE)] = (round(PRIOR + _in_order(w * (s - PRIOR) for w, s in scores.values()
                                                          if s is not None) / index_weight, 4)
                                        if index_weight and any(s is not None for _, s in scores.values()) else None)
     tops[COMPOSITE] = []

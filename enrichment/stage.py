@@ -686,12 +686,14 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
     The whole cohort is scored at once (:mod:`enrichment.cohort_scores`: what
     ``score_candidate`` gives each row). A row whose ranking digest (its percentiles,
     earliness, reference, weights, scoring code) is the one stored, against the same
-    reference, keeps its ranking and is not written, ``ranked_at`` included (which so says since
-    when its ranking has stood): when a few candidates change, most rows' percentiles do not
-    move, and making, encoding and writing their contributors again was most of a live re-rank
-    (stamping the time alone on 1,800 such rows cost ~0.1 s). ``columns``: the rows' columns when the caller made them
-    (the live cohort's, ``positions`` giving each row's place in them when only some rows of
-    the cohort are written)."""
+    reference, keeps its ranking and is not written, ``ranked_at`` included (which so says
+    since when its ranking has stood): when a few candidates change, most rows' percentiles do
+    not move, and making, encoding and writing their contributors again was most of a live
+    re-rank (stamping the time alone on 1,800 such rows cost ~0.1 s).
+
+    ``columns``: the rows' columns when the caller made them (the live cohort's;
+    ``positions`` gives each row's place in them when only some rows of the cohort are
+    written)."""
     if reference.frozen and rows:
         early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows
                            if row.view.get("brand_first_seen")}, reference)
