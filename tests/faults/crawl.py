@@ -23,8 +23,10 @@ FAST = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
     "DOWNLOAD_TIMEOUT": "2",
     # Four browser platforms share 2 cores: the 1 MB nested page takes Chromium ~2.5 s alone, ~10 s
-    # four at once on a loaded machine (a stall then costs 3 x 20 s per browser cell, in parallel).
-    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "20000",
+    # four at once on a loaded machine, and over 20 s four at once on a machine running 2-3x
+    # slower than usual (every try timed out there at 20 s). A stall costs 3 x 45 s per browser
+    # cell, in parallel.
+    "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "45000",
     "RETRY_TIMES": "2",
     # A request refused on a logged-in session (a 429 or code 88 locks the session for that
     # endpoint, a login wall expires it) is asked once more through another session: X's 429
