@@ -576,7 +576,7 @@ def cohort_reference(cohort: Iterable[Mapping[str, Any]], weights: Weights, *, m
         first = defaultdict(list)
         for cid, seen in brands.items():
             for brand, stamp in (seen or {}).items():
-                first[brand].append((cid, datetime.fromisoformat(stamp).timestamp()))
+                first[brand].append((cid, first_mention(stamp)))
         first = {brand: sorted(rows, key=lambda r: (r[1], r[0])) for brand, rows in first.items()}
     return Reference(size=size, distributions=distributions, tiers=weights.tiers, brands=first,
                      weights_fingerprint=weights.fingerprint)
@@ -814,6 +814,12 @@ def score_cohort(features: Mapping[int, Mapping[str, Any]], weights: Weights,
 # --------------------------------------------------------------------------- earliness
 
 
+def first_mention(stamp: str | float) -> float:
+    """A first mention as earliness compares it: the POSIX timestamp of its ISO time (a float
+    is one already: the ranking keeps first mentions so, ``enrichment/ranking_inputs.py``)."""
+    return stamp if type(stamp) is float else datetime.fromisoformat(stamp).timestamp()  # type: ignore[arg-type]
+
+
 def earliness(first_seen: Mapping[int, Mapping[str, str | float]], reference: Reference | None = None) -> dict[int, dict[str, Any]]:
     """How early each candidate mentioned brands that other candidates also mentioned.
 
@@ -828,8 +834,7 @@ def earliness(first_seen: Mapping[int, Mapping[str, str | float]], reference: Re
     passes only candidates who mentioned a brand; the others' earliness is NULL.)
     """
     parsed: dict[int, dict[str, float]] = {
-        cid: {brand: stamp if type(stamp) is float else datetime.fromisoformat(stamp).timestamp()
-              for brand, stamp in (brands or {}).items()}
+        cid: {brand: first_mention(stamp) for brand, stamp in (brands or {}).items()}
         for cid, brands in first_seen.items()
     }
     if reference is not None and reference.brands is not None:

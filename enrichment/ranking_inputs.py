@@ -20,10 +20,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import numpy as np
+
+from enrichment.indices import first_mention
 
 #: The form below; a change to it makes every kept view new (it is part of the key).
 FORMAT = 3
@@ -34,11 +35,6 @@ _EXACT_INT = 2 ** 53
 def names_key(names: Sequence[str]) -> str:
     """The key views made of these features (in this order) are kept under."""
     return hashlib.blake2b(json.dumps([FORMAT, list(names)]).encode(), digest_size=8).hexdigest()
-
-
-def first_mention(stamp: str | float) -> float:
-    """A first mention as earliness compares it: its POSIX timestamp (kept views hold it so)."""
-    return stamp if type(stamp) is float else datetime.fromisoformat(stamp).timestamp()  # type: ignore[arg-type]
 
 
 def _kind(value: Any, numbers: list[float]) -> str | None:
