@@ -306,12 +306,6 @@ def live_columns(views: Sequence[Mapping[str, Any]], weights: Weights) -> tuple[
     return columns, columns.reference()
 
 
-def live_rankings(views: Sequence[Mapping[str, Any]], weights: Weights) -> tuple[Reference, list[dict[str, Any]]]:
-    """The live cohort's reference and every row's ranking columns against it."""
-    columns, reference = live_columns(views, weights)
-    return reference, columns.rankings(reference)
-
-
 def cohort_rankings(views: Sequence[Mapping[str, Any]], weights: Weights, reference: Reference) -> list[dict[str, Any]]:
     """For each view (a feature row as ranking reads it), what
     ``ranking_columns(score_candidate(view, weights, reference, explain=False))`` is, in the

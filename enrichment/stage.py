@@ -666,7 +666,7 @@ def _ranked_rows(session: Session, weights: Weights, **query: Any) -> list[_Rank
     (and kept once ranked, by :func:`_write_rankings`)."""
     names = _view_names(weights)
     key = names_key(names)
-    newest = list(iter_newest_rows(session, features=(), times=False, **query))
+    newest = list(iter_newest_rows(session, marks_only=True, **query))
     kept = kept_inputs(session, [row.id for row in newest], key)
     picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
     rows = []

@@ -61,7 +61,7 @@ class FeatureMarks(NamedTuple):
     and when it was computed."""
 
     seen: Watermark
-    as_of: datetime | None  # None when read without times (iter_newest_rows)
+    as_of: datetime | None  # None when read as marks only (iter_newest_rows)
     computed_at: datetime
     id: int = 0  # the feature snapshot's id
 
@@ -75,7 +75,7 @@ class NewestRow(NamedTuple):
     features: dict[str, Any]
     reference: str | None
     ranked_at: datetime | None
-    as_of: datetime | None  # None when read without times (iter_newest_rows)
+    as_of: datetime | None  # None when read as marks only (iter_newest_rows)
     #: What the stored ranking was computed from (``enrichment.cohort_scores``; None: not known).
     ranking_digest: str | None
 
@@ -178,17 +178,16 @@ def iter_newest_rows(
     extra_ids: Sequence[int] = (),
     candidate_ids: Sequence[int] | None = None,
     reference_not: str | None = None,
-    features: Sequence[str] | None = None,
-    times: bool = True,
+    marks_only: bool = False,
     page: int = PAGE,
 ) -> Iterator[NewestRow]:
     """The newest feature row (as of a time, if given) of every candidate — only active ones
     (and ``extra_ids``) with ``active_only``, only ``candidate_ids`` when given, only rows not
     yet ranked against ``reference_not`` when given — a page of candidates at a time, by
-    candidate id. With ``features``, a row's ``features`` hold only those (the ones it has:
-    :func:`picked_features`; none, and no document read, when it names none). Without
-    ``times``, ``ranked_at`` and ``as_of`` are not read (None): the ranking needs neither, and
-    parsing 4,000 times took a third of reading a cohort's rows."""
+    candidate id. With ``marks_only``, a row is its ids, reference and ranking digest: no
+    document (``features`` empty; the ranking reads what it needs through
+    :func:`picked_features` or keeps it) and no times (None: parsing 4,000 of them took a third
+    of reading a cohort's rows)."""
     conditions = []
     if active_only:
         conditions.append(or_(Candidate.active == True, Candidate.id.in_(list(extra_ids))) if extra_ids  # noqa: E712
@@ -200,11 +199,11 @@ def iter_newest_rows(
         for start in range(0, len(wanted), 900):
             chunk = wanted[start:start + 900]
             yield from _newest_page(session, as_of, [*conditions, Candidate.id.in_(chunk)], after=0, page=None,
-                                    features=features, times=times)
+                                    marks_only=marks_only)
         return
     after = 0
     while True:
-        rows = _newest_page(session, as_of, conditions, after=after, page=page, features=features, times=times)
+        rows = _newest_page(session, as_of, conditions, after=after, page=page, marks_only=marks_only)
         yield from rows
         if len(rows) < page:
             return
@@ -212,19 +211,14 @@ def iter_newest_rows(
 
 
 def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any], *, after: int,
-                 page: int | None, features: Sequence[str] | None = None, times: bool = True) -> list[NewestRow]:
-    document = FS.features if features is None else null()
-    ranked_at, described = (FS.ranked_at, FS.as_of) if times else (null(), null())
+                 page: int | None, marks_only: bool = False) -> list[NewestRow]:
+    document, ranked_at, described = (null(), null(), null()) if marks_only else (FS.features, FS.ranked_at, FS.as_of)
     query = (select(FS.id, FS.candidate_id, document, FS.reference, ranked_at, described, FS.ranking_digest)
              .select_from(Candidate).join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions)
              .order_by(Candidate.id))
     if page is not None:
         query = query.limit(page)
-    rows = [NewestRow(row[0], row[1], row[2] if features is None else {}, *row[3:]) for row in session.execute(query).all()]
-    if features:
-        picked = picked_features(session, [row.id for row in rows], features)
-        rows = [row._replace(features=picked.get(row.id, {})) for row in rows]
-    return rows
+    return [NewestRow(row[0], row[1], {} if marks_only else row[2], *row[3:]) for row in session.execute(query).all()]
 
 
 def picked_features(session: Session, snapshot_ids: Sequence[int], names: Sequence[str]) -> dict[int, dict[str, Any]]:

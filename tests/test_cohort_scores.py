@@ -22,7 +22,7 @@ from sqlmodel import delete, select, update
 from enrichment.cohort_scores import (
     CohortColumns,
     cohort_rankings,
-    live_rankings,
+    live_columns,
     percentiles,
     rounded,
 )
@@ -46,7 +46,7 @@ from enrichment.schema import (
 )
 from enrichment.stage import _ranking_view, _view_names, enrich, rank_cohort
 from storage.db import session_scope
-from storage.features import iter_newest_rows
+from storage.features import iter_newest_rows, picked_features
 from storage.models import FeatureSnapshot, RankingInput
 from tests.test_export import populate
 
@@ -122,9 +122,9 @@ def test_every_row_scores_as_score_candidate_scores_it_against_its_own_cohort(se
     views = _cohort(seed, 60 + 20 * seed)
     reference = cohort_reference(views, WEIGHTS)
     assert _column_form(views, WEIGHTS, reference) == _row_form(views, WEIGHTS, reference)
-    live, rankings = live_rankings(views, WEIGHTS)
+    columns, live = live_columns(views, WEIGHTS)
     assert live == reference
-    assert [json.dumps(ranking) for ranking in rankings] == _row_form(views, WEIGHTS, reference)
+    assert [json.dumps(ranking) for ranking in columns.rankings(live)] == _row_form(views, WEIGHTS, reference)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -190,9 +190,13 @@ def test_rounding_is_pythons_round_even_where_the_scaled_value_lands_on_a_half()
 
 
 def _rows(database_url: str, names: list[str] | None) -> dict[int, tuple[Any, ...]]:
+    """Each newest row's id, features (whole, or those named as picked_features picks them)
+    and ranking digest."""
     with session_scope(database_url) as session:
-        return {row.candidate_id: (row.id, row.features, row.ranking_digest)
-                for row in iter_newest_rows(session, active_only=True, features=names)}
+        rows = list(iter_newest_rows(session, active_only=True))
+        picked = picked_features(session, [row.id for row in rows], names) if names is not None else {}
+        return {row.candidate_id: (row.id, row.features if names is None else picked.get(row.id, {}), row.ranking_digest)
+                for row in rows}
 
 
 def _rankings(database_url: str) -> dict[int, tuple[Any, ...]]:
@@ -305,7 +309,7 @@ def test_a_kept_view_goes_with_its_feature_row(database_url: str) -> None:
     with session_scope(database_url) as session:
         session.execute(delete(FeatureSnapshot).where(FeatureSnapshot.candidate_id == ids["local"]))
     with session_scope(database_url) as session:
-        left = {row.candidate_id for row in iter_newest_rows(session, active_only=True, features=())}
+        left = {row.candidate_id for row in iter_newest_rows(session, active_only=True, marks_only=True)}
     assert set(_kept(database_url)) == {fid for cid, (fid, _, _) in _rows(database_url, None).items()}
     assert ids["local"] not in left
 
