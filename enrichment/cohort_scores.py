@@ -284,9 +284,15 @@ def no_data_digest(weights: Weights, reference: Reference, label: str, also: Seq
     so no percentile, no tier and no earliness - against ``reference`` (only its tiers matter)
     recorded as ``label``: the same for every such row. Its ranking is the no-data one
     (indices and scores NULL, coverage 0, no contributors, tier NULL) whatever the cohort, so a
-    row stored with that ranking and this digest is current, and no ranking rewrites it."""
+    row stored with that ranking and this digest is current, and no ranking rewrites it.
+
+    It is not the digest :meth:`CohortColumns.digests` gives such a row but one made from it:
+    a row with values whose percentiles are all absent (every distribution it falls in without
+    spread) has that one too, and its values still count in the live cohort. This one says the
+    row has nothing at all, so a live ranking may leave it out (``enrichment.stage``)."""
     columns = CohortColumns([{}], weights, reference.tiers)
-    return columns.digests(np.full((1, len(weights.components)), _NAN), reference, label, also)[0]
+    digest = columns.digests(np.full((1, len(weights.components)), _NAN), reference, label, also)[0]
+    return hashlib.blake2b(f"nothing to rank:{digest}".encode(), digest_size=16).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

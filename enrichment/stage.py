@@ -416,11 +416,11 @@ def _enrich(
     result.skipped = len(targets) - len(todo)
     unranked = ranking_columns(score_candidate({}, weights, frozen or Reference(), explain=False))
     unranked["tier"] = None
-    blank_digest = no_data_digest(weights, frozen if frozen is not None else Reference(tiers=weights.tiers),
-                                  result.reference, EARLINESS)
+    no_contributors = _JSON(unranked["top_contributors"])
+    blank_digest = _blank_digest(weights, frozen)
     clock = result.timed("detect changes", clock)
 
-    blank: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+    blank: dict[tuple[Any, ...], _Stored] = {}
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start:start + CHUNK]
         inputs, marks = load_inputs(session, chunk, as_of)
@@ -433,30 +433,29 @@ def _enrich(
         synthetic = synthetic_candidates(session, chunk)  # wangzi demo's invented history, marked in the row
         rows = []
         for cid in chunk:
-            features, stored = _computed(inputs[cid], as_of, analyses, blank)
+            stored = _computed(inputs[cid], as_of, analyses, weights, blank)
             if cid in synthetic:
-                stored = {**stored, "synthetic_history": True}
+                stored = _stored({**json.loads(stored.columns["features"]), "synthetic_history": True}, weights)
             seen = checked_through(marks[cid], bound)
             row: dict[str, Any] = {
                 "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None, "ranking_digest": None,
-                "schema_version": SCHEMA_VERSION, "features": stored, "top_contributors": {},
+                "schema_version": SCHEMA_VERSION,
                 "max_snapshot_id": seen.snapshot, "max_post_snapshot_id": seen.post_snapshot,
-                "max_press_id": seen.press,
+                "max_press_id": seen.press, **stored.columns,
             }
-            row.update(stored_columns(features))
             # Ranked below, with the cohort; a row with no component data ranks as this anyway,
             # and a row whose ranking does not change is not written again.
-            row.update(unranked, reference=result.reference)
+            row.update(unranked, reference=result.reference, top_contributors=no_contributors)
+            # A row with nothing to rank is stored ranked: its ranking is the no-data one
+            # whatever the cohort, so with its digest no ranking reads or writes it again.
+            # (200,000 imported candidates without snapshots were all read, kept and written by
+            # the first ranking.)
+            if stored.nothing_to_rank:
+                row.update(ranking_digest=blank_digest, ranked_at=now)
             rows.append(row)
         del inputs, posts, analyses
-        # A row with nothing to rank is stored ranked: its ranking is the no-data one whatever
-        # the cohort, so with its digest no ranking writes it again. (200,000 imported
-        # candidates without snapshots were all written by the first ranking.)
-        for row in rows:
-            if _nothing_to_rank(row["features"], weights):
-                row.update(ranking_digest=blank_digest, ranked_at=now)
         clock = result.timed("compute", clock)
-        result.computed += insert_feature_snapshots(session, rows)
+        result.computed += insert_feature_snapshots(session, rows, json_text=("features", "top_contributors"))
         del rows
         gc.collect(1)  # the chunk's young objects only: whatever cycles its queries left
         clock = result.timed("store", clock)
@@ -471,21 +470,37 @@ def _enrich(
     return result
 
 
-def _computed(data: CandidateInput, as_of: datetime, analyses: Mapping[int, Any],
-              blank: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A candidate's features and their stored form. A candidate with nothing read yet (no
-    snapshot, post, follower count or press mention: what an import of 200,000 creators is at
-    first) has the features of every other such candidate with the same platforms, so those
-    are computed once per run (the features are a function of the rows read and ``as_of``,
-    never of who the candidate is)."""
+@dataclass(frozen=True)
+class _Stored:
+    """A candidate's features as a feature row stores them: the document (as JSON text) and
+    the columns copied out of it (:func:`enrichment.schema.stored_columns`), and whether the
+    row has nothing to rank."""
+
+    columns: dict[str, Any]
+    nothing_to_rank: bool
+
+
+def _stored(features: Mapping[str, Any], weights: Weights) -> _Stored:
+    document = compact_features(features)
+    return _Stored({"features": _JSON(document), **stored_columns(features)}, _nothing_to_rank(document, weights))
+
+
+_JSON = json.JSONEncoder().encode  # as the JSON column writes it (json.dumps' defaults)
+
+
+def _computed(data: CandidateInput, as_of: datetime, analyses: Mapping[int, Any], weights: Weights,
+              blank: dict[tuple[Any, ...], _Stored]) -> _Stored:
+    """A candidate's features as stored. A candidate with nothing read yet (no snapshot, post,
+    follower count or press mention: what an import of 200,000 creators is at first) has the
+    features of every other such candidate with the same platforms, so those are computed,
+    encoded and copied into columns once per run (the features are a function of the rows read
+    and ``as_of``, never of who the candidate is)."""
     if data.snapshots or data.posts or data.press or data.follower_history or data.follower_daily:
-        features = compute_features(data, as_of, analyses=analyses)
-        return features, compact_features(features)
+        return _stored(compute_features(data, as_of, analyses=analyses), weights)
     key = (tuple(sorted(data.accounts.values())), data.press is None,
            data.follower_history is None and data.follower_daily is None)
     if key not in blank:
-        features = compute_features(data, as_of, analyses=analyses)
-        blank[key] = (features, compact_features(features))
+        blank[key] = _stored(compute_features(data, as_of, analyses=analyses), weights)
     return blank[key]
 
 
@@ -614,20 +629,32 @@ def rank_cohort(
     other's, so every row is ranked again (with ``only``, the whole cohort is ranked but only
     those candidates' rows are written: a backdated enrich changes no other row). Against a
     frozen reference a row's scores depend on the row alone, so only rows not yet ranked
-    against it are (with ``only``: those candidates' rows). Returns how many rows were ranked.
+    against it are (with ``only``: those candidates' rows).
+
+    Either way a row stored with the digest of nothing to rank (:func:`_blank_digest`: no value
+    of anything ranking reads, under these weights and against this reference) is left out:
+    its ranking is the no-data one whatever the cohort, and it adds nothing to the live
+    cohort's distributions, tiers or earliness (200,000 imported candidates without a snapshot
+    were read, kept and scored by every ranking). Returns how many rows were ranked, those
+    left out included.
     """
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     members = dict(candidate_ids=list(cohort)) if cohort is not None else dict(active_only=active_only, extra_ids=extra_ids)
     if reference is not None and reference.frozen:
         stale = None if only is not None else reference.label_for(weights)
-        rows = _ranked_rows(session, weights, as_of=as_of, reference_not=stale, **members)
+        rows, blank = _ranked_rows(session, weights, _blank_digest(weights, reference), as_of=as_of,
+                                   reference_not=stale, **members)
         if only is not None:
             wanted = set(only)
             rows = [row for row in rows if row.candidate_id in wanted]
-        return _write_rankings(session, rows, weights, reference)
-    rows = _ranked_rows(session, weights, as_of=as_of, **members)
+            blank = [cid for cid in blank if cid in wanted]
+        return len(blank) + _write_rankings(session, rows, weights, reference)
+    rows, blank = _ranked_rows(session, weights, _blank_digest(weights, None), as_of=as_of, **members)
+    if only is not None:
+        wanted = set(only)
+        blank = [cid for cid in blank if cid in wanted]
     if not rows:
-        return 0
+        return len(blank)
     # Earliness of the candidates who mentioned a brand (the others have none to compare: NULL).
     early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows if row.view.get("brand_first_seen")})
     for row in rows:
@@ -639,7 +666,15 @@ def rank_cohort(
         wanted = set(only)
         positions = [i for i, row in enumerate(rows) if row.candidate_id in wanted]
         rows = [rows[i] for i in positions]
-    return _write_rankings(session, rows, weights, live, columns, positions)
+    return len(blank) + _write_rankings(session, rows, weights, live, columns, positions)
+
+
+def _blank_digest(weights: Weights, reference: Reference | None) -> str:
+    """The ranking digest of a row with nothing to rank (:func:`_nothing_to_rank`) ranked with
+    these weights against ``reference`` (a frozen one, or None: the live cohort), as enrich
+    stores such a row and ranking rewrites one: :func:`enrichment.cohort_scores.no_data_digest`."""
+    against = reference if reference is not None else Reference(tiers=weights.tiers)
+    return no_data_digest(weights, against, against.label_for(weights), EARLINESS)
 
 
 NO_EARLINESS = {"earliness_brands_compared": None, "earliness_first_share": None, "earliness_lead_days": None}
@@ -660,13 +695,20 @@ class _Ranked:
     kept: bool = False
 
 
-def _ranked_rows(session: Session, weights: Weights, **query: Any) -> list[_Ranked]:
+def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -> tuple[list[_Ranked], list[int]]:
     """The newest rows :func:`iter_newest_rows` gives for ``query``, with their ranking views:
     kept ones (``storage/ranking_inputs.py``) decoded, the others picked out of the documents
-    (and kept once ranked, by :func:`_write_rankings`)."""
+    (and kept once ranked, by :func:`_write_rankings`); and the candidates whose row was left
+    out, stored with the ``blank`` digest (nothing to rank: neither read nor ranked)."""
     names = _view_names(weights)
     key = names_key(names)
-    newest = list(iter_newest_rows(session, marks_only=True, **query))
+    newest = []
+    left_out = []
+    for row in iter_newest_rows(session, marks_only=True, **query):
+        if row.ranking_digest == blank:
+            left_out.append(row.candidate_id)
+        else:
+            newest.append(row)
     kept = kept_inputs(session, [row.id for row in newest], key)
     picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
     rows = []
@@ -675,7 +717,7 @@ def _ranked_rows(session: Session, weights: Weights, **query: Any) -> list[_Rank
         view = decode_inputs(text) if text is not None else _ranking_view(picked.get(row.id, {}), weights)
         rows.append(_Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
                             row.ranking_digest, text is not None))
-    return rows
+    return rows, left_out
 
 
 def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference,
@@ -707,6 +749,11 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
     label = reference.label_for(weights)
     percentiles = columns.percentiles(reference)
     digests = columns.digests(percentiles, reference, label, EARLINESS)
+    # A row with nothing to rank gets the digest saying so, and the next ranking leaves it out.
+    blank = _blank_digest(weights, reference if reference.frozen else None)
+    for at, row in zip(positions, rows):
+        if row.ranking_digest != digests[at] and _nothing_to_rank(row.view, weights):
+            digests[at] = blank
     stale = [i for i, row in zip(positions, rows) if row.ranking_digest != digests[i] or row.reference != label]
     fresh = dict(zip(stale, columns.rankings(reference, stale, percentiles)))
     changed: list[dict[str, Any]] = []
@@ -727,7 +774,8 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
     # What ranking read of each row, kept for the next ranking (storage/ranking_inputs.py): the
     # rows read from their documents, and the rows whose earliness is rewritten below.
     # (A view encode_inputs cannot keep exactly is not kept: that row's document is read each time.)
-    encoded = {row.id: encode_inputs(row.view) for row in rows if not row.kept or row.id in moved}
+    encoded = {row.id: encode_inputs(row.view) for at, row in zip(positions, rows)
+               if (not row.kept or row.id in moved) and digests[at] != blank}
     keep_inputs(session, {fid: text for fid, text in encoded.items() if text is not None}, names_key(_view_names(weights)))
     ids = list(moved)
     for start in range(0, len(ids), 1000):

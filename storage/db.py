@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -173,6 +173,34 @@ def upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any
     connection = session.connection()
     for start in range(0, len(rows), 1000):
         connection.execute(statement, rows[start:start + 1000])
+    return len(rows)
+
+
+def insert_rows(session: Session, table: Any, rows: Sequence[Mapping[str, Any]], *, json_text: Sequence[str] = (),
+                page: int = 1000) -> int:
+    """Insert rows (dicts keyed by column name, every one the same columns) into a Core table
+    through the driver's executemany, each value converted by its column type's own bind
+    processor, as SQLAlchemy converts it. SQLAlchemy's executemany builds every row's
+    parameters in Python first (~25 µs a row of 36 columns: 5 of the 22 s that storing
+    200,000 feature rows took). The JSON columns named in ``json_text`` are given as their
+    JSON text, written as it is (cast to the column's type on PostgreSQL). Returns how many."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    preparer = dialect.identifier_preparer
+    values = [marker if name not in json_text or dialect.name == "sqlite"
+              else f"CAST({marker} AS {table.c[name].type.compile(dialect=dialect)})" for name in names]
+    sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)}) "
+           f"VALUES ({', '.join(values)})")
+    processors = [None if name in json_text else table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    for start in range(0, len(rows), page):
+        params = [tuple(value if process is None or value is None else process(value)
+                        for process, value in zip(processors, (row[name] for name in names)))
+                  for row in rows[start:start + page]]
+        connection.exec_driver_sql(sql, params)
     return len(rows)
 
 

@@ -47,7 +47,7 @@ from enrichment.schema import (
 from enrichment.stage import _ranking_view, _view_names, enrich, rank_cohort
 from storage.db import session_scope
 from storage.features import iter_newest_rows, picked_features
-from storage.models import FeatureSnapshot, RankingInput
+from storage.models import Candidate, FeatureSnapshot, RankingInput
 from tests.test_export import populate
 
 WITHIN = ("rate", "growth")
@@ -273,14 +273,17 @@ def _kept(database_url: str) -> dict[int, str]:
 
 
 def test_the_kept_views_are_the_documents_views_and_rank_alike(database_url: str) -> None:
-    populate(database_url)
+    ids = populate(database_url)
     with session_scope(database_url) as session:
         enrich(session, reference="cohort")
     weights = load_weights(known_features=FEATURE_NAMES)
     kept = _kept(database_url)
     with session_scope(database_url) as session:
-        documents = {row.id: row.features for row in iter_newest_rows(session, active_only=True)}
-    assert kept.keys() == documents.keys()
+        newest = list(iter_newest_rows(session, active_only=True))
+    documents = {row.id: row.features for row in newest}
+    # Every row's view is kept but the one with nothing to rank, which ranking never reads.
+    assert documents.keys() - kept.keys() == {row.id for row in newest if row.candidate_id == ids["empty"]}
+    documents = {fid: document for fid, document in documents.items() if fid in kept}
     brands = 0
     for fid, text in kept.items():
         view = _ranking_view(documents[fid], weights)  # earliness included: kept after it was written
@@ -310,7 +313,8 @@ def test_a_kept_view_goes_with_its_feature_row(database_url: str) -> None:
         session.execute(delete(FeatureSnapshot).where(FeatureSnapshot.candidate_id == ids["local"]))
     with session_scope(database_url) as session:
         left = {row.candidate_id for row in iter_newest_rows(session, active_only=True, marks_only=True)}
-    assert set(_kept(database_url)) == {fid for cid, (fid, _, _) in _rows(database_url, None).items()}
+    assert set(_kept(database_url)) == {fid for cid, (fid, _, _) in _rows(database_url, None).items()
+                                        if cid != ids["empty"]}  # (nothing to rank: never kept)
     assert ids["local"] not in left
 
 
@@ -355,10 +359,14 @@ def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(dat
 def test_a_kept_view_is_not_taken_for_a_new_row_given_its_id_again(database_url: str) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite only: it gives the highest id again once the row holding it is deleted")
-    populate(database_url)
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        # Its row would have the highest id, and a row with nothing to rank has no kept view.
+        session.execute(update(Candidate).where(Candidate.id == ids["empty"]).values(active=False))
     with session_scope(database_url) as session:
         enrich(session, reference="cohort")
     newest = max(_kept(database_url))
+    assert newest == max(fid for fid, _, _ in _rows(database_url, None).values())
     before = _rankings(database_url)
     # Deleted by a connection that does not enforce foreign keys: the kept view stays, and here
     # it says something the row never did.

@@ -97,3 +97,37 @@ def test_an_incremental_enrich_leaves_the_cohort_as_a_full_rerank_whether_or_not
     assert {cid: _ranking(after)[cid] for cid in others} == {cid: _ranking(before)[cid] for cid in others}
     assert all(after[cid][:2] == before[cid][:2] for cid in others)  # same row, same ranked_at
     assert _full_rerank(database_url) == _ranking(after)
+
+
+def test_a_row_with_values_but_no_percentile_is_not_taken_for_one_with_nothing_to_rank(database_url: str) -> None:
+    """Alone, a candidate's values have no spread to rank against (every percentile absent), as
+    a row with nothing at all; but its values are the cohort's, and the next candidate is
+    ranked against them. Ranking leaves out only rows stored as having nothing to rank."""
+    with session_scope(database_url) as session:
+        candidate = Candidate(display_name="first")
+        session.add(candidate)
+        session.flush()
+        account = Account(candidate_id=candidate.id, platform="douyin", handle="first")
+        session.add(account)
+        session.flush()
+        for days_ago in range(40, 0, -1):
+            session.add(_snapshot(account, days_ago, 50_000 + 100 * (40 - days_ago)))
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    alone = _state(database_url)
+    assert all(value is None for value in alone[candidate.id][5][:4])  # no index: nothing to compare with
+    assert alone[candidate.id][3] == "micro"
+    with session_scope(database_url) as session:
+        second = Candidate(display_name="second")
+        session.add(second)
+        session.flush()
+        account = Account(candidate_id=second.id, platform="douyin", handle="second")
+        session.add(account)
+        session.flush()
+        for days_ago in range(40, 0, -1):
+            session.add(_snapshot(account, days_ago, 20_000 + 10 * (40 - days_ago)))
+    with session_scope(database_url) as session:
+        assert enrich(session, reference="cohort").computed == 1
+    after = _state(database_url)
+    assert after[second.id][5][2] is not None  # influence: ranked against the first's followers
+    assert _ranking(after) == _full_rerank(database_url)
