@@ -1,0 +1,46 @@
+"""storage.db.insert_rows writes what SQLAlchemy's own insert writes: every value through its
+column type's bind processor (times, booleans, JSON), JSON given as text kept as it is."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select
+
+from storage.db import insert_rows, session_scope
+from storage.models import Candidate, FeatureSnapshot
+
+
+def _row(candidate_id: int, n: int) -> dict[str, object]:
+    at = datetime(2026, 5, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)
+    return {"candidate_id": candidate_id, "computed_at": at, "as_of": at, "ranked_at": None,
+            "schema_version": "v", "features": {"name": "Zoë \"quoted\" '; DROP TABLE x; --", "n": n, "nan": None,
+                                               "nested": {"a": [1.5, True, None]}},
+            "top_contributors": {}, "followers_total": 12_000 + n, "overseas_share": 0.25, "tier": "micro",
+            "growth_flags_text": json.dumps(["spike"])}
+
+
+def test_insert_rows_stores_what_sqlalchemys_insert_stores(database_url: str) -> None:
+    with session_scope(database_url) as session:
+        candidate = Candidate(display_name="one")
+        session.add(candidate)
+        session.flush()
+        cid = candidate.id
+        table = FeatureSnapshot.__table__
+        session.execute(insert(table), [_row(cid, 0)])  # type: ignore[arg-type]
+        assert insert_rows(session, table, [_row(cid, 1)]) == 1
+        as_text = {**_row(cid, 2), "features": json.dumps(_row(cid, 2)["features"]), "top_contributors": "{}"}
+        assert insert_rows(session, table, [as_text], json_text=("features", "top_contributors")) == 1
+        assert insert_rows(session, table, []) == 0
+    with session_scope(database_url) as session:
+        rows = session.execute(select(FeatureSnapshot.__table__).order_by(FeatureSnapshot.id)).mappings().all()
+    assert len(rows) == 3
+    columns = [name for name in rows[0] if name != "id"]
+    reference = {name: rows[0][name] for name in columns}
+    for n, row in enumerate(rows[1:], start=1):
+        got = {name: row[name] for name in columns}
+        assert got["features"] == {**reference["features"], "n": n}
+        assert got["followers_total"] == 12_000 + n
+        assert {k: v for k, v in got.items() if k not in ("features", "followers_total")} == \
+            {k: v for k, v in reference.items() if k not in ("features", "followers_total")}
