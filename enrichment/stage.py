@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import Any
@@ -796,12 +796,16 @@ def enrich_all(session: Session) -> int:
 
 def live_cohort_reference(session: Session, weights: Weights, *, extra_ids: Sequence[int] = ()) -> Reference:
     """The live cohort as a reference: the newest feature rows of every active candidate (and of
-    ``extra_ids``). Reads the whole cohort: a caller showing many candidates computes it once
-    (the review desk keeps it until a feature row changes) and passes it to :func:`explain_candidate`."""
+    ``extra_ids``), read as the ranking reads them (:func:`_ranked_rows`: the kept views, no row
+    with nothing to rank, which adds nothing to it; its ``size`` counts them) and made into the
+    reference the ranking makes (``CohortColumns.reference``, what ``cohort_reference`` gives).
+    Reads the whole cohort: a caller showing many candidates computes it once (the review desk
+    keeps it until a feature row changes) and passes it to :func:`explain_candidate`."""
     with collector_paused():
-        views = [_ranking_view(row.features, weights)
-                 for row in iter_newest_rows(session, active_only=True, extra_ids=list(extra_ids))]
-        return cohort_reference(views, weights)
+        rows, blank = _ranked_rows(session, weights, _blank_digest(weights, None), active_only=True,
+                                   extra_ids=list(extra_ids))
+        reference = CohortColumns([row.view for row in rows], weights, weights.tiers).reference()
+    return replace(reference, size=len(rows) + len(blank))
 
 
 def explain_candidate(session: Session, candidate_id: int, *, weights: Weights | None = None,

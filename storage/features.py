@@ -25,6 +25,7 @@ keyed by column name, and nothing here lists them again.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
@@ -188,11 +189,26 @@ def iter_newest_rows(
     :func:`picked_features` or keeps it) and no times (None: parsing 4,000 of them took a third
     of reading a cohort's rows)."""
     conditions = []
+    if reference_not is not None:
+        conditions.append(or_(FS.reference.is_(None), FS.reference != reference_not, FS.ranked_at.is_(None)))
+    if active_only and extra_ids and candidate_ids is None:
+        # The active candidates in one ordered scan, merged with the extra ones not active:
+        # "active OR id IN (...)" made SQLite read and sort every later active candidate for
+        # each page (0.17 s a page, 17 s for the 200,000 candidates `wangzi explain` read).
+        extra = _iter_newest(session, as_of, [*conditions, Candidate.active.isnot(True)], extra_ids, marks_only, page)
+        active = _iter_newest(session, as_of, [*conditions, Candidate.active == True], None, marks_only, page)  # noqa: E712
+        yield from heapq.merge(active, extra, key=lambda row: row.candidate_id)
+        return
     if active_only:
         conditions.append(or_(Candidate.active == True, Candidate.id.in_(list(extra_ids))) if extra_ids  # noqa: E712
                           else Candidate.active == True)  # noqa: E712 - SQL expression
-    if reference_not is not None:
-        conditions.append(or_(FS.reference.is_(None), FS.reference != reference_not, FS.ranked_at.is_(None)))
+    yield from _iter_newest(session, as_of, conditions, candidate_ids, marks_only, page)
+
+
+def _iter_newest(session: Session, as_of: datetime | None, conditions: list[Any], candidate_ids: Sequence[int] | None,
+                 marks_only: bool, page: int) -> Iterator[NewestRow]:
+    """:func:`iter_newest_rows` under SQL ``conditions``: of ``candidate_ids`` 900 at a time,
+    else of every candidate a page at a time; by candidate id either way."""
     if candidate_ids is not None:
         wanted = sorted(set(candidate_ids))
         for start in range(0, len(wanted), 900):

@@ -44,7 +44,7 @@ from enrichment.schema import (
     INDEX_COLUMNS,
     SCORE_COLUMNS,
 )
-from enrichment.stage import _ranking_view, _view_names, enrich, rank_cohort
+from enrichment.stage import _ranking_view, _view_names, enrich, live_cohort_reference, rank_cohort
 from storage.db import session_scope
 from storage.features import iter_newest_rows, picked_features
 from storage.models import Candidate, FeatureSnapshot, RankingInput
@@ -385,3 +385,31 @@ def test_a_kept_view_is_not_taken_for_a_new_row_given_its_id_again(database_url:
     assert decode_inputs(_kept(database_url)[newest]) == view  # (its first mentions: none, no brands)
     assert {cid: values[:-3] for cid, values in _rankings(database_url).items()} == \
         {cid: values[:-3] for cid, values in before.items()}
+
+
+def test_the_newest_rows_of_the_active_cohort_and_extra_candidates_come_once_each_by_id(database_url: str) -> None:
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+        session.execute(update(Candidate).where(Candidate.id == ids["local"]).values(active=False))
+    with session_scope(database_url) as session:
+        everyone = {row.candidate_id: row.id for row in iter_newest_rows(session)}
+        merged = [(row.candidate_id, row.id) for row in
+                  iter_newest_rows(session, active_only=True, extra_ids=[ids["local"], ids["global"]], page=1)]
+        active = [row.candidate_id for row in iter_newest_rows(session, active_only=True, extra_ids=[ids["global"]])]
+    assert merged == sorted(everyone.items())  # the inactive extra in its place, the active extra once
+    assert active == sorted([ids["global"], ids["empty"]])
+
+
+def test_the_live_reference_explain_uses_is_the_cohorts_and_counts_every_member(database_url: str) -> None:
+    populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+    weights = load_weights(known_features=FEATURE_NAMES)
+    with session_scope(database_url) as session:
+        documents = [row.features for row in iter_newest_rows(session, active_only=True)]
+        live = live_cohort_reference(session, weights)
+    expected = cohort_reference([_ranking_view(document, weights) for document in documents], weights)
+    assert live.size == len(documents) == 3  # the member with nothing to rank counted, though not read
+    assert live.distributions == expected.distributions and live.distributions
+    assert (live.label, live.tiers) == (expected.label, expected.tiers)
