@@ -44,7 +44,13 @@ from enrichment.schema import (
     INDEX_COLUMNS,
     SCORE_COLUMNS,
 )
-from enrichment.stage import _ranking_view, _view_names, enrich, live_cohort_reference, rank_cohort
+from enrichment.stage import (
+    _ranking_view,
+    _view_names,
+    enrich,
+    live_cohort_reference,
+    rank_cohort,
+)
 from storage.db import session_scope
 from storage.features import iter_newest_rows, picked_features
 from storage.models import Candidate, FeatureSnapshot, RankingInput
