@@ -170,13 +170,18 @@ def list_candidates(
     active: bool | None = None,
     offset: int = 0,
     limit: int | None = None,
+    after: int | None = None,
 ) -> list[Candidate]:
     """Candidates by id: the given ones (every one when ``ids`` is empty), only active or
-    inactive ones when ``active`` says so, a page of them with ``offset``/``limit``."""
+    inactive ones when ``active`` says so, a page of them with ``offset``/``limit``, or with
+    ``after``/``limit`` (those with a higher id than ``after``: one index seek, where an offset
+    reads every row before it)."""
     statement = select(Candidate).order_by(Candidate.id)
     wanted = list(ids or [])
     if wanted:
         statement = statement.where(Candidate.id.in_(wanted))  # type: ignore[union-attr]
+    if after is not None:
+        statement = statement.where(Candidate.id > after)  # type: ignore[operator]
     if active is not None:
         statement = statement.where(Candidate.active == active)
     if offset:

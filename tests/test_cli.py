@@ -45,6 +45,29 @@ def test_candidates_add_and_list(database_url: str) -> None:
     assert listed[0]["aliases"] == ["Li Jiaqi"]
 
 
+def test_candidates_list_pages_by_id_and_streams_the_same_json(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.cli.candidates as candidates_cli
+    from crawler.cli.candidates import candidate_rows
+
+    for n, name in enumerate(["Ann", "Bo", "Cy \"quoted\" [b]x[/b]", "Di", "Ed"]):
+        assert invoke("candidates", "add", name, "--bilibili", str(546195 + n), database_url=database_url).exit_code == 0
+    everyone = candidate_rows(database_url)
+    monkeypatch.setattr(candidates_cli, "LIST_PAGE", 2)  # three pages, streamed
+    listed = invoke("candidates", "list", "--json", database_url=database_url)
+    assert listed.output == json.dumps(everyone, ensure_ascii=False, indent=2, default=str) + "\n"
+    ids = [row["id"] for row in everyone]
+    first = invoke("candidates", "list", "--json", "--limit", "2", database_url=database_url)
+    assert [row["id"] for row in json.loads(first.stdout)] == ids[:2]
+    assert f"more candidates: --after {ids[1]}" in first.stderr
+    rest = invoke("candidates", "list", "--json", "--after", str(ids[1]), "--limit", "3", database_url=database_url)
+    assert [row["id"] for row in json.loads(rest.stdout)] == ids[2:]
+    assert "more candidates" not in rest.stderr  # nothing after the last
+    assert json.loads(invoke("candidates", "list", "--json", "--after", str(ids[-1]), database_url=database_url).stdout) == []
+    table = invoke("candidates", "list", "--limit", "3", database_url=database_url).stdout
+    assert "Ann" in table and "Cy" in table and "Di" not in table and f"--after {ids[2]}" in table
+    assert invoke("candidates", "list", "--limit", "0", database_url=database_url).exit_code == 2
+
+
 def test_candidates_add_refuses_an_empty_name(database_url: str) -> None:
     result = invoke("candidates", "add", "  ", database_url=database_url)
     assert result.exit_code == 2

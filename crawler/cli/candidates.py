@@ -140,57 +140,114 @@ def import_csv(
 # --------------------------------------------------------------------------- list
 
 
+#: Candidates read, written out and forgotten at a time by ``candidates list``.
+LIST_PAGE = 1_000
+
+
 @candidates_app.command("list")
 def list_candidates(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="List at most N candidates (default: every one)."),
+    after: int = typer.Option(0, "--after", min=0, help="Only candidates with a higher id: where the next page starts."),
     database_url: str = DATABASE_OPTION,
 ) -> None:
-    """List candidates with their accounts and latest follower counts."""
-    rows = candidate_rows(database_url)
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    console.print(followers_table(rows))
+    """List candidates with their accounts and latest follower counts, by id.
+
+    Read and written out 1,000 candidates at a time, so a cohort of any size lists in flat
+    memory (a table per 1,000). With --limit, the last line says how to list the next page
+    (on stderr with --json, whose output stays one JSON array)."""
+    from storage.db import session_scope
+
+    with friendly_errors(), session_scope(database_url) as session:
+        listed, last = 0, after
+        if as_json:
+            typer.echo("[", nl=False)
+        for rows in candidate_pages(session, after=after, limit=limit):
+            if as_json:
+                # The same text as json.dumps(every row, indent=2), a page at a time.
+                typer.echo("".join((",\n  " if listed or k else "\n  ")
+                                   + json.dumps(row, ensure_ascii=False, indent=2, default=str).replace("\n", "\n  ")
+                                   for k, row in enumerate(rows)), nl=False)
+            else:
+                console.print(followers_table(rows, title="Candidates" if not listed else None))
+            listed += len(rows)
+            last = rows[-1]["id"]
+        if as_json:
+            typer.echo("\n]" if listed else "]")
+        more = limit is not None and listed == limit and _any_after(session, last)
+    if more:
+        (err if as_json else console).print(line((f"more candidates: --after {last}", "dim")))
+
+
+def _any_after(session: Any, candidate_id: int) -> bool:
+    from storage.candidates import list_candidates
+
+    return bool(list_candidates(session, after=candidate_id, limit=1))
+
+
+def candidate_pages(session: Any, *, after: int = 0, limit: int | None = None,
+                    page: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    """The candidates with an id above ``after`` (at most ``limit``) as :func:`candidate_rows`
+    gives them, ``page`` (default :data:`LIST_PAGE`) at a time; each page's objects are let go
+    before the next is read."""
+    from storage.candidates import list_candidates
+
+    size = page or LIST_PAGE
+    left = limit
+    while left is None or left > 0:
+        candidates = list_candidates(session, after=after, limit=size if left is None else min(size, left))
+        if not candidates:
+            return
+        rows = _rows_of(session, candidates)
+        after = rows[-1]["id"]
+        left = None if left is None else left - len(rows)
+        session.expunge_all()  # the page's Candidate, Account and snapshot objects
+        yield rows
 
 
 def candidate_rows(database_url: str | None, candidate_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Candidates with accounts and each account's latest snapshot numbers (JSON-ready)."""
-    from storage.candidates import candidate_accounts, latest_snapshots, list_candidates
+    from storage.candidates import list_candidates
     from storage.db import session_scope
 
     with session_scope(database_url) as session:
-        candidates = list_candidates(session, ids=candidate_ids)
-        ids = [c.id for c in candidates if c.id is not None]
-        latest = {account.id: snap for account, snap in latest_snapshots(session, ids)}
-        accounts_of = candidate_accounts(session, ids)
-        rows = []
-        for c in candidates:
-            accounts = accounts_of.get(c.id, [])  # type: ignore[arg-type]
-            rows.append(
-                {
-                    "id": c.id,
-                    "display_name": c.display_name,
-                    "aliases": c.aliases,
-                    "notes": c.notes,
-                    "active": c.active,
-                    "merged_into": c.merged_into_id,
-                    "accounts": [
-                        {
-                            "platform": a.platform,
-                            "handle": a.handle,
-                            "platform_user_id": a.platform_user_id,
-                            "followers": latest[a.id].followers if a.id in latest else None,
-                            "approximate": "followers" in (latest[a.id].approximate or []) if a.id in latest else False,
-                            "captured_at": latest[a.id].captured_at.isoformat() if a.id in latest else None,
-                        }
-                        for a in accounts
-                    ],
-                }
-            )
+        return _rows_of(session, list_candidates(session, ids=candidate_ids))
+
+
+def _rows_of(session: Any, candidates: list[Any]) -> list[dict[str, Any]]:
+    from storage.candidates import candidate_accounts, latest_snapshots
+
+    ids = [c.id for c in candidates if c.id is not None]
+    latest = {account.id: snap for account, snap in latest_snapshots(session, ids)}
+    accounts_of = candidate_accounts(session, ids)
+    rows = []
+    for c in candidates:
+        accounts = accounts_of.get(c.id, [])
+        rows.append(
+            {
+                "id": c.id,
+                "display_name": c.display_name,
+                "aliases": c.aliases,
+                "notes": c.notes,
+                "active": c.active,
+                "merged_into": c.merged_into_id,
+                "accounts": [
+                    {
+                        "platform": a.platform,
+                        "handle": a.handle,
+                        "platform_user_id": a.platform_user_id,
+                        "followers": latest[a.id].followers if a.id in latest else None,
+                        "approximate": "followers" in (latest[a.id].approximate or []) if a.id in latest else False,
+                        "captured_at": latest[a.id].captured_at.isoformat() if a.id in latest else None,
+                    }
+                    for a in accounts
+                ],
+            }
+        )
     return rows
 
 
-def followers_table(rows: list[dict[str, Any]], title: str = "Candidates") -> PlainTable:
+def followers_table(rows: list[dict[str, Any]], title: str | None = "Candidates") -> PlainTable:
     """Candidates x platforms, latest follower counts ("~" marks rounded ones, "-" not read)."""
     platforms = [p for p in PLATFORMS if any(a["platform"] == p for r in rows for a in r["accounts"])]
     table = PlainTable(title=title)
