@@ -22,20 +22,22 @@ COHORT = [(5_000_000, 20_000), (40_000, 30), (60_000, 200), (90_000, 50), (150_0
           (700_000, 1_000), (20_000, 10)]
 
 
-def _populate(database_url: str) -> list[int]:
-    ids = []
+def _creator(database_url: str, handle: str, start: int, gain: int) -> int:
+    """A candidate with a douyin account followed daily for 40 days: ``start`` followers, ``gain`` a day."""
     with session_scope(database_url) as session:
-        for n, (start, gain) in enumerate(COHORT):
-            candidate = Candidate(display_name=f"creator {n}")
-            session.add(candidate)
-            session.flush()
-            account = Account(candidate_id=candidate.id, platform="douyin", handle=f"c{n}")
-            session.add(account)
-            session.flush()
-            for days_ago in range(40, 0, -1):
-                session.add(_snapshot(account, days_ago, start + gain * (40 - days_ago)))
-            ids.append(candidate.id)
-    return ids  # type: ignore[return-value]
+        candidate = Candidate(display_name=f"creator {handle}")
+        session.add(candidate)
+        session.flush()
+        account = Account(candidate_id=candidate.id, platform="douyin", handle=handle)
+        session.add(account)
+        session.flush()
+        for days_ago in range(40, 0, -1):
+            session.add(_snapshot(account, days_ago, start + gain * (40 - days_ago)))
+        return candidate.id  # type: ignore[return-value]
+
+
+def _populate(database_url: str) -> list[int]:
+    return [_creator(database_url, f"c{n}", start, gain) for n, (start, gain) in enumerate(COHORT)]
 
 
 def _add(database_url: str, index: int, followers: int) -> None:
@@ -103,31 +105,15 @@ def test_a_row_with_values_but_no_percentile_is_not_taken_for_one_with_nothing_t
     """Alone, a candidate's values have no spread to rank against (every percentile absent), as
     a row with nothing at all; but its values are the cohort's, and the next candidate is
     ranked against them. Ranking leaves out only rows stored as having nothing to rank."""
-    with session_scope(database_url) as session:
-        candidate = Candidate(display_name="first")
-        session.add(candidate)
-        session.flush()
-        account = Account(candidate_id=candidate.id, platform="douyin", handle="first")
-        session.add(account)
-        session.flush()
-        for days_ago in range(40, 0, -1):
-            session.add(_snapshot(account, days_ago, 50_000 + 100 * (40 - days_ago)))
+    first = _creator(database_url, "first", 50_000, 100)
     with session_scope(database_url) as session:
         enrich(session, reference="cohort")
     alone = _state(database_url)
-    assert all(value is None for value in alone[candidate.id][5][:4])  # no index: nothing to compare with
-    assert alone[candidate.id][3] == "micro"
-    with session_scope(database_url) as session:
-        second = Candidate(display_name="second")
-        session.add(second)
-        session.flush()
-        account = Account(candidate_id=second.id, platform="douyin", handle="second")
-        session.add(account)
-        session.flush()
-        for days_ago in range(40, 0, -1):
-            session.add(_snapshot(account, days_ago, 20_000 + 10 * (40 - days_ago)))
+    assert all(value is None for value in alone[first][5][:4])  # no index: nothing to compare with
+    assert alone[first][3] == "micro"
+    second = _creator(database_url, "second", 20_000, 10)
     with session_scope(database_url) as session:
         assert enrich(session, reference="cohort").computed == 1
     after = _state(database_url)
-    assert after[second.id][5][2] is not None  # influence: ranked against the first's followers
+    assert after[second][5][2] is not None  # influence: ranked against the first's followers
     assert _ranking(after) == _full_rerank(database_url)
