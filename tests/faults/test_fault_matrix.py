@@ -253,7 +253,11 @@ def test_retries_follow_the_settings(matrix: dict[str, Any]) -> None:
             want = 3 if fault.retried else 1
             expected_retries += (want - 1) * (len(times) // want)
             if len(times) % want or (not fault.retried and len(times) > 2):
-                problems.append(f"{platform} x {name}: {len(times)} attempts at {url[:80]}, expected {want}")
+                start = min(times)
+                said = [line for line in matrix["log"].splitlines() if url in line][:6]
+                problems.append(f"{platform} x {name}: {len(times)} attempts at {url[:80]}, expected {want} "
+                                f"(at +{', +'.join(f'{at - start:.1f} s' for at in sorted(times))}); the log on it:\n  "
+                                + "\n  ".join(line[:300] for line in said))
     assert not problems, "\n".join(problems)
     assert logged_stat(matrix["log"], "retry/count") >= expected_retries
 
