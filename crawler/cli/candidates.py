@@ -185,17 +185,15 @@ def _any_after(session: Any, candidate_id: int) -> bool:
     return bool(list_candidates(session, after=candidate_id, limit=1))
 
 
-def candidate_pages(session: Any, *, after: int = 0, limit: int | None = None,
-                    page: int | None = None) -> Iterator[list[dict[str, Any]]]:
+def candidate_pages(session: Any, *, after: int = 0, limit: int | None = None) -> Iterator[list[dict[str, Any]]]:
     """The candidates with an id above ``after`` (at most ``limit``) as :func:`candidate_rows`
-    gives them, ``page`` (default :data:`LIST_PAGE`) at a time; each page's objects are let go
-    before the next is read."""
+    gives them, :data:`LIST_PAGE` at a time; each page's objects are let go before the next is
+    read."""
     from storage.candidates import list_candidates
 
-    size = page or LIST_PAGE
     left = limit
     while left is None or left > 0:
-        candidates = list_candidates(session, after=after, limit=size if left is None else min(size, left))
+        candidates = list_candidates(session, after=after, limit=LIST_PAGE if left is None else min(LIST_PAGE, left))
         if not candidates:
             return
         rows = _rows_of(session, candidates)
