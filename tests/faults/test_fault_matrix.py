@@ -273,7 +273,7 @@ def test_retry_after_is_waited_and_backoff_is_exponential_otherwise(matrix: dict
 
 def test_network_faults_are_retried_then_stored_as_network(matrix: dict[str, Any]) -> None:
     for (platform, name), (fault, token) in matrix["cells"].items():
-        if name in {"30 s stall", "connection reset"}:
+        if name in {"15 s stall", "connection reset"}:
             outcome = matrix["outcomes"][(platform, token)]
             assert outcome.kinds == ["network"], (platform, name, outcome.kinds)
             attempts = max(len(v) for v in _hits_by_url(matrix, token).values())
