@@ -52,7 +52,7 @@ def generic_faults() -> list[Fault]:
         Fault("JSON of the wrong shape", Answer(200, b'[{"unexpected": true, "followers": "12345"}]', JSON), frozenset({"unrecognized"})),
         Fault("HTML instead of JSON", Answer(200, b"<!doctype html><html><body><h1>Welcome</h1><p>12,345 followers</p></body></html>", HTML),
               frozenset({"unrecognized"})),
-        Fault("15 s stall", Answer(action="stall"), frozenset({"network"}), note="DOWNLOAD_TIMEOUT=6"),
+        Fault("10 s stall", Answer(action="stall"), frozenset({"network"}), note="DOWNLOAD_TIMEOUT=6"),
         Fault("connection reset", Answer(action="reset"), frozenset({"network"})),
         Fault("20 MB body", Answer(action="big"), frozenset({"network", "unrecognized"}), note="DOWNLOAD_MAXSIZE"),
         Fault("1 MB nested HTML", Answer(200, NESTED_PAGE, HTML), frozenset({"unrecognized"}),

@@ -21,7 +21,7 @@ FAST = {
     "AUTOTHROTTLE_ENABLED": "false",
     "CONCURRENT_REQUESTS": "64",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
-    # Under the 15 s stall (tests/faults/server.py). Not 2 s: the Taobao Live and Youku parsers read
+    # Under the 10 s stall (tests/faults/server.py). Not 2 s: the Taobao Live and Youku parsers read
     # the 1 MB nested page in ~5 s each here (BeautifulSoup builds 66,000 elements), holding the
     # reactor, and a download in flight meanwhile times out when it lets go and is asked again:
     # the likely cause of TikTok's page of that fault being asked a third time in a full run
@@ -33,9 +33,9 @@ FAST = {
     # once (the browser cells of that fault run together), and over 45 s to DOMContentLoaded in
     # a CI run with the other test worker busy: TikTok's page timed out and was asked a third
     # time. A stall does not wait for this timeout: the fault server closes a stalled connection
-    # after 15 s, Chromium asks once more by itself and then fails with ERR_EMPTY_RESPONSE, so a
-    # browser cell of the stall costs 3 x 30 s (a 30 s stall and this timeout made it 3 x 60 s,
-    # and the crawl ran past its 240 s).
+    # after 10 s, Chromium asks once more by itself and then fails with ERR_EMPTY_RESPONSE, so a
+    # browser cell of the stall costs 3 x 20 s (a 30 s stall and this timeout made it 3 x 60 s,
+    # and the crawl ran past its 240 s; the browser stall cells are the crawl's last requests).
     "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": "120000",
     "RETRY_TIMES": "2",
     # A request refused on a logged-in session (a 429 or code 88 locks the session for that

@@ -10,7 +10,7 @@ cell) selects the fault for any URL containing it; exact *pages* (a login or cap
 redirect points to) come first; anything else (a prelude such as a key or cookie request) is
 answered from a successful fixture recorded for the same host and path, or 404.
 
-Faults beyond a status and a body: ``stall`` (holds the connection up to 15 s), ``reset``
+Faults beyond a status and a body: ``stall`` (holds the connection up to 10 s), ``reset``
 (closes the socket with RST) and ``big`` (a 20 MB body). Every request is logged with its
 token and time, so tests can count retries and measure backoff.
 """
@@ -34,7 +34,7 @@ from crawler.replay import loopback_url, original_url
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 #: How long a ``stall`` holds the connection (the crawl's DOWNLOAD_TIMEOUT must be shorter).
-STALL_SECONDS = 15.0
+STALL_SECONDS = 10.0
 #: Size of the ``big`` answer.
 BIG_BYTES = 20 * 1024 * 1024
 
