@@ -6,6 +6,7 @@ is also exactly how users run them.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -54,6 +55,18 @@ def crawl_replayed(tmp_path: Path, database_url: str, platform: str, account: st
     crawled = run_wangzi("crawl", "--platform", platform, "--replay", str(har), *args, database_url=database_url, env=env)
     assert crawled.returncode in (0, 1), crawled.stderr
     return crawled.stdout + crawled.stderr
+
+
+def import_candidates(tmp_path: Path, database_url: str, platform: str, people: list[tuple[str, str]]) -> None:
+    """Register each (name, account) on ``platform`` with one ``wangzi candidates import``: one
+    process for all of them (a ``candidates add`` each cost seconds apiece on a busy machine)."""
+    path = tmp_path / f"{platform}-candidates.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", platform])
+        writer.writerows(people)
+    imported = run_wangzi("candidates", "import", str(path), database_url=database_url)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
 
 
 def account_links(database_url: str) -> list[str]:
