@@ -7,6 +7,7 @@ is also exactly how users run them.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -57,16 +58,18 @@ def crawl_replayed(tmp_path: Path, database_url: str, platform: str, account: st
     return crawled.stdout + crawled.stderr
 
 
-def import_candidates(tmp_path: Path, database_url: str, platform: str, people: list[tuple[str, str]]) -> None:
-    """Register each (name, account) on ``platform`` with one ``wangzi candidates import``: one
-    process for all of them (a ``candidates add`` each cost seconds apiece on a busy machine)."""
-    path = tmp_path / f"{platform}-candidates.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", platform])
-        writer.writerows(people)
-    imported = run_wangzi("candidates", "import", str(path), database_url=database_url)
-    assert imported.returncode == 0, imported.stdout + imported.stderr
+def register_candidates(database_url: str, platform: str, people: list[tuple[str, str]]) -> None:
+    """Register each (name, account) on ``platform`` through the CSV import ``wangzi candidates
+    import`` runs (:func:`crawler.candidates_csv.import_rows`), in this process: a set-up step,
+    not a process to start per candidate."""
+    from crawler.candidates_csv import import_rows
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["name", platform])
+    writer.writerows(people)
+    report = import_rows(text.getvalue(), database_url)
+    assert not report.errors and len(report.added) == len(people), (report.errors, report.added)
 
 
 def account_links(database_url: str) -> list[str]:

@@ -18,7 +18,7 @@ from crawler.cli import app
 from crawler.warc import iter_records, prune
 from storage.db import session_scope
 from storage.models import ArchiveCapture, FetchFailure, ProfileSnapshot
-from tests.helpers import FIXTURES, Exchange, import_candidates, run_wangzi, write_har
+from tests.helpers import FIXTURES, Exchange, register_candidates, run_wangzi, write_har
 
 CARD = "https://api.bilibili.com/x/web-interface/card?mid={mid}"
 SECRET = "s3cr3t-archive-token-value"
@@ -41,7 +41,7 @@ def _moved(mid: str, followers: int) -> bytes:
 
 def _crawl(tmp_path: Path, database_url: str, exchanges: list[Exchange], mids: list[str], env: dict[str, str]) -> None:
     har = write_har(tmp_path / "crawl.har", exchanges)
-    import_candidates(tmp_path, database_url, "bilibili", [(f"Person {n}", mid) for n, mid in enumerate(mids)])
+    register_candidates(database_url, "bilibili", [(f"Person {n}", mid) for n, mid in enumerate(mids)])
     crawled = run_wangzi("crawl", "--platform", "bilibili", "--replay", str(har), database_url=database_url, env=env)
     assert crawled.returncode in (0, 1), crawled.stderr
 

@@ -15,8 +15,8 @@ from tests.helpers import (
     crawl_replayed,
     failures,
     fixture_exchange,
-    import_candidates,
     posts,
+    register_candidates,
     snapshots,
 )
 
@@ -78,7 +78,7 @@ def test_walled_item_lists_do_not_open_the_circuit_breaker(tmp_path: Path, sqlit
     handles = [f"acc{i}" for i in range(4)]
     recording = [fixture_exchange("tiktok", "profile_page_statsv2_synthetic", url=f"https://www.tiktok.com/@{h}") for h in handles]
     recording.append(fixture_exchange("tiktok", "item_list_empty_body_blocked_synthetic", url=ITEM_LIST))
-    import_candidates(tmp_path, sqlite_url, "tiktok", [(f"Other {n}", h) for n, h in enumerate(handles[1:])])
+    register_candidates(sqlite_url, "tiktok", [(f"Other {n}", h) for n, h in enumerate(handles[1:])])
     output = _crawl(tmp_path, sqlite_url, handles[0], recording, "-s", "WANGZI_CIRCUIT_THRESHOLD=2")
     assert "circuit open" not in output
     assert len(snapshots(sqlite_url)) == 4

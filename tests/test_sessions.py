@@ -14,7 +14,7 @@ from spiders.credentials import SessionConfig, platform_sessions, secret_values
 from spiders.pages.x import USER_FEATURES, graphql_url
 from storage.db import session_scope
 from storage.identities import identity_states
-from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, import_candidates, run_wangzi, runs, snapshots
+from tests.helpers import Exchange, crawl_replayed, failures, fixture_exchange, register_candidates, run_wangzi, runs, snapshots
 
 TWO_SESSIONS = json.dumps([
     {"name": "alpha", "auth_token": "authtok-alpha-0123456789", "ct0": "ct0-alpha-0123456789"},
@@ -101,7 +101,7 @@ def test_an_x_session_that_gets_88_is_locked_and_the_next_session_carries_on(tmp
 def test_an_expired_cookie_is_one_expired_session_not_a_pile_of_failures(tmp_path: Path, sqlite_url: str) -> None:
     body = b'{"errors":[{"code":32,"message":"Could not authenticate you."}]}'
     handles = ("XDevelopers", "other_one", "other_two")
-    import_candidates(tmp_path, sqlite_url, "x", [(handle, handle) for handle in handles[1:]])
+    register_candidates(sqlite_url, "x", [(handle, handle) for handle in handles[1:]])
     only = json.dumps([{"name": "only", "auth_token": "authtok-only-0123456789", "ct0": "ct0-only-0123456789"}])
     output = crawl_replayed(tmp_path, sqlite_url, "x", handles[0], [Exchange(url=_user_url(h), status=401, body=body) for h in handles],
                             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", env={**NO_SINGLE, "WANGZI_X_SESSIONS": only})
