@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -187,21 +187,54 @@ def insert_rows(session: Session, table: Any, rows: Sequence[Mapping[str, Any]],
     if not rows:
         return 0
     connection = session.connection()
-    dialect = connection.dialect
     names = list(rows[0])
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    preparer = dialect.identifier_preparer
-    values = [marker if name not in json_text or dialect.name == "sqlite"
-              else f"CAST({marker} AS {table.c[name].type.compile(dialect=dialect)})" for name in names]
+    markers, convert = _driver_binds(connection.dialect, table, names, json_text)
+    preparer = connection.dialect.identifier_preparer
     sql = (f"INSERT INTO {preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in names)}) "
-           f"VALUES ({', '.join(values)})")
-    processors = [None if name in json_text else table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+           f"VALUES ({', '.join(markers)})")
     for start in range(0, len(rows), page):
-        params = [tuple(value if process is None or value is None else process(value)
-                        for process, value in zip(processors, (row[name] for name in names)))
-                  for row in rows[start:start + page]]
-        connection.exec_driver_sql(sql, params)
+        connection.exec_driver_sql(sql, [convert(row) for row in rows[start:start + page]])
     return len(rows)
+
+
+def update_rows(session: Session, table: Any, rows: Sequence[Mapping[str, Any]], *, key: str = "id",
+                json_text: Sequence[str] = (), page: int = 1000) -> int:
+    """Set columns of rows of a Core table through the driver's executemany: each mapping
+    holds the row's ``key`` (its primary key) and the columns to set, every mapping the same
+    columns, converted as :func:`insert_rows` converts them. What a re-rank writes to 2,000
+    rows: SQLAlchemy's own executemany built each row's parameters in Python (~40 µs a row
+    of 16 columns, a tenth of writing them). Returns how many rows were given."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    names = [name for name in rows[0] if name != key]
+    markers, convert = _driver_binds(connection.dialect, table, [*names, key], json_text)
+    preparer = connection.dialect.identifier_preparer
+    sql = (f"UPDATE {preparer.format_table(table)} SET "
+           + ", ".join(f"{preparer.quote(name)} = {marker}" for name, marker in zip(names, markers))
+           + f" WHERE {preparer.quote(key)} = {markers[-1]}")
+    for start in range(0, len(rows), page):
+        connection.exec_driver_sql(sql, [convert(row) for row in rows[start:start + page]])
+    return len(rows)
+
+
+def _driver_binds(dialect: Any, table: Any, names: Sequence[str],
+                  json_text: Sequence[str]) -> tuple[list[str], Callable[[Mapping[str, Any]], tuple[Any, ...]]]:
+    """The driver's parameter markers for these columns of ``table`` (a JSON column named in
+    ``json_text`` cast from its text on PostgreSQL), and what turns a row (a mapping holding
+    them) into the driver's parameters: each value through its column type's bind processor,
+    a JSON text and None as they are."""
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    markers = [marker if name not in json_text or dialect.name == "sqlite"
+               else f"CAST({marker} AS {table.c[name].type.compile(dialect=dialect)})" for name in names]
+    processors = [None if name in json_text else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                  for name in names]
+
+    def convert(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(value if process is None or value is None else process(value)
+                     for process, value in zip(processors, (row[name] for name in names)))
+
+    return markers, convert
 
 
 # --------------------------------------------------------------------------- long id lists

@@ -32,9 +32,6 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    String,
-    bindparam,
-    cast,
     func,
     null,
     or_,
@@ -47,7 +44,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from storage.db import among_ids, insert_rows
+from storage.db import among_ids, insert_rows, update_rows
 from storage.feature_inputs import Watermark
 from storage.models import Candidate, PostSnapshot, PressMention, ProfileSnapshot
 from storage.models import FeatureSnapshot as FS
@@ -363,22 +360,8 @@ def insert_feature_snapshots(session: Session, rows: Sequence[Mapping[str, Any]]
 
 def update_rankings(session: Session, rankings: Sequence[Mapping[str, Any]], *, json_text: Sequence[str] = ()) -> int:
     """Set the cohort-relative values of feature snapshots: each mapping holds a row's ``id``
-    and the columns to set (every mapping the same columns). The JSON columns named in
-    ``json_text`` are given as their JSON text, written as it is (the ranking encodes its top
-    contributors once, to compare them with the stored text). Returns how many rows."""
-    if not rankings:
-        return 0
-    table = FS.__table__
-    columns = [name for name in rankings[0] if name != "id"]
-    sqlite = session.get_bind().dialect.name == "sqlite"
-
-    def value(name: str) -> Any:
-        if name not in json_text:
-            return bindparam(f"_{name}")
-        text_value = bindparam(f"_{name}", type_=String)
-        return text_value if sqlite else cast(text_value, table.c[name].type)  # PostgreSQL: json from text
-
-    # Bind names differ from column names: SQLAlchemy reserves a column's own name in UPDATE ... SET.
-    statement = update(table).where(table.c.id == bindparam("_id")).values(**{name: value(name) for name in columns})
-    session.connection().execute(statement, [{f"_{key}": value for key, value in row.items()} for row in rankings])
-    return len(rankings)
+    and the columns to set (every mapping the same columns), written through the driver
+    (:func:`storage.db.update_rows`). The JSON columns named in ``json_text`` are given as
+    their JSON text, written as it is (the ranking encodes its top contributors once, to
+    compare them with the stored text). Returns how many rows."""
+    return update_rows(session, FS.__table__, rankings, json_text=json_text)
