@@ -15,7 +15,11 @@ from enrichment.features import CandidateInput, PostRow, SnapshotRow, compute_fe
 from enrichment.features.authenticity import (
     INSUFFICIENT,
     assess_account,
+    assess_daily,
+    assess_many,
     authenticity_features,
+    daily_counts,
+    daily_followers,
 )
 from enrichment.features.rows import FollowerCount
 
@@ -214,6 +218,34 @@ def test_the_candidate_gets_its_worst_account_and_every_flagged_account_s_eviden
     assert 0 < features["growth_authenticity"] < 100
     assert [(e["account"], e["platform"], e["flag"]) for e in features["growth_evidence"]] == [(2, "douyin", "spike")]
     assert features["growth_accounts_checked"] == 2  # the x account has no history
+
+
+def test_judging_many_accounts_together_gives_each_the_verdict_it_gets_alone() -> None:
+    # assess_many computes the baselines of many accounts as rows of one array: the accounts
+    # with a count every day together, and those with missing days together with the others
+    # that have as many dated changes. Every verdict must be the one the account gets alone.
+    def missing(counts: list[FollowerCount], *every: int) -> list[FollowerCount]:
+        return [count for i, count in enumerate(counts) if not any(i % n == n - 1 for n in every)]
+
+    step = [*organic(60, 100, 15), 25_000, 24_000, 26_000, *organic(60, 100, 15, seed=9)]
+    accounts = {
+        1: series(10_000, organic(120, 100, 15)),                                  # every day, clean
+        2: series(10_000, [*organic(60, 100, 15), 50_000, *organic(59, 100, 15)]),  # every day, spike
+        3: missing(series(10_000, organic(120, 100, 15)), 5),                      # days missing, clean
+        4: missing(series(10_000, [*organic(60, 100, 15), 50_000, *organic(59, 100, 15)]), 7),
+        5: missing(series(10_000, step), 7),                                       # as many dated changes as 4
+        6: missing(series(500_000, [*organic(80, 900, 80), -40_000, *organic(40, 900, 80)]), 4),  # a drop
+        7: series(10_000, organic(4, 100, 15)),                                    # too short: no verdict
+        8: missing(series(10_000, organic(30, 100, 15)), 2, 3),                    # too few dated changes
+    }
+    given = [(account_id, "weibo", daily_followers(daily_counts(counts, AS_OF)), [])
+             for account_id, counts in accounts.items()]
+    together = assess_many(given, AS_OF)
+    alone = {account_id: assess_daily(account_id, platform, daily, account_posts, AS_OF)
+             for account_id, platform, daily, account_posts in given}
+    assert together == alone
+    assert together[2].flags and together[4].flags and together[5].flags and together[6].flags
+    assert together[7].authenticity is None and together[8].authenticity is None
 
 
 def test_compute_features_reads_snapshots_when_no_history_was_loaded() -> None:

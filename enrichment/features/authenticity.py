@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
@@ -325,11 +325,13 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
     as_of = utc(as_of)
     verdicts: dict[int, AccountVerdict] = {}
     groups: dict[int, list[int]] = defaultdict(list)  # series length -> positions in accounts
+    gapped: list[int] = []
     for position, (account_id, platform, (days, _), posts) in enumerate(accounts):
         if len(days) >= MIN_DAYS and int(days[-1]) - int(days[0]) == len(days) - 1:
             groups[len(days)].append(position)  # a count every day: every change dated, one run
         else:
-            verdicts[account_id] = assess_daily(account_id, platform, accounts[position][2], posts, as_of)
+            gapped.append(position)
+    _assess_gapped([accounts[p] for p in gapped], as_of, verdicts)
     n = REGULAR_MIN_DAYS
     batches = [(length, positions[start:start + BATCH]) for length, positions in groups.items()
                for start in range(0, len(positions), BATCH)]
@@ -359,6 +361,35 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
     return verdicts
 
 
+def _assess_gapped(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[PostRow]]], as_of: datetime,
+                   verdicts: dict[int, AccountVerdict]) -> None:
+    """:func:`assess_daily` of accounts whose series miss days, into ``verdicts``: the
+    baselines of those with as many dated changes computed together (:class:`_Baselines`, rows
+    of equal length), as :func:`assess_daily` computes each alone from its dated changes.
+    Judging each alone took ~0.7 ms an account, most of it those few array operations."""
+    batches: dict[int, list[tuple[int, np.ndarray, str]]] = defaultdict(list)  # dated changes -> accounts
+    for position, (account_id, platform, (days, followers), posts) in enumerate(accounts):
+        dated = np.flatnonzero(days[1:] - days[:-1] <= MAX_GAP_DAYS) if len(days) >= MIN_DAYS else None
+        if dated is None or len(dated) < MIN_DAYS - 1:
+            verdicts[account_id] = assess_daily(account_id, platform, accounts[position][2], posts, as_of)
+            continue
+        tier = follower_tier(_row_medians(np.sort(followers)[None, :]).tolist()[0])  # as assess_daily has it
+        batches[len(dated)].append((position, dated, tier))
+    for members in batches.values():
+        for start in range(0, len(members), BATCH):
+            chunk = members[start:start + BATCH]
+            rates, before = [], []
+            for position, dated, _ in chunk:
+                days, followers = accounts[position][2]
+                # (each change's rate as Change.rate has it: the int64 counts are exact in a float64)
+                rates.append((followers[1:] - followers[:-1])[dated] / (days[1:] - days[:-1])[dated])
+                before.append(np.maximum(followers[:-1][dated], 1).astype(float))
+            base = _Baselines(np.stack(rates), np.stack(before), [tier for _, _, tier in chunk])
+            for row, (position, _, _) in enumerate(chunk):
+                account_id, platform, series, posts = accounts[position]
+                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of, baseline=(base, row))
+
+
 class _Timeline:
     """An account's daily series and its changes (day i+1 against day i) as arrays; the
     :class:`Change` tuples, which findings quote, are made only when asked for."""
@@ -367,9 +398,53 @@ class _Timeline:
         self.days, self.followers, self.gaps, self.deltas = days, followers, gaps, deltas
 
     @cached_property
-    def changes(self) -> list[Change]:
-        return [Change(date.fromordinal(day), gap, delta, before) for day, gap, delta, before in zip(
-            self.days[1:].tolist(), self.gaps.tolist(), self.deltas.tolist(), self.followers[:-1].tolist())]
+    def changes(self) -> _Changes:
+        return _Changes(self.days[1:].tolist(), self.gaps.tolist(), self.deltas.tolist(), self.followers[:-1].tolist())
+
+
+class _Changes(Sequence[Change]):
+    """An account's changes as :class:`Change` tuples, each made when first asked for: a
+    flagged account's findings quote a few days of its 180, and making every day's tuple was
+    half of judging it (the 160 accounts of an incremental enrich that jumped)."""
+
+    def __init__(self, days: list[int], gaps: list[int], deltas: list[int], before: list[int]) -> None:
+        self._days, self._gaps, self._deltas, self._before = days, gaps, deltas, before
+        self._made: dict[int, Change] = {}
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+    @overload
+    def __getitem__(self, i: int) -> Change: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Change]: ...
+
+    def __getitem__(self, i: int | slice) -> Change | list[Change]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self._days)))]
+        if i < 0:
+            i += len(self._days)
+        change = self._made.get(i)
+        if change is None:
+            change = self._made[i] = Change(date.fromordinal(self._days[i]), self._gaps[i], self._deltas[i],
+                                            self._before[i])
+        return change
+
+    def position(self, day: date) -> int:
+        """Where the change of ``day`` is (days ascend: a binary search)."""
+        i = bisect.bisect_left(self._days, day.toordinal())
+        if i == len(self._days) or self._days[i] != day.toordinal():
+            raise ValueError(f"no change on {day}")
+        return i
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        if not isinstance(value, Change):
+            raise ValueError(f"{value!r} is not a change")  # noqa: TRY004 - what Sequence.index raises
+        i = self.position(value.day)
+        if self[i] != value or i < start or (stop is not None and i >= stop):
+            raise ValueError(f"{value!r} is not among these changes")
+        return i
 
 
 class _Baseline:
@@ -400,18 +475,19 @@ class _Baseline:
         self._timeline, self._dated = timeline, dated
 
     @cached_property
-    def _index(self) -> dict[date, int]:
-        changes = self._timeline.changes
-        return {changes[i].day: n for n, i in enumerate(self._dated.tolist())}
+    def _index(self) -> dict[int, int]:
+        """A dated change's place among the dated ones, by its day's ordinal."""
+        days = self._timeline.days[1:][self._dated].tolist()
+        return {day: n for n, day in enumerate(days)}
 
     def usual_on(self, day: date) -> float:
         """The usual change around ``day`` (the account's median where the day is not dated)."""
-        i = self._index.get(day)
+        i = self._index.get(day.toordinal())
         return float(self.local[i]) if i is not None else self.usual
 
     def z(self, change: Change) -> tuple[float, float]:
         """(own, tier) z-scores of a dated change."""
-        i = self._index[change.day]
+        i = self._index[change.day.toordinal()]
         return float(self.z_own[i]), float(self.z_tier[i])
 
     def context(self, episode: Sequence[Change]) -> dict[str, Any]:
