@@ -753,14 +753,13 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
         if row.ranking_digest != digests[at] and _nothing_to_rank(row.view, weights):
             digests[at] = blank
     stale = [i for i, row in zip(positions, rows) if row.ranking_digest != digests[i] or row.reference != label]
-    fresh = dict(zip(stale, columns.rankings(reference, stale, percentiles)))
+    # (the contributors as their JSON text, written as it is)
+    fresh = dict(zip(stale, columns.rankings(reference, stale, percentiles, contributors_text=True)))
     changed: list[dict[str, Any]] = []
     moved: dict[int, dict[str, Any]] = {}  # snapshot id -> new earliness
-    encode = json.JSONEncoder().encode  # as the JSON column writes it (json.dumps' defaults)
     for at, row in zip(positions, rows):
         ranking = fresh.get(at)
         if ranking is not None:
-            ranking["top_contributors"] = encode(ranking["top_contributors"])  # written as it is
             changed.append({"id": row.id, "ranked_at": now, "reference": label, "ranking_digest": digests[at], **ranking})
         new = {name: row.view.get(name) for name in EARLINESS}
         if row.earliness != new:

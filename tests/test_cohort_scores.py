@@ -133,6 +133,22 @@ def test_every_row_scores_as_score_candidate_scores_it_against_its_own_cohort(se
     assert [json.dumps(ranking) for ranking in columns.rankings(live)] == _row_form(views, WEIGHTS, reference)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_contributors_written_as_text_are_the_text_json_makes_of_the_contributors(seed: int) -> None:
+    # A ranking writes the contributors as text made without making the dicts: the text must
+    # be json.dumps' of the dicts, byte for byte (odd values, tiers, composite entries included).
+    views = _cohort(seed, 60 + 20 * seed)
+    columns, live = live_columns(views, WEIGHTS)
+    rows = list(range(len(views)))[::-3]  # some rows only, in another order
+    as_dicts = columns.rankings(live, rows)
+    as_text = columns.rankings(live, rows, contributors_text=True)
+    assert [ranking["top_contributors"] for ranking in as_text] == [json.dumps(ranking["top_contributors"])
+                                                                     for ranking in as_dicts]
+    assert [{**ranking, "top_contributors": None} for ranking in as_text] == \
+        [{**ranking, "top_contributors": None} for ranking in as_dicts]
+    assert any(len(json.loads(ranking["top_contributors"])["composite"]) > 1 for ranking in as_text)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_row_scores_as_score_candidate_scores_it_against_a_sketched_frozen_reference(seed: int) -> None:
     # A reference of another cohort kept as a 4-point sketch: most values fall between knots,
