@@ -9,6 +9,7 @@ command and a running crawl can share the file. Schema changes go through Alembi
 from __future__ import annotations
 
 import json
+import operator
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -229,10 +230,21 @@ def _driver_binds(dialect: Any, table: Any, names: Sequence[str],
                else f"CAST({marker} AS {table.c[name].type.compile(dialect=dialect)})" for name in names]
     processors = [None if name in json_text else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
                   for name in names]
+    # Only the columns whose type converts a value are visited (most are numbers, which do not).
+    converted = [(i, process) for i, process in enumerate(processors) if process is not None]
+    pick = operator.itemgetter(*names)
 
     def convert(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(value if process is None or value is None else process(value)
-                     for process, value in zip(processors, (row[name] for name in names)))
+        values = pick(row)
+        if len(names) == 1:
+            values = (values,)
+        if not converted:
+            return values
+        values = list(values)
+        for i, process in converted:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        return tuple(values)
 
     return markers, convert
 
