@@ -266,7 +266,7 @@ def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: 
     """:func:`assess_account` from the account's daily series (:func:`daily_counts` as arrays:
     :func:`daily_followers`, or :func:`daily_series` for many accounts at once). ``baseline``:
     the account's row of a batch's :class:`_Baselines`, when :func:`assess_many` computed it
-    already for a series with a count every day (the same numbers: see :class:`_Baselines`)."""
+    already for the series' dated changes (the same numbers: see :class:`_Baselines`)."""
     as_of = utc(as_of)
     days, followers = series
     if len(days) < MIN_DAYS:
@@ -320,8 +320,10 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
     The accounts whose series have a count every day (the usual ones) are judged together, the
     series of equal length as the rows of one array (:class:`_Baselines`); an account with
     anything to report beyond growth without engagement (an elevated or dropped day, a regular
-    stretch), or with gaps in its series, is judged alone by :func:`assess_daily`, so every
-    verdict is the one :func:`assess_daily` gives."""
+    stretch) is judged by :func:`assess_daily` with its row of those baselines. An account with
+    gaps in its series is judged by :func:`assess_daily` too, its baselines computed with those
+    of the accounts with as many dated changes (:func:`_assess_gapped`). Every verdict is the
+    one :func:`assess_daily` gives the account alone (``tests/test_growth_authenticity.py``)."""
     as_of = utc(as_of)
     verdicts: dict[int, AccountVerdict] = {}
     groups: dict[int, list[int]] = defaultdict(list)  # series length -> positions in accounts
@@ -467,7 +469,7 @@ class _Baseline:
             rates = timeline.deltas[dated] / timeline.gaps[dated]
             before = np.maximum(timeline.followers[:-1][dated], 1).astype(float)
             computed = (_Baselines(rates[None, :], before[None, :], [tier]), 0)
-        rows, row = computed  # a batch's row: a series with a count every day, every change dated
+        rows, row = computed  # a batch's row: the series' dated changes
         self.usual, self.scale, self.scale_down = rows.usual[row], rows.scale[row], rows.scale_down[row]
         self.tier = tier
         self.tier_usual, self.tier_scale = TIER_REFERENCE[tier]
