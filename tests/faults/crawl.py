@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from storage.db import session_scope
 from storage.models import Account, CrawlRun, FetchFailure, PressMention, ProfileSnapshot
-from tests.helpers import REPO, run_wangzi
+from tests.helpers import REPO, register_candidates, run_wangzi
 
 #: Settings for crawls against the fault server: no politeness toward loopback, short timeouts
 #: so a stall costs seconds, backoff short but measurable, retries as in production.
@@ -78,15 +78,9 @@ def session_env(cells: dict[str, int]) -> dict[str, str]:
 
 def register(database_url: str, platform_tokens: dict[str, list[tuple[str, str]]]) -> None:
     """One candidate per account (platform -> [(input, token)])."""
-    from crawler.cli.candidates import import_rows
-
-    platforms = sorted(platform_tokens)
-    lines = ["name," + ",".join(platforms)]
-    for platform in platforms:
-        for text, token in platform_tokens[platform]:
-            lines.append(f"fault {platform} {token}," + ",".join(text if p == platform else "" for p in platforms))
-    report = import_rows("\n".join(lines) + "\n", database_url)
-    assert not report.errors, report.errors
+    for platform in sorted(platform_tokens):
+        register_candidates(database_url, platform,
+                            [(f"fault {platform} {token}", text) for text, token in platform_tokens[platform]])
 
 
 def crawl(database_url: str, server_url: str, platforms: list[str], settings: dict[str, str], tmp: Path,
