@@ -263,12 +263,11 @@ def _driver_binds(dialect: Any, table: Any, names: Sequence[str],
                   for name in names]
     # Only the columns whose type converts a value are visited (most are numbers, which do not).
     converted = [(i, process) for i, process in enumerate(processors) if process is not None]
-    pick = operator.itemgetter(*names)
+    # (itemgetter of one name gives the value, not a tuple)
+    pick = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
 
     def convert(row: Mapping[str, Any]) -> tuple[Any, ...]:
         values = pick(row)
-        if len(names) == 1:
-            values = (values,)
         if not converted:
             return values
         values = list(values)
