@@ -98,8 +98,9 @@ def load_report(session: Session, candidate_id: int, *, weights: Any = None, coh
     snapshot = latest_feature_snapshot(session, candidate_id)
     if snapshot is not None:
         data.features = dict(snapshot.features or {})
-        data.indices = {name: getattr(snapshot, name) for name in INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS}
-        data.top_contributors = dict(snapshot.top_contributors or {})
+        ranking = snapshot.ranking
+        data.indices = {name: getattr(ranking, name, None) for name in INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS}
+        data.top_contributors = dict((ranking.top_contributors if ranking is not None else None) or {})
         data.computed_at, data.as_of, data.schema_version = snapshot.computed_at, snapshot.as_of, snapshot.schema_version
         # Every component's value, tier group, percentile and points against the reference the row was
         # ranked against (what `wangzi explain` and the API show; the stored top contributors hold a few).

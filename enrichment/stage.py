@@ -100,10 +100,11 @@ from storage.features import (
     latest_feature_snapshot,
     latest_watermarks,
     picked_features,
+    update_feature_documents,
     update_rankings,
 )
 from storage.follower_series import daily_follower_series
-from storage.models import PressMention, utcnow
+from storage.models import FeatureRanking, FeatureSnapshot, PressMention, utcnow
 from storage.post_analyses import keep_analyses, kept_analyses
 from storage.ranking_inputs import keep_inputs, kept_inputs
 from storage.references import find_reference, list_references, store_reference
@@ -414,10 +415,16 @@ def _enrich(
     todo = targets if force else changed_candidates(session, targets, as_of if backdated else None,
                                                     advance=not backdated, bound=bound)
     result.skipped = len(targets) - len(todo)
+    # The ranking a new row is stored with: unranked (the cohort ranks it below; a row with no
+    # component data ranks as this anyway, and a row whose ranking does not change is not
+    # written again), or, for a row with nothing to rank, ranked already: its ranking is the
+    # no-data one whatever the cohort, so with its digest no ranking reads or writes it again.
+    # (200,000 imported candidates without snapshots were all read, kept and written by the
+    # first ranking.)
     unranked = ranking_columns(score_candidate({}, weights, frozen or Reference(), explain=False))
-    unranked["tier"] = None
-    no_contributors = _JSON(unranked["top_contributors"])
-    blank_digest = _blank_digest(weights, frozen)
+    unranked.update(tier=None, reference=result.reference, top_contributors=_JSON(unranked["top_contributors"]),
+                    ranking_digest=None, ranked_at=None)
+    ranked_blank = {**unranked, "ranking_digest": _blank_digest(weights, frozen), "ranked_at": now}
     clock = result.timed("detect changes", clock)
 
     blank: dict[tuple[Any, ...], _Stored] = {}
@@ -431,32 +438,23 @@ def _enrich(
         judge_growth(inputs, as_of)
         clock = result.timed("judge growth", clock)
         synthetic = synthetic_candidates(session, chunk)  # wangzi demo's invented history, marked in the row
-        rows = []
+        rows, rankings = [], []
         for cid in chunk:
             stored = _computed(inputs[cid], as_of, analyses, weights, blank)
             if cid in synthetic:
                 stored = _stored({**json.loads(stored.columns["features"]), "synthetic_history": True}, weights)
             seen = checked_through(marks[cid], bound)
-            row: dict[str, Any] = {
-                "candidate_id": cid, "computed_at": now, "as_of": as_of, "ranked_at": None, "ranking_digest": None,
-                "schema_version": SCHEMA_VERSION,
+            rows.append({
+                "candidate_id": cid, "computed_at": now, "as_of": as_of, "schema_version": SCHEMA_VERSION,
                 "max_snapshot_id": seen.snapshot, "max_post_snapshot_id": seen.post_snapshot,
                 "max_press_id": seen.press, **stored.columns,
-            }
-            # Ranked below, with the cohort; a row with no component data ranks as this anyway,
-            # and a row whose ranking does not change is not written again.
-            row.update(unranked, reference=result.reference, top_contributors=no_contributors)
-            # A row with nothing to rank is stored ranked: its ranking is the no-data one
-            # whatever the cohort, so with its digest no ranking reads or writes it again.
-            # (200,000 imported candidates without snapshots were all read, kept and written by
-            # the first ranking.)
-            if stored.nothing_to_rank:
-                row.update(ranking_digest=blank_digest, ranked_at=now)
-            rows.append(row)
+            })
+            rankings.append(ranked_blank if stored.nothing_to_rank else unranked)
         del inputs, posts, analyses
         clock = result.timed("compute", clock)
-        result.computed += insert_feature_snapshots(session, rows, json_text=("features", "top_contributors"))
-        del rows
+        result.computed += insert_feature_snapshots(session, rows, rankings, json_text=("features",),
+                                                    ranking_json_text=("top_contributors",))
+        del rows, rankings
         gc.collect(1)  # the chunk's young objects only: whatever cycles its queries left
         clock = result.timed("store", clock)
 
@@ -760,7 +758,8 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
     for at, row in zip(positions, rows):
         ranking = fresh.get(at)
         if ranking is not None:
-            changed.append({"id": row.id, "ranked_at": now, "reference": label, "ranking_digest": digests[at], **ranking})
+            changed.append({"snapshot_id": row.id, "ranked_at": now, "reference": label, "ranking_digest": digests[at],
+                            **ranking})
         new = {name: row.view.get(name) for name in EARLINESS}
         if row.earliness != new:
             moved[row.id] = new
@@ -777,8 +776,8 @@ def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, ref
     ids = list(moved)
     for start in range(0, len(ids), 1000):
         documents = feature_documents(session, ids[start:start + 1000])
-        update_rankings(session, [{"id": fid, "features": compact_features({**documents[fid], **moved[fid]})}
-                                  for fid in ids[start:start + 1000]])
+        update_feature_documents(session, {fid: compact_features({**documents[fid], **moved[fid]})
+                                           for fid in ids[start:start + 1000]})
     return len(rows)
 
 
@@ -825,7 +824,8 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
         return None
     weights = weights or load_weights(known_features=FEATURE_NAMES)
     features = dict(snapshot.features or {})
-    label = (snapshot.reference or COHORT).partition("+")[0]  # NAME@vN+wHASH: ranked with other weights
+    stored = _ranking_of(snapshot)
+    label = (stored.reference or COHORT).partition("+")[0]  # NAME@vN+wHASH: ranked with other weights
     reference: Reference | None = None
     if label != COHORT and cohort is not None and cohort.frozen and cohort.label == label:
         reference = cohort
@@ -853,21 +853,21 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
             })
         indices.append({"index": name, "score": scored[score_column(name)], "raw": scored[index_column(name)],
                         "coverage": scored[coverage_column(name)], "components": components,
-                        "stored": {"score": getattr(snapshot, score_column(name)), "raw": getattr(snapshot, index_column(name)),
-                                   "coverage": getattr(snapshot, coverage_column(name))}})
+                        "stored": {"score": getattr(stored, score_column(name)), "raw": getattr(stored, index_column(name)),
+                                   "coverage": getattr(stored, coverage_column(name))}})
     composite = {"index": COMPOSITE, "score": scored[score_column(COMPOSITE)], "raw": scored[index_column(COMPOSITE)],
                  "coverage": scored[coverage_column(COMPOSITE)], "weights": dict(weights.composite),
                  "top_contributors": scored["top_contributors"][COMPOSITE],
-                 "stored": {"score": snapshot.composite_score, "raw": snapshot.composite_index,
-                            "coverage": snapshot.composite_coverage}}
+                 "stored": {"score": stored.composite_score, "raw": stored.composite_index,
+                            "coverage": stored.composite_coverage}}
     return {
         "candidate_id": candidate_id,
         "as_of": snapshot.as_of.isoformat(), "computed_at": snapshot.computed_at.isoformat(),
-        "ranked_at": snapshot.ranked_at.isoformat() if snapshot.ranked_at else None,
+        "ranked_at": stored.ranked_at.isoformat() if stored.ranked_at else None,
         "schema_version": snapshot.schema_version,
         "reference": {"label": reference.label_for(weights), "frozen": reference.frozen, "size": reference.size,
                       "created_at": reference.created_at.isoformat() if reference.created_at else None,
-                      "stored_label": snapshot.reference},
+                      "stored_label": stored.reference},
         "weights": weights.source,
         "prior": PRIOR,
         "tier": scored["tier"],
@@ -885,6 +885,13 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
     }
 
 
+def _ranking_of(snapshot: FeatureSnapshot) -> FeatureRanking:
+    """A feature row's ranking as stored, or an empty one (every value NULL, no contributors)
+    for a row that has none (written by hand, or by an older version before migration 0024
+    copied the rankings over)."""
+    return snapshot.ranking or FeatureRanking(snapshot_id=snapshot.id or 0)
+
+
 def candidate_feature_document(session: Session, candidate_id: int) -> dict[str, Any] | None:
     """What ``GET /candidates/{id}/features`` answers: the candidate's newest feature row with
     every export column (``enrichment.schema.EXPORT_COLUMNS``: a NULL feature is ``null``, not
@@ -900,11 +907,12 @@ def candidate_feature_document(session: Session, candidate_id: int) -> dict[str,
                            "display_name": candidate.display_name if candidate else None,
                            "active": candidate.active if candidate else None,
                            "as_of": snapshot.as_of, "computed_at": snapshot.computed_at,  # type: ignore[union-attr]
-                           "ranked_at": snapshot.ranked_at}  # type: ignore[union-attr]
+                           "ranked_at": _ranking_of(snapshot).ranked_at}  # type: ignore[arg-type]
     # A feature the row also keeps as a real column is read from the column when the JSON
     # leaves it out (rows leave NULLs out; a row written by hand may fill the column only).
     row.update({spec.name: stored.get(spec.name, getattr(snapshot, spec.name, None)) for spec in FEATURE_SPECS})
-    row.update({spec.name: getattr(snapshot, spec.name) for spec in INDEX_SPECS})
+    ranking = _ranking_of(snapshot)  # type: ignore[arg-type]
+    row.update({spec.name: getattr(ranking, spec.name) for spec in INDEX_SPECS})
     plain = {name: value.isoformat() if isinstance(value, datetime) else _json_value(value) for name, value in row.items()}
     return {"features": plain, "explain": explanation}
 
@@ -933,9 +941,10 @@ def iter_feature_table(session: Session, as_of: datetime | None = None) -> Itera
     :func:`checked_as_of`'s range is :class:`AsOfOutOfRange`), a page of candidates at a time."""
     when = checked_as_of(as_of) if as_of is not None else None
     for snapshot, name, active in iter_latest_feature_snapshots(session, as_of=when):
+        ranking = _ranking_of(snapshot)
         row: dict[str, Any] = {
             "schema_version": snapshot.schema_version, "candidate_id": snapshot.candidate_id, "display_name": name,
-            "active": active, "as_of": snapshot.as_of, "computed_at": snapshot.computed_at, "ranked_at": snapshot.ranked_at,
+            "active": active, "as_of": snapshot.as_of, "computed_at": snapshot.computed_at, "ranked_at": ranking.ranked_at,
         }
         features = snapshot.features or {}
         for spec in FEATURE_SPECS:
@@ -944,7 +953,7 @@ def iter_feature_table(session: Session, as_of: datetime | None = None) -> Itera
                 value = datetime.fromisoformat(value)
             row[spec.name] = value
         for spec in INDEX_SPECS:
-            row[spec.name] = getattr(snapshot, spec.name)
+            row[spec.name] = getattr(ranking, spec.name)
         yield row
 
 

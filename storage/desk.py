@@ -39,6 +39,7 @@ from storage.models import (
     ProfileSnapshot,
     ShortlistMember,
 )
+from storage.models import FeatureRanking as FR
 from storage.models import FeatureSnapshot as FS
 from storage.names import search_key
 
@@ -106,9 +107,9 @@ class CohortPage:
     rows: list[CohortRow] = field(default_factory=list)
 
 
-_ROW_COLUMNS = (Candidate.id, Candidate.display_name, Candidate.aliases, Candidate.active, FS.id, FS.as_of, FS.tier,
-                FS.composite_index, FS.composite_score, FS.composite_coverage, FS.leadership_index, FS.leadership_score,
-                FS.sales_driving_index, FS.sales_driving_score, FS.influence_index, FS.influence_score,
+_ROW_COLUMNS = (Candidate.id, Candidate.display_name, Candidate.aliases, Candidate.active, FS.id, FS.as_of, FR.tier,
+                FR.composite_index, FR.composite_score, FR.composite_coverage, FR.leadership_index, FR.leadership_score,
+                FR.sales_driving_index, FR.sales_driving_score, FR.influence_index, FR.influence_score,
                 FS.overseas_share, FS.followers_total, FS.press_365d)
 
 
@@ -129,8 +130,8 @@ def _sort_expression(sort: str) -> Any:
     if sort.startswith("followers_") and sort != "followers_total":
         return _json_number(sort)
     return {
-        "composite": FS.composite_score, "composite_index": FS.composite_index, "leadership": FS.leadership_score,
-        "sales_driving": FS.sales_driving_score, "influence": FS.influence_score, "coverage": FS.composite_coverage,
+        "composite": FR.composite_score, "composite_index": FR.composite_index, "leadership": FR.leadership_score,
+        "sales_driving": FR.sales_driving_score, "influence": FR.influence_score, "coverage": FR.composite_coverage,
         "name": Candidate.name_key, "followers_total": FS.followers_total, "overseas_share": FS.overseas_share,
         "press": FS.press_365d, "freshness": newest_snapshot_time(), "id": Candidate.id,
     }[sort]
@@ -173,15 +174,15 @@ def _conditions(query: CohortQuery) -> list[Any]:
         conditions.append(exists().where(Account.candidate_id == Candidate.id,
                                          Account.platform.in_(list(query.platforms))))  # type: ignore[attr-defined]
     if query.tiers:
-        conditions.append(FS.tier.in_(list(query.tiers)))  # type: ignore[union-attr]
+        conditions.append(FR.tier.in_(list(query.tiers)))  # type: ignore[union-attr]
     for name, low, high in query.ranges:
-        column = getattr(FS, f"{name}_index")
+        column = getattr(FR, f"{name}_index")
         if low is not None:
             conditions.append(column >= low)
         if high is not None:
             conditions.append(column <= high)
     if query.min_coverage is not None:
-        conditions.append(FS.composite_coverage >= query.min_coverage)
+        conditions.append(FR.composite_coverage >= query.min_coverage)
     if query.countries:
         conditions.append(_country_test(query.countries))
     flags = [flag for flag in query.flags if flag in FLAG_FILTERS]
@@ -196,7 +197,7 @@ def _base(query: CohortQuery, columns: Sequence[Any]) -> Any:
     # over every feature row per candidate (quadratic).
     newest = select(Candidate.id.label("cid"), _newest_id().label("fid")).subquery("newest")
     statement = (select(*columns).select_from(Candidate).join(newest, newest.c.cid == Candidate.id)
-                 .outerjoin(FS, FS.id == newest.c.fid))
+                 .outerjoin(FS, FS.id == newest.c.fid).outerjoin(FR, FR.snapshot_id == FS.id))
     if query.shortlist_id is not None:
         member = and_(ShortlistMember.candidate_id == Candidate.id, ShortlistMember.shortlist_id == query.shortlist_id)
         statement = statement.join(ShortlistMember, member)
@@ -268,7 +269,7 @@ def newest_snapshot_times(session: Session, candidate_ids: Sequence[int]) -> dic
 
 def tiers_in_use(session: Session) -> list[str]:
     """The tiers the newest feature rows hold (for the table's filter)."""
-    return sorted(t for t in session.execute(select(FS.tier).where(FS.tier.is_not(None)).distinct()).scalars().all())
+    return sorted(t for t in session.execute(select(FR.tier).where(FR.tier.is_not(None)).distinct()).scalars().all())
 
 
 # --------------------------------------------------------------------------- one candidate
@@ -351,6 +352,6 @@ def feature_rows_mark(session: Session) -> tuple[Any, ...]:
     # Two scalar subqueries, each one seek (the primary key, the ranked_at index): both maxima
     # in one SELECT are read by SQLite in one scan of an index.
     newest, ranked = session.execute(select(select(func.max(FS.id)).scalar_subquery(),
-                                            select(func.max(FS.ranked_at)).scalar_subquery())).one()
+                                            select(func.max(FR.ranked_at)).scalar_subquery())).one()
     active = session.execute(select(func.count()).select_from(Candidate).where(Candidate.active == True)).scalar_one()  # noqa: E712
     return newest, ranked, active

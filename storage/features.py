@@ -18,6 +18,10 @@ cohort page through it by candidate id (:func:`iter_newest_rows`,
 :func:`iter_latest_feature_snapshots`) or stream it (:func:`iter_ranked_rows`) instead of
 holding every row at once.
 
+A feature row's ranking is a row of ``featureranking`` (``storage/models.py``,
+:class:`~storage.models.FeatureRanking`; migration 0024), written with the feature row and
+replaced by every ranking that moves it; readers join it to the feature row.
+
 Which columns a row has is the table's business (``storage/models.py``); which features
 fill them is the enrichment stage's (``enrichment/schema.py``): the stage hands over rows
 keyed by column name, and nothing here lists them again.
@@ -47,6 +51,7 @@ from sqlmodel import Session
 from storage.db import among_ids, insert_rows, update_rows
 from storage.feature_inputs import Watermark
 from storage.models import Candidate, PostSnapshot, PressMention, ProfileSnapshot
+from storage.models import FeatureRanking as FR
 from storage.models import FeatureSnapshot as FS
 
 #: Candidates per page when a cohort is read in pages.
@@ -120,12 +125,18 @@ def latest_feature_snapshots(session: Session, *, as_of: datetime | None = None)
     return list(iter_latest_feature_snapshots(session, as_of=as_of))
 
 
+def _column(name: str) -> Any:
+    """The column of a feature row or of its ranking (a query joining ``featureranking``) named ``name``."""
+    return getattr(FR, name) if name in FR.__table__.c else getattr(FS, name)
+
+
 def top_feature_snapshots(session: Session, column: str, top: int) -> list[tuple[FS, str]]:
     """The newest feature snapshots of active candidates with the highest ``column`` (NULLs
     last, ties by candidate id), with each candidate's display name."""
-    ranked = getattr(FS, column)
+    ranked = _column(column)
     rows = session.execute(
         select(FS, Candidate.display_name).select_from(Candidate).join(FS, _is_newest())
+        .outerjoin(FR, FR.snapshot_id == FS.id)
         .where(Candidate.active == True)  # noqa: E712 - SQL expression
         .order_by(ranked.is_(None), ranked.desc(), FS.candidate_id).limit(top)
     ).all()
@@ -140,20 +151,20 @@ def iter_ranked_rows(session: Session, score: str, *, coverage: str | None = Non
     tier among ``tiers`` when given, from the ``offset``-th on (at most ``limit``), streamed
     ``batch`` rows at a time. Each row has the ranking columns, ``features``,
     ``followers_total``, ``display_name`` and ``candidate_id`` as attributes."""
-    ranked = getattr(FS, score)
-    query = (select(FS.id, FS.candidate_id, Candidate.display_name, FS.as_of, FS.ranked_at, FS.tier, FS.reference,
+    ranked = _column(score)
+    query = (select(FS.id, FS.candidate_id, Candidate.display_name, FS.as_of, FR.ranked_at, FR.tier, FR.reference,
                     FS.followers_total,
-                    FS.leadership_index, FS.sales_driving_index, FS.influence_index, FS.composite_index,
-                    FS.leadership_coverage, FS.sales_driving_coverage, FS.influence_coverage, FS.composite_coverage,
-                    FS.leadership_score, FS.sales_driving_score, FS.influence_score, FS.composite_score,
-                    FS.top_contributors, FS.features)
-             .select_from(Candidate).join(FS, _is_newest())
+                    FR.leadership_index, FR.sales_driving_index, FR.influence_index, FR.composite_index,
+                    FR.leadership_coverage, FR.sales_driving_coverage, FR.influence_coverage, FR.composite_coverage,
+                    FR.leadership_score, FR.sales_driving_score, FR.influence_score, FR.composite_score,
+                    FR.top_contributors, FS.features)
+             .select_from(Candidate).join(FS, _is_newest()).outerjoin(FR, FR.snapshot_id == FS.id)
              .where(Candidate.active == True)  # noqa: E712 - SQL expression
              .order_by(ranked.is_(None), ranked.desc(), FS.candidate_id))
     if min_coverage is not None and coverage is not None:
-        query = query.where(getattr(FS, coverage) >= min_coverage)
+        query = query.where(_column(coverage) >= min_coverage)
     if tiers:
-        query = query.where(FS.tier.in_(list(tiers)))
+        query = query.where(FR.tier.in_(list(tiers)))
     if offset:
         query = query.offset(offset)
     if limit is not None:
@@ -187,7 +198,7 @@ def iter_newest_rows(
     of reading a cohort's rows)."""
     conditions = []
     if reference_not is not None:
-        conditions.append(or_(FS.reference.is_(None), FS.reference != reference_not, FS.ranked_at.is_(None)))
+        conditions.append(or_(FR.reference.is_(None), FR.reference != reference_not, FR.ranked_at.is_(None)))
     if active_only and extra_ids:
         # The active candidates in one ordered scan, merged with the extra ones not active:
         # "active OR id IN (...)" made SQLite read and sort every later active candidate for
@@ -226,9 +237,10 @@ def _iter_newest(session: Session, as_of: datetime | None, conditions: list[Any]
 
 def _newest_page(session: Session, as_of: datetime | None, conditions: list[Any], *, after: int,
                  page: int | None, marks_only: bool = False) -> list[NewestRow]:
-    document, ranked_at, described = (null(), null(), null()) if marks_only else (FS.features, FS.ranked_at, FS.as_of)
-    query = (select(FS.id, FS.candidate_id, document, FS.reference, ranked_at, described, FS.ranking_digest)
-             .select_from(Candidate).join(FS, _is_newest(as_of)).where(Candidate.id > after, *conditions)
+    document, ranked_at, described = (null(), null(), null()) if marks_only else (FS.features, FR.ranked_at, FS.as_of)
+    query = (select(FS.id, FS.candidate_id, document, FR.reference, ranked_at, described, FR.ranking_digest)
+             .select_from(Candidate).join(FS, _is_newest(as_of)).outerjoin(FR, FR.snapshot_id == FS.id)
+             .where(Candidate.id > after, *conditions)
              .order_by(Candidate.id))
     if page is not None:
         query = query.limit(page)
@@ -348,20 +360,43 @@ def feature_documents(session: Session, snapshot_ids: Sequence[int]) -> dict[int
     return out
 
 
-def insert_feature_snapshots(session: Session, rows: Sequence[Mapping[str, Any]], *, json_text: Sequence[str] = ()) -> int:
-    """Insert feature snapshots (dicts keyed by column name, every one the same columns);
-    returns how many. The JSON columns named in ``json_text`` are given as their JSON text,
-    written as it is (enrich encodes the one document 200,000 imported candidates without data
-    share once, not once per row): :func:`storage.db.insert_rows`."""
+def insert_feature_snapshots(session: Session, rows: Sequence[Mapping[str, Any]], rankings: Sequence[Mapping[str, Any]],
+                             *, json_text: Sequence[str] = (), ranking_json_text: Sequence[str] = ()) -> int:
+    """Insert feature snapshots (dicts keyed by column name, every one the same columns, one
+    per candidate, every one the same ``computed_at``) and each one's ranking (``rankings``,
+    in the same order: the columns of ``featureranking`` but the snapshot id); returns how
+    many rows. The JSON columns named in ``json_text`` (``ranking_json_text``) are given as
+    their JSON text, written as it is (enrich encodes the one document 200,000 imported
+    candidates without data share once, not once per row): :func:`storage.db.insert_rows`."""
+    if not rows:
+        return 0
+    computed = {row["computed_at"] for row in rows}
+    if len(computed) != 1 or len({row["candidate_id"] for row in rows}) != len(rows):
+        raise ValueError("feature rows inserted together are one per candidate, computed at one time")
+    before = session.execute(select(func.max(FS.id))).scalar() or 0
     inserted = insert_rows(session, FS.__table__, rows, json_text=json_text, page=500)
+    # The new rows' ids: above every id stored before, computed at this time (on PostgreSQL a
+    # concurrent enrich's rows may take ids in between; they were computed at another time).
+    ids = dict(session.execute(select(FS.candidate_id, FS.id).where(FS.id > before, FS.computed_at == computed.pop())).all())
+    # (replace_on: a ranking left by a row deleted without its foreign keys enforced, whose id
+    # SQLite gave again, is replaced)
+    insert_rows(session, FR.__table__, [{"snapshot_id": ids[row["candidate_id"]], **ranking}
+                                        for row, ranking in zip(rows, rankings)],
+                json_text=ranking_json_text, page=500, replace_on="snapshot_id")
     session.flush()
     return inserted
 
 
 def update_rankings(session: Session, rankings: Sequence[Mapping[str, Any]], *, json_text: Sequence[str] = ()) -> int:
-    """Set the cohort-relative values of feature snapshots: each mapping holds a row's ``id``
-    and the columns to set (every mapping the same columns), written through the driver
-    (:func:`storage.db.update_rows`). The JSON columns named in ``json_text`` are given as
-    their JSON text, written as it is (the ranking encodes its top contributors once, to
-    compare them with the stored text). Returns how many rows."""
-    return update_rows(session, FS.__table__, rankings, json_text=json_text)
+    """Write the rankings of feature snapshots: each mapping holds a row's ``snapshot_id`` and
+    every other column of ``featureranking`` (every mapping the same columns), written through
+    the driver (:func:`storage.db.insert_rows`), replacing the row's ranking. The JSON columns
+    named in ``json_text`` are given as their JSON text, written as it is (the ranking writes
+    its top contributors as text). Returns how many rows."""
+    return insert_rows(session, FR.__table__, rankings, json_text=json_text, replace_on="snapshot_id")
+
+
+def update_feature_documents(session: Session, documents: Mapping[int, Mapping[str, Any]]) -> int:
+    """Replace the ``features`` of these feature snapshots (id -> document): what the ranking
+    does when a row's earliness moves. Returns how many rows."""
+    return update_rows(session, FS.__table__, [{"id": fid, "features": document} for fid, document in documents.items()])

@@ -269,9 +269,12 @@ class PressMention(SQLModel, table=True):
 # One FeatureSnapshot row per candidate per enrich run that found new data for them.
 # ``features`` holds every feature (``docs/features.md`` lists them, column by column); the most
 # used ones are also real columns so SQL and the ``candidate_features_latest`` view can filter
-# and sort on them. Feature values are never changed after insert, except the cohort-relative
-# ones: the indices, coverages, top contributors and the ``earliness_*`` features of each
-# candidate's newest row are re-ranked (``ranked_at``) whenever an enrich run changes the cohort.
+# and sort on them. Feature values are never changed after insert, except the ``earliness_*``
+# features, which compare a candidate's first brand mentions with the cohort's.
+# The cohort-relative ranking of a row (indices, coverages, scores, tier, reference, top
+# contributors, ``ranked_at``) is its FeatureRanking row, rewritten whenever an enrich run
+# changes the cohort: kept apart so that a re-rank rewrites ~2 KB a row, not the ~8 KB of the
+# feature row with its document (migration 0024).
 # ``max_snapshot_id`` / ``max_post_snapshot_id`` / ``max_press_id`` are the newest source rows
 # the features saw: ``wangzi enrich`` only recomputes candidates with newer rows.
 
@@ -288,7 +291,6 @@ class FeatureSnapshot(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="candidate.id", index=True)
     computed_at: datetime = Field(default_factory=utcnow)
     as_of: datetime
-    ranked_at: Optional[datetime] = Field(default=None, index=True)  # max(): the desk's live-cohort mark, one seek
     schema_version: str = Field(max_length=16)
     features: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -309,6 +311,34 @@ class FeatureSnapshot(SQLModel, table=True):
     growth_flags_text: Optional[str] = None
     countries_text: Optional[str] = None
 
+    max_snapshot_id: Optional[int] = None
+    max_post_snapshot_id: Optional[int] = None
+    max_press_id: Optional[int] = None
+
+    # The row's ranking (cohort-relative): its FeatureRanking row, read with it.
+    ranking: Optional["FeatureRanking"] = Relationship(
+        back_populates="snapshot",
+        sa_relationship_kwargs={"uselist": False, "lazy": "joined", "cascade": "all, delete-orphan",
+                                "passive_deletes": True})
+
+
+class FeatureRanking(SQLModel, table=True):
+    """A feature row's ranking: where its features put the candidate in the cohort, or against a
+    frozen reference (``enrichment/cohort_scores.py``). One row per feature row, written with it
+    (unranked, or ranked already when it has nothing to rank) and replaced by every ranking
+    that moves it; deleted with it. The small columns come first and the contributors last, so
+    that reading a row's marks (reference, digest) never reads its contributors' text."""
+
+    snapshot_id: int = Field(sa_column=Column(Integer, ForeignKey("featuresnapshot.id", ondelete="CASCADE"),
+                                              primary_key=True, autoincrement=False))
+    ranked_at: Optional[datetime] = Field(default=None, index=True)  # max(): the desk's live-cohort mark, one seek
+    # The reference the percentiles were taken against ("cohort" or "NAME@vN", migration 0010).
+    reference: Optional[str] = Field(default=None, max_length=80)
+    # What the ranking was computed from besides the row's own features (percentiles,
+    # earliness, reference, weights, scoring code; migration 0023): unchanged, it is not redone.
+    ranking_digest: Optional[str] = Field(default=None, max_length=32)
+    tier: Optional[str] = Field(default=None, max_length=16)  # the candidate's follower tier
+
     leadership_index: Optional[float] = None
     sales_driving_index: Optional[float] = None
     influence_index: Optional[float] = None
@@ -317,23 +347,15 @@ class FeatureSnapshot(SQLModel, table=True):
     sales_driving_coverage: Optional[float] = None
     influence_coverage: Optional[float] = None
     composite_coverage: Optional[float] = None
-    # Coverage-aware scores (what the ranking sorts by), the candidate's follower tier, and the
-    # reference the percentiles were taken against ("cohort" or "NAME@vN"), migration 0010.
+    # Coverage-aware scores (what the ranking sorts by), migration 0010.
     leadership_score: Optional[float] = None
     sales_driving_score: Optional[float] = None
     influence_score: Optional[float] = None
     composite_score: Optional[float] = None
-    tier: Optional[str] = Field(default=None, max_length=16)
-    reference: Optional[str] = Field(default=None, max_length=80)
     # {"leadership": [{"component": ..., "value": ..., "percentile": ..., "weight": ..., "points": ...}], ...}
     top_contributors: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # What the ranking above was computed from besides the row's own features (percentiles,
-    # earliness, reference, weights, scoring code; migration 0023): unchanged, it is not redone.
-    ranking_digest: Optional[str] = Field(default=None, max_length=32)
 
-    max_snapshot_id: Optional[int] = None
-    max_post_snapshot_id: Optional[int] = None
-    max_press_id: Optional[int] = None
+    snapshot: Optional[FeatureSnapshot] = Relationship(back_populates="ranking")
 
 
 class FollowerSeries(SQLModel, table=True):

@@ -15,7 +15,7 @@ from crawler.cli import app
 from records import AccountRef, Profile, ProfileItem, Provenance
 from storage.candidates import add_candidate
 from storage.db import session_scope
-from storage.models import FeatureSnapshot, utcnow
+from storage.models import FeatureRanking, FeatureSnapshot, utcnow
 from storage.writer import write_items
 from tests.helpers import fixture_exchange, run_wangzi, write_har
 
@@ -102,8 +102,9 @@ def test_rank_prints_a_hostile_name_as_it_is(database_url: str) -> None:
     with session_scope(database_url) as session:
         candidate_id = add_candidate(session, HOSTILE).id
         session.add(FeatureSnapshot(candidate_id=candidate_id, as_of=utcnow(), schema_version="1",
-                                    composite_index=50.0, leadership_index=50.0, sales_driving_index=50.0,
-                                    influence_index=50.0, composite_coverage=1.0))
+                                    ranking=FeatureRanking(composite_index=50.0, leadership_index=50.0,
+                                                           sales_driving_index=50.0, influence_index=50.0,
+                                                           composite_coverage=1.0)))
     ranked = invoke("rank", database_url=database_url)
     assert ranked.exit_code == 0, ranked.output
     assert HOSTILE in ranked.output

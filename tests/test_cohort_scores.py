@@ -53,7 +53,7 @@ from enrichment.stage import (
 )
 from storage.db import session_scope
 from storage.features import iter_newest_rows, picked_features
-from storage.models import Candidate, FeatureSnapshot, RankingInput
+from storage.models import Candidate, FeatureRanking, FeatureSnapshot, RankingInput
 from tests.test_export import populate
 
 WITHIN = ("rate", "growth")
@@ -225,7 +225,7 @@ def _rankings(database_url: str) -> dict[int, tuple[Any, ...]]:
     """Each newest row's ranking as stored."""
     columns = [*INDEX_COLUMNS, *COVERAGE_COLUMNS, *SCORE_COLUMNS, "tier", "reference", "top_contributors"]
     with session_scope(database_url) as session:
-        return {row.candidate_id: tuple(getattr(row, c) for c in columns)
+        return {row.candidate_id: tuple(getattr(row.ranking, c) for c in columns)
                 for row in session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id)).all()}
 
 
@@ -253,7 +253,7 @@ def test_a_document_sql_cannot_read_is_read_whole_and_the_cohort_still_ranked(da
     with session_scope(database_url) as session:
         row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["local"]][0])
         row.features = {**row.features, "engagement_rate_by_platform": {"douyin": float("nan")}}  # type: ignore[union-attr]
-        row.ranking_digest = None  # type: ignore[union-attr]
+        row.ranking.ranking_digest = None  # type: ignore[union-attr]
         session.add(row)
         session.execute(delete(RankingInput))  # the kept views: the ranking reads the documents
     with session_scope(database_url) as session:
@@ -272,18 +272,18 @@ def test_a_row_whose_percentiles_did_not_move_keeps_its_ranking_and_the_rest_are
     digests = {cid: values[2] for cid, values in _rows(database_url, None).items()}
     # A stored ranking made wrong by hand stays as it is while its digest says it is current ...
     with session_scope(database_url) as session:
-        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["global"]][0])
-        row.composite_score = -1.0  # type: ignore[union-attr]
-        session.add(row)
+        ranking = session.get(FeatureRanking, _rows(database_url, None)[ids["global"]][0])
+        ranking.composite_score = -1.0  # type: ignore[union-attr]
+        session.add(ranking)
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     assert _rankings(database_url)[ids["global"]][SCORE_COLUMNS.index("composite_score") + 8] == -1.0
     assert {cid: values[2] for cid, values in _rows(database_url, None).items()} == digests
     # ... and is made again once the digest is not (other weights, another reference, new code).
     with session_scope(database_url) as session:
-        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["global"]][0])
-        row.ranking_digest = "stale"  # type: ignore[union-attr]
-        session.add(row)
+        ranking = session.get(FeatureRanking, _rows(database_url, None)[ids["global"]][0])
+        ranking.ranking_digest = "stale"  # type: ignore[union-attr]
+        session.add(ranking)
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     assert _rankings(database_url) == before
@@ -361,17 +361,17 @@ def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(dat
         enrich(session, reference="cohort")
     with session_scope(database_url) as session:
         row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["empty"]][0])
-        stored = (row.ranked_at, row.ranking_digest, row.computed_at)  # type: ignore[union-attr]
+        stored = (row.ranking.ranked_at, row.ranking.ranking_digest, row.computed_at)  # type: ignore[union-attr]
     assert stored[1] is not None and stored[0] == stored[2]  # ranked when stored
     before = _rankings(database_url)
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     with session_scope(database_url) as session:
-        row = session.get(FeatureSnapshot, _rows(database_url, None)[ids["empty"]][0])
-        assert (row.ranked_at, row.ranking_digest) == stored[:2]  # type: ignore[union-attr]
+        ranking = session.get(FeatureRanking, _rows(database_url, None)[ids["empty"]][0])
+        assert (ranking.ranked_at, ranking.ranking_digest) == stored[:2]  # type: ignore[union-attr]
     # The ranking it was stored with is the one a ranking from nothing makes.
     with session_scope(database_url) as session:
-        session.execute(update(FeatureSnapshot).values(ranking_digest=None, reference=None, top_contributors={}))
+        session.execute(update(FeatureRanking).values(ranking_digest=None, reference=None, top_contributors={}))
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     assert _rankings(database_url) == before

@@ -35,6 +35,7 @@ from storage.models import (
     Account,
     Candidate,
     CandidateMerge,
+    FeatureRanking,
     FeatureSnapshot,
     FetchFailure,
     Lead,
@@ -445,10 +446,11 @@ def test_the_ranking_api_pages_filters_and_says_which_rows_read_synthetic_histor
             candidate = add_candidate(session, name)
             ids[name] = candidate.id
             session.add(FeatureSnapshot(candidate_id=candidate.id, as_of=utcnow(), schema_version="2", features=features,
-                                        composite_score=score, composite_coverage=coverage, tier=tier))
+                                        ranking=FeatureRanking(composite_score=score, composite_coverage=coverage, tier=tier)))
         gone = add_candidate(session, "Inactive")
         gone.active = False
-        session.add(FeatureSnapshot(candidate_id=gone.id, as_of=utcnow(), schema_version="2", composite_score=99.0))
+        session.add(FeatureSnapshot(candidate_id=gone.id, as_of=utcnow(), schema_version="2",
+                                    ranking=FeatureRanking(composite_score=99.0)))
 
     def names(answer: Any) -> list[str]:
         assert answer.status_code == 200, answer.text

@@ -20,6 +20,7 @@ from storage.db import get_engine, session_scope
 from storage.models import (
     Account,
     Candidate,
+    FeatureRanking,
     FeatureSnapshot,
     Post,
     PostSnapshot,
@@ -89,9 +90,11 @@ def test_enrich_is_incremental_and_ranks_the_cohort(database_url: str) -> None:
     assert gao.features["ip_abroad"] is True and gao.features["brands"] == ["Omorovicza", "SK-II"]
     assert gao.features["growth_30d_weibo_abs"] == 3_000
     assert gao.features.get("press_365d") is None  # no press data is NULL, never 0 (a NULL is not stored)
-    assert gao.composite_index is not None and gao.composite_index > latest[ids["local"]].composite_index  # type: ignore[operator]
-    assert gao.top_contributors["leadership"][0]["component"] == "ip_abroad"
-    assert nobody.followers_total is None and nobody.composite_index is None and nobody.composite_coverage == 0.0
+    ranked, local, blank = gao.ranking, latest[ids["local"]].ranking, nobody.ranking
+    assert ranked is not None and local is not None and blank is not None  # every row has its ranking
+    assert ranked.composite_index is not None and ranked.composite_index > local.composite_index  # type: ignore[operator]
+    assert ranked.top_contributors["leadership"][0]["component"] == "ip_abroad"
+    assert nobody.followers_total is None and blank.composite_index is None and blank.composite_coverage == 0.0
     assert latest[ids["local"]].followers_total == 99_999
 
 
@@ -177,12 +180,14 @@ def test_rank_prints_the_table(database_url: str) -> None:
     assert _cli("rank", "--by", "charm", database_url=database_url).exit_code == 2  # type: ignore[attr-defined]
 
 
-def test_the_schema_names_real_columns_of_the_feature_snapshot_table() -> None:
-    """Storage keeps no list of its own: what the stage copies into real columns must be columns."""
-    from enrichment.schema import COVERAGE_COLUMNS, INDEX_COLUMNS, STORED_FEATURES
+def test_the_schema_names_real_columns_of_the_feature_tables() -> None:
+    """Storage keeps no list of its own: what the stage copies into real columns must be
+    columns, the features of the feature row's table and the ranking's of the ranking's."""
+    from enrichment.schema import COVERAGE_COLUMNS, INDEX_COLUMNS, SCORE_COLUMNS, STORED_FEATURES
 
-    columns = set(FeatureSnapshot.__table__.columns.keys())  # type: ignore[attr-defined]
-    assert set(STORED_FEATURES) | set(INDEX_COLUMNS) | set(COVERAGE_COLUMNS) <= columns
+    assert set(STORED_FEATURES) <= set(FeatureSnapshot.__table__.columns.keys())  # type: ignore[attr-defined]
+    ranking = set(INDEX_COLUMNS) | set(COVERAGE_COLUMNS) | set(SCORE_COLUMNS) | {"tier", "reference", "top_contributors"}
+    assert ranking <= set(FeatureRanking.__table__.columns.keys())  # type: ignore[attr-defined]
 
 
 def test_every_export_column_is_documented() -> None:
@@ -315,7 +320,7 @@ def test_export_of_stored_infinite_indices_warns_and_writes_strict_json(database
     populate(database_url)
     with session_scope(database_url) as session:
         enrich(session)
-        for row in session.exec(select(FeatureSnapshot)).all():
+        for row in session.exec(select(FeatureRanking)).all():
             row.composite_index, row.influence_index = float("inf"), float("-inf")
     out = tmp_path / "features.jsonl"
     result = _cli("features", "export", "--format", "jsonl", "--out", str(out), database_url=database_url)

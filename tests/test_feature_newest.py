@@ -119,14 +119,14 @@ def test_a_backdated_enrich_does_not_displace_the_current_rows(database_url: str
     gao = _candidate(database_url, "Global Gao")
     with session_scope(database_url) as session:
         before = latest_feature_snapshot(session, gao)
-        composite = before.composite_index  # type: ignore[union-attr]
+        composite = before.ranking.composite_index  # type: ignore[union-attr]
     assert composite is not None
     past = datetime.now(UTC) - timedelta(days=20)
     assert _cli("enrich", "--as-of", past.date().isoformat(), "--force", database_url=database_url).exit_code == 0
     assert len(_rows_of(database_url, "Global Gao")) == 2
     assert _current(database_url) == current  # ranking, export, report/API and the view agree, unchanged
     with session_scope(database_url) as session:
-        assert latest_feature_snapshot(session, gao).composite_index == composite  # type: ignore[union-attr]
+        assert latest_feature_snapshot(session, gao).ranking.composite_index == composite  # type: ignore[union-attr]
         historical = {row["candidate_id"]: row for row in feature_table(session, past + timedelta(days=1))}
     assert historical[gao]["as_of"].date() == past.date() and historical[gao]["ranked_at"] is not None
     # A plain enrich: nothing new since the current rows, the cohort ranked as usual.
@@ -135,7 +135,7 @@ def test_a_backdated_enrich_does_not_displace_the_current_rows(database_url: str
     assert again.computed == 0 and again.ranked == 3
     assert _current(database_url) == current
     with session_scope(database_url) as session:
-        assert latest_feature_snapshot(session, gao).composite_index == composite  # type: ignore[union-attr]
+        assert latest_feature_snapshot(session, gao).ranking.composite_index == composite  # type: ignore[union-attr]
 
 
 def test_a_backdated_enrich_computes_the_day_it_names_even_without_new_data(database_url: str) -> None:
@@ -162,7 +162,7 @@ def test_a_plain_enrich_after_a_backdated_one_recomputes_and_ranks_without_force
     gao = _candidate(database_url, "Global Gao")
     with session_scope(database_url) as session:
         row = session.get(FeatureSnapshot, current[gao])
-        assert row.as_of.date() == datetime.now(UTC).date() and row.composite_index is not None  # type: ignore[union-attr]
+        assert row.as_of.date() == datetime.now(UTC).date() and row.ranking.composite_index is not None  # type: ignore[union-attr]
         assert row.followers_total == 54_000 + 120_000  # type: ignore[union-attr]
     with session_scope(database_url) as session:
         assert enrich(session).computed == 0  # and incremental again afterwards

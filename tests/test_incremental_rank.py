@@ -13,7 +13,7 @@ from sqlmodel import select
 from enrichment.schema import COVERAGE_COLUMNS, INDEX_COLUMNS, SCORE_COLUMNS
 from enrichment.stage import EARLINESS, enrich, rank_cohort
 from storage.db import session_scope
-from storage.models import Account, Candidate, FeatureSnapshot
+from storage.models import Account, Candidate, FeatureRanking, FeatureSnapshot
 from tests.test_export import _snapshot
 
 #: (followers 40 days ago, gain a day) of each candidate's douyin account: spread over tiers,
@@ -52,8 +52,9 @@ def _state(database_url: str) -> dict[int, tuple[Any, ...]]:
     with session_scope(database_url) as session:
         rows = session.exec(select(FeatureSnapshot).order_by(FeatureSnapshot.id)).all()
         newest = {row.candidate_id: row for row in rows}
-        return {cid: (row.id, row.ranked_at, row.reference, row.tier, row.top_contributors,
-                      tuple(getattr(row, c) for c in columns), tuple((row.features or {}).get(e) for e in EARLINESS))
+        return {cid: (row.id, row.ranking.ranked_at, row.ranking.reference, row.ranking.tier,  # type: ignore[union-attr]
+                      row.ranking.top_contributors, tuple(getattr(row.ranking, c) for c in columns),  # type: ignore[union-attr]
+                      tuple((row.features or {}).get(e) for e in EARLINESS))
                 for cid, row in newest.items()}
 
 
@@ -64,7 +65,7 @@ def _ranking(state: dict[int, tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
 def _full_rerank(database_url: str) -> dict[int, tuple[Any, ...]]:
     """The cohort ranked again from nothing: every row's ranking forgotten, every row written."""
     with session_scope(database_url) as session:
-        session.execute(update(FeatureSnapshot).values(reference=None, tier=None, top_contributors={}))
+        session.execute(update(FeatureRanking).values(reference=None, tier=None, top_contributors={}))
     with session_scope(database_url) as session:
         rank_cohort(session, active_only=True)
     return _ranking(_state(database_url))

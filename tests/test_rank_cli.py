@@ -14,7 +14,7 @@ from crawler.cli import app
 from enrichment.stage import enrich
 from storage.candidates import add_candidate
 from storage.db import session_scope
-from storage.models import FeatureSnapshot, utcnow
+from storage.models import FeatureRanking, FeatureSnapshot, utcnow
 from tests.test_export import populate
 
 runner = CliRunner()
@@ -45,10 +45,11 @@ def _ranked(database_url: str) -> dict[str, int]:
                             {"component": "ip_abroad", "value": True, "percentile": 100.0, "weight": 2.0, "points": 5.5,
                              "groups": ["yes/no"]}]
             session.add(FeatureSnapshot(
-                candidate_id=candidate.id, as_of=utcnow(), ranked_at=utcnow(), schema_version="2", features=features,
-                composite_score=score, composite_index=score + 10, composite_coverage=coverage,
-                leadership_score=score, sales_driving_score=None, influence_score=50.0, tier="macro", reference="cohort",
-                top_contributors={"composite": contributors, "leadership": contributors},
+                candidate_id=candidate.id, as_of=utcnow(), schema_version="2", features=features,
+                ranking=FeatureRanking(
+                    ranked_at=utcnow(), composite_score=score, composite_index=score + 10, composite_coverage=coverage,
+                    leadership_score=score, sales_driving_score=None, influence_score=50.0, tier="macro",
+                    reference="cohort", top_contributors={"composite": contributors, "leadership": contributors}),
             ))
     return ids
 

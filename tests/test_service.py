@@ -21,7 +21,7 @@ from records import AccountRef
 from crawler.service.app import create_app
 from storage.candidates import add_candidate
 from storage.db import session_scope
-from storage.models import FeatureSnapshot, utcnow
+from storage.models import FeatureRanking, FeatureSnapshot, utcnow
 from tests.helpers import REPO
 
 TOKEN = "test-token-0123456789"
@@ -244,7 +244,7 @@ def test_features_answer_every_export_column_as_strict_json_with_the_explanation
     with session_scope(database_url) as session:
         candidate_id = add_candidate(session, "碧诗").id
         session.add(FeatureSnapshot(candidate_id=candidate_id, as_of=utcnow(), schema_version="2",
-                                    features={"followers_total": 5}, composite_index=float("inf")))
+                                    features={"followers_total": 5}, ranking=FeatureRanking(composite_index=float("inf"))))
     answer = client.get(f"/candidates/{candidate_id}/features", headers=AUTH)
     assert answer.status_code == 200, answer.text
     body = answer.json()

@@ -174,7 +174,7 @@ class CohortReference:
                 self.weights = load_weights(known_features=FEATURE_NAMES)
             weights = self.weights
         snapshot = latest_feature_snapshot(session, candidate_id)
-        label = ((snapshot.reference if snapshot else None) or "cohort").partition("+")[0]
+        label = ((snapshot.ranking.reference if snapshot and snapshot.ranking else None) or "cohort").partition("+")[0]
         if snapshot is not None and label != "cohort":
             return weights, self.frozen_reference(session, label)
         candidate = get_candidate(session, candidate_id)
