@@ -272,14 +272,22 @@ def _driver_binds(dialect: Any, table: Any, names: Sequence[str],
     # (itemgetter of one name gives the value, not a tuple)
     pick = operator.itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
 
+    # Each converted column's last value and what it became: rows written together mostly share
+    # their times (a run's computed_at, as_of, ranked_at), converted once instead of per row.
+    last: list[list[Any]] = [[None, None] for _ in converted]
+
     def convert(row: Mapping[str, Any]) -> tuple[Any, ...]:
         values = pick(row)
         if not converted:
             return values
         values = list(values)
-        for i, process in converted:
-            if values[i] is not None:
-                values[i] = process(values[i])
+        for (i, process), seen in zip(converted, last):
+            value = values[i]
+            if value is None:
+                continue
+            if value is not seen[0]:
+                seen[0], seen[1] = value, process(value)
+            values[i] = seen[1]
         return tuple(values)
 
     return markers, convert
