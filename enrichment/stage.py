@@ -887,8 +887,8 @@ def explain_candidate(session: Session, candidate_id: int, *, weights: Weights |
 
 def _ranking_of(snapshot: FeatureSnapshot) -> FeatureRanking:
     """A feature row's ranking as stored, or an empty one (every value NULL, no contributors)
-    for a row that has none (written by hand, or by an older version before migration 0024
-    copied the rankings over)."""
+    for a row that has none: enrich writes every row with its ranking, but a row inserted by
+    other means (by hand, by a script) may have none until the next ranking writes it."""
     return snapshot.ranking or FeatureRanking(snapshot_id=snapshot.id or 0)
 
 
@@ -902,16 +902,16 @@ def candidate_feature_document(session: Session, candidate_id: int) -> dict[str,
         return None
     snapshot = latest_feature_snapshot(session, candidate_id)
     stored = snapshot.features or {}  # type: ignore[union-attr]
+    ranking = _ranking_of(snapshot)  # type: ignore[arg-type]
     candidate = get_candidate(session, candidate_id)
     row: dict[str, Any] = {"schema_version": snapshot.schema_version, "candidate_id": candidate_id,  # type: ignore[union-attr]
                            "display_name": candidate.display_name if candidate else None,
                            "active": candidate.active if candidate else None,
                            "as_of": snapshot.as_of, "computed_at": snapshot.computed_at,  # type: ignore[union-attr]
-                           "ranked_at": _ranking_of(snapshot).ranked_at}  # type: ignore[arg-type]
+                           "ranked_at": ranking.ranked_at}
     # A feature the row also keeps as a real column is read from the column when the JSON
     # leaves it out (rows leave NULLs out; a row written by hand may fill the column only).
     row.update({spec.name: stored.get(spec.name, getattr(snapshot, spec.name, None)) for spec in FEATURE_SPECS})
-    ranking = _ranking_of(snapshot)  # type: ignore[arg-type]
     row.update({spec.name: getattr(ranking, spec.name) for spec in INDEX_SPECS})
     plain = {name: value.isoformat() if isinstance(value, datetime) else _json_value(value) for name, value in row.items()}
     return {"features": plain, "explain": explanation}
