@@ -83,3 +83,27 @@ def test_rankings_stored_on_the_feature_rows_are_copied_over_and_nothing_else_is
         assert {row.snapshot_id: row.inputs for row in session.exec(select(RankingInput)).all()} == kept
         columns = set(session.execute(text("SELECT * FROM featuresnapshot")).keys())
     assert not columns & set(RANKING)
+
+
+def test_a_feature_row_stored_without_a_ranking_reads_as_unranked_and_the_next_ranking_writes_one(database_url: str) -> None:
+    from enrichment.stage import candidate_feature_document, rank_cohort
+
+    ids = populate(database_url)
+    with session_scope(database_url) as session:
+        enrich(session, reference="cohort")
+        newest = session.exec(select(FeatureSnapshot).where(FeatureSnapshot.candidate_id == ids["global"])).one()
+        as_of, version, document = newest.as_of, newest.schema_version, dict(newest.features)
+        score = newest.ranking.composite_score  # type: ignore[union-attr]
+    assert score is not None
+    with session_scope(database_url) as session:  # a row a script wrote, without its ranking
+        session.add(FeatureSnapshot(candidate_id=ids["global"], as_of=as_of, schema_version=version, features=document))
+    with session_scope(database_url) as session:
+        unranked = candidate_feature_document(session, ids["global"])
+    assert unranked is not None and unranked["features"]["composite_score"] is None
+    assert unranked["features"]["top_contributors"] == {} and unranked["features"]["ranked_at"] is None
+    with session_scope(database_url) as session:
+        assert rank_cohort(session, active_only=True) == 3
+    with session_scope(database_url) as session:
+        ranked = candidate_feature_document(session, ids["global"])
+    assert ranked is not None and ranked["features"]["ranked_at"] is not None
+    assert ranked["features"]["composite_score"] == score  # the same features, the same cohort
