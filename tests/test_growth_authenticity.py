@@ -228,6 +228,9 @@ def test_judging_many_accounts_together_gives_each_the_verdict_it_gets_alone() -
         return [count for i, count in enumerate(counts) if not any(i % n == n - 1 for n in every)]
 
     step = [*organic(60, 100, 15), 25_000, 24_000, 26_000, *organic(60, 100, 15, seed=9)]
+    rng = random.Random(1)
+    drip_then_spike = [*organic(40, 100, 15), *(300 + rng.randint(-3, 3) for _ in range(40)), 60_000,
+                       *organic(39, 100, 15, seed=4)]
     accounts = {
         1: series(10_000, organic(120, 100, 15)),                                  # every day, clean
         2: series(10_000, [*organic(60, 100, 15), 50_000, *organic(59, 100, 15)]),  # every day, spike
@@ -237,6 +240,7 @@ def test_judging_many_accounts_together_gives_each_the_verdict_it_gets_alone() -
         6: missing(series(500_000, [*organic(80, 900, 80), -40_000, *organic(40, 900, 80)]), 4),  # a drop
         7: series(10_000, organic(4, 100, 15)),                                    # too short: no verdict
         8: missing(series(10_000, organic(30, 100, 15)), 2, 3),                    # too few dated changes
+        9: series(200_000, drip_then_spike),  # every day: a spike, and a stretch the batch's windows find regular
     }
     given = [(account_id, "weibo", daily_followers(daily_counts(counts, AS_OF)), [])
              for account_id, counts in accounts.items()]
@@ -246,6 +250,7 @@ def test_judging_many_accounts_together_gives_each_the_verdict_it_gets_alone() -
     assert together == alone
     assert together[2].flags and together[4].flags and together[5].flags and together[6].flags
     assert together[7].authenticity is None and together[8].authenticity is None
+    assert {"spike", "regular_increments"} <= set(together[9].flags)
 
 
 def test_compute_features_reads_snapshots_when_no_history_was_loaded() -> None:

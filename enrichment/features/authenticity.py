@@ -262,11 +262,16 @@ def assess_account(account_id: int, platform: str, counts: Iterable[FollowerCoun
 
 
 def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: Sequence[PostRow],
-                 as_of: datetime, *, baseline: tuple[_Baselines, int] | None = None) -> AccountVerdict:
+                 as_of: datetime, *, baseline: tuple[_Baselines, int] | None = None,
+                 regular_checked: bool = False) -> AccountVerdict:
     """:func:`assess_account` from the account's daily series (:func:`daily_counts` as arrays:
     :func:`daily_followers`, or :func:`daily_series` for many accounts at once). ``baseline``:
     the account's row of a batch's :class:`_Baselines`, when :func:`assess_many` computed it
-    already for the series' dated changes (the same numbers: see :class:`_Baselines`)."""
+    already for the series' dated changes (the same numbers: see :class:`_Baselines`).
+    ``regular_checked``: the batch ran the regularity tests on this series (one run of daily
+    changes, its row of :func:`_regular_windows`) and no window failed them, so there is no
+    regular stretch to look for again (that search was a third of judging an account that
+    jumped)."""
     as_of = utc(as_of)
     days, followers = series
     if len(days) < MIN_DAYS:
@@ -299,7 +304,7 @@ def assess_daily(account_id: int, platform: str, series: DailyFollowers, posts: 
                 {**base.context(episode), "loss": loss, "loss_share": round(share, 4),
                  "followers_before": episode[0].before, "threshold_z": -Z_SPIKE, "threshold_share": DROP_MIN_SHARE},
                 COST_BASE + COST_SHARE * min(1.0, 10 * share)))
-    if not coarse:
+    if not coarse and not regular_checked:
         findings.extend(_regular_stretches(timeline, base.usual, base.scale, gross))
     finding = _growth_without_engagement(days, followers, posts, as_of)
     if finding is not None:
@@ -348,13 +353,19 @@ def assess_many(accounts: Sequence[tuple[int, str, DailyFollowers, Sequence[Post
         nonzero = deltas != 0
         coarse = nonzero.any(axis=1) & (np.count_nonzero(nonzero & (deltas % 100 == 0), axis=1)
                                         >= COARSE_SHARE * np.count_nonzero(nonzero, axis=1))
+        # Rows whose windows all pass the regularity tests (or too short to have one): nothing
+        # for assess_daily to look for there again.
+        regular_checked = np.ones(len(positions), dtype=bool)
         if length - 1 >= n:  # _regular_in_run's windows, every row at once
             plain, quiet = _regular_windows(deltas, np.array(base.usual), np.array(base.scale))
-            alone |= ~coarse & (plain | quiet).any(axis=1)
+            irregular = (plain | quiet).any(axis=1)
+            alone |= ~coarse & irregular
+            regular_checked = ~irregular
         for row, position in enumerate(positions):
             account_id, platform, series, posts = accounts[position]
             if alone[row]:
-                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of, baseline=(base, row))
+                verdicts[account_id] = assess_daily(account_id, platform, series, posts, as_of, baseline=(base, row),
+                                                    regular_checked=bool(regular_checked[row]))
                 continue
             finding = _growth_without_engagement(series.days, series.followers, posts, as_of)
             findings = [finding] if finding is not None else []
@@ -477,19 +488,27 @@ class _Baseline:
         self._timeline, self._dated = timeline, dated
 
     @cached_property
-    def _index(self) -> dict[int, int]:
-        """A dated change's place among the dated ones, by its day's ordinal."""
-        days = self._timeline.days[1:][self._dated].tolist()
-        return {day: n for n, day in enumerate(days)}
+    def _dated_days(self) -> list[int]:
+        """The dated changes' days (ordinals, ascending): a finding quotes a few of 180, found
+        by binary search (a dict of every day cost more than the lookups it served)."""
+        return self._timeline.days[1:][self._dated].tolist()
+
+    def _place(self, day: date) -> int | None:
+        """A dated change's place among the dated ones, None when ``day`` has none."""
+        days, ordinal = self._dated_days, day.toordinal()
+        i = bisect.bisect_left(days, ordinal)
+        return i if i < len(days) and days[i] == ordinal else None
 
     def usual_on(self, day: date) -> float:
         """The usual change around ``day`` (the account's median where the day is not dated)."""
-        i = self._index.get(day.toordinal())
+        i = self._place(day)
         return float(self.local[i]) if i is not None else self.usual
 
     def z(self, change: Change) -> tuple[float, float]:
         """(own, tier) z-scores of a dated change."""
-        i = self._index[change.day.toordinal()]
+        i = self._place(change.day)
+        if i is None:
+            raise KeyError(change.day)
         return float(self.z_own[i]), float(self.z_tier[i])
 
     def context(self, episode: Sequence[Change]) -> dict[str, Any]:
