@@ -64,7 +64,7 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.ranking_inputs import decode_inputs, encode_inputs, names_key
+from enrichment.ranking_inputs import decode_many, encode_inputs, names_key
 from enrichment.schema import (
     COMPOSITE,
     FEATURE_NAMES,
@@ -705,10 +705,11 @@ def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -
             newest.append(row)
     kept = kept_inputs(session, [row.id for row in newest], key)
     picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
+    decoded = iter(decode_many([kept[row.id] for row in newest if row.id in kept]))
     rows = []
     for row in newest:
         text = kept.get(row.id)
-        view = decode_inputs(text) if text is not None else _ranking_view(picked.get(row.id, {}), weights)
+        view = next(decoded) if text is not None else _ranking_view(picked.get(row.id, {}), weights)
         rows.append(_Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
                             row.ranking_digest, text is not None))
     return rows, left_out

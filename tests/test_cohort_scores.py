@@ -37,7 +37,7 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.ranking_inputs import decode_inputs, encode_inputs
+from enrichment.ranking_inputs import decode_inputs, decode_many, encode_inputs
 from enrichment.schema import (
     COVERAGE_COLUMNS,
     FEATURE_NAMES,
@@ -353,6 +353,34 @@ def test_a_kept_view_reads_back_exactly_and_one_it_cannot_keep_exactly_is_not_ke
     assert math.isnan(nan)
     for odd in ({"a": "12"}, {"a": 2 ** 60}, {"a": [1.0]}, {"a": {"b": "c"}}, {"a": {"b": {"c": 1.0}}}):
         assert encode_inputs(odd) is None
+
+
+def test_many_kept_views_read_back_together_as_each_reads_alone() -> None:
+    # decode_many reads the rows sharing a layout as columns: every row must come back as
+    # decode_inputs gives it alone, in the order given, whatever the layouts are interleaved.
+    rng = random.Random(7)
+    views: list[dict[str, Any]] = []
+    for n in range(60):
+        view: dict[str, Any] = {"followers_weibo": rng.choice([None, rng.randint(0, 2 ** 53)]),
+                                "ip_abroad": rng.choice([True, False, None]), "growth_30d_rel": rng.choice([-0.0, 0.5, None])}
+        if n % 3:
+            view["engagement_rate_by_platform"] = {"weibo": rng.random(), "x": rng.choice([None, 4, False])}
+        if n % 4 == 1:
+            view["brand_first_seen"] = {f"Brand {k}": 1_700_000_000.0 + k for k in range(n % 5)}  # some with none
+        if n % 5 == 2:
+            view["extra"] = float("nan")
+        views.append(view)
+    texts = [encode_inputs(view) for view in views]
+    assert all(text is not None for text in texts) and len({text.split("\x1e")[0] for text in texts}) > 4  # type: ignore[union-attr]
+    together = decode_many(texts)  # type: ignore[arg-type]
+    alone = [decode_inputs(text) for text in texts]  # type: ignore[arg-type]
+    assert repr(together) == repr(alone)  # (repr: NaN equals itself there, -0.0 differs from 0.0)
+    assert [list(view) for view in together] == [list(view) for view in alone]
+    for view, decoded in zip(views, together):
+        assert repr(sorted(decoded.items())) == repr(sorted(view.items()))
+    # A brand name holding a separator the kept form uses is not kept: its row reads its document.
+    assert encode_inputs({"brand_first_seen": {"A\x1fB": 1.0}}) is None
+    assert encode_inputs({"brand_first_seen": {"": 1.0}}) is None
 
 
 def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(database_url: str) -> None:
