@@ -487,29 +487,34 @@ def _contributors_text(columns: CohortColumns, chosen: list[tuple[Any, ...]], po
     for at, row in enumerate(rows):
         view = views[row]
         pct_row = percentile_2[at]
+        # A component's value, percentile and groups, the same text in its index's list and the
+        # composite's: made once per row.
+        made: dict[str, tuple[str, str]] = {}
         lists = []
         for opening, names, heads, weights_text, tails, picks, picked_points in parts:
             items = []
             for j, points_value in zip(picks[at], picked_points[at]):
                 component = names[j]
-                value = view.get(component)
-                if component in within:
-                    groups = f', "groups": {_encode(columns.groups(row, component))}'
-                else:
-                    groups = yes_no if value is True or value is False else cohort
-                percentile = pct_row[position[component]]
-                percentile_text = known.get(percentile) if percentile else None
-                if percentile_text is None:
-                    percentile_text = _json_scalar(percentile)
-                    if percentile:
-                        known[percentile] = percentile_text
+                middle = made.get(component)
+                if middle is None:
+                    value = view.get(component)
+                    if component in within:
+                        groups = f', "groups": {_encode(columns.groups(row, component))}'
+                    else:
+                        groups = yes_no if value is True or value is False else cohort
+                    percentile = pct_row[position[component]]
+                    percentile_text = known.get(percentile) if percentile else None
+                    if percentile_text is None:
+                        percentile_text = _json_scalar(percentile)
+                        if percentile:
+                            known[percentile] = percentile_text
+                    middle = made[component] = (f"{_json_scalar(_plain(value))}, \"percentile\": {percentile_text}", groups)
                 points_text = known.get(points_value) if points_value else None
                 if points_text is None:
                     points_text = _json_scalar(points_value)
                     if points_value:
                         known[points_value] = points_text
-                items.append(f"{heads[j]}{_json_scalar(_plain(value))}, \"percentile\": {percentile_text}"
-                             f"{weights_text[j]}{points_text}{groups}{tails[j]}")
+                items.append(f"{heads[j]}{middle[0]}{weights_text[j]}{points_text}{middle[1]}{tails[j]}")
             lists.append(f"{opening}{', '.join(items)}]")
         out.append(f"{{{', '.join(lists)}}}")
     return out
