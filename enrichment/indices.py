@@ -833,13 +833,20 @@ def earliness(first_seen: Mapping[int, Mapping[str, str | float]], reference: Re
     days (negative = later); NULL when the candidate shares no brand with anyone. (The stage
     passes only candidates who mentioned a brand; the others' earliness is NULL.)
     """
-    parsed: dict[int, dict[str, float]] = {
-        cid: {brand: first_mention(stamp) for brand, stamp in (brands or {}).items()}
-        for cid, brands in first_seen.items()
-    }
+    parsed: dict[int, Mapping[str, float]] = {cid: _first_mentions(brands) for cid, brands in first_seen.items()}
     if reference is not None and reference.brands is not None:
         return _earliness_against(parsed, reference.brand_index())
     return _earliness_among(parsed)
+
+
+def _first_mentions(brands: Mapping[str, str | float] | None) -> Mapping[str, float]:
+    """A candidate's first mentions as numbers: as given when they are (the ranking's kept
+    views hold them so), each ISO time parsed otherwise."""
+    if not brands:
+        return {}
+    if all(type(stamp) is float for stamp in brands.values()):
+        return brands  # type: ignore[return-value]
+    return {brand: first_mention(stamp) for brand, stamp in brands.items()}
 
 
 def _live_table(parsed: Mapping[int, Mapping[str, float]]) -> dict[str, tuple[list[float], Mapping[int, float]]]:
@@ -858,13 +865,13 @@ def _earliness_among(parsed: Mapping[int, Mapping[str, float]]) -> dict[int, dic
     are its brand's sorted times without its own, found by position). The same numbers:
     the same float operations on the same times (``tests/test_indices.py`` holds them equal)."""
     candidates = list(parsed)
+    counts = [len(parsed[cid]) for cid in candidates]
+    owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts).tolist()
+    names = [name for cid in candidates for name in parsed[cid]]
+    when = [stamp for cid in candidates for stamp in parsed[cid].values()]
+    # A brand's number: the place of its first entry (only telling brands apart matters here).
     brand_ids: dict[str, int] = {}
-    owner, brand, when = [], [], []
-    for k, cid in enumerate(candidates):
-        for name, stamp in parsed[cid].items():
-            owner.append(k)
-            brand.append(brand_ids.setdefault(name, len(brand_ids)))
-            when.append(stamp)
+    brand = list(map(brand_ids.setdefault, names, range(len(names))))
     out = {cid: {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
            for cid in candidates}
     if not owner:
