@@ -313,7 +313,7 @@ def changed_candidates(session: Session, candidate_ids: Sequence[int], as_of: da
         # be committed (PostgreSQL, storage.features.input_id_bounds): nothing is raised then.
         bound = input_id_bounds(session)
     newest = latest_watermarks(session, as_of=as_of)
-    changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].as_of < newest[cid].computed_at}
+    changed = {cid for cid in candidate_ids if cid not in newest or newest[cid].backdated}
     seen = {cid: newest[cid].seen for cid in candidate_ids if cid not in changed}
     known = list(seen)
     if not known:

@@ -59,14 +59,13 @@ PAGE = 2000
 
 
 class FeatureMarks(NamedTuple):
-    """What a candidate's newest feature snapshot saw (its watermark), the time it describes
-    and when it was computed."""
+    """What a candidate's newest feature snapshot saw (its watermark), whether it was computed
+    for a past time (a backdated ``enrich --as-of``: its time described is before the time it
+    was computed), and its id."""
 
     seen: Watermark
-    as_of: datetime | None  # None when read as marks only (iter_newest_rows)
-    computed_at: datetime
+    backdated: bool
     id: int = 0  # the feature snapshot's id
-
 
 
 class NewestRow(NamedTuple):
@@ -282,13 +281,14 @@ def _picked(document: Mapping[str, Any] | None, names: Sequence[str]) -> dict[st
 
 
 def latest_watermarks(session: Session, *, as_of: datetime | None = None) -> dict[int, FeatureMarks]:
-    """The input ids each candidate's newest feature snapshot (as of a time, if given) saw,
-    with the time it describes and when it was computed (what an incremental enrich compares
-    new rows with)."""
-    return {candidate_id: FeatureMarks(Watermark(snapshot, post_snapshot, press), described, computed, snapshot_id)
-            for snapshot_id, candidate_id, snapshot, post_snapshot, press, described, computed in session.execute(
-                select(FS.id, FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id, FS.as_of,
-                       FS.computed_at)
+    """The input ids each candidate's newest feature snapshot (as of a time, if given) saw, and
+    whether it was backdated (what an incremental enrich compares new rows with). The two
+    times are compared by the database: reading them as datetimes was half of this read
+    (4,000 conversions for 2,000 candidates, on every incremental enrich)."""
+    return {candidate_id: FeatureMarks(Watermark(snapshot, post_snapshot, press), bool(backdated), snapshot_id)
+            for snapshot_id, candidate_id, snapshot, post_snapshot, press, backdated in session.execute(
+                select(FS.id, FS.candidate_id, FS.max_snapshot_id, FS.max_post_snapshot_id, FS.max_press_id,
+                       FS.as_of < FS.computed_at)
                 .select_from(Candidate).join(FS, _is_newest(as_of))
             ).all()}
 

@@ -446,7 +446,11 @@ def test_rows_a_plain_enrich_computes_are_checked_through_the_ids_stored_before_
     with session_scope(database_url) as session:
         enrich(session, as_of=NOW - timedelta(days=1), force=True)
         backdated = latest_watermarks(session, as_of=NOW - timedelta(days=1))
+        current = latest_watermarks(session)
     assert backdated[ids["empty"]].seen.snapshot is None
+    # (the database compares the times: a row for a past time says so, a current row does not)
+    assert all(marks.backdated for marks in backdated.values()) and len(backdated) == 3
+    assert not any(marks.backdated for marks in current.values())
 
 
 def test_the_api_document_has_every_export_column_and_the_explanation(database_url: str) -> None:
