@@ -147,6 +147,10 @@ def test_contributors_written_as_text_are_the_text_json_makes_of_the_contributor
     assert [{**ranking, "top_contributors": None} for ranking in as_text] == \
         [{**ranking, "top_contributors": None} for ranking in as_dicts]
     assert any(len(json.loads(ranking["top_contributors"])["composite"]) > 1 for ranking in as_text)
+    # Weights with indices that have nothing to pick from (no positive weight): their lists empty.
+    columns, live = live_columns(views, NO_WEIGHT)
+    assert [ranking["top_contributors"] for ranking in columns.rankings(live, rows, contributors_text=True)] == \
+        [json.dumps(ranking["top_contributors"]) for ranking in columns.rankings(live, rows)]
 
 
 @pytest.mark.parametrize("seed", range(6))
