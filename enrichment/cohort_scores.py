@@ -19,10 +19,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -109,6 +109,24 @@ def _distribution(values: np.ndarray) -> Distribution:
     return Distribution(len(ordered), tuple(ordered[starts].tolist()), tuple(starts.tolist()), tuple(equal.tolist()))
 
 
+class ColumnSource(Protocol):
+    """Rows' features already read as columns (``enrichment.ranking_inputs.KeptColumns``), as
+    :class:`CohortColumns` reads a feature of every view: NaN where there is no number, a
+    yes/no fact as 1.0 or 0.0."""
+
+    def numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's number of ``name``, and which rows hold a yes/no fact there."""
+        ...
+
+    def tables(self, name: str) -> np.ndarray:
+        """Which rows hold a table as ``name``."""
+        ...
+
+    def table(self, name: str, key: str) -> np.ndarray:
+        """Each row's number under ``key`` of its table ``name``."""
+        ...
+
+
 @dataclass
 class _Entries:
     """The values a component ranked within tiers is ranked by: ``rows`` (their positions in
@@ -129,16 +147,28 @@ class CohortColumns:
     cohort's :class:`Reference` (what ``cohort_reference`` makes of the same rows) and every
     row's percentiles against any reference grouped by the same tiers."""
 
-    def __init__(self, views: Sequence[Mapping[str, Any]], weights: Weights, tiers: Tiers) -> None:
+    def __init__(self, views: Sequence[Mapping[str, Any]], weights: Weights, tiers: Tiers, *,
+                 kept: tuple[ColumnSource, Sequence[int]] | None = None, fresh: Collection[str] = ()) -> None:
+        """``kept``: some rows' values already read as columns (the kept views decoded together,
+        ``enrichment.ranking_inputs.decode_cohort``) and those rows' positions among ``views``:
+        their features are read from the columns, not the views (walking 2,000 views for each
+        of ~50 features was most of making the columns), but those named in ``fresh`` (values
+        set on the views since: earliness)."""
         self.views = views
         self.weights = weights
         self.tiers = tiers
         self.size = n = len(views)
+        self._kept = None
+        if kept is not None:
+            source, positions = kept
+            at = np.asarray(positions, dtype=np.int64)
+            others = np.setdiff1d(np.arange(n), at)
+            self._kept = (source, at, others, others.tolist(), frozenset(fresh))
         #: platform -> tier position of each row's account there (-1: no follower count).
         self.platform_tier: dict[str, np.ndarray] = {}
         self.tier = np.full(n, -1, dtype=np.int64)
         for platform, name, edges in tiers._followers:
-            followers = _numbers([view.get(name) for view in views])
+            followers = self._read(name)[0]
             known = ~np.isnan(followers)
             if not known.any():
                 continue
@@ -157,30 +187,67 @@ class CohortColumns:
         self._group_texts: dict[str, dict[int, str]] = {}  # component -> row -> their JSON text (groups_text())
         within = tiers._within
         for component in weights.components:
-            raw = [view.get(component) for view in views]
-            facts = {i: v for i, v in enumerate(raw) if v is True or v is False}
+            numbers, is_fact = self._read(component)
+            fact_rows = np.flatnonzero(is_fact)
             if component in within:
-                self.entries[component] = self._entries(component, raw)
-                self.fact_rows[component] = np.array(sorted(facts), dtype=np.int64)
+                self.entries[component] = self._entries(component, numbers)
+                self.fact_rows[component] = fact_rows
             else:
-                self.numbers[component] = _numbers([None if i in facts else v for i, v in enumerate(raw)]) if facts \
-                    else _numbers(raw)
-                self.facts[component] = facts
+                # (a yes/no fact is ranked as itself, not among the numbers)
+                self.facts[component] = dict(zip(fact_rows.tolist(), (numbers[fact_rows] == 1.0).tolist()))
+                numbers[fact_rows] = _NAN
+                self.numbers[component] = numbers
 
-    def _entries(self, component: str, raw: list[Any]) -> list[_Entries]:
-        """The entries of a component ranked within tiers: per platform (in the order of the
-        platforms' names, as ``component_entries`` sorts them) for rows breaking it down, one
-        in the candidate's tier for the others."""
-        breakdowns = [view.get(f"{component}_by_platform") for view in self.views]
-        broken_down = np.array([isinstance(b, dict) for b in breakdowns], dtype=bool)
+    def _read(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's value of the feature ``name`` as :func:`_numbers` reads it (NaN: none;
+        a yes/no fact as 1.0 or 0.0), and which rows hold a yes/no fact there."""
+        if self._kept is None or name in self._kept[4]:
+            raw = [view.get(name) for view in self.views]
+            return _numbers(raw), np.array([v is True or v is False for v in raw], dtype=bool)
+        source, at, others, other_rows, _ = self._kept
+        numbers, is_fact = np.full(self.size, _NAN), np.zeros(self.size, dtype=bool)
+        numbers[at], is_fact[at] = source.numbers(name)
+        if other_rows:
+            raw = [self.views[i].get(name) for i in other_rows]
+            numbers[others] = _numbers(raw)
+            is_fact[others] = [v is True or v is False for v in raw]
+        return numbers, is_fact
+
+    def _breakdowns(self, name: str) -> tuple[np.ndarray, Callable[[str], np.ndarray]]:
+        """Which rows hold a table (a per-platform breakdown) as the feature ``name``, and what
+        reads every row's number under a key of it (NaN: no table, no such key, no number)."""
+        if self._kept is None or name in self._kept[4]:
+            tables = [view.get(name) for view in self.views]
+            return (np.array([isinstance(b, dict) for b in tables], dtype=bool),
+                    lambda key: _numbers([b.get(key) if isinstance(b, dict) else None for b in tables]))
+        source, at, others, other_rows, _ = self._kept
+        own = [self.views[i].get(name) for i in other_rows]
+        has = np.zeros(self.size, dtype=bool)
+        has[at] = source.tables(name)
+        has[others] = [isinstance(b, dict) for b in own]
+
+        def numbers(key: str) -> np.ndarray:
+            out = np.full(self.size, _NAN)
+            out[at] = source.table(name, key)
+            out[others] = _numbers([b.get(key) if isinstance(b, dict) else None for b in own])
+            return out
+
+        return has, numbers
+
+    def _entries(self, component: str, numbers: np.ndarray) -> list[_Entries]:
+        """The entries of a component ranked within tiers (``numbers``: its own values, as
+        :meth:`_read` reads them): per platform (in the order of the platforms' names, as
+        ``component_entries`` sorts them) for rows breaking it down, one in the candidate's
+        tier for the others."""
+        broken_down, breakdown = self._breakdowns(f"{component}_by_platform")
         found = []
         for platform in sorted(self.platform_tier):
-            numbers = _numbers([b.get(platform) if isinstance(b, dict) else None for b in breakdowns])
+            numbers_there = breakdown(platform)
             positions = self.platform_tier[platform]
-            rows = np.flatnonzero(broken_down & ~np.isnan(numbers) & (positions >= 0))
+            rows = np.flatnonzero(broken_down & ~np.isnan(numbers_there) & (positions >= 0))
             if len(rows):
-                found.append(_Entries(f"{platform}:", rows, numbers[rows], positions[rows]))
-        numbers = _numbers([None if broken_down[i] else v for i, v in enumerate(raw)])
+                found.append(_Entries(f"{platform}:", rows, numbers_there[rows], positions[rows]))
+        numbers = np.where(broken_down, _NAN, numbers)
         rows = np.flatnonzero(~np.isnan(numbers) & (self.tier >= 0))
         if len(rows):
             found.append(_Entries("", rows, numbers[rows], self.tier[rows]))
@@ -325,10 +392,12 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def live_columns(views: Sequence[Mapping[str, Any]], weights: Weights) -> tuple[CohortColumns, Reference]:
+def live_columns(views: Sequence[Mapping[str, Any]], weights: Weights, *,
+                 kept: tuple[ColumnSource, Sequence[int]] | None = None,
+                 fresh: Collection[str] = ()) -> tuple[CohortColumns, Reference]:
     """The live cohort's columns and its reference (``cohort_reference(views, weights)``), the
-    rows read once for both."""
-    columns = CohortColumns(views, weights, weights.tiers)
+    rows read once for both (``kept``, ``fresh``: as :class:`CohortColumns` takes them)."""
+    columns = CohortColumns(views, weights, weights.tiers, kept=kept, fresh=fresh)
     return columns, columns.reference()
 
 

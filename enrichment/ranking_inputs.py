@@ -106,27 +106,96 @@ def decode_inputs(text: str) -> dict[str, Any]:
 
 
 def decode_many(texts: Sequence[str]) -> list[dict[str, Any]]:
-    """:func:`decode_inputs` of every text, in order. The rows sharing a layout are decoded
-    together: their numbers read as one array, each feature's values made as a column
-    (``tolist`` of the column: Python floats, ints and bools, the same objects one row's
-    decoding makes), then zipped into the rows' views. One row at a time this was ~29 µs a
-    row, most of it a Python loop over each row's ~70 numbers (a live re-rank of 2,000 rows)."""
+    """:func:`decode_inputs` of every text, in order (:func:`decode_cohort`'s views)."""
+    return decode_cohort(texts)[0]
+
+
+def decode_cohort(texts: Sequence[str]) -> tuple[list[dict[str, Any]], KeptColumns]:
+    """:func:`decode_inputs` of every text, in order, and the same rows' numbers as columns
+    (:class:`KeptColumns`: what ranking reads of them, without walking the views again).
+
+    The rows sharing a layout are decoded together: their numbers read as one array, each
+    feature's values made as a column (``tolist`` of the column: Python floats, ints and bools,
+    the same objects one row's decoding makes), then zipped into the rows' views. One row at a
+    time this was ~29 µs a row, most of it a Python loop over each row's ~70 numbers (a live
+    re-rank of 2,000 rows)."""
     parts = [text.split("\x1e") for text in texts]
     groups: dict[str, list[int]] = {}
     for at, (layout, _, _) in enumerate(parts):
         groups.setdefault(layout, []).append(at)
     out: list[dict[str, Any]] = [{}] * len(texts)
+    kept = KeptColumns(len(texts))
     for layout, members in groups.items():
-        views = _plan(layout)([parts[at][2] for at in members], [parts[at][1] for at in members])
+        views, numbers = _plan(layout)([parts[at][2] for at in members], [parts[at][1] for at in members])
         for at, view in zip(members, views):
             out[at] = view
-    return out
+        kept.groups.append((layout, np.asarray(members, dtype=np.int64), numbers))
+    return out, kept
+
+
+class KeptColumns:
+    """The numbers of rows decoded together (:func:`decode_cohort`), a feature at a time, as
+    ranking's columns read a feature of every view (``enrichment.cohort_scores``): a float per
+    row, NaN where the value is None, absent, not a number (a table) or not finite; a yes/no
+    fact as 1.0 or 0.0, with a mask of the rows holding one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        #: (layout, the rows of that layout, their layout's numbers: rows x the layout's columns)
+        self.groups: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+    def numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's number of the feature ``name``, and which rows hold a yes/no fact there."""
+        out = np.full(self.size, np.nan)
+        facts = np.zeros(self.size, dtype=bool)
+        for layout, rows, numbers in self.groups:
+            found = _columns_of(layout)[0].get(name)
+            if found is None:
+                continue
+            column, kind = found
+            if kind != "n":
+                out[rows] = numbers[:, column]
+            if kind == "b":
+                facts[rows] = True
+        out[np.isinf(out)] = np.nan
+        return out, facts
+
+    def tables(self, name: str) -> np.ndarray:
+        """Which rows hold a table (a nested mapping) as the feature ``name``."""
+        out = np.zeros(self.size, dtype=bool)
+        for layout, rows, _ in self.groups:
+            if name in _columns_of(layout)[1]:
+                out[rows] = True
+        return out
+
+    def table(self, name: str, key: str) -> np.ndarray:
+        """Every row's number under ``key`` of its table ``name`` (NaN: no such table or key)."""
+        out = np.full(self.size, np.nan)
+        for layout, rows, numbers in self.groups:
+            found = _columns_of(layout)[1].get(name, {}).get(key)
+            if found is not None and found[1] != "n":
+                out[rows] = numbers[:, found[0]]
+        out[np.isinf(out)] = np.nan
+        return out
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(layout: str) -> Callable[[list[str], list[str]], list[dict[str, Any]]]:
+def _columns_of(layout: str) -> tuple[dict[str, tuple[int, str]], dict[str, dict[str, tuple[int, str]]]]:
+    """Where a layout holds each feature among its numbers, and its kind; and each table's keys'."""
+    flat, tables, _ = json.loads(layout)
+    plain = {key: (k, kind) for k, (key, kind) in enumerate(flat)}
+    nested: dict[str, dict[str, tuple[int, str]]] = {}
+    at = len(flat)
+    for key, inner in tables:
+        nested[key] = {name: (at + k, kind) for k, (name, kind) in enumerate(inner)}
+        at += len(inner)
+    return plain, nested
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(layout: str) -> Callable[[list[str], list[str]], tuple[list[dict[str, Any]], np.ndarray]]:
     """How to make the views of rows of a layout from their numbers (base64) and their first
-    mentions' brands (JSON)."""
+    mentions' brands (joined by US), with the layout's numbers of every row (rows x columns)."""
     flat, tables, has_first = json.loads(layout)
     keys = [key for key, _ in flat]
     kinds = [kind for _, kind in flat]
@@ -136,7 +205,7 @@ def _plan(layout: str) -> Callable[[list[str], list[str]], list[dict[str, Any]]]
         parts.append((key, [name for name, _ in inner], [kind for _, kind in inner], at))
         at += len(inner)
 
-    def make(numbers: list[str], brands: list[str]) -> list[dict[str, Any]]:
+    def make(numbers: list[str], brands: list[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
         blobs = [base64.b64decode(data) for data in numbers]
         lengths = np.array([len(blob) // 8 for blob in blobs], dtype=np.int64)
         every = np.frombuffer(b"".join(blobs), dtype="<f8")
@@ -152,7 +221,7 @@ def _plan(layout: str) -> Callable[[list[str], list[str]], list[dict[str, Any]]]
             rest = every.tolist()
             for view, begin, length, named in zip(views, (starts + at).tolist(), (lengths - at).tolist(), brands):
                 view[FIRST_SEEN] = dict(zip(named.split("\x1f"), rest[begin:begin + length])) if length else {}
-        return views
+        return views, fixed
 
     return make
 

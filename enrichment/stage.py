@@ -64,7 +64,12 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.ranking_inputs import decode_many, encode_inputs, names_key
+from enrichment.ranking_inputs import (
+    KeptColumns,
+    decode_cohort,
+    encode_inputs,
+    names_key,
+)
 from enrichment.schema import (
     COMPOSITE,
     FEATURE_NAMES,
@@ -642,7 +647,8 @@ def rank_cohort(
     frozen = reference if reference is not None and reference.frozen else None
     blank = _blank_digest(weights, frozen)
     stale = frozen.label_for(weights) if frozen is not None and wanted is None else None
-    rows, left_out = _ranked_rows(session, weights, blank, as_of=as_of, reference_not=stale, **members)
+    cohort = _ranked_rows(session, weights, blank, as_of=as_of, reference_not=stale, **members)
+    rows, left_out = cohort.rows, cohort.left_out
     left = len(left_out) if wanted is None else len(wanted.intersection(left_out))
     if frozen is not None:
         if wanted is not None:
@@ -655,7 +661,7 @@ def rank_cohort(
     for row in rows:
         row.view.update(early.get(row.candidate_id, NO_EARLINESS))
     # The cohort's columns and the live reference they make (enrichment/cohort_scores.py).
-    columns, live = live_columns([row.view for row in rows], weights)
+    columns, live = cohort.columns(weights)
     positions = None
     if wanted is not None:
         positions = [i for i, row in enumerate(rows) if row.candidate_id in wanted]
@@ -689,7 +695,22 @@ class _Ranked:
     kept: bool = False
 
 
-def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -> tuple[list[_Ranked], list[int]]:
+@dataclass
+class _Cohort:
+    """The rows a ranking reads (:func:`_ranked_rows`), the candidates left out (nothing to
+    rank), and the kept rows' features as columns with those rows' places among ``rows``."""
+
+    rows: list[_Ranked]
+    left_out: list[int]
+    kept: tuple[KeptColumns, list[int]]
+
+    def columns(self, weights: Weights) -> tuple[CohortColumns, Reference]:
+        """The rows' columns and the live reference they make (the earliness set on the views
+        since they were read is read from the views)."""
+        return live_columns([row.view for row in self.rows], weights, kept=self.kept, fresh=EARLINESS)
+
+
+def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -> _Cohort:
     """The newest rows :func:`iter_newest_rows` gives for ``query``, with their ranking views:
     kept ones (``storage/ranking_inputs.py``) decoded, the others picked out of the documents
     (and kept once ranked, by :func:`_write_rankings`); and the candidates whose row was left
@@ -705,14 +726,20 @@ def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -
             newest.append(row)
     kept = kept_inputs(session, [row.id for row in newest], key)
     picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
-    decoded = iter(decode_many([kept[row.id] for row in newest if row.id in kept]))
+    views, columns = decode_cohort([kept[row.id] for row in newest if row.id in kept])
+    decoded = iter(views)
     rows = []
-    for row in newest:
+    places = []
+    for at, row in enumerate(newest):
         text = kept.get(row.id)
-        view = next(decoded) if text is not None else _ranking_view(picked.get(row.id, {}), weights)
+        if text is not None:
+            view = next(decoded)
+            places.append(at)
+        else:
+            view = _ranking_view(picked.get(row.id, {}), weights)
         rows.append(_Ranked(row.id, row.candidate_id, view, {name: view.get(name) for name in EARLINESS}, row.reference,
                             row.ranking_digest, text is not None))
-    return rows, left_out
+    return _Cohort(rows, left_out, (columns, places))
 
 
 def _write_rankings(session: Session, rows: list[_Ranked], weights: Weights, reference: Reference, blank: str,
@@ -799,10 +826,10 @@ def live_cohort_reference(session: Session, weights: Weights, *, extra_ids: Sequ
     Reads the whole cohort: a caller showing many candidates computes it once (the review desk
     keeps it until a feature row changes) and passes it to :func:`explain_candidate`."""
     with collector_paused():
-        rows, blank = _ranked_rows(session, weights, _blank_digest(weights, None), active_only=True,
-                                   extra_ids=list(extra_ids))
-        reference = CohortColumns([row.view for row in rows], weights, weights.tiers).reference()
-    return replace(reference, size=len(rows) + len(blank))
+        cohort = _ranked_rows(session, weights, _blank_digest(weights, None), active_only=True,
+                              extra_ids=list(extra_ids))
+        reference = cohort.columns(weights)[1]
+    return replace(reference, size=len(cohort.rows) + len(cohort.left_out))
 
 
 def explain_candidate(session: Session, candidate_id: int, *, weights: Weights | None = None,

@@ -37,7 +37,12 @@ from enrichment.indices import (
     ranking_columns,
     score_candidate,
 )
-from enrichment.ranking_inputs import decode_inputs, decode_many, encode_inputs
+from enrichment.ranking_inputs import (
+    decode_cohort,
+    decode_inputs,
+    decode_many,
+    encode_inputs,
+)
 from enrichment.schema import (
     COVERAGE_COLUMNS,
     FEATURE_NAMES,
@@ -131,6 +136,50 @@ def test_every_row_scores_as_score_candidate_scores_it_against_its_own_cohort(se
     columns, live = live_columns(views, WEIGHTS)
     assert live == reference
     assert [json.dumps(ranking) for ranking in columns.rankings(live)] == _row_form(views, WEIGHTS, reference)
+
+
+def _same_columns(given: CohortColumns, walked: CohortColumns) -> None:
+    """Every column two CohortColumns hold, equal (NaN equal to NaN)."""
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+    assert same(given.tier, walked.tier)
+    assert given.platform_tier.keys() == walked.platform_tier.keys()
+    assert all(same(given.platform_tier[p], walked.platform_tier[p]) for p in walked.platform_tier)
+    assert given.numbers.keys() == walked.numbers.keys() and given.facts == walked.facts
+    assert all(same(given.numbers[c], walked.numbers[c]) for c in walked.numbers)
+    assert given.fact_rows.keys() == walked.fact_rows.keys()
+    assert all(same(given.fact_rows[c], walked.fact_rows[c]) for c in walked.fact_rows)
+    for component, entries in walked.entries.items():
+        assert [e.prefix for e in given.entries[component]] == [e.prefix for e in entries]
+        for mine, theirs in zip(given.entries[component], entries):
+            assert same(mine.rows, theirs.rows) and same(mine.values, theirs.values) and same(mine.tiers, theirs.tiers)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_columns_read_from_the_kept_views_decoded_together_are_the_columns_the_views_give(seed: int) -> None:
+    # Ranking reads the kept rows' features from the columns decode_cohort made of them, the
+    # other rows' (their documents' views: values a kept view cannot hold) from the views.
+    views = _cohort(seed, 60 + 20 * seed)
+    texts = [encode_inputs(view) for view in views]
+    places = [i for i, text in enumerate(texts) if text is not None]
+    assert 0 < len(places) < len(views)  # both kinds of rows
+    decoded, kept = decode_cohort([texts[i] for i in places])  # type: ignore[misc]
+    read = list(views)
+    for i, view in zip(places, decoded):
+        read[i] = view
+    given = CohortColumns(read, WEIGHTS, TIERS, kept=(kept, places))
+    walked = CohortColumns(views, WEIGHTS, TIERS)
+    _same_columns(given, walked)
+    reference = walked.reference()
+    assert given.reference() == reference
+    assert [json.dumps(r) for r in given.rankings(reference)] == [json.dumps(r) for r in walked.rankings(reference)]
+    # A feature set on the views after they were decoded (as ranking sets earliness) is read
+    # from the views when named fresh, and its stale column is not.
+    for view in read:
+        view["share"] = 0.5 if view.get("share") is None else None
+    _same_columns(CohortColumns(read, WEIGHTS, TIERS, kept=(kept, places), fresh={"share"}),
+                  CohortColumns(read, WEIGHTS, TIERS))
 
 
 @pytest.mark.parametrize("seed", range(12))
