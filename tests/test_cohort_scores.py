@@ -40,7 +40,6 @@ from enrichment.indices import (
 from enrichment.ranking_inputs import (
     decode_cohort,
     decode_inputs,
-    decode_many,
     encode_inputs,
 )
 from enrichment.schema import (
@@ -409,7 +408,7 @@ def test_a_kept_view_reads_back_exactly_and_one_it_cannot_keep_exactly_is_not_ke
 
 
 def test_many_kept_views_read_back_together_as_each_reads_alone() -> None:
-    # decode_many reads the rows sharing a layout as columns: every row must come back as
+    # decode_cohort reads the rows sharing a layout as columns: every row must come back as
     # decode_inputs gives it alone, in the order given, whatever the layouts are interleaved.
     rng = random.Random(7)
     views: list[dict[str, Any]] = []
@@ -425,7 +424,7 @@ def test_many_kept_views_read_back_together_as_each_reads_alone() -> None:
         views.append(view)
     texts = [encode_inputs(view) for view in views]
     assert all(text is not None for text in texts) and len({text.split("\x1e")[0] for text in texts}) > 4  # type: ignore[union-attr]
-    together = decode_many(texts)  # type: ignore[arg-type]
+    together = decode_cohort(texts)[0]  # type: ignore[arg-type]
     alone = [decode_inputs(text) for text in texts]  # type: ignore[arg-type]
     assert repr(together) == repr(alone)  # (repr: NaN equals itself there, -0.0 differs from 0.0)
     assert [list(view) for view in together] == [list(view) for view in alone]
