@@ -111,7 +111,7 @@ from storage.features import (
 from storage.follower_series import daily_follower_series
 from storage.models import FeatureRanking, FeatureSnapshot, PressMention, utcnow
 from storage.post_analyses import keep_analyses, kept_analyses
-from storage.ranking_inputs import keep_inputs, kept_inputs
+from storage.ranking_inputs import keep_inputs
 from storage.references import find_reference, list_references, store_reference
 from storage.synthetic import synthetic_candidates
 
@@ -719,19 +719,18 @@ def _ranked_rows(session: Session, weights: Weights, blank: str, **query: Any) -
     key = names_key(names)
     newest = []
     left_out = []
-    for row in iter_newest_rows(session, marks_only=True, **query):
+    for row in iter_newest_rows(session, marks_only=True, kept_under=key, **query):
         if row.ranking_digest == blank:
             left_out.append(row.candidate_id)
         else:
             newest.append(row)
-    kept = kept_inputs(session, [row.id for row in newest], key)
-    picked = picked_features(session, [row.id for row in newest if row.id not in kept], names)
-    views, columns = decode_cohort([kept[row.id] for row in newest if row.id in kept])
+    picked = picked_features(session, [row.id for row in newest if row.kept is None], names)
+    views, columns = decode_cohort([row.kept for row in newest if row.kept is not None])
     decoded = iter(views)
     rows = []
     places = []
     for at, row in enumerate(newest):
-        text = kept.get(row.id)
+        text = row.kept
         if text is not None:
             view = next(decoded)
             places.append(at)

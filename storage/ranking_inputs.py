@@ -9,14 +9,17 @@ the ranking keeps what it reads of a row here, in its own compact text form
 (:mod:`enrichment.ranking_inputs`), under ``names_key``: which features those are (they follow
 the weights). It writes a row again whenever it rewrites that row's earliness.
 
-This module stores and reads the strings. The rows are a cache: deleting them loses nothing
+This module stores the strings; the ranking reads them with the newest rows
+(``storage.features.iter_newest_rows(kept_under=...)``), a row's only when it was kept from
+the row as it is (the same ``computed_at``: an id SQLite gave again to a new row, after rows
+were deleted without their foreign keys enforced, does not find the old row's view). The rows are a cache: deleting them loses nothing
 (the next ranking reads the documents again); a row goes with its feature row (``ON DELETE
 CASCADE``). A migration that rewrites feature documents deletes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -24,19 +27,6 @@ from sqlmodel import Session
 from storage.db import among_ids, upsert
 from storage.models import FeatureSnapshot as FS
 from storage.models import RankingInput
-
-
-def kept_inputs(session: Session, snapshot_ids: Sequence[int], names_key: str) -> dict[int, str]:
-    """Feature snapshot id -> its kept inputs, for those of these rows kept under ``names_key``
-    from the row as it is (the same ``computed_at``: an id SQLite gave again to a new row, after
-    rows were deleted without their foreign keys enforced, does not find the old row's view)."""
-    if not snapshot_ids:
-        return {}
-    return dict(session.execute(
-        select(RankingInput.snapshot_id, RankingInput.inputs)
-        .join(FS, (FS.id == RankingInput.snapshot_id) & (FS.computed_at == RankingInput.computed_at))
-        .where(among_ids(session, RankingInput.snapshot_id, sorted(set(snapshot_ids))), RankingInput.names_key == names_key)
-    ).all())
 
 
 def keep_inputs(session: Session, inputs: Mapping[int, str], names_key: str) -> int:
