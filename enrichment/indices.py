@@ -866,20 +866,36 @@ def _earliness_among(parsed: Mapping[int, Mapping[str, float]]) -> dict[int, dic
     the same float operations on the same times (``tests/test_indices.py`` holds them equal)."""
     candidates = list(parsed)
     counts = [len(parsed[cid]) for cid in candidates]
-    owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts).tolist()
+    owner = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
     names = [name for cid in candidates for name in parsed[cid]]
-    when = [stamp for cid in candidates for stamp in parsed[cid].values()]
+    when = np.array([stamp for cid in candidates for stamp in parsed[cid].values()], dtype=float)
+    return _earliness_of_entries(candidates, owner, names, when)
+
+
+def earliness_entries(owners: Sequence[int], brands: Sequence[str], times: np.ndarray) -> dict[int, dict[str, Any]]:
+    """:func:`earliness` among the live cohort, its first mentions given as entries: the
+    candidate, the brand and the first mention's timestamp of each, one per candidate and
+    brand (what the ranking's kept views hold as columns: ``enrichment.ranking_inputs``)."""
+    places: dict[int, int] = {}
+    owner = np.fromiter((places.setdefault(cid, len(places)) for cid in owners), dtype=np.int64, count=len(owners))
+    return _earliness_of_entries(list(places), owner, brands, np.asarray(times, dtype=float))
+
+
+def _earliness_of_entries(candidates: list[int], owner: np.ndarray, names: Sequence[str],
+                          when: np.ndarray) -> dict[int, dict[str, Any]]:
+    """:func:`_earliness_among` of entries: ``owner`` (each entry's candidate, by its place
+    in ``candidates``), ``names`` (its brand), ``when`` (its first mention's timestamp)."""
     # A brand's number: the place of its first entry (only telling brands apart matters here).
     brand_ids: dict[str, int] = {}
     brand = list(map(brand_ids.setdefault, names, range(len(names))))
     out = {cid: {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
            for cid in candidates}
-    if not owner:
+    if not len(owner):
         return out
-    order = np.lexsort((np.array(when, dtype=float), np.array(brand, dtype=np.int64)))
-    times = np.array(when, dtype=float)[order]
+    order = np.lexsort((when, np.array(brand, dtype=np.int64)))
+    times = when[order]
     brands = np.array(brand, dtype=np.int64)[order]
-    owners = np.array(owner, dtype=np.int64)[order]
+    owners = owner[order]
     size = len(times)
     new_brand = np.concatenate(([True], brands[1:] != brands[:-1]))
     starts = np.flatnonzero(new_brand)

@@ -121,11 +121,19 @@ def decode_cohort(texts: Sequence[str]) -> tuple[list[dict[str, Any]], KeptColum
     out: list[dict[str, Any]] = [{}] * len(texts)
     kept = KeptColumns(len(texts))
     for layout, members in groups.items():
-        views, numbers = _plan(layout)([parts[at][2] for at in members], [parts[at][1] for at in members])
+        views, numbers, (owners, brands, times) = _plan(layout)([parts[at][2] for at in members],
+                                                               [parts[at][1] for at in members])
         for at, view in zip(members, views):
             out[at] = view
-        kept.groups.append((layout, np.asarray(members, dtype=np.int64), numbers))
+        rows = np.asarray(members, dtype=np.int64)
+        kept.groups.append((layout, rows, numbers))
+        kept.first.append((rows[owners], brands, times))
     return out, kept
+
+
+#: First mentions as entries: each one's row, brand and timestamp.
+_FirstMentions = tuple[np.ndarray, list[str], np.ndarray]
+_NO_FIRST: _FirstMentions = (np.zeros(0, dtype=np.int64), [], np.zeros(0))
 
 
 class KeptColumns:
@@ -138,6 +146,17 @@ class KeptColumns:
         self.size = size
         #: (layout, the rows of that layout, their layout's numbers: rows x the layout's columns)
         self.groups: list[tuple[str, np.ndarray, np.ndarray]] = []
+        #: each layout's first mentions as entries (:meth:`first_mentions`)
+        self.first: list[_FirstMentions] = []
+
+    def first_mentions(self) -> _FirstMentions:
+        """Every row's first mentions as entries: the row (by place), the brand and the
+        timestamp of each (what earliness compares: ``indices.earliness_entries``)."""
+        if not self.first:
+            return _NO_FIRST
+        return (np.concatenate([rows for rows, _, _ in self.first]),
+                [brand for _, brands, _ in self.first for brand in brands],
+                np.concatenate([times for _, _, times in self.first]))
 
     def numbers(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Every row's number of the feature ``name``, and which rows hold a yes/no fact there."""
@@ -188,9 +207,10 @@ def _columns_of(layout: str) -> tuple[dict[str, tuple[int, str]], dict[str, dict
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(layout: str) -> Callable[[list[str], list[str]], tuple[list[dict[str, Any]], np.ndarray]]:
+def _plan(layout: str) -> Callable[[list[str], list[str]], tuple[list[dict[str, Any]], np.ndarray, _FirstMentions]]:
     """How to make the views of rows of a layout from their numbers (base64) and their first
-    mentions' brands (joined by US), with the layout's numbers of every row (rows x columns)."""
+    mentions' brands (joined by US), with the layout's numbers of every row (rows x columns)
+    and their first mentions as entries (:meth:`KeptColumns.first_mentions`, rows by place)."""
     flat, tables, has_first = json.loads(layout)
     keys = [key for key, _ in flat]
     kinds = [kind for _, kind in flat]
@@ -200,7 +220,7 @@ def _plan(layout: str) -> Callable[[list[str], list[str]], tuple[list[dict[str, 
         parts.append((key, [name for name, _ in inner], [kind for _, kind in inner], at))
         at += len(inner)
 
-    def make(numbers: list[str], brands: list[str]) -> tuple[list[dict[str, Any]], np.ndarray]:
+    def make(numbers: list[str], brands: list[str]) -> tuple[list[dict[str, Any]], np.ndarray, _FirstMentions]:
         blobs = [base64.b64decode(data) for data in numbers]
         lengths = np.array([len(blob) // 8 for blob in blobs], dtype=np.int64)
         every = np.frombuffer(b"".join(blobs), dtype="<f8")
@@ -211,12 +231,21 @@ def _plan(layout: str) -> Callable[[list[str], list[str]], tuple[list[dict[str, 
             columns = [_column(fixed[:, first + k], kind) for k, kind in enumerate(inner_kinds)]
             for view, table in zip(views, _rows(names, columns, len(blobs))):
                 view[key] = table
+        first = _NO_FIRST
         if has_first:
-            # (each row's first mentions: the numbers after the layout's, as many as its brands)
-            rest = every.tolist()
-            for view, begin, length, named in zip(views, (starts + at).tolist(), (lengths - at).tolist(), brands):
-                view[FIRST_SEEN] = dict(zip(named.split("\x1f"), rest[begin:begin + length])) if length else {}
-        return views, fixed
+            # Each row's first mentions: the numbers after the layout's, as many as its brands;
+            # every row's brands split at once, each row's the slice of them that is its.
+            counts = lengths - at
+            total = int(counts.sum())
+            named = [text for text, count in zip(brands, counts.tolist()) if count]
+            names = "\x1f".join(named).split("\x1f") if named else []
+            offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            times = every[np.repeat(starts + at - offsets, counts) + np.arange(total)]
+            first = (np.repeat(np.arange(len(blobs), dtype=np.int64), counts), names, times)
+            when = times.tolist()
+            for view, begin, count in zip(views, offsets.tolist(), counts.tolist()):
+                view[FIRST_SEEN] = dict(zip(names[begin:begin + count], when[begin:begin + count]))
+        return views, fixed, first
 
     return make
 

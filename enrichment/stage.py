@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session
 
 from enrichment.cohort_scores import CohortColumns, live_columns, no_data_digest
@@ -60,6 +61,8 @@ from enrichment.indices import (
     Weights,
     cohort_reference,
     earliness,
+    earliness_entries,
+    first_mention,
     load_weights,
     ranking_columns,
     score_candidate,
@@ -657,7 +660,7 @@ def rank_cohort(
     if not rows:
         return left
     # Earliness of the candidates who mentioned a brand (the others have none to compare: NULL).
-    early = earliness({row.candidate_id: row.view["brand_first_seen"] for row in rows if row.view.get("brand_first_seen")})
+    early = cohort.earliness()
     for row in rows:
         row.view.update(early.get(row.candidate_id, NO_EARLINESS))
     # The cohort's columns and the live reference they make (enrichment/cohort_scores.py).
@@ -703,6 +706,22 @@ class _Cohort:
     rows: list[_Ranked]
     left_out: list[int]
     kept: tuple[KeptColumns, list[int]]
+
+    def earliness(self) -> dict[int, dict[str, Any]]:
+        """The live cohort's earliness (:func:`enrichment.indices.earliness` of every row's
+        first mentions), the kept rows' read as entries (``KeptColumns.first_mentions``)."""
+        source, places = self.kept
+        at, brands, times = source.first_mentions()
+        kept_rows = [self.rows[i] for i in places]
+        owners = [kept_rows[i].candidate_id for i in at.tolist()]
+        brands, extra = list(brands), []
+        for row in self.rows:
+            if not row.kept and row.view.get("brand_first_seen"):
+                for brand, stamp in row.view["brand_first_seen"].items():
+                    owners.append(row.candidate_id)
+                    brands.append(brand)
+                    extra.append(first_mention(stamp))
+        return earliness_entries(owners, brands, np.concatenate((times, np.asarray(extra, dtype=float))))
 
     def columns(self, weights: Weights) -> tuple[CohortColumns, Reference]:
         """The rows' columns and the live reference they make (the earliness set on the views

@@ -12,7 +12,7 @@ import json
 import math
 import random
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from enrichment.indices import (
     Tiers,
     Weights,
     cohort_reference,
+    earliness,
     load_weights,
     ranking_columns,
     score_candidate,
@@ -49,6 +50,8 @@ from enrichment.schema import (
     SCORE_COLUMNS,
 )
 from enrichment.stage import (
+    _Cohort,
+    _Ranked,
     _ranking_view,
     _view_names,
     enrich,
@@ -433,6 +436,38 @@ def test_many_kept_views_read_back_together_as_each_reads_alone() -> None:
     # A brand name holding a separator the kept form uses is not kept: its row reads its document.
     assert encode_inputs({"brand_first_seen": {"A\x1fB": 1.0}}) is None
     assert encode_inputs({"brand_first_seen": {"": 1.0}}) is None
+
+
+def test_the_cohort_s_earliness_from_kept_first_mentions_is_the_earliness_of_its_first_mentions() -> None:
+    # Ranking reads the kept rows' first mentions as entries (columns), the other rows' (read
+    # from their documents: ISO times) from their views; together they must give what
+    # earliness() gives the first mentions as dicts. Ties, rows without any, and empty ones.
+    rng = random.Random(3)
+    brands = [f"Brand {k}" for k in range(15)]
+    views: list[dict[str, Any]] = []
+    for n in range(80):
+        view: dict[str, Any] = {"followers_weibo": n}
+        if n % 7:
+            view["brand_first_seen"] = {brand: float(rng.randrange(1_700_000_000, 1_702_592_000, 3_600))
+                                        for brand in rng.sample(brands, rng.randint(0, 6))}
+        views.append(view)
+    kept_at = [i for i in range(len(views)) if i % 3]
+    decoded, columns = decode_cohort([encode_inputs(views[i]) for i in kept_at])  # type: ignore[misc]
+    read = iter(decoded)
+    rows = []
+    for i, view in enumerate(views):
+        if i in kept_at:
+            rows.append(_Ranked(i, 1_000 + i, next(read), {}, None, None, kept=True))
+            continue
+        document = dict(view)
+        if "brand_first_seen" in view:
+            document["brand_first_seen"] = {brand: datetime.fromtimestamp(stamp, UTC).isoformat()
+                                            for brand, stamp in view["brand_first_seen"].items()}
+        rows.append(_Ranked(i, 1_000 + i, document, {}, None, None))
+    expected = earliness({1_000 + i: view["brand_first_seen"] for i, view in enumerate(views)
+                          if view.get("brand_first_seen")})
+    assert any(value["earliness_brands_compared"] for value in expected.values())
+    assert _Cohort(rows, [], (columns, kept_at)).earliness() == expected
 
 
 def test_a_row_with_nothing_to_rank_is_stored_ranked_and_never_written_again(database_url: str) -> None:
