@@ -494,7 +494,7 @@ def _rankings(columns: CohortColumns, pct: np.ndarray, rows: list[int], contribu
     order = INDEX_COLUMNS + COVERAGE_COLUMNS + SCORE_COLUMNS  # ranking_columns' order
     tier_names = [TIERS[t] if t >= 0 else None for t in columns.tier[chosen_rows].tolist()]
     chosen = [(name, names, weights_of, from_index, *_chosen(names, points[chosen_rows]))
-              for name, names, weights_of, from_index, points in tops]
+              for name, names, weights_of, from_index, points in tops]  # (its contributors as arrays)
     percentile_2 = rounded(pct[chosen_rows], 2)
     within = columns.entries
     views = columns.views
@@ -507,12 +507,14 @@ def _rankings(columns: CohortColumns, pct: np.ndarray, rows: list[int], contribu
             ranking["top_contributors"] = texts[at]
             result.append(ranking)
         return result
+    listed = [(name, names, weights_of, from_index, *_as_lists(picks, picked))
+              for name, names, weights_of, from_index, picks, picked in chosen]
     for at, (row, numbers, pct_row) in enumerate(zip(rows, zip(*(by_column[c] for c in order)), percentile_2.tolist())):
         view = views[row]
         ranking: dict[str, Any] = dict(zip(order, numbers))
         ranking["tier"] = tier_names[at]
         contributors: dict[str, list[dict[str, Any]]] = {}
-        for name, names, weights_of, from_index, picks, picked_points, _, _ in chosen:
+        for name, names, weights_of, from_index, picks, picked_points in listed:
             items = []
             for j, points_value in zip(picks[at], picked_points[at]):
                 component = names[j]
@@ -569,7 +571,7 @@ def _contributors_text(columns: CohortColumns, chosen: list[tuple[Any, ...]], po
     # Which (component, row) pairs some list quotes: only their texts are made.
     quoted = np.zeros((len(used), n), dtype=bool)
     lists = []
-    for name, names, weights_of, from_index, _, _, order, picked in chosen:
+    for name, names, weights_of, from_index, order, picked in chosen:
         present = ~np.isnan(picked)  # (a row's missing contributors sort last: present ones lead)
         where = np.array([slot[c] for c in names], dtype=np.int64)[order] if names else order
         for s in range(order.shape[1]):
@@ -577,16 +579,19 @@ def _contributors_text(columns: CohortColumns, chosen: list[tuple[Any, ...]], po
         lists.append((name, names, weights_of, from_index, order, picked, present, where))
     middle = np.full((len(used), n), "", dtype=object)  # value and percentile
     groups = np.full((len(used), n), "", dtype=object)
-    percentile_text = _texts(percentile_2)
     cohort, yes_no = ', "groups": ["cohort"]', ', "groups": ["yes/no"]'
-    for k, component in enumerate(used):
-        at = np.flatnonzero(quoted[k])
+    # The quoted percentiles' texts, of all components at once.
+    quoted_at = [np.flatnonzero(quoted[k]) for k in range(len(used))]
+    percentile_text = _texts(np.concatenate([percentile_2[at, position[component]]
+                                             for at, component in zip(quoted_at, used)] or [np.zeros(0)])).tolist()
+    ends = np.cumsum([len(at) for at in quoted_at]).tolist()
+    for k, (component, at, end) in enumerate(zip(used, quoted_at, ends)):
         if not len(at):
             continue
         ats = at.tolist()
         values = [views[rows[i]].get(component) for i in ats]
         middle[k, at] = [f'{value}, "percentile": {text}'
-                         for value, text in zip(_value_texts(values), percentile_text[at, position[component]].tolist())]
+                         for value, text in zip(_value_texts(values), percentile_text[end - len(ats):end])]
         if component in within:
             groups[k, at] = [f', "groups": {columns.groups_text(rows[i], component)}' for i in ats]
         else:
@@ -643,14 +648,14 @@ def _stack(columns: list[np.ndarray], n: int) -> np.ndarray:
     return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
 
 
-def _chosen(names: list[str], points: np.ndarray) -> tuple[list[list[int]], list[list[float]], np.ndarray, np.ndarray]:
+def _chosen(names: list[str], points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the top contributors among ``names`` (columns of ``points``, NaN: no data) as
     ``indices._top`` picks them: by |points rounded to 2 decimals| descending, then name, then
-    position; and their rounded points. As lists (a row's contributors only), then as arrays
-    of rows x the top's size (positions in ``names``, and the points: NaN past a row's last)."""
+    position; as arrays of rows x the top's size: their positions in ``names`` and their
+    rounded points (NaN past a row's last: a row's missing ones sort last)."""
     n, m = points.shape
     if m == 0:
-        return [[] for _ in range(n)], [[] for _ in range(n)], np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
     points_2 = rounded(points, 2)
     size = np.abs(points_2)
     missing = np.isnan(size)
@@ -659,12 +664,15 @@ def _chosen(names: list[str], points: np.ndarray) -> tuple[list[list[int]], list
     # lexsort: the last key is the first sorted by.
     keys = (np.broadcast_to(np.arange(m), (n, m)), np.broadcast_to(name_rank, (n, m)), np.where(missing, np.inf, -size))
     order = np.lexsort(keys, axis=1)[:, :TOP_CONTRIBUTORS]
-    picked = np.take_along_axis(points_2, order, axis=1)
+    return order, np.take_along_axis(points_2, order, axis=1)
+
+
+def _as_lists(order: np.ndarray, picked: np.ndarray) -> tuple[list[list[int]], list[list[float]]]:
+    """:func:`_chosen`'s arrays as each row's lists of its contributors only."""
     picks: list[list[int]] = order.tolist()
     values: list[list[float]] = picked.tolist()
-    # Rows with fewer contributors than the top's size: their missing ones sort last, dropped here.
     for row in np.flatnonzero(np.isnan(picked).any(axis=1)).tolist():
         keep = [k for k, value in enumerate(values[row]) if value == value]
         picks[row] = [picks[row][k] for k in keep]
         values[row] = [values[row][k] for k in keep]
-    return picks, values, order, picked
+    return picks, values
