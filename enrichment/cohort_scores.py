@@ -638,10 +638,12 @@ def _value_texts(values: list[Any]) -> list[str]:
 def _texts(values: np.ndarray) -> np.ndarray:
     """``_json_scalar`` of every float of an array, as an object array of the same shape: each
     distinct value (by its bits: -0.0 is not 0.0, whose sign the text keeps) written once."""
+    if not values.size:
+        return np.full(values.shape, "", dtype=object)
     bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
     distinct, inverse = np.unique(bits.ravel(), return_inverse=True)
-    texts = np.array([_json_scalar(value) for value in distinct.view(np.float64).tolist()] or [""], dtype=object)
-    return texts[inverse.reshape(-1)].reshape(values.shape) if len(distinct) else np.full(values.shape, "", dtype=object)
+    texts = np.array([_json_scalar(value) for value in distinct.view(np.float64).tolist()], dtype=object)
+    return texts[inverse.reshape(-1)].reshape(values.shape)
 
 
 def _stack(columns: list[np.ndarray], n: int) -> np.ndarray:
