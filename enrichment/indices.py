@@ -887,14 +887,14 @@ def _earliness_of_entries(candidates: list[int], owner: np.ndarray, names: Seque
     in ``candidates``), ``names`` (its brand), ``when`` (its first mention's timestamp)."""
     # A brand's number: the place of its first entry (only telling brands apart matters here).
     brand_ids: dict[str, int] = {}
-    brand = list(map(brand_ids.setdefault, names, range(len(names))))
+    brand = np.array(list(map(brand_ids.setdefault, names, range(len(names)))), dtype=np.int64)
     out = {cid: {"earliness_brands_compared": 0, "earliness_first_share": None, "earliness_lead_days": None}
            for cid in candidates}
     if not len(owner):
         return out
-    order = np.lexsort((when, np.array(brand, dtype=np.int64)))
+    order = np.lexsort((when, brand))
     times = when[order]
-    brands = np.array(brand, dtype=np.int64)[order]
+    brands = brand[order]
     owners = owner[order]
     size = len(times)
     new_brand = np.concatenate(([True], brands[1:] != brands[:-1]))
